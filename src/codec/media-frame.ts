@@ -1,0 +1,73 @@
+/**
+ * MediaFrame: the one object that flows from every ingest to every egress.
+ *
+ * One codec-level access unit (a video frame, an audio frame, or script data)
+ * with dts/pts in milliseconds. Sequence headers (AVC/HEVC decoder configuration,
+ * AudioSpecificConfig) and metadata travel as frames of their own with
+ * `header: true` (or kind 'script'), and the live source remembers them.
+ *
+ * The fan-out principle (serialize once per frame per output format, never per
+ * player) lives in the `wire` slots: the first egress of a given format that
+ * needs the frame's bytes fills the slot, every other player of that format
+ * reuses the same Buffer. Fields are plain and fixed so that V8 keeps every
+ * frame of one shape (monomorphic access on the hot path).
+ */
+
+export type FrameKind = 'video' | 'audio' | 'script';
+
+/** Codec names use the spellings of SRS's API (`H264`, `HEVC`, `AAC`, ...). */
+export type VideoCodec = 'H264' | 'HEVC' | 'AV1' | 'VP8' | 'VP9' | 'VP6' | 'Other';
+export type AudioCodec = 'AAC' | 'MP3' | 'Opus' | 'Other';
+export type FrameCodec = VideoCodec | AudioCodec | 'AMF0';
+
+export class MediaFrame {
+  /** Decoding timestamp in ms (after the source's jitter correction). */
+  dts: number;
+  /** Presentation timestamp in ms (dts + composition offset). */
+  pts: number;
+  /**
+   * The codec's own form: H.264/H.265 as 4-byte length-prefixed NAL units,
+   * AAC as a raw frame, AV1 as OBUs; for headers, the decoder configuration
+   * record / AudioSpecificConfig; for script data, the AMF0 bytes.
+   */
+  payload: Buffer;
+  /**
+   * The FLV tag body (= RTMP message payload) of this frame, when known.
+   * Frames that come from RTMP or FLV keep their original bytes here, so that
+   * RTMP and FLV egress pass them through without re-encoding.
+   */
+  flvBody: Buffer | null;
+
+  /** Serialized-once caches, shared by every player of a format. */
+  wireFlvTag: Buffer | null = null;
+  wireRtmp: Buffer | null = null;
+  wireRtmpChunkSize = 0;
+
+  constructor(
+    readonly kind: FrameKind,
+    readonly codec: FrameCodec,
+    dts: number,
+    pts: number,
+    /** A video frame that starts a GOP (IDR / random access point). */
+    readonly keyframe: boolean,
+    /** A sequence header (decoder configuration), not media. */
+    readonly header: boolean,
+    payload: Buffer,
+    flvBody: Buffer | null,
+  ) {
+    this.dts = dts;
+    this.pts = pts;
+    this.payload = payload;
+    this.flvBody = flvBody;
+  }
+
+  /** Moves the frame on the timeline; drops serialized caches that held the old time. */
+  retime(dts: number): void {
+    if (dts === this.dts) return;
+    this.pts += dts - this.dts;
+    this.dts = dts;
+    this.wireFlvTag = null;
+    this.wireRtmp = null;
+    this.wireRtmpChunkSize = 0;
+  }
+}

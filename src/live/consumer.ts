@@ -1,0 +1,131 @@
+/**
+ * A consumer is one player's seat at a live source: a bounded queue of shared
+ * frames and the policy that moves them to the player's socket.
+ *
+ * - Merge-write (SRS's mw_latency): frames are written once the queue spans
+ *   `mwLatencyMs`, as one batch (one corked write / writev) per player.
+ * - Realtime (`min_latency on` or `mw_latency 0`): the source flushes every
+ *   consumer once per event-loop turn in which frames arrived.
+ * - Bounded: when the queue spans more than `queueLengthMs` (a slow player or
+ *   a full socket), every media frame is dropped and the player restarts at
+ *   the next video keyframe. Memory per player never grows with its slowness.
+ */
+import type { MediaFrame } from '../codec/media-frame.js';
+import { FrameQueue } from './frame-queue.js';
+
+export interface FrameSink {
+  /** The frame's bytes in this sink's format; cached on the frame, shared by every player of the format. */
+  encode(frame: MediaFrame): Buffer;
+  /** Writes a batch. Returns false when the socket is full; the sink then calls `consumer.resume()` on drain. */
+  write(chunks: Buffer[]): boolean;
+  /** The source is gone for good (publisher left and did not come back): end the stream. */
+  end(reason: string): void;
+}
+
+export interface ConsumerOptions {
+  queueLengthMs: number;
+  /** 0 = realtime. */
+  mwLatencyMs: number;
+}
+
+export class Consumer {
+  private readonly queue = new FrameQueue();
+  private blocked = false;
+  private waitKeyframe = false;
+  private hasVideo = false;
+  paused = false;
+  closed = false;
+  bytesSent = 0;
+  framesSent = 0;
+  framesDropped = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly sink: FrameSink,
+    public options: ConsumerOptions,
+  ) {}
+
+  get realtime(): boolean {
+    return this.options.mwLatencyMs <= 0;
+  }
+
+  get queuedFrames(): number {
+    return this.queue.length;
+  }
+
+  /** Start at the next keyframe (no GOP cache, or after a drop or a pause). */
+  waitForKeyframe(): void {
+    this.waitKeyframe = true;
+  }
+
+  /** Called by the source for every frame. Returns true when the consumer wants a flush now. */
+  enqueue(frame: MediaFrame): boolean {
+    if (this.closed) return false;
+    const control = frame.header || frame.kind === 'script';
+    if (frame.kind === 'video') this.hasVideo = true;
+    if (!control) {
+      if (this.paused) return false;
+      if (this.waitKeyframe) {
+        if (frame.kind === 'video' && frame.keyframe) this.waitKeyframe = false;
+        else if (frame.kind === 'video' || this.hasVideo) {
+          this.framesDropped++;
+          return false;
+        }
+      }
+    }
+    this.queue.push(frame);
+    const span = this.queue.spanMs();
+    if (span > this.options.queueLengthMs) {
+      this.dropToKeyframe();
+      return false;
+    }
+    return !this.blocked && (this.realtime ? false : span >= this.options.mwLatencyMs);
+  }
+
+  /** Writes everything queued, unless the socket is full. */
+  flush(): void {
+    if (this.blocked || this.closed || this.queue.length === 0) return;
+    const chunks: Buffer[] = new Array(this.queue.length);
+    let n = 0;
+    let bytes = 0;
+    for (let f = this.queue.shift(); f !== undefined; f = this.queue.shift()) {
+      const b = this.sink.encode(f);
+      chunks[n++] = b;
+      bytes += b.length;
+    }
+    this.bytesSent += bytes;
+    this.framesSent += n;
+    if (!this.sink.write(chunks)) this.blocked = true;
+  }
+
+  /** The sink drained: continue. */
+  resume(): void {
+    this.blocked = false;
+    this.flush();
+  }
+
+  /** The source ended for good. */
+  end(reason: string): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.sink.end(reason);
+  }
+
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    if (!paused) this.waitKeyframe = true;
+  }
+
+  /** Keeps sequence headers and metadata (the player may not have them yet), drops all media. */
+  private dropToKeyframe(): void {
+    const keep: MediaFrame[] = [];
+    for (let f = this.queue.shift(); f !== undefined; f = this.queue.shift()) {
+      if (f.header || f.kind === 'script') keep.push(f);
+      else this.framesDropped++;
+    }
+    for (const f of keep) this.queue.push(f);
+    this.waitKeyframe = true;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The sessions the server holds right now, by connection id: what the API
+ * lists and kicks, and what graceful shutdown waits for.
+ */
+export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'Unknown';
+
+export interface ClientSession {
+  readonly id: string;
+  readonly ip: string;
+  readonly createdAt: number;
+  type: ClientType;
+  vhost: string;
+  app: string;
+  stream: string;
+  tcUrl: string;
+  pageUrl: string;
+  bytesIn(): number;
+  bytesOut(): number;
+  /** Ends the session (API kick, shutdown). */
+  close(reason: string): void;
+}
+
+export class ClientRegistry {
+  private readonly clients = new Map<string, ClientSession>();
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  add(c: ClientSession): void {
+    this.clients.set(c.id, c);
+  }
+
+  remove(c: ClientSession): void {
+    if (this.clients.get(c.id) === c) this.clients.delete(c.id);
+  }
+
+  get(id: string): ClientSession | undefined {
+    return this.clients.get(id);
+  }
+
+  all(): IterableIterator<ClientSession> {
+    return this.clients.values();
+  }
+
+  publishers(): ClientSession[] {
+    return [...this.clients.values()].filter((c) => c.type.endsWith('-publish'));
+  }
+}

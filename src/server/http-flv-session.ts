@@ -1,0 +1,100 @@
+/**
+ * One HTTP-FLV player: an endless chunked response fed by a consumer. The FLV
+ * tag of each frame is serialized once and shared by every HTTP-FLV player.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/logger.js';
+import { randomId } from '../log/logger.js';
+import type { MediaFrame } from '../codec/media-frame.js';
+import { encodeFlvHeader, flvTagOf } from '../format/flv.js';
+import { Consumer, type FrameSink } from '../live/consumer.js';
+import type { LiveSource } from '../live/live-source.js';
+import type { VhostConfig } from '../config/server-config.js';
+import { streamUrl } from '../protocol/stream-url.js';
+import { consumerOptions, sourcePlayConfig, type ServerContext } from './server-context.js';
+import type { ClientSession, ClientType } from './client-registry.js';
+import { writeBatch } from './socket-batch-writer.js';
+
+export class HttpFlvSession implements ClientSession, FrameSink {
+  readonly id = randomId();
+  readonly createdAt = Date.now();
+  readonly type: ClientType = 'flv-play';
+  readonly tcUrl: string;
+  readonly pageUrl: string;
+  private readonly log: Logger;
+  private readonly source: LiveSource;
+  private readonly consumer: Consumer;
+  private closed = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly ctx: ServerContext,
+    readonly ip: string,
+    readonly vhost: string,
+    readonly app: string,
+    readonly stream: string,
+    vhostConfig: VhostConfig,
+    headers: Record<string, string>,
+  ) {
+    this.tcUrl = `http://${req.headers.host ?? ''}/${app}`;
+    this.pageUrl = typeof req.headers.referer === 'string' ? req.headers.referer : '';
+    this.log = ctx.log.child({ cid: this.id, stream: streamUrl(vhost, app, stream) });
+    this.source = ctx.sources.getOrCreate(vhost, app, stream, sourcePlayConfig(vhostConfig));
+    this.consumer = new Consumer(this.id, this, consumerOptions(vhostConfig));
+    ctx.clients.add(this);
+
+    const socket = req.socket;
+    socket.setNoDelay(vhostConfig.tcpNodelay || vhostConfig.minLatency);
+    socket.setTimeout(0);
+    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-cache', ...headers });
+    const remux = vhostConfig.httpRemux;
+    const guess = remux.guessHasAv && this.source.active;
+    const hasAudio = guess ? this.source.audioHeader !== null : remux.hasAudio;
+    const hasVideo = guess ? this.source.videoHeader !== null : remux.hasVideo;
+    res.write(encodeFlvHeader(hasAudio, hasVideo));
+    res.on('drain', () => this.consumer.resume());
+    res.on('close', () => this.cleanup('peer closed'));
+    res.on('error', (err) => this.log.debug({ err: err.message }, 'response error'));
+    this.source.addConsumer(this.consumer);
+    this.log.info({ ip, active: this.source.active }, 'HTTP-FLV play started');
+  }
+
+  bytesIn(): number {
+    return this.req.socket.bytesRead;
+  }
+
+  bytesOut(): number {
+    return this.req.socket.bytesWritten;
+  }
+
+  encode(frame: MediaFrame): Buffer {
+    return flvTagOf(frame);
+  }
+
+  write(chunks: Buffer[]): boolean {
+    if (this.res.destroyed) return false;
+    return writeBatch(this.res, chunks);
+  }
+
+  /** The source ended: finish the chunked body so that keep-alive stays safe. */
+  end(reason: string): void {
+    this.log.info({ reason }, 'HTTP-FLV stream ended');
+    this.cleanup(reason);
+    this.res.end();
+  }
+
+  close(reason: string): void {
+    this.cleanup(reason);
+    this.res.destroy();
+  }
+
+  private cleanup(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.source.removeConsumer(this.consumer);
+    this.consumer.closed = true;
+    this.ctx.clients.remove(this);
+    this.log.info({ reason, framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'HTTP-FLV play stopped');
+  }
+}

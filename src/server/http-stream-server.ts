@@ -1,0 +1,70 @@
+/**
+ * The HTTP server (`http_server`, port 8080 by default): live HTTP-FLV at the
+ * `http_remux` mounts. Later issues add HLS/DASH and static files here.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { DEFAULT_VHOST, isSafeStreamName } from '../protocol/stream-url.js';
+import { matchMount } from './http-remux-mount.js';
+import { HttpFlvSession } from './http-flv-session.js';
+import { corsHeaders } from './http-cors.js';
+import type { ServerContext } from './server-context.js';
+
+export function createHttpStreamServer(ctx: ServerContext): http.Server {
+  const server = http.createServer({ keepAlive: true }, (req, res) => handle(ctx, req, res));
+  server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
+  server.on('clientError', (err, socket) => {
+    ctx.log.debug({ err: err.message, ip: (socket as Socket).remoteAddress }, 'bad HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** The client address, with X-Forwarded-For / X-Real-IP honoured as SRS does. */
+export function clientIp(req: http.IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  if (typeof xff === 'string' && xff.trim()) return xff.split(',')[0]!.trim();
+  const real = req.headers['x-real-ip'];
+  if (typeof real === 'string' && real.trim()) return real.trim().replace(/:\d+$/, '');
+  return req.socket.remoteAddress ?? '';
+}
+
+function handle(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const cors = corsHeaders(req, ctx.config.httpServer.crossdomain);
+  if (req.method === 'OPTIONS') {
+    res.writeHead(ctx.config.httpServer.crossdomain ? 200 : 405, { ...cors, 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return notFound(res, cors);
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return notFound(res, cors);
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const vhostName = url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? (host || DEFAULT_VHOST);
+  const vhost = ctx.vhost(vhostName);
+  if (vhost && vhost.httpRemux.enabled) {
+    const m = matchMount(vhost.httpRemux.mount, vhost.name, path);
+    if (m && m.ext === '.flv') {
+      if (!isSafeStreamName(m.app) || !isSafeStreamName(m.stream)) return notFound(res, cors);
+      if (ctx.draining) {
+        res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
+        res.end('Server is shutting down');
+        return;
+      }
+      new HttpFlvSession(req, res, ctx, clientIp(req), vhost.name, m.app, m.stream, vhost, cors);
+      return;
+    }
+  }
+  notFound(res, cors);
+}
+
+function notFound(res: http.ServerResponse, cors: Record<string, string>): void {
+  res.writeHead(404, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end('Not Found');
+}

@@ -1,0 +1,77 @@
+/**
+ * What every session of one server shares: the config in force, the live
+ * sources, the client list, the connection limit and the root logger.
+ * A reload swaps `config`; sessions read vhost settings through it when they
+ * need them, so new settings reach new work without dropping anyone.
+ */
+import type { Logger } from '../log/logger.js';
+import type { ServerConfig, VhostConfig } from '../config/server-config.js';
+import type { SourcePlayConfig } from '../live/live-source.js';
+import type { ConsumerOptions } from '../live/consumer.js';
+import { SourceRegistry } from '../live/source-registry.js';
+import { ClientRegistry } from './client-registry.js';
+import { ConnectionLimit } from './connection-limit.js';
+
+/** A republish within this time keeps players attached (an encoder restart); then they get EOF. */
+export const REPUBLISH_WAIT_MS = 3000;
+
+export interface ServerContextOptions {
+  /** How long a source with no publisher and no player is kept (ms). */
+  sourceIdleMs?: number;
+  sourceSweepMs?: number;
+}
+
+export class ServerContext {
+  readonly sources: SourceRegistry;
+  readonly clients = new ClientRegistry();
+  readonly limit: ConnectionLimit;
+  /** True while shutting down gracefully: no new publish or play. */
+  draining = false;
+
+  constructor(
+    public config: ServerConfig,
+    readonly log: Logger,
+    options: ServerContextOptions = {},
+  ) {
+    this.sources = new SourceRegistry({
+      idleTimeoutMs: options.sourceIdleMs ?? 5000,
+      sweepIntervalMs: options.sourceSweepMs ?? 1000,
+    });
+    this.limit = new ConnectionLimit(config.maxConnections, log);
+    this.sources.onDispose = (s) => log.debug({ stream: s.key }, 'source freed');
+  }
+
+  /** SRS's lookup: the named vhost, else `__defaultVhost__`, else none. Disabled counts as none. */
+  vhost(name: string): VhostConfig | null {
+    const v = this.config.getVhost(name);
+    return v && v.enabled ? v : null;
+  }
+
+  applyConfig(config: ServerConfig): void {
+    this.config = config;
+    this.limit.max = config.maxConnections;
+    for (const source of this.sources.all()) {
+      const v = this.vhost(source.vhost);
+      if (!v) continue;
+      source.reconfigure(sourcePlayConfig(v));
+      const options = consumerOptions(v);
+      for (const c of source.consumers) c.options = options;
+    }
+  }
+}
+
+export function sourcePlayConfig(v: VhostConfig): SourcePlayConfig {
+  return {
+    gopCache: v.play.gopCache,
+    gopCacheMaxFrames: v.play.gopCacheMaxFrames,
+    timeJitter: v.play.timeJitter,
+    republishWaitMs: REPUBLISH_WAIT_MS,
+  };
+}
+
+export function consumerOptions(v: VhostConfig): ConsumerOptions {
+  return {
+    queueLengthMs: v.play.queueLength * 1000,
+    mwLatencyMs: v.minLatency ? 0 : v.play.mwLatency,
+  };
+}

@@ -1,0 +1,242 @@
+/**
+ * The live hub, driven through the embeddable server with our own RTMP client
+ * for what ffmpeg cannot do here: thousands of short streams, a silent
+ * publisher, a player that stops reading, codecs this ffmpeg cannot mux.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { SluiceServer } from '../../src/server/sluice-server.js';
+import { parseConfigText } from '../../src/config/server-config.js';
+import { FlvDemuxer, type FlvTag } from '../../src/format/flv-demuxer.js';
+import { RtmpSocketClient } from '../helpers/rtmp-socket-client.js';
+import { freePort } from '../helpers/ports.js';
+import { sleep } from '../helpers/ffmpeg.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+async function startInProcess(vhostBody = '', options: { sourceIdleMs?: number; sourceSweepMs?: number } = {}): Promise<SluiceServer> {
+  const rtmp = await freePort();
+  const http = await freePort();
+  const text = `listen ${rtmp};
+http_server { enabled on; listen ${http}; }
+vhost __defaultVhost__ {
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+  ${vhostBody}
+}`;
+  const server = new SluiceServer({ config: parseConfigText(text, 'test.conf', {}), ...options });
+  await server.start();
+  return server;
+}
+
+// Minimal but well-formed FLV bodies: AVC sequence header + frames.
+const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
+function avcFrame(key: boolean, size: number): Buffer {
+  const b = Buffer.alloc(5 + 4 + size, 0x22);
+  b[0] = key ? 0x17 : 0x27;
+  b[1] = 1;
+  b.writeUIntBE(0, 2, 3);
+  b.writeUInt32BE(size, 5);
+  b[9] = key ? 0x65 : 0x41;
+  return b;
+}
+const AAC_CONFIG = Buffer.from([0xaf, 0x00, 0x12, 0x10]);
+const AAC_FRAME = Buffer.concat([Buffer.from([0xaf, 0x01]), Buffer.alloc(200, 0x11)]);
+
+test('2,000 short publishes leave no source and no memory behind', async () => {
+  const server = await startInProcess('', { sourceIdleMs: 100, sourceSweepMs: 50 });
+  const port = server.ports().rtmp[0]!;
+  try {
+    const once = async (i: number): Promise<void> => {
+      const c = await RtmpSocketClient.connect(port, 'churn');
+      assert.equal(await c.publish(`s${i}`), 'NetStream.Publish.Start');
+      c.sendMedia(9, 0, AVC_CONFIG);
+      c.sendMedia(8, 0, AAC_CONFIG);
+      c.sendMedia(9, 0, avcFrame(true, 3000));
+      c.sendMedia(8, 20, AAC_FRAME);
+      await c.close();
+    };
+    // Warm-up, then the baseline.
+    for (let i = 0; i < 50; i++) await once(i);
+    await sleep(400);
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    const total = 2000;
+    const parallel = 8;
+    for (let i = 0; i < total; i += parallel) {
+      await Promise.all(Array.from({ length: parallel }, (_, k) => once(1000 + i + k)));
+    }
+    const peakSources = server.ctx.sources.size;
+    const deadline = Date.now() + 5000;
+    while ((server.ctx.sources.size > 0 || server.ctx.clients.size > 0) && Date.now() < deadline) await sleep(50);
+    assert.equal(server.ctx.sources.size, 0, `sources left (peak ${peakSources})`);
+    assert.equal(server.ctx.clients.size, 0, 'clients left');
+    gc();
+    await sleep(100);
+    gc();
+    const grown = process.memoryUsage().heapUsed - baseline;
+    assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MB after ${total} streams`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a silent publisher is cut after firstpkt_timeout, a stalled one after normal_timeout', async () => {
+  const server = await startInProcess('publish { firstpkt_timeout 600; normal_timeout 600; }');
+  const port = server.ports().rtmp[0]!;
+  try {
+    const silent = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await silent.publish('quiet'), 'NetStream.Publish.Start');
+    const t0 = Date.now();
+    await new Promise((r) => silent.socket.once('close', r));
+    assert.ok(Date.now() - t0 < 3000, 'cut within a few ticks of the timeout');
+
+    const stalled = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await stalled.publish('stall'), 'NetStream.Publish.Start');
+    stalled.sendMedia(9, 0, AVC_CONFIG);
+    stalled.sendMedia(9, 0, avcFrame(true, 100));
+    await sleep(300);
+    assert.equal(stalled.closed, false, 'alive while within normal_timeout');
+    await new Promise((r) => stalled.socket.once('close', r));
+    // The stream is free again for the next publisher.
+    const next = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await next.publish('stall'), 'NetStream.Publish.Start');
+    await next.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a second publisher gets NetStream.Publish.BadName; players keep the first', async () => {
+  const server = await startInProcess();
+  const port = server.ports().rtmp[0]!;
+  try {
+    const first = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await first.publish('busy'), 'NetStream.Publish.Start');
+    const second = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await second.publish('busy'), 'NetStream.Publish.BadName');
+    await new Promise((r) => (second.closed ? r(null) : second.socket.once('close', r)));
+    assert.equal(server.ctx.sources.get('__defaultVhost__', 'live', 'busy')?.publisher?.id !== undefined, true);
+    await first.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a player that stops reading drops to the next keyframe; its queue stays bounded', async () => {
+  const server = await startInProcess('play { queue_length 2; mw_latency 0; }');
+  const port = server.ports().rtmp[0]!;
+  try {
+    const pub = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await pub.publish('fat'), 'NetStream.Publish.Start');
+    pub.sendMedia(9, 0, AVC_CONFIG);
+    const player = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await player.play('fat'), 'NetStream.Play.Start');
+    player.socket.pause(); // stops reading: the server's socket fills up
+    const source = server.ctx.sources.get('__defaultVhost__', 'live', 'fat')!;
+    let ts = 0;
+    // 40 s of 200 KB frames at 25 fps, GOP 1 s, sent as fast as possible.
+    for (let i = 0; i < 1000; i++, ts += 40) {
+      pub.sendMedia(9, ts, avcFrame(i % 25 === 0, 200_000));
+      if (i % 50 === 0) await sleep(5);
+    }
+    await sleep(500);
+    const consumer = [...source.consumers][0]!;
+    assert.ok(consumer.framesDropped > 0, 'frames were dropped for the slow player');
+    assert.ok(consumer.queuedFrames <= 2 * 25 + 5, `queue bounded by queue_length: ${consumer.queuedFrames} frames`);
+    // Reading again: after the headers, every video frame the player gets after a gap starts with a keyframe.
+    player.socket.resume();
+    await sleep(500);
+    const videos = player.media().filter((m) => m.messageType === 9 && m.payload[1] === 1);
+    assert.ok(videos.length > 0);
+    assert.equal(videos[0]!.payload[0], 0x17, 'the first frame the player gets is a keyframe');
+    for (let i = 1; i < videos.length; i++) {
+      if (videos[i]!.timestamp - videos[i - 1]!.timestamp > 40) assert.equal(videos[i]!.payload[0], 0x17, `frame after a drop at ${videos[i]!.timestamp} is a keyframe`);
+    }
+    await player.close();
+    await pub.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('enhanced RTMP (HEVC hvc1, AV1 av01) passes through to RTMP and HTTP-FLV players byte for byte', async () => {
+  const server = await startInProcess('play { mw_latency 0; }');
+  const { rtmp: [port], http } = server.ports();
+  try {
+    const pub = await RtmpSocketClient.connect(port!, 'live');
+    assert.equal(await pub.publish('ex'), 'NetStream.Publish.Start');
+    const fourcc = (s: string): Buffer => Buffer.from(s, 'ascii');
+    // E-RTMP: 0x80 | frameType << 4 | packetType; SequenceStart = 0, CodedFrames = 1 (with cts), CodedFramesX = 3.
+    const hvcConfig = Buffer.concat([Buffer.from([0x90]), fourcc('hvc1'), Buffer.from([1, 1, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 0x5d, 0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 0])]);
+    const hvcKey = Buffer.concat([Buffer.from([0x91]), fourcc('hvc1'), Buffer.from([0, 0, 0]), Buffer.from([0, 0, 0, 6, 0x26, 0x01, 0xaf, 0x11, 0x22, 0x33])]);
+    const hvcInter = Buffer.concat([Buffer.from([0xa3]), fourcc('hvc1'), Buffer.from([0, 0, 0, 4, 0x02, 0x01, 0xd0, 0x09])]);
+    pub.sendMedia(9, 0, hvcConfig);
+    pub.sendMedia(9, 0, hvcKey);
+
+    const player = await RtmpSocketClient.connect(port!, 'live');
+    assert.equal(await player.play('ex'), 'NetStream.Play.Start');
+    const flvTags: FlvTag[] = [];
+    const demux = new FlvDemuxer();
+    const ac = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${http}/live/ex.flv`, { signal: ac.signal });
+    const reading = (async () => {
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) flvTags.push(...demux.feed(Buffer.from(chunk)));
+      } catch {
+        /* aborted */
+      }
+    })();
+    await sleep(300);
+    pub.sendMedia(9, 40, hvcInter);
+    await sleep(300);
+    ac.abort();
+    await reading;
+
+    const sent = [hvcConfig, hvcKey, hvcInter];
+    const rtmpVideo = player.media().filter((m) => m.messageType === 9).map((m) => m.payload);
+    assert.deepEqual(rtmpVideo, sent, 'RTMP player got the E-RTMP bodies unchanged (config, GOP, then live)');
+    const flvVideo = flvTags.filter((t) => t.type === 9).map((t) => t.body);
+    assert.deepEqual(flvVideo, sent, 'HTTP-FLV player got the same bodies');
+    const source = server.ctx.sources.get('__defaultVhost__', 'live', 'ex')!;
+    assert.equal(source.videoHeader?.codec, 'HEVC');
+    await player.close();
+    await pub.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a republish within the wait keeps RTMP players, who get the new publisher\'s frames', async () => {
+  const server = await startInProcess('play { mw_latency 0; }');
+  const port = server.ports().rtmp[0]!;
+  try {
+    const pub1 = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await pub1.publish('re'), 'NetStream.Publish.Start');
+    pub1.sendMedia(9, 0, AVC_CONFIG);
+    pub1.sendMedia(9, 0, avcFrame(true, 100));
+    const player = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await player.play('re'), 'NetStream.Play.Start');
+    await pub1.close();
+    await sleep(200);
+    const pub2 = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await pub2.publish('re'), 'NetStream.Publish.Start');
+    pub2.sendMedia(9, 0, AVC_CONFIG);
+    pub2.sendMedia(9, 0, avcFrame(true, 123));
+    await sleep(300);
+    assert.equal(player.closed, false);
+    const sizes = player.media().filter((m) => m.messageType === 9 && m.payload[1] === 1).map((m) => m.payload.length);
+    assert.deepEqual(sizes, [5 + 4 + 100, 5 + 4 + 123]);
+    const ts = player.media().filter((m) => m.messageType === 9).map((m) => m.timestamp);
+    for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! >= ts[i - 1]!, `timestamps monotonic across the republish: ${ts.join(',')}`);
+    await pub2.close();
+    // Without a republish, the player gets EOF (UnpublishNotify) and is closed after the wait.
+    const eof = await player.next((e) => e.type === 'onStatus' && e.code === 'NetStream.Play.UnpublishNotify', 8000);
+    assert.equal(eof.type, 'onStatus');
+    await player.close();
+  } finally {
+    await server.stop();
+  }
+});
