@@ -240,3 +240,66 @@ test('a republish within the wait keeps RTMP players, who get the new publisher\
     await server.stop();
   }
 });
+
+test('hostile peers after a valid handshake (absurd chunk size, garbage chunks, malformed AMF) are closed; a live publisher goes on', async () => {
+  const server = await startInProcess('play { mw_latency 0; }');
+  const port = server.ports().rtmp[0]!;
+  try {
+    const pub = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await pub.publish('safe'), 'NetStream.Publish.Start');
+    pub.sendMedia(9, 0, AVC_CONFIG);
+    const player = await RtmpSocketClient.connect(port, 'live');
+    assert.equal(await player.play('safe'), 'NetStream.Play.Start');
+
+    const setChunkSize = (n: number): Buffer => {
+      const b = Buffer.alloc(16);
+      b[0] = 0x02; // fmt 0, csid 2
+      b.writeUIntBE(4, 4, 3); // length
+      b[7] = 1; // type 1: set chunk size
+      b.writeUInt32BE(n, 12);
+      return b;
+    };
+    const badAmfCommand = (() => {
+      const body = Buffer.from([0x02, 0x00, 0x07, 0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x03, 0x00, 0xff, 0x41]);
+      const h = Buffer.alloc(12);
+      h[0] = 0x03;
+      h.writeUIntBE(body.length, 4, 3);
+      h[7] = 20;
+      return Buffer.concat([h, body]);
+    })();
+    const hostile = [setChunkSize(0), setChunkSize(0x7fffffff), Buffer.alloc(5000, 0xc5), badAmfCommand];
+    for (const payload of hostile) {
+      const { RtmpClientHandshake } = await import('../../src/protocol/rtmp/handshake.js');
+      const hs = new RtmpClientHandshake(false);
+      const net = await import('node:net');
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write(hs.start()));
+        let done = false;
+        s.on('data', (d: Buffer) => {
+          if (done) return;
+          const step = hs.feed(d);
+          for (const b of step.send) s.write(b);
+          if (step.done) {
+            done = true;
+            s.write(payload);
+          }
+        });
+        s.on('close', () => resolve(true));
+        s.on('error', () => undefined);
+        setTimeout(() => {
+          s.destroy();
+          resolve(false);
+        }, 3000);
+      });
+      assert.ok(closed, `server closed the connection after ${payload.subarray(0, 8).toString('hex')}`);
+    }
+    pub.sendMedia(9, 40, avcFrame(true, 500));
+    await sleep(200);
+    assert.equal(pub.closed, false, 'publisher still connected');
+    assert.ok(player.media().some((m) => m.timestamp === 40 && m.messageType === 9), 'player still receives frames');
+    await player.close();
+    await pub.close();
+  } finally {
+    await server.stop();
+  }
+});
