@@ -12,6 +12,8 @@ export interface ClientSession {
   vhost: string;
   app: string;
   stream: string;
+  /** The request's query, with its leading `?` (SRS's `param`), or ''. */
+  param: string;
   tcUrl: string;
   pageUrl: string;
   bytesIn(): number;

@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
-import { randomId } from '../log/logger.js';
 import type { MediaFrame } from '../codec/media-frame.js';
 import { encodeFlvHeader, flvTagOf } from '../format/flv.js';
 import { Consumer, type FrameSink } from '../live/consumer.js';
@@ -14,9 +13,9 @@ import { streamUrl } from '../protocol/stream-url.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from './server-context.js';
 import type { ClientSession, ClientType } from './client-registry.js';
 import { writeBatch } from './socket-batch-writer.js';
+import { notify } from './session-policy.js';
 
 export class HttpFlvSession implements ClientSession, FrameSink {
-  readonly id = randomId();
   readonly createdAt = Date.now();
   readonly type: ClientType = 'flv-play';
   readonly tcUrl: string;
@@ -27,6 +26,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   private closed = false;
 
   constructor(
+    readonly id: string,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly ctx: ServerContext,
@@ -34,6 +34,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     readonly vhost: string,
     readonly app: string,
     readonly stream: string,
+    readonly param: string,
     vhostConfig: VhostConfig,
     headers: Record<string, string>,
   ) {
@@ -95,6 +96,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     this.source.removeConsumer(this.consumer);
     this.consumer.closed = true;
     this.ctx.clients.remove(this);
+    notify(this.ctx.policies, 'onStop', this, (err, policy) => this.log.warn({ policy, err: (err as Error).message }, 'policy notification failed'));
     this.log.info({ reason, framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'HTTP-FLV play stopped');
   }
 }

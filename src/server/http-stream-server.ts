@@ -4,7 +4,11 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { DEFAULT_VHOST, isSafeStreamName } from '../protocol/stream-url.js';
+import { DEFAULT_VHOST, isSafeStreamName, streamUrl } from '../protocol/stream-url.js';
+import { randomId } from '../log/logger.js';
+import type { VhostConfig } from '../config/server-config.js';
+import type { ClientSession } from './client-registry.js';
+import { AccessDenied, admit } from './session-policy.js';
 import { matchMount } from './http-remux-mount.js';
 import { HttpFlvSession } from './http-flv-session.js';
 import { corsHeaders } from './http-cors.js';
@@ -57,11 +61,64 @@ function handle(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerR
         res.end('Server is shutting down');
         return;
       }
-      new HttpFlvSession(req, res, ctx, clientIp(req), vhost.name, m.app, m.stream, vhost, cors);
+      servePlay(ctx, req, res, vhost, m.app, m.stream, url.search, cors);
       return;
     }
   }
   notFound(res, cors);
+}
+
+/**
+ * Asks the policies (on_play hook, security) before the response starts: a
+ * denied player gets a 403 with no detail, as SRS refuses it.
+ */
+function servePlay(
+  ctx: ServerContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  vhost: VhostConfig,
+  app: string,
+  stream: string,
+  search: string,
+  cors: Record<string, string>,
+): void {
+  const ip = clientIp(req);
+  const id = randomId();
+  const tcUrl = `http://${req.headers.host ?? ''}/${app}`;
+  const probe: ClientSession = {
+    id,
+    ip,
+    createdAt: Date.now(),
+    type: 'flv-play',
+    vhost: vhost.name,
+    app,
+    stream,
+    param: search,
+    tcUrl,
+    pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+    bytesIn: () => 0,
+    bytesOut: () => 0,
+    close: () => res.destroy(),
+  };
+  const start = (): void => {
+    if (res.destroyed) return;
+    new HttpFlvSession(id, req, res, ctx, ip, vhost.name, app, stream, search, vhost, cors);
+  };
+  const deny = (err: unknown): void => {
+    const reason = err instanceof AccessDenied ? err.message : `policy failed: ${(err as Error).message}`;
+    ctx.log.warn({ cid: id, ip, stream: streamUrl(vhost.name, app, stream), reason }, 'HTTP-FLV play denied');
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
+    res.end('Forbidden');
+  };
+  let pending: Promise<void> | undefined;
+  try {
+    pending = admit(ctx.policies, 'onPlay', probe);
+  } catch (err) {
+    return deny(err);
+  }
+  if (pending) pending.then(start, deny);
+  else start();
 }
 
 function notFound(res: http.ServerResponse, cors: Record<string, string>): void {

@@ -13,6 +13,7 @@ import type { LiveSource, Publisher } from '../live/live-source.js';
 import type { VhostConfig } from '../config/server-config.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from './server-context.js';
 import type { ClientSession, ClientType } from './client-registry.js';
+import { AccessDenied, admit, notify, type AdmissionPoint, type NotificationPoint } from './session-policy.js';
 import { RtmpFrameSink } from './rtmp-frame-sink.js';
 
 /** The message stream id every createStream gets (one stream per connection). */
@@ -30,6 +31,7 @@ export class RtmpSession implements ClientSession, Publisher {
   stream = '';
   tcUrl = '';
   pageUrl = '';
+  param = '';
 
   private readonly conn: RtmpServerConnection;
   private log: Logger;
@@ -43,6 +45,8 @@ export class RtmpSession implements ClientSession, Publisher {
   private publishStartedAt = 0;
   private publishTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Connect was accepted (on_close is owed). */
+  private connected = false;
   /** FMLE-style clients (OBS, ffmpeg) announce with FCPublish and expect onFCPublish. */
   private fcPublish = false;
 
@@ -95,13 +99,38 @@ export class RtmpSession implements ClientSession, Publisher {
       this.socket.destroy();
       return;
     }
-    for (const ev of events) {
+    this.run(events, 0);
+  }
+
+  /**
+   * Handles events in order. When a handler waits for a policy (an HTTP
+   * callback), the socket is paused and the rest of the events wait with it,
+   * so nothing is reordered and nothing piles up in memory meanwhile.
+   */
+  private run(events: RtmpServerEvent[], from: number): void {
+    for (let i = from; i < events.length; i++) {
       if (this.closed) return;
+      let pending: Promise<void> | void;
       try {
-        this.onEvent(ev);
+        pending = this.onEvent(events[i]!);
       } catch (err) {
         this.log.error({ err }, 'RTMP session error, closing connection');
         this.close('internal error');
+        return;
+      }
+      if (pending) {
+        this.socket.pause();
+        pending.then(
+          () => {
+            if (this.closed) return;
+            this.socket.resume();
+            this.run(events, i + 1);
+          },
+          (err: unknown) => {
+            this.log.error({ err }, 'RTMP session error, closing connection');
+            this.close('internal error');
+          },
+        );
         return;
       }
     }
@@ -111,14 +140,13 @@ export class RtmpSession implements ClientSession, Publisher {
     if (!this.closed) this.socket.write(data);
   }
 
-  private onEvent(ev: RtmpServerEvent): void {
+  private onEvent(ev: RtmpServerEvent): Promise<void> | void {
     switch (ev.type) {
       case 'send':
         this.send(ev.data);
         return;
       case 'connect':
-        this.onConnect(ev.transactionId, ev.tcUrl, ev.pageUrl ?? '');
-        return;
+        return this.onConnect(ev.transactionId, ev.tcUrl, ev.pageUrl ?? '');
       case 'releaseStream':
         this.send(this.conn.callResult(ev.transactionId));
         return;
@@ -141,11 +169,9 @@ export class RtmpSession implements ClientSession, Publisher {
         this.send(this.conn.getStreamLengthResult(ev.transactionId, 0));
         return;
       case 'publish':
-        this.onPublish(ev.streamName, ev.publishType);
-        return;
+        return this.onPublish(ev.streamName, ev.publishType);
       case 'play':
-        this.onPlay(ev.streamName);
-        return;
+        return this.onPlay(ev.streamName);
       case 'pause':
         if (this.consumer) {
           this.consumer.setPaused(ev.pause);
@@ -165,7 +191,7 @@ export class RtmpSession implements ClientSession, Publisher {
     }
   }
 
-  private onConnect(transactionId: number, tcUrl: string, pageUrl: string): void {
+  private onConnect(transactionId: number, tcUrl: string, pageUrl: string): Promise<void> | void {
     this.tcUrl = tcUrl;
     this.pageUrl = pageUrl;
     const req = parseStreamRequest(tcUrl, '');
@@ -181,12 +207,46 @@ export class RtmpSession implements ClientSession, Publisher {
     this.vhostConfig = vhost;
     this.vhost = vhost.name;
     this.app = req.app;
+    this.param = req.param;
     this.chunkSize = vhost.chunkSize;
-    this.send(this.conn.windowAckSize(vhost.outAckSize));
-    this.send(this.conn.setPeerBandwidth(vhost.outAckSize, 2));
-    this.send(this.conn.setChunkSize(this.chunkSize));
-    this.send(this.conn.connectResult(transactionId));
-    this.log.info({ tcUrl, vhost: this.vhost, app: this.app }, 'RTMP connect');
+    const accept = (): void => {
+      this.connected = true;
+      this.send(this.conn.windowAckSize(vhost.outAckSize));
+      this.send(this.conn.setPeerBandwidth(vhost.outAckSize, 2));
+      this.send(this.conn.setChunkSize(this.chunkSize));
+      this.send(this.conn.connectResult(transactionId));
+      this.log.info({ tcUrl, vhost: this.vhost, app: this.app }, 'RTMP connect');
+    };
+    return this.admitThen('onConnect', accept, (reason) => this.reject(transactionId, reason));
+  }
+
+  /**
+   * Asks the policies (hooks, security) about this session; calls `then` when
+   * they allow it, `deny` with the reason when one refuses. Synchronous when
+   * no policy has async work.
+   */
+  private admitThen(point: AdmissionPoint, then: () => void, deny: (reason: string) => void): Promise<void> | void {
+    const onDenied = (err: unknown): void => {
+      const reason = err instanceof AccessDenied ? err.message : `policy failed: ${(err as Error).message}`;
+      this.log.warn({ ip: this.ip, point, reason }, 'RTMP session denied');
+      deny(reason);
+    };
+    let pending: Promise<void> | undefined;
+    try {
+      pending = admit(this.ctx.policies, point, this);
+    } catch (err) {
+      onDenied(err);
+      return;
+    }
+    if (!pending) return then();
+    return pending.then(
+      () => {
+        if (!this.closed) then();
+      },
+      (err: unknown) => {
+        if (!this.closed) onDenied(err);
+      },
+    );
   }
 
   private reject(transactionId: number, reason: string): void {
@@ -214,17 +274,30 @@ export class RtmpSession implements ClientSession, Publisher {
     this.vhost = vhost!.name;
     this.app = req.app;
     this.stream = req.stream;
+    this.param = req.param;
     this.log = this.log.child({ stream: streamUrl(this.vhost, req.app, req.stream) });
     return req;
   }
 
-  private onPublish(streamName: string, publishType: string): void {
-    if (this.source) {
+  private onPublish(streamName: string, publishType: string): Promise<void> | void {
+    if (this.source || this.type !== 'Unknown') {
       this.close('second publish or play on one connection');
       return;
     }
     const req = this.resolve(streamName, 'NetStream.Publish.BadName');
     if (!req) return;
+    this.type = publishType === 'live' || publishType === 'record' || publishType === 'append' ? 'fmle-publish' : 'flash-publish';
+    return this.admitThen(
+      'onPublish',
+      () => this.startPublishing(req),
+      (reason) => {
+        this.send(this.conn.onStatus(STREAM_ID, 'error', 'NetStream.Publish.BadName', reason));
+        this.close(reason);
+      },
+    );
+  }
+
+  private startPublishing(req: StreamRequest): void {
     const vhost = this.vhostConfig!;
     const source = this.ctx.sources.getOrCreate(this.vhost, req.app, req.stream, sourcePlayConfig(vhost));
     if (!source.publish(this)) {
@@ -234,7 +307,6 @@ export class RtmpSession implements ClientSession, Publisher {
       return;
     }
     this.source = source;
-    this.type = publishType === 'live' || publishType === 'record' || publishType === 'append' ? 'fmle-publish' : 'flash-publish';
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay);
     if (this.fcPublish) this.send(this.conn.onFCPublish());
@@ -275,17 +347,28 @@ export class RtmpSession implements ClientSession, Publisher {
     if (frame) source.onFrame(frame);
   }
 
-  private onPlay(streamName: string): void {
-    if (this.source) {
+  private onPlay(streamName: string): Promise<void> | void {
+    if (this.source || this.type !== 'Unknown') {
       this.close('second publish or play on one connection');
       return;
     }
     const req = this.resolve(streamName, 'NetStream.Play.StreamNotFound');
     if (!req) return;
+    this.type = 'rtmp-play';
+    return this.admitThen(
+      'onPlay',
+      () => this.startPlaying(req),
+      (reason) => {
+        this.send(this.conn.onStatus(STREAM_ID, 'error', 'NetStream.Play.Failed', reason));
+        this.close(reason);
+      },
+    );
+  }
+
+  private startPlaying(req: StreamRequest): void {
     const vhost = this.vhostConfig!;
     const source = this.ctx.sources.getOrCreate(this.vhost, req.app, req.stream, sourcePlayConfig(vhost));
     this.source = source;
-    this.type = 'rtmp-play';
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay || vhost.minLatency);
     this.send(this.conn.playStart(STREAM_ID, req.stream));
@@ -304,6 +387,7 @@ export class RtmpSession implements ClientSession, Publisher {
     source.unpublish(this);
     this.source = null;
     this.log.info({ why, framesIn: source.framesIn }, 'publish stopped');
+    this.notify('onUnpublish');
   }
 
   private stopPlaying(): void {
@@ -314,6 +398,11 @@ export class RtmpSession implements ClientSession, Publisher {
     this.log.info({ framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'play stopped');
     this.consumer = null;
     this.source = null;
+    this.notify('onStop');
+  }
+
+  private notify(point: NotificationPoint): void {
+    notify(this.ctx.policies, point, this, (err, policy) => this.log.warn({ policy, point, err: (err as Error).message }, 'policy notification failed'));
   }
 
   private cleanup(reason: string): void {
@@ -322,6 +411,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.stopPublishing(reason);
     this.stopPlaying();
     this.ctx.clients.remove(this);
+    if (this.connected) this.notify('onClose');
     this.log.info({ reason, recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
   }
 }

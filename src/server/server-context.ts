@@ -11,6 +11,7 @@ import type { ConsumerOptions } from '../live/consumer.js';
 import { SourceRegistry } from '../live/source-registry.js';
 import { ClientRegistry } from './client-registry.js';
 import { ConnectionLimit } from './connection-limit.js';
+import type { SessionPolicy } from './session-policy.js';
 
 /** A republish within this time keeps players attached (an encoder restart); then they get EOF. */
 export const REPUBLISH_WAIT_MS = 3000;
@@ -27,6 +28,8 @@ export class ServerContext {
   readonly limit: ConnectionLimit;
   /** True while shutting down gracefully: no new publish or play. */
   draining = false;
+  /** Hooks, security, ...: asked in order at connect, publish and play (session-policy.ts). */
+  readonly policies: SessionPolicy[] = [];
 
   constructor(
     public config: ServerConfig,

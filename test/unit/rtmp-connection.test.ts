@@ -214,7 +214,6 @@ describe('server <-> client round trip', () => {
       'status:1:NetStream.Play.Reset',
       'status:1:NetStream.Play.Start',
       'data:|RtmpSampleAccess',
-      'data:onStatus',
     ]);
     // media from server to player, large chunk size
     const frame = randomBytes(70000);

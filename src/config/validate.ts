@@ -1,0 +1,471 @@
+// Config validation (contract §4.3): unknown directives are fatal, a few value and
+// cross-directive rules are checked, and every error names the offending
+// directive's file:line. Runs on the tree after the legacy transform.
+
+import { parseEndpoint } from './endpoint.js';
+import { ConfigError, findChild, findChildren, type ConfigDirective } from './parser.js';
+import { atof, atoi, envKey, envLookup, preferFalse, preferTrue, type Env } from './values.js';
+
+export { transformLegacy, type TransformResult } from './legacy-transform.js';
+
+/** A block's allowed children: a nested spec, `LEAF` (children not checked) or `FREE` (any children). */
+type Spec = { readonly [name: string]: Spec | typeof LEAF | typeof FREE };
+const LEAF = 0;
+const FREE = 1;
+
+function leaves(...names: string[]): Spec {
+  const spec: Record<string, typeof LEAF> = {};
+  for (const n of names) spec[n] = LEAF;
+  return spec;
+}
+
+const HTTPS_SPEC = leaves('enabled', 'listen', 'key', 'cert');
+
+const ENGINE_SPEC: Spec = {
+  ...leaves(
+    'enabled',
+    'iformat',
+    'vcodec',
+    'vbitrate',
+    'vfps',
+    'vwidth',
+    'vheight',
+    'vthreads',
+    'vprofile',
+    'vpreset',
+    'acodec',
+    'abitrate',
+    'asample_rate',
+    'achannels',
+    'oformat',
+    'output',
+  ),
+  perfile: FREE,
+  vfilter: FREE,
+  vparams: FREE,
+  aparams: FREE,
+};
+
+const VHOST_SPEC: Spec = {
+  ...leaves('enabled', 'chunk_size', 'min_latency', 'tcp_nodelay', 'in_ack_size', 'out_ack_size'),
+  play: leaves(
+    'time_jitter',
+    'mix_correct',
+    'atc',
+    'atc_auto',
+    'mw_latency',
+    'mw_msgs',
+    'gop_cache',
+    'gop_cache_max_frames',
+    'queue_length',
+    'send_min_interval',
+    'reduce_sequence_header',
+  ),
+  publish: leaves(
+    'mr',
+    'mr_latency',
+    'firstpkt_timeout',
+    'normal_timeout',
+    'parse_sps',
+    'try_annexb_first',
+    'kickoff_for_idle',
+  ),
+  http_remux: leaves('enabled', 'mount', 'fast_cache', 'drop_if_not_match', 'has_audio', 'has_video', 'guess_has_av'),
+  http_static: leaves('enabled', 'mount', 'dir'),
+  hls: leaves(
+    'enabled',
+    'hls_fragment',
+    'hls_td_ratio',
+    'hls_aof_ratio',
+    'hls_window',
+    'hls_on_error',
+    'hls_path',
+    'hls_m3u8_file',
+    'hls_ts_file',
+    'hls_ts_floor',
+    'hls_entry_prefix',
+    'hls_acodec',
+    'hls_vcodec',
+    'hls_cleanup',
+    'hls_dispose',
+    'hls_wait_keyframe',
+    'hls_nb_notify',
+    'hls_dts_directly',
+    'hls_ctx',
+    'hls_ts_ctx',
+    'hls_keys',
+    'hls_fragments_per_key',
+    'hls_key_file',
+    'hls_key_file_path',
+    'hls_key_url',
+    'hls_storage',
+    'hls_mount',
+  ),
+  hds: leaves('enabled', 'hds_fragment', 'hds_window', 'hds_path'),
+  dash: leaves(
+    'enabled',
+    'dash_fragment',
+    'dash_update_period',
+    'dash_timeshift',
+    'dash_path',
+    'dash_mpd_file',
+    'dash_window_size',
+    'dash_cleanup',
+    'dash_dispose',
+  ),
+  dvr: leaves('enabled', 'dvr_apply', 'dvr_plan', 'dvr_path', 'dvr_duration', 'dvr_wait_keyframe', 'time_jitter'),
+  http_hooks: leaves(
+    'enabled',
+    'on_connect',
+    'on_close',
+    'on_publish',
+    'on_unpublish',
+    'on_play',
+    'on_stop',
+    'on_dvr',
+    'on_hls',
+    'on_hls_notify',
+  ),
+  security: leaves('enabled', 'allow', 'deny'),
+  refer: leaves('enabled', 'all', 'publish', 'play'),
+  forward: leaves('enabled', 'destination', 'backend'),
+  cluster: leaves(
+    'mode',
+    'origin',
+    'token_traverse',
+    'vhost',
+    'debug_srs_upnode',
+    'origin_cluster',
+    'coworkers',
+    'protocol',
+    'follow_client',
+  ),
+  rtc: leaves(
+    'enabled',
+    'nack',
+    'nack_no_copy',
+    'twcc',
+    'stun_timeout',
+    'stun_strict_check',
+    'dtls_role',
+    'dtls_version',
+    'drop_for_pt',
+    'rtmp_to_rtc',
+    'keep_bframe',
+    'keep_avc_nalu_sei',
+    'opus_bitrate',
+    'rtc_to_rtmp',
+    'pli_for_rtmp',
+    'aac_bitrate',
+  ),
+  srt: leaves('enabled', 'srt_to_rtmp'),
+  exec: leaves('enabled', 'publish'),
+  ingest: { ...leaves('enabled', 'ffmpeg'), input: leaves('type', 'url'), engine: ENGINE_SPEC },
+  transcode: { ...leaves('enabled', 'ffmpeg'), engine: ENGINE_SPEC },
+};
+
+const ROOT_SPEC: Spec = {
+  ...leaves(
+    'listen',
+    'pid',
+    'chunk_size',
+    'ff_log_dir',
+    'ff_log_level',
+    'srs_log_tank',
+    'srs_log_level',
+    'srs_log_level_v2',
+    'srs_log_file',
+    'max_connections',
+    'daemon',
+    'pithy_print_ms',
+    'utc_time',
+    'work_dir',
+    'asprocess',
+    'server_id',
+    'grace_final_wait',
+    'force_grace_quit',
+    'grace_start_wait',
+    'empty_ip_ok',
+    'disable_daemon_for_docker',
+    'inotify_auto_reload',
+    'auto_reload_for_docker',
+    'tcmalloc_release_rate',
+    'query_latest_version',
+    'first_wait_for_qlv',
+    'is_full',
+    'in_docker',
+  ),
+  tencentcloud_apm: FREE,
+  tencentcloud_cls: FREE,
+  threads: leaves('interval'),
+  circuit_breaker: leaves(
+    'enabled',
+    'high_threshold',
+    'high_pulse',
+    'critical_threshold',
+    'critical_pulse',
+    'dying_threshold',
+    'dying_pulse',
+  ),
+  heartbeat: leaves('enabled', 'interval', 'url', 'device_id', 'summaries', 'ports'),
+  stats: leaves('enabled', 'network', 'disk'),
+  exporter: leaves('enabled', 'listen', 'label', 'tag'),
+  http_api: {
+    ...leaves('enabled', 'listen', 'crossdomain'),
+    raw_api: leaves('enabled', 'allow_reload', 'allow_query', 'allow_update'),
+    auth: leaves('enabled', 'username', 'password'),
+    https: HTTPS_SPEC,
+  },
+  http_server: { ...leaves('enabled', 'listen', 'dir', 'crossdomain'), https: HTTPS_SPEC },
+  rtc_server: {
+    ...leaves(
+      'enabled',
+      'listen',
+      'protocol',
+      'candidate',
+      'use_auto_detect_network_ip',
+      'ip_family',
+      'api_as_candidates',
+      'resolve_api_domain',
+      'keep_api_domain',
+      'ecdsa',
+      'encrypt',
+      'reuseport',
+      'merge_nalus',
+    ),
+    tcp: leaves('enabled', 'listen'),
+    black_hole: leaves('enabled', 'addr'),
+  },
+  srt_server: leaves(
+    'enabled',
+    'listen',
+    'maxbw',
+    'mss',
+    'connect_timeout',
+    'peer_idle_timeout',
+    'default_app',
+    'peerlatency',
+    'recvlatency',
+    'latency',
+    'tsbpdmode',
+    'tlpktdrop',
+    'sendbuf',
+    'recvbuf',
+    'payloadsize',
+    'passphrase',
+    'pbkeylen',
+    'sei_filter',
+    'mix_correct',
+  ),
+  stream_caster: {
+    ...leaves('enabled', 'caster', 'output', 'listen'),
+    sip: leaves('enabled', 'listen', 'timeout', 'reinvite', 'candidate'),
+  },
+  vhost: VHOST_SPEC,
+};
+
+export interface ValidateOptions {
+  env: Env;
+  /** `-e` / SRS_ENV_ONLY: no file, so emptiness and a missing `listen` are fine. */
+  envOnly: boolean;
+}
+
+function fail(d: ConfigDirective, reason: string): never {
+  throw new ConfigError(d.file, d.line, reason);
+}
+
+function checkNames(block: ConfigDirective, spec: Spec, path: string): void {
+  for (const c of block.children) {
+    const sub = Object.prototype.hasOwnProperty.call(spec, c.name) ? spec[c.name] : undefined;
+    const full = path === '' ? c.name : `${path}.${c.name}`;
+    if (sub === undefined) fail(c, `illegal directive "${full}"`);
+    if (sub !== LEAF && sub !== FREE) checkNames(c, sub, full);
+  }
+}
+
+/** arg0 of the first `name` child, with the env var (if given) winning when non-empty. */
+function value(block: ConfigDirective | undefined, name: string, envKeys: readonly string[], env: Env): string | undefined {
+  const e = envLookup(env, envKeys);
+  if (e !== undefined) return e;
+  return findChild(block, name)?.args[0];
+}
+
+/** Where to report a problem found in a value that may have come from env. */
+function locate(root: ConfigDirective, d: ConfigDirective | undefined): ConfigDirective {
+  return d ?? root;
+}
+
+function checkListen(root: ConfigDirective, opts: ValidateOptions): void {
+  const envListen = envLookup(opts.env, ['SRS_LISTEN']);
+  if (envListen !== undefined) {
+    for (const t of envListen.split(/\s+/).filter((s) => s !== '')) {
+      const r = parseEndpoint(t);
+      if (!r.ok) throw new ConfigError('SRS_LISTEN', 0, r.reason);
+    }
+    return;
+  }
+  const listen = findChild(root, 'listen');
+  if (listen === undefined) {
+    if (opts.envOnly) return;
+    throw new ConfigError(root.file, 0, 'listen requires params');
+  }
+  if (listen.args.length === 0) fail(listen, 'listen requires params');
+  for (const t of listen.args) {
+    const r = parseEndpoint(t);
+    if (!r.ok) fail(listen, r.reason);
+  }
+}
+
+function checkTcpListen(block: ConfigDirective | undefined, path: string[], env: Env, root: ConfigDirective): void {
+  const e = envLookup(env, [envKey([...path, 'listen'])]);
+  const d = findChild(block, 'listen');
+  const text = e ?? d?.args[0];
+  if (text === undefined) return;
+  const r = parseEndpoint(text);
+  if (!r.ok) {
+    if (e !== undefined) throw new ConfigError(envKey([...path, 'listen']), 0, `${path.join('.')}.listen: ${r.reason}`);
+    fail(locate(root, d), `${path.join('.')}.listen: ${r.reason}`);
+  }
+}
+
+function checkHttpPorts(root: ConfigDirective, env: Env): void {
+  const api = findChild(root, 'http_api');
+  const server = findChild(root, 'http_server');
+  checkTcpListen(api, ['http_api'], env, root);
+  checkTcpListen(server, ['http_server'], env, root);
+  checkTcpListen(findChild(api, 'https'), ['http_api', 'https'], env, root);
+  checkTcpListen(findChild(server, 'https'), ['http_server', 'https'], env, root);
+  checkTcpListen(findChild(root, 'exporter'), ['exporter'], env, root);
+
+  const apiOn = preferFalse(value(api, 'enabled', ['SRS_HTTP_API_ENABLED'], env));
+  const serverOn = preferFalse(value(server, 'enabled', ['SRS_HTTP_SERVER_ENABLED'], env));
+  const apiHttps = findChild(api, 'https');
+  const serverHttps = findChild(server, 'https');
+  const apiHttpsOn = preferFalse(value(apiHttps, 'enabled', ['SRS_HTTP_API_HTTPS_ENABLED'], env));
+  const serverHttpsOn = preferFalse(value(serverHttps, 'enabled', ['SRS_HTTP_SERVER_HTTPS_ENABLED'], env));
+  if (apiHttpsOn && !apiOn) fail(locate(root, apiHttps), 'https api requires http_api enabled');
+  if (serverHttpsOn && !serverOn) fail(locate(root, serverHttps), 'https server requires http_server enabled');
+
+  // Port sharing only matters when both HTTP services run (see contract §1.1).
+  if (!apiOn || !serverOn) return;
+  const apiListen = value(api, 'listen', ['SRS_HTTP_API_LISTEN'], env) ?? '1985';
+  const serverListen = value(server, 'listen', ['SRS_HTTP_SERVER_LISTEN'], env) ?? '8080';
+  const serverHttpsListen = value(serverHttps, 'listen', ['SRS_HTTP_SERVER_HTTPS_LISTEN'], env) ?? '8088';
+  const apiHttpsListen =
+    value(apiHttps, 'listen', ['SRS_HTTP_API_HTTPS_LISTEN'], env) ??
+    (apiListen === serverListen ? serverHttpsListen : '1990');
+  const sameHttp = apiListen === serverListen;
+  const sameHttps = apiHttpsListen === serverHttpsListen;
+  if (sameHttp !== sameHttps) {
+    fail(
+      locate(root, api),
+      sameHttp
+        ? `http_api and http_server share port ${apiListen} but their https ports differ (${apiHttpsListen} vs ${serverHttpsListen})`
+        : `http_api and http_server share https port ${apiHttpsListen} but their http ports differ (${apiListen} vs ${serverListen})`,
+    );
+  }
+}
+
+function warnChunkSize(d: ConfigDirective | undefined, warnings: string[]): void {
+  if (d === undefined) return;
+  const n = atoi(d.args[0]);
+  if (n < 128 || n > 65536) warnings.push(`${d.file}:${d.line}: chunk_size ${n} is outside [128, 65536]`);
+}
+
+function checkVhost(vhost: ConfigDirective, env: Env, warnings: string[]): void {
+  const name = vhost.args[0];
+  if (name === undefined) fail(vhost, 'vhost requires a name');
+  warnChunkSize(findChild(vhost, 'chunk_size'), warnings);
+
+  const remuxes = findChildren(vhost, 'http_remux');
+  if (remuxes.length > 1) fail(remuxes[1], `vhost ${name}: only one http_remux is allowed per vhost`);
+  const remux = remuxes[0];
+  const hls = findChild(vhost, 'hls');
+  const hlsOn = preferFalse(value(hls, 'enabled', ['SRS_VHOST_HLS_ENABLED'], env));
+  const mountDir = findChild(remux, 'mount');
+  const mount = value(remux, 'mount', ['SRS_VHOST_HTTP_REMUX_MOUNT'], env) ?? '[vhost]/[app]/[stream].flv';
+  if (hlsOn && mount.endsWith('.ts')) {
+    fail(mountDir ?? remux ?? hls ?? vhost, `vhost ${name}: hls conflicts with http_remux mount "${mount}" (.ts)`);
+  }
+
+  const forward = findChild(vhost, 'forward');
+  const kickoff = findChild(findChild(vhost, 'publish'), 'kickoff_for_idle');
+  const kickoffValue = atof(value(findChild(vhost, 'publish'), 'kickoff_for_idle', ['SRS_VHOST_PUBLISH_KICKOFF_FOR_IDLE'], env));
+  if (preferFalse(findChild(forward, 'enabled')?.args[0]) && kickoffValue > 0) {
+    fail(kickoff ?? forward ?? vhost, `vhost ${name}: forward conflicts with publish.kickoff_for_idle`);
+  }
+
+  const ingestIds = new Set<string>();
+  for (const ingest of findChildren(vhost, 'ingest')) {
+    const id = ingest.args[0] ?? '';
+    if (ingestIds.has(id)) fail(ingest, `vhost ${name}: duplicated ingest id "${id}"`);
+    ingestIds.add(id);
+  }
+
+  const dvrPlan = findChild(findChild(vhost, 'dvr'), 'dvr_plan');
+  const plan = value(findChild(vhost, 'dvr'), 'dvr_plan', ['SRS_VHOST_DVR_DVR_PLAN'], env);
+  if (plan !== undefined && plan !== 'session' && plan !== 'segment') {
+    fail(dvrPlan ?? vhost, `vhost ${name}: dvr_plan must be session or segment, got "${plan}"`);
+  }
+}
+
+/**
+ * Validates a (legacy-transformed) tree. Throws ConfigError at the first fatal
+ * problem; returns warnings as `file:line: message` lines.
+ */
+export function validateConfig(root: ConfigDirective, opts: ValidateOptions): string[] {
+  const warnings: string[] = [];
+  const { env } = opts;
+  if (root.children.length === 0 && !opts.envOnly) throw new ConfigError(root.file, 0, 'conf is empty');
+
+  checkNames(root, ROOT_SPEC, '');
+  checkListen(root, opts);
+
+  const maxConnDir = findChild(root, 'max_connections');
+  const maxConn = value(root, 'max_connections', ['SRS_MAX_CONNECTIONS'], env);
+  if (maxConn !== undefined && atoi(maxConn) <= 0) {
+    fail(locate(root, maxConnDir), `max_connections must be > 0, got "${maxConn}"`);
+  }
+  warnChunkSize(findChild(root, 'chunk_size'), warnings);
+
+  const heartbeat = findChild(root, 'heartbeat');
+  const interval = findChild(heartbeat, 'interval');
+  if (interval !== undefined && atof(interval.args[0]) <= 0) fail(interval, 'heartbeat.interval must be > 0');
+
+  const network = findChild(findChild(root, 'stats'), 'network');
+  if (network !== undefined && !/^\d+$/.test(network.args[0] ?? '')) {
+    fail(network, 'stats.network must be a network interface index (0, 1, ...)');
+  }
+
+  const tank = value(root, 'srs_log_tank', ['SRS_LOG_TANK', 'SRS_SRS_LOG_TANK'], env);
+  const logFile = findChild(root, 'srs_log_file');
+  if (tank !== 'console' && logFile !== undefined && logFile.args.length === 0) {
+    fail(logFile, 'srs_log_file must not be empty when logging to a file');
+  }
+
+  const daemon = value(root, 'daemon', ['SRS_DAEMON'], env);
+  const daemonOn = opts.envOnly && daemon === undefined ? false : preferTrue(daemon);
+  const asprocess = findChild(root, 'asprocess');
+  if (daemonOn && preferFalse(value(root, 'asprocess', ['SRS_ASPROCESS'], env))) {
+    fail(locate(root, asprocess), 'daemon conflicts with asprocess');
+  }
+  const isFull = findChild(root, 'is_full');
+  if (isFull !== undefined && preferFalse(isFull.args[0])) {
+    fail(isFull, 'full.conf is a reference, not a usable config (is_full on)');
+  }
+
+  checkHttpPorts(root, env);
+
+  const seen = new Map<string, ConfigDirective>();
+  for (const vhost of findChildren(root, 'vhost')) {
+    checkVhost(vhost, env, warnings);
+    const name = vhost.args[0];
+    const first = seen.get(name);
+    if (first !== undefined) {
+      warnings.push(`${vhost.file}:${vhost.line}: duplicated vhost "${name}" ignored (first at ${first.file}:${first.line})`);
+    } else {
+      seen.set(name, vhost);
+    }
+  }
+  return warnings;
+}
