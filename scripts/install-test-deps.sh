@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite drives as real clients (ffmpeg,
-# ffprobe), through apt-get, when they are missing. Needs root or sudo.
+# Installs the system tools the test suite drives as real clients, through
+# apt-get, when they are missing: ffmpeg/ffprobe (publish, play, probe) and
+# Debian's chromium (browser players, WebRTC). Needs root or sudo.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

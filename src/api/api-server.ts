@@ -33,6 +33,7 @@ export function createApiServer(ctx: ServerContext, identity: ApiIdentity): http
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const route of ctx.apiRoutes) if (route(req, res, url)) return;
     const envelope = { code: 0, server: identity.serverId, service: identity.serviceId, pid: String(process.pid) };
     const send = (status: number, body: object): void => {
       const text = JSON.stringify(body);

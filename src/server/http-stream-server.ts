@@ -42,6 +42,7 @@ function handle(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerR
     return;
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  for (const route of ctx.streamRoutes) if (route(req, res, url)) return;
   let path: string;
   try {
     path = decodeURIComponent(url.pathname);

@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../log/logger.js';
 import type { ServerConfig, VhostConfig } from '../config/server-config.js';
-import type { SourcePlayConfig } from '../live/live-source.js';
+import type { LiveSource, SourcePlayConfig } from '../live/live-source.js';
+import type { HttpRoute } from './http-route.js';
 import type { ConsumerOptions } from '../live/consumer.js';
 import { SourceRegistry } from '../live/source-registry.js';
 import { ClientRegistry } from './client-registry.js';
@@ -30,6 +31,11 @@ export class ServerContext {
   draining = false;
   /** Hooks, security, ...: asked in order at connect, publish and play (session-policy.ts). */
   readonly policies: SessionPolicy[] = [];
+  /** Extra endpoints on the HTTP server and the API server (http-route.ts). */
+  readonly streamRoutes: HttpRoute[] = [];
+  readonly apiRoutes: HttpRoute[] = [];
+  /** Called for every source created, so features can observe it (HLS, DVR, stats). */
+  readonly sourceCreatedHandlers: ((source: LiveSource) => void)[] = [];
 
   constructor(
     public config: ServerConfig,
@@ -42,6 +48,9 @@ export class ServerContext {
     });
     this.limit = new ConnectionLimit(config.maxConnections, log);
     this.sources.onDispose = (s) => log.debug({ stream: s.key }, 'source freed');
+    this.sources.onCreate = (s) => {
+      for (const h of this.sourceCreatedHandlers) h(s);
+    };
   }
 
   /** SRS's lookup: the named vhost, else `__defaultVhost__`, else none. Disabled counts as none. */

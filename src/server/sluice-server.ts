@@ -13,6 +13,7 @@ import { ServerContext, type ServerContextOptions } from './server-context.js';
 import { RtmpSession } from './rtmp-session.js';
 import { createHttpStreamServer } from './http-stream-server.js';
 import { createApiServer } from '../api/api-server.js';
+import { FEATURES, type FeatureHandle } from './features.js';
 
 export interface SluiceServerOptions extends ServerContextOptions {
   config: ServerConfig;
@@ -31,6 +32,7 @@ export class SluiceServer {
   private http: http.Server | null = null;
   private api: http.Server | null = null;
   private readonly startedAt = Date.now();
+  private readonly features: FeatureHandle[] = [];
   readonly serviceId = randomId(8);
 
   constructor(options: SluiceServerOptions) {
@@ -43,6 +45,7 @@ export class SluiceServer {
 
   async start(): Promise<ListeningPorts> {
     const cfg = this.ctx.config;
+    for (const f of FEATURES) this.features.push(await f.install(this.ctx));
     for (const ep of cfg.listen) {
       const server = net.createServer({ noDelay: false }, (socket) => {
         if (this.ctx.limit.admit(socket, 'rtmp')) new RtmpSession(socket, this.ctx);
@@ -75,6 +78,7 @@ export class SluiceServer {
   /** Applies a new config (SIGHUP). Vhost-level settings reach live streams at once; listeners stay. */
   reload(config: ServerConfig): void {
     this.ctx.applyConfig(config);
+    for (const f of this.features) f.reload?.();
     this.log.info('config reloaded');
   }
 
@@ -85,6 +89,7 @@ export class SluiceServer {
   async stop(): Promise<void> {
     this.closeListeners();
     for (const c of [...this.ctx.clients.all()]) c.close('server stopping');
+    for (const f of this.features) await f.stop?.();
     this.ctx.sources.close();
     await this.waitListenersClosed();
     this.log.info('Sluice stopped');

@@ -1,0 +1,24 @@
+/**
+ * The features that plug into a server (HLS, WebRTC, hooks, exporter, ...).
+ * Each is installed once when the server starts: it may add session policies,
+ * source observers, HTTP routes, listeners of its own, and a stop function.
+ * To add a feature, append it to FEATURES — nothing else needs to change.
+ */
+import type { ServerContext } from './server-context.js';
+
+export interface FeatureHandle {
+  /** Called on reload with the new config already in ctx.config. */
+  reload?(): void;
+  /** Called on stop; release listeners, timers, child processes. */
+  stop?(): Promise<void> | void;
+}
+
+export interface Feature {
+  readonly name: string;
+  install(ctx: ServerContext): Promise<FeatureHandle> | FeatureHandle;
+}
+
+// Features register below (one import and one list entry each).
+export const FEATURES: Feature[] = [
+  // (features are appended here)
+];

@@ -1,0 +1,10 @@
+/**
+ * How features add HTTP endpoints without editing the servers: a route gets
+ * the request first and returns true when it answered it (sync or async).
+ * `ctx.streamRoutes` are asked by the HTTP server (port 8080) before its own
+ * live-stream mounts; `ctx.apiRoutes` by the API server (port 1985) before
+ * its own endpoints.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
