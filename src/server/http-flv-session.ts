@@ -15,6 +15,8 @@ import type { ClientSession, ClientType } from './client-registry.js';
 import { writeBatch } from './socket-batch-writer.js';
 import { notify } from './session-policy.js';
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 export class HttpFlvSession implements ClientSession, FrameSink {
   readonly createdAt = Date.now();
   readonly type: ClientType = 'flv-play';
@@ -54,7 +56,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     const hasAudio = guess ? this.source.audioHeader !== null : remux.hasAudio;
     const hasVideo = guess ? this.source.videoHeader !== null : remux.hasVideo;
     res.write(encodeFlvHeader(hasAudio, hasVideo));
-    res.on('drain', () => this.consumer.resume());
+    socket.on('drain', this.onDrain);
     res.on('close', () => this.cleanup('peer closed'));
     res.on('error', (err) => this.log.debug({ err: err.message }, 'response error'));
     this.source.addConsumer(this.consumer);
@@ -73,9 +75,22 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     return flvTagOf(frame);
   }
 
+  /**
+   * One HTTP chunk per batch, written straight to the socket: Node's
+   * ServerResponse would frame every tag as its own chunk (three writes per
+   * tag per player). The head and the final zero-length chunk still go
+   * through `res`, so keep-alive stays correct.
+   */
   write(chunks: Buffer[]): boolean {
-    if (this.res.destroyed) return false;
-    return writeBatch(this.res, chunks);
+    const socket = this.req.socket;
+    if (this.res.destroyed || socket.destroyed) return false;
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    const framed = new Array<Buffer>(chunks.length + 2);
+    framed[0] = Buffer.from(`${length.toString(16)}\r\n`, 'latin1');
+    for (let i = 0; i < chunks.length; i++) framed[i + 1] = chunks[i]!;
+    framed[chunks.length + 1] = CRLF;
+    return writeBatch(socket, framed);
   }
 
   /** The source ended: finish the chunked body so that keep-alive stays safe. */
@@ -90,9 +105,12 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     this.res.destroy();
   }
 
+  private readonly onDrain = (): void => this.consumer.resume();
+
   private cleanup(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.req.socket.off('drain', this.onDrain);
     this.source.removeConsumer(this.consumer);
     this.consumer.closed = true;
     this.ctx.clients.remove(this);

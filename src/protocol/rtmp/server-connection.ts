@@ -106,8 +106,9 @@ function isPlainObject(v: Amf0Value): v is Amf0Object {
 }
 
 export class RtmpServerConnection {
-  private readonly handshake = new RtmpServerHandshake();
-  private handshakeDone = false;
+  /** Dropped once done: its buffers would otherwise stay pinned for the connection's life. */
+  private handshake: RtmpServerHandshake | null = new RtmpServerHandshake();
+  private handshakeModeSeen: 'simple' | 'complex' | null = null;
   private readonly reader: RtmpChunkReader;
   private chunkSize = DEFAULT_CHUNK_SIZE;
   /** Bytes received so far (handshake included), for acknowledgements. */
@@ -133,7 +134,7 @@ export class RtmpServerConnection {
 
   /** 'simple' or 'complex' once C1 arrived. */
   get handshakeMode(): 'simple' | 'complex' | null {
-    return this.handshake.mode;
+    return this.handshake ? this.handshake.mode : this.handshakeModeSeen;
   }
 
   get bytesReceived(): number {
@@ -155,11 +156,12 @@ export class RtmpServerConnection {
     const events: RtmpServerEvent[] = [];
     this.bytesIn += chunk.length;
     let data: Buffer | null = chunk;
-    if (!this.handshakeDone) {
+    if (this.handshake) {
       const step = this.handshake.feed(chunk);
       for (const s of step.send) events.push({ type: 'send', data: s });
       if (!step.done) return events;
-      this.handshakeDone = true;
+      this.handshakeModeSeen = this.handshake.mode;
+      this.handshake = null;
       data = step.rest;
     }
     if (data) {
