@@ -58,7 +58,9 @@ export class RtmpSession implements ClientSession, Publisher {
     this.log = ctx.log.child({ cid: this.id });
     this.conn = new RtmpServerConnection();
     ctx.clients.add(this);
-    socket.setNoDelay(false);
+    // Small command replies must not wait for Nagle + delayed ACK (~40 ms per
+    // round trip) before play starts; tcp_nodelay applies once media flows.
+    socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => this.close('timeout before publish or play'));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
