@@ -6,6 +6,7 @@
  *   -e      env-only config (SRS_* variables), no file
  * Signals: SIGTERM/SIGINT stop fast, SIGQUIT stops gracefully, SIGHUP reloads.
  */
+import cluster from 'node:cluster';
 import { loadConfig, defaultConfig, envOnlyConfig } from './config/server-config.js';
 import { ConfigError } from './config/parser.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -20,6 +21,8 @@ interface CliArgs {
   configFile: string | null;
   testOnly: boolean;
   envOnly: boolean;
+  /** Processes sharing the listen ports (Node's cluster); 1 = this process serves. */
+  workers: number;
 }
 
 function usage(): string {
@@ -28,17 +31,24 @@ Usage: npm start -- [-c FILE] [-t] [-e] [-v] [-h]
   -c FILE  SRS-format config file (default: built-in config)
   -t       test the config and exit
   -e       take the config from SRS_* environment variables only
+  -w N     run N worker processes sharing the listen ports (use with an edge
+           config: cluster { mode remote; origin ...; } so every worker can
+           serve every stream)
   -v       print the version`;
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { configFile: null, testOnly: false, envOnly: false };
+  const args: CliArgs = { configFile: null, testOnly: false, envOnly: false, workers: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-c') {
       const f = argv[++i];
       if (!f) throw new Error('-c needs a file');
       args.configFile = f;
+    } else if (a === '-w' || a === '--workers') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error('--workers needs a count from 1 to 256');
+      args.workers = n;
     } else if (a === '-t') args.testOnly = true;
     else if (a === '-e') args.envOnly = true;
     else if (a === '-v' || a === '-V' || a === '--version') {
@@ -78,6 +88,11 @@ async function main(): Promise<void> {
     console.log(`the config file ${args.configFile ?? '(built-in default)'} syntax is ok`);
     console.log(`config file ${args.configFile ?? '(built-in default)'} test is successful`);
     process.exit(0);
+  }
+
+  if (args.workers > 1 && cluster.isPrimary) {
+    runPrimary(args.workers);
+    return;
   }
 
   const logger = createLogger({
@@ -121,6 +136,35 @@ async function main(): Promise<void> {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload refused, the old config stays');
     }
   });
+}
+
+/**
+ * The primary of a multi-process server: forks the workers (each runs this
+ * same command and shares the listen ports through Node's cluster), passes
+ * signals on, restarts a worker that dies, and exits when all have stopped.
+ */
+function runPrimary(count: number): void {
+  let stopping = false;
+  const fork = (): void => {
+    cluster.fork();
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.error(`worker ${worker.process.pid} exited (${code ?? signal}); starting another`);
+    setTimeout(fork, 1000);
+  });
+  const relay = (signal: NodeJS.Signals, stops: boolean): void => {
+    if (stops) stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  process.on('SIGTERM', () => relay('SIGTERM', true));
+  process.on('SIGINT', () => relay('SIGTERM', true));
+  process.on('SIGQUIT', () => relay('SIGQUIT', true));
+  process.on('SIGHUP', () => relay('SIGHUP', false));
 }
 
 void main();

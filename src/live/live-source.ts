@@ -30,6 +30,8 @@ export interface SourceObserver {
   onPublish?(source: LiveSource): void;
   onFrame?(source: LiveSource, frame: MediaFrame): void;
   onUnpublish?(source: LiveSource): void;
+  /** The number of players changed (edge pull starts with the first and stops after the last). */
+  onConsumersChanged?(source: LiveSource, count: number): void;
 }
 
 export interface StreamInfo {
@@ -147,10 +149,12 @@ export class LiveSource {
     for (const f of gop) consumer.enqueue(f);
     consumer.flush();
     this.ensureMwTimer();
+    for (const o of this.observers) o.onConsumersChanged?.(this, this.consumers.size);
   }
 
   removeConsumer(consumer: Consumer): void {
-    this.consumers.delete(consumer);
+    if (!this.consumers.delete(consumer)) return;
+    for (const o of this.observers) o.onConsumersChanged?.(this, this.consumers.size);
     if (this.consumers.size === 0 && this.endTimer) {
       clearTimeout(this.endTimer);
       this.endTimer = null;
@@ -181,6 +185,7 @@ export class LiveSource {
     this.endTimer = null;
     for (const c of [...this.consumers]) c.end(reason);
     this.consumers.clear();
+    for (const o of this.observers) o.onConsumersChanged?.(this, 0);
     this.updateIdle();
   }
 

@@ -18,7 +18,9 @@ export interface Feature {
   install(ctx: ServerContext): Promise<FeatureHandle> | FeatureHandle;
 }
 
+import { edgeFeature } from '../app/edge/edge-feature.js';
 // Features register below (one import and one list entry each).
 export const FEATURES: Feature[] = [
   // (features are appended here)
+  edgeFeature,
 ];

@@ -41,6 +41,8 @@ export interface ServerOptions {
   /** The config body without the listen directives; `{{RTMP}}`, `{{HTTP}}`, `{{API}}` are replaced by ports. */
   config?: string;
   extraEnv?: Record<string, string>;
+  /** Extra command-line arguments (e.g. `--workers 2`). */
+  args?: string[];
 }
 
 export const BASIC_CONFIG = `
@@ -66,7 +68,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     .replaceAll('{{API}}', String(apiPort));
   const configFile = join(dir, 'sluice.conf');
   writeFileSync(configFile, text);
-  const proc = spawn(process.execPath, [CLI, '-c', configFile], {
+  const proc = spawn(process.execPath, [CLI, '-c', configFile, ...(opts.args ?? [])], {
     cwd: dir,
     env: { ...process.env, ...opts.extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
