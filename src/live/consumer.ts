@@ -31,6 +31,8 @@ export interface ConsumerOptions {
 export class Consumer {
   private readonly queue = new FrameQueue();
   private blocked = false;
+  /** dts of the oldest media frame in the queue, -1 when there is none. */
+  private firstMediaDts = -1;
   private waitKeyframe = false;
   private hasVideo = false;
   paused = false;
@@ -74,7 +76,9 @@ export class Consumer {
       }
     }
     this.queue.push(frame);
-    const span = this.queue.spanMs();
+    if (!control && this.firstMediaDts < 0) this.firstMediaDts = frame.dts;
+    // Headers and metadata keep the time they arrived; only media measures the queue.
+    const span = this.firstMediaDts < 0 ? 0 : frame.dts - this.firstMediaDts;
     if (span > this.options.queueLengthMs) {
       this.dropToKeyframe();
       return false;
@@ -93,6 +97,7 @@ export class Consumer {
       chunks[n++] = b;
       bytes += b.length;
     }
+    this.firstMediaDts = -1;
     this.bytesSent += bytes;
     this.framesSent += n;
     if (!this.sink.write(chunks)) this.blocked = true;
@@ -126,6 +131,7 @@ export class Consumer {
       else this.framesDropped++;
     }
     for (const f of keep) this.queue.push(f);
+    this.firstMediaDts = -1;
     this.waitKeyframe = true;
   }
 }

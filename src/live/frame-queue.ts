@@ -23,20 +23,6 @@ export class FrameQueue {
     this.count++;
   }
 
-  first(): MediaFrame | undefined {
-    return this.count === 0 ? undefined : this.ring[this.head];
-  }
-
-  last(): MediaFrame | undefined {
-    return this.count === 0 ? undefined : this.ring[(this.head + this.count - 1) % this.ring.length];
-  }
-
-  /** Span of media time in the queue, in ms. */
-  spanMs(): number {
-    if (this.count < 2) return 0;
-    return this.last()!.dts - this.first()!.dts;
-  }
-
   shift(): MediaFrame | undefined {
     if (this.count === 0) return undefined;
     const f = this.ring[this.head];

@@ -62,7 +62,7 @@ export function parseStreamRequest(tcUrl: string, stream: string): StreamRequest
   let tc = tcUrl.replaceAll('...vhost...', '?vhost=');
   let streamPart = stream.replaceAll('...vhost...', '?vhost=');
   // Step 2: one full URL.
-  let full = streamPart ? `${tc}/${streamPart}` : tc;
+  let full = `${tc}/${streamPart}`;
   // Step 3: FMLE style `rtmp://ip/app?k=v/stream` → query moved after the stream.
   const lastSlash = full.lastIndexOf('/');
   const q = full.search(/[?#]/);
@@ -112,7 +112,8 @@ function parseFullUrl(full: string, tcUrlIn: string, rtmp: boolean): StreamReque
     if (hostPort[2] !== undefined) port = Number(hostPort[2]);
   }
   // Step 6: stream = last path segment, app = everything before it.
-  const trimmedPath = path.replace(/\/+$/, '');
+  // RTMP: tcUrl + '/' + stream, so a trailing '/' means an empty stream.
+  const trimmedPath = rtmp ? path : path.replace(/\/+$/, '');
   const lastSlash = trimmedPath.lastIndexOf('/');
   let stream = lastSlash >= 0 ? trimmedPath.slice(lastSlash + 1) : '';
   let app = lastSlash >= 0 ? trimmedPath.slice(0, lastSlash) : '';

@@ -147,12 +147,15 @@ export class RtmpClient {
   async close(): Promise<void> {
     if (this.closed) return;
     await new Promise<void>((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.end();
-      setTimeout(() => {
+      const t = setTimeout(() => {
         this.socket.destroy();
         resolve();
-      }, 2000).unref();
+      }, 2000);
+      this.socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.socket.end();
     });
   }
 }
