@@ -37,7 +37,8 @@ export interface HttpApiConfig {
   listen: Endpoint;
   /** Parsed but dead in SRS: CORS follows httpServer.crossdomain (contract §2.7). */
   crossdomain: boolean;
-  auth: { enabled: boolean; username: string; password: string };
+  /** token / readonlyToken: bearer tokens (Sluice addition; '' = none). */
+  auth: { enabled: boolean; username: string; password: string; token: string; readonlyToken: string };
   https: HttpsConfig;
   /** allowQuery/allowUpdate are always false (removed from SRS). */
   rawApi: { enabled: boolean; allowReload: boolean; allowQuery: false; allowUpdate: false };
@@ -283,6 +284,8 @@ export function buildServerConfig(
       enabled: auth.bool('enabled', false),
       username: auth.str('username', ''),
       password: auth.str('password', ''),
+      token: auth.str('token', ''),
+      readonlyToken: auth.str('readonly_token', ''),
     },
     https: https(api.child('https'), apiHttpsDefault),
     rawApi: {

@@ -100,6 +100,8 @@ const VHOST_SPEC: Spec = {
     'hls_key_url',
     'hls_storage',
     'hls_mount',
+    'hls_ll',
+    'hls_part_duration',
   ),
   hds: leaves('enabled', 'hds_fragment', 'hds_window', 'hds_path'),
   dash: leaves(
@@ -213,7 +215,8 @@ const ROOT_SPEC: Spec = {
   http_api: {
     ...leaves('enabled', 'listen', 'crossdomain'),
     raw_api: leaves('enabled', 'allow_reload', 'allow_query', 'allow_update'),
-    auth: leaves('enabled', 'username', 'password'),
+    // token / readonly_token: Sluice's bearer tokens (full / read-only API access).
+    auth: leaves('enabled', 'username', 'password', 'token', 'readonly_token'),
     https: HTTPS_SPEC,
   },
   http_server: { ...leaves('enabled', 'listen', 'dir', 'crossdomain'), https: HTTPS_SPEC },

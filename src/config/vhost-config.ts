@@ -90,6 +90,10 @@ export interface HlsConfig {
   keyFile: string;
   keyFilePath: string;
   keyUrl: string;
+  /** Sluice extension: low-latency HLS (fMP4 parts, from memory) instead of TS files. */
+  ll: boolean;
+  /** Sluice extension: LL-HLS part target in seconds. */
+  partDuration: number;
 }
 
 export interface HdsConfig {
@@ -356,6 +360,8 @@ function hls(s: Scope): HlsConfig {
     keyFile: s.str('hls_key_file', '[app]/[stream]-[seq].key'),
     keyFilePath: s.str('hls_key_file_path', path),
     keyUrl: s.str('hls_key_url', path),
+    ll: s.bool('hls_ll', false),
+    partDuration: s.float('hls_part_duration', 0.5),
   };
 }
 

@@ -5,6 +5,10 @@
  * To add a feature, append it to FEATURES — nothing else needs to change.
  */
 import type { ServerContext } from './server-context.js';
+import { opsFeature } from '../api/ops-feature.js';
+import { rtcFeature } from '../rtc/rtc-feature.js';
+import { hlsFeature } from '../app/hls/hls-feature.js';
+import { httpRemuxFeature } from '../app/http-remux/http-remux-feature.js';
 
 export interface FeatureHandle {
   /** Called on reload with the new config already in ctx.config. */
@@ -23,4 +27,8 @@ import { edgeFeature } from '../app/edge/edge-feature.js';
 export const FEATURES: Feature[] = [
   // (features are appended here)
   edgeFeature,
+  opsFeature,
+  rtcFeature,
+  hlsFeature,
+  httpRemuxFeature,
 ];

@@ -6,5 +6,9 @@
  * its own endpoints.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+
+/** An HTTP upgrade (WebSocket) handler on the HTTP server: returns true when it took the socket. */
+export type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;

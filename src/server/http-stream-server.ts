@@ -17,6 +17,11 @@ import type { ServerContext } from './server-context.js';
 export function createHttpStreamServer(ctx: ServerContext): http.Server {
   const server = http.createServer({ keepAlive: true }, (req, res) => handle(ctx, req, res));
   server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const route of ctx.upgradeRoutes) if (route(req, socket, head, url)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   server.on('clientError', (err, socket) => {
     ctx.log.debug({ err: err.message, ip: (socket as Socket).remoteAddress }, 'bad HTTP request');
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -13,6 +13,7 @@ import { ServerContext, type ServerContextOptions } from './server-context.js';
 import { RtmpSession } from './rtmp-session.js';
 import { createHttpStreamServer } from './http-stream-server.js';
 import { createApiServer } from '../api/api-server.js';
+import { apiSharesHttpPort } from '../api/ops-feature.js';
 import { FEATURES, type FeatureHandle } from './features.js';
 
 export interface SluiceServerOptions extends ServerContextOptions {
@@ -57,7 +58,8 @@ export class SluiceServer {
       this.http = createHttpStreamServer(this.ctx);
       await listen(this.http, cfg.httpServer.listen);
     }
-    if (cfg.httpApi.enabled) {
+    // When http_api shares the HTTP server's listen, the HTTP server answers the API (ops feature).
+    if (cfg.httpApi.enabled && !apiSharesHttpPort(this.ctx)) {
       this.api = createApiServer(this.ctx, {
         serverId: cfg.serverId ?? `vid-${randomId(7)}`,
         serviceId: this.serviceId,

@@ -1,0 +1,106 @@
+/**
+ * What every bench player shares: a socket whose reads land in one buffer
+ * shared by all players (Node's `onread`), byte counting, first-frame time,
+ * and optional latency stamps. Subclasses parse the protocol.
+ */
+import net from 'node:net';
+import { BenchError } from './bench-error.js';
+import { readAvcStamp, wallClockMs } from './video-tag.js';
+
+/** One read buffer for every socket of the process: reads are handled synchronously. */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+export abstract class BenchPlayer {
+  /** performance.now() at connect start, first coded video frame, close. */
+  connectAt = 0;
+  firstFrameAt = 0;
+  closedAt = 0;
+  /** Bytes read from the socket. */
+  bytes = 0;
+  videoFrames = 0;
+  error: string | null = null;
+  /** Keep reading every video body for latency stamps (the probe player). */
+  probe = false;
+  /** Called with the server-added delay (ms) for every stamped frame when probing. */
+  onStamp: ((latencyMs: number) => void) | null = null;
+  protected socket: net.Socket | null = null;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedAt !== 0;
+  }
+
+  /** ms from connect start to the first coded video frame, NaN before it. */
+  get firstFrameMs(): number {
+    return this.firstFrameAt ? this.firstFrameAt - this.connectAt : NaN;
+  }
+
+  open(): void {
+    this.connectAt = performance.now();
+    const socket = net.connect({
+      host: this.host,
+      port: this.port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          this.bytes += n;
+          try {
+            this.data(buf as Buffer, n);
+          } catch (e) {
+            this.fail(e instanceof BenchError ? e.message : String(e));
+            return false;
+          }
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      try {
+        this.connected();
+      } catch (e) {
+        this.fail(String(e));
+      }
+    });
+    socket.on('error', (e) => {
+      this.error ??= e.message;
+    });
+    socket.on('close', () => {
+      this.closedAt = performance.now();
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+
+  protected fail(reason: string): void {
+    this.error ??= reason;
+    this.socket?.destroy();
+  }
+
+  protected send(b: Buffer): void {
+    this.socket?.write(b);
+  }
+
+  /** Every video body seen while assembling video; returns true once reading can stop. */
+  protected video(body: Buffer, isFrame: boolean): boolean {
+    if (!isFrame) return false;
+    this.videoFrames++;
+    if (this.firstFrameAt === 0) this.firstFrameAt = performance.now();
+    if (this.probe) {
+      const stamp = readAvcStamp(body);
+      if (stamp !== null && this.onStamp) this.onStamp(wallClockMs() - stamp);
+      return false;
+    }
+    return true;
+  }
+
+  protected abstract connected(): void;
+  protected abstract data(buf: Buffer, n: number): void;
+}

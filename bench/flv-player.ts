@@ -1,0 +1,34 @@
+/** A light HTTP-FLV player: one GET, then FLV tag headers only once the first video frame has arrived. */
+import { BenchError } from './bench-error.js';
+import { BenchPlayer } from './bench-player.js';
+import { FlvSkimmer } from './flv-skimmer.js';
+import { isVideoFrame } from './video-tag.js';
+
+export class FlvBenchPlayer extends BenchPlayer {
+  private readonly skimmer = new FlvSkimmer();
+  private readonly path: string;
+  private readonly hostHeader: string;
+  private readonly onTag = this.tag.bind(this);
+
+  constructor(url: string) {
+    const u = new URL(url);
+    if (u.protocol !== 'http:') throw new BenchError(`not an http:// URL: ${url}`);
+    super(u.hostname, u.port ? Number(u.port) : 80);
+    this.path = u.pathname + u.search;
+    this.hostHeader = u.host;
+    this.skimmer.assemble[9] = 1;
+  }
+
+  protected connected(): void {
+    this.send(Buffer.from(`GET ${this.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nUser-Agent: sluice-bench\r\nAccept: */*\r\n\r\n`, 'latin1'));
+  }
+
+  protected data(buf: Buffer, n: number): void {
+    this.skimmer.feed(buf, this.onTag, 0, n);
+    if (this.skimmer.ended) throw new BenchError('the server ended the FLV stream');
+  }
+
+  private tag(type: number, _ts: number, _size: number, body: Buffer | null): void {
+    if (type === 9 && body && this.video(body, isVideoFrame(body))) this.skimmer.assemble[9] = 0;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * API access control (`http_api.auth`): SRS's HTTP Basic user (full access),
+ * plus bearer tokens — `token` (full) and `readonly_token` (GET/HEAD only).
+ * Only paths containing `/api/` are guarded, as in SRS. A refusal is a bare
+ * 401 (or 403 for a read-only credential trying to write), with no detail.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { HttpApiConfig } from '../config/server-config.js';
+
+export type AuthResult =
+  | { ok: true; access: 'full' | 'read' }
+  | { ok: false; status: 401 | 403; challenge: boolean };
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function needsAuth(path: string): boolean {
+  return path.includes('/api/');
+}
+
+export function isWrite(method: string): boolean {
+  return method !== 'GET' && method !== 'HEAD';
+}
+
+/** Decides one request. `method` is the effective method (after a JSONP `method=` override). */
+export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, method: string): AuthResult {
+  if (!cfg.enabled) return { ok: true, access: 'full' };
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || header === '') return { ok: false, status: 401, challenge: true };
+  const space = header.indexOf(' ');
+  const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
+  const cred = space > 0 ? header.slice(space + 1).trim() : '';
+  let access: 'full' | 'read' | null = null;
+  if (scheme === 'basic') {
+    let decoded: string;
+    try {
+      decoded = Buffer.from(cred, 'base64').toString('utf8');
+    } catch {
+      return { ok: false, status: 401, challenge: false };
+    }
+    const parts = decoded.split(':');
+    if (parts.length !== 2) return { ok: false, status: 401, challenge: false };
+    if (same(parts[0]!, cfg.username) && same(parts[1]!, cfg.password)) access = 'full';
+  } else if (scheme === 'bearer') {
+    if (cfg.token && same(cred, cfg.token)) access = 'full';
+    else if (cfg.readonlyToken && same(cred, cfg.readonlyToken)) access = 'read';
+  } else {
+    return { ok: false, status: 401, challenge: false };
+  }
+  if (!access) return { ok: false, status: 401, challenge: true };
+  if (access === 'read' && isWrite(method)) return { ok: false, status: 403, challenge: false };
+  return { ok: true, access };
+}

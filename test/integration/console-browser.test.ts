@@ -1,0 +1,85 @@
+/**
+ * The web console and the HTTP-FLV player in headless Chromium: the console
+ * (served at the HTTP server's root) lists the published stream with its
+ * codec and size, the FLV player plays it (the video clock advances), and
+ * the kick button ends the publisher. Screenshots are kept in a temp dir
+ * whose path is printed.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
+
+let server: RunningServer;
+let publisher: Proc;
+let browser: Browser | undefined;
+const outDir = mkdtempSync(join(tmpdir(), 'sluice-console-test-'));
+
+before(async () => {
+  server = await startServer();
+  publisher = publish(server.rtmpUrl('live/livestream'), { seconds: 60, size: '320x240', fps: 25, gop: 25 });
+  await server.waitForLog((l) => l.msg === 'publish started', 15_000);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  console.log(`console test screenshots: ${outDir}`);
+});
+
+after(async () => {
+  await browser?.close();
+  await publisher?.stop();
+  await server?.stop();
+});
+
+test('console lists the stream, the FLV player plays it, kick ends the publisher', async () => {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.httpUrl(''));
+  assert.match(page.url(), /\/console\/$/, 'the root opens the console');
+  const row = page.locator('#streams tr[data-url="/live/livestream"]');
+  await row.waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#streams tr[data-url="/live/livestream"]');
+    return r !== null && /H264/.test(r.textContent ?? '') && /320×240/.test(r.textContent ?? '') && Number((r as HTMLTableRowElement).cells[3]!.textContent) > 0;
+  }, undefined, { timeout: 15_000 });
+  const text = await row.textContent();
+  assert.match(text ?? '', /AAC/);
+  await page.locator('#clients td', { hasText: 'fmle-publish' }).waitFor({ timeout: 10_000 });
+  await sleep(4500); // a few chart points
+  await page.screenshot({ path: join(outDir, 'console.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+
+  // The FLV player linked from the stream row.
+  const href = await row.locator('a.play-flv').getAttribute('href');
+  assert.ok(href);
+  const player = await browser!.newPage({ viewport: { width: 960, height: 600 } });
+  await player.goto(new URL(href, page.url()).toString());
+  await player.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 1, undefined, { timeout: 20_000 });
+  const t1 = await player.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
+  await sleep(2000);
+  const t2 = await player.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
+  assert.ok(t2 > t1 + 1, `video time advances: ${t1} → ${t2}`);
+  const size = await player.evaluate(() => {
+    const v = document.querySelector('video') as HTMLVideoElement;
+    return [v.videoWidth, v.videoHeight];
+  });
+  assert.deepEqual(size, [320, 240]);
+  await player.screenshot({ path: join(outDir, 'flv-player.png') });
+  await player.close();
+
+  // The console sees the player as a client, then kicks the publisher.
+  await page.locator('#clients td', { hasText: 'flv-play' }).waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  const kick = page.locator('#clients tr', { hasText: 'fmle-publish' }).locator('button.kick');
+  await kick.click();
+  const code = await Promise.race([publisher.done, sleep(15_000).then(() => 'running')]);
+  assert.notEqual(code, 'running', 'ffmpeg exits after the kick');
+  await page.waitForFunction(() => !document.querySelector('#streams tr[data-url="/live/livestream"]') || /idle/.test(document.querySelector('#streams tr[data-url="/live/livestream"]')!.textContent ?? ''), undefined, { timeout: 10_000 });
+  await page.screenshot({ path: join(outDir, 'console-after-kick.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

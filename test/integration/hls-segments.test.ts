@@ -1,0 +1,198 @@
+/**
+ * Classic HLS with real ffmpeg publishers and ffprobe/ffmpeg players:
+ * segment durations by the GOP/fragment rules, sliding window and cleanup,
+ * republish discontinuity, dispose, hls_ctx sessions, HTTP headers and
+ * ranges, and traversal attempts against the web root.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { publish, probe, decodeFrames, sleep, type Proc } from '../helpers/ffmpeg.js';
+
+const CONFIG = `
+listen {{RTMP}};
+srs_log_tank console;
+http_server { enabled on; listen {{HTTP}}; dir ./html; }
+vhost __defaultVhost__ {
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+  hls { enabled on; hls_fragment 5; hls_window 60; hls_path ./html; }
+}
+vhost nokey {
+  hls { enabled on; hls_fragment 5; hls_wait_keyframe off; hls_window 60; hls_path ./html/nokey; hls_dispose 3; hls_ctx off; }
+}
+vhost short {
+  hls { enabled on; hls_fragment 1; hls_window 3; hls_path ./html; hls_m3u8_file [vhost]/[app]/[stream].m3u8; hls_ts_file [vhost]/[app]/[stream]-[seq].ts; }
+}
+`;
+
+let server: RunningServer;
+let live: Proc;
+
+before(async () => {
+  server = await startServer({ config: CONFIG });
+  live = publish(server.rtmpUrl('live/livestream'), { seconds: 60, gop: 25 });
+});
+
+after(async () => {
+  await live?.stop();
+  await server?.stop();
+});
+
+function durations(m3u8: string): number[] {
+  return [...m3u8.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+}
+
+async function waitFile(path: string, pred: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (text && pred(text)) return text;
+    if (Date.now() > end) throw new Error(`${path} not ready: ${text}`);
+    await sleep(200);
+  }
+}
+
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('GOP 2 s + hls_fragment 5 s gives ~6 s segments; GOP 10 s gives 10 s', async () => {
+  const a = publish(server.rtmpUrl('live/gop2'), { seconds: 20, gop: 50, realtime: false });
+  const b = publish(server.rtmpUrl('live/gop10'), { seconds: 31, gop: 250, realtime: false });
+  assert.equal(await a.done, 0, a.stderr());
+  assert.equal(await b.done, 0, b.stderr());
+  const m2 = await waitFile(join(server.dir, 'html/live/gop2.m3u8'), (t) => durations(t).length >= 3);
+  const d2 = durations(m2);
+  for (const d of d2.slice(0, 3)) assert.ok(Math.abs(d - 6) < 0.05, `GOP 2 s segment of ${d} s: ${m2}`);
+  assert.match(m2, /#EXT-X-TARGETDURATION:6\n/);
+  const m10 = await waitFile(join(server.dir, 'html/live/gop10.m3u8'), (t) => durations(t).length >= 3);
+  for (const d of durations(m10).slice(0, 3)) assert.ok(Math.abs(d - 10) < 0.05, `GOP 10 s segment of ${d} s`);
+  assert.match(m10, /#EXT-X-TARGETDURATION:10\n/);
+  // A segment is a real TS file with H.264 + AAC.
+  const r = await probe(server.httpUrl('live/gop2-1.ts'), 10);
+  assert.deepEqual(r.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+});
+
+test('hls_wait_keyframe off cuts at hls_fragment; hls_dispose removes the files after unpublish', async () => {
+  const p = publish(`${server.rtmpUrl('live/nk')}?vhost=nokey`, { seconds: 16, gop: 250, realtime: false });
+  assert.equal(await p.done, 0, p.stderr());
+  const path = join(server.dir, 'html/nokey/live/nk.m3u8');
+  const m = await waitFile(path, (t) => durations(t).length >= 3);
+  for (const d of durations(m).slice(0, 3)) assert.ok(Math.abs(d - 5) < 0.05, `segment of ${d} s`);
+  await sleep(4500);
+  assert.equal(existsSync(path), false, 'playlist disposed');
+  assert.deepEqual(readdirSync(join(server.dir, 'html/nokey/live')).filter((f) => f.endsWith('.ts')), []);
+});
+
+test('sliding window with cleanup; republish adds a discontinuity and sequence numbers go on', async () => {
+  const p = publish(`${server.rtmpUrl('live/sl')}?vhost=short`, { seconds: 12, gop: 25, realtime: false });
+  assert.equal(await p.done, 0, p.stderr());
+  const path = join(server.dir, 'html/short/live/sl.m3u8');
+  const m = await waitFile(path, (t) => /#EXT-X-MEDIA-SEQUENCE:([5-9]|\d\d)/.test(t));
+  const total = durations(m).reduce((s, d) => s + d, 0);
+  assert.ok(total > 3 && total <= 4.1, `window holds just over hls_window: ${total}`);
+  // Segment deletes run on the async writer's queue, behind the playlist write: give them a moment.
+  const tsFiles = (): string[] => readdirSync(join(server.dir, 'html/short/live')).filter((f) => f.endsWith('.ts'));
+  let latest = m;
+  for (let i = 0; i < 50 && tsFiles().length !== durations(latest).length; i++) {
+    await sleep(100);
+    latest = readFileSync(path, 'utf8');
+  }
+  const files = tsFiles();
+  assert.equal(files.length, durations(latest).length, `only window segments stay on disk: ${files.join(',')}`);
+  const seqBefore = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(latest)![1]) + durations(latest).length;
+  const again = publish(`${server.rtmpUrl('live/sl')}?vhost=short`, { seconds: 3, gop: 25, realtime: false });
+  assert.equal(await again.done, 0, again.stderr());
+  const m2 = await waitFile(path, (t) => t.includes('#EXT-X-DISCONTINUITY'));
+  const lines = m2.split('\n');
+  const uri = lines[lines.indexOf('#EXT-X-DISCONTINUITY') + 3]!;
+  assert.equal(uri, `sl-${seqBefore}.ts`, m2);
+});
+
+test('live HLS plays in ffprobe/ffmpeg; playlist and segment headers, ranges, CORS', async () => {
+  const path = join(server.dir, 'html/live/livestream.m3u8');
+  await waitFile(path, (t) => durations(t).length >= 1, 30_000);
+  const r = await probe(server.httpUrl('live/livestream.m3u8'), 3);
+  const v = r.streams.find((s) => s.codec_type === 'video');
+  assert.equal(v?.codec_name, 'h264');
+  assert.equal(v?.width, 320);
+  assert.equal(r.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');
+  const dec = await decodeFrames(server.httpUrl('live/livestream.m3u8'), 2);
+  assert.ok(dec.frames >= 40, `decoded ${dec.frames} frames: ${dec.stderr.slice(-400)}`);
+
+  const pl = await get(server.httpPort, '/live/livestream.m3u8?hls_ctx=test1234', { Origin: 'http://example.com' });
+  assert.equal(pl.status, 200);
+  assert.equal(pl.headers['content-type'], 'application/vnd.apple.mpegurl');
+  assert.equal(pl.headers['cache-control'], 'no-cache, no-store');
+  assert.equal(pl.headers['access-control-allow-origin'], '*');
+  const seg = /^(livestream-\d+\.ts)\?hls_ctx=test1234$/m.exec(pl.body.toString())?.[1];
+  assert.ok(seg, pl.body.toString());
+  const ts = await get(server.httpPort, `/live/${seg}`, { Range: 'bytes=188-375' });
+  assert.equal(ts.status, 206);
+  assert.equal(ts.headers['content-type'], 'video/MP2T');
+  assert.match(String(ts.headers['content-range']), /^bytes 188-375\/\d+$/);
+  assert.equal(ts.headers['cache-control'], 'public, max-age=60');
+  assert.equal(ts.body.length, 188);
+  assert.equal(ts.body[0], 0x47);
+  const missing = await get(server.httpPort, '/live/nothing-here.ts');
+  assert.equal(missing.status, 404);
+});
+
+test('hls_ctx: master playlist, one client per session, ended after 2 × hls_window', async () => {
+  const m3u8 = join(server.dir, 'html/short/live/sess.m3u8');
+  const p = publish(`${server.rtmpUrl('live/sess')}?vhost=short`, { seconds: 4, gop: 25, realtime: false });
+  await p.done;
+  await waitFile(m3u8, (t) => durations(t).length >= 1);
+  const master = await get(server.httpPort, '/short/live/sess.m3u8?vhost=short');
+  const text = master.body.toString();
+  assert.match(text, /#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1\nsess\.m3u8\?hls_ctx=[0-9a-z]{8}&vhost=short\n/);
+  const child = /sess\.m3u8\?hls_ctx=([0-9a-z]{8})/.exec(text)![1]!;
+  const media = await get(server.httpPort, `/short/live/sess.m3u8?hls_ctx=${child}&vhost=short`);
+  assert.equal(media.status, 200);
+  assert.match(media.body.toString(), new RegExp(`sess-\\d+\\.ts\\?hls_ctx=${child}`));
+  await get(server.httpPort, `/short/live/sess.m3u8?hls_ctx=${child}&vhost=short`);
+  const started = await server.waitForLog((l) => l.msg === 'HLS play started' && l.cid === child);
+  assert.ok(started);
+  assert.equal(server.logs.filter((l) => l.msg === 'HLS play started' && l.cid === child).length, 1, 'one session for repeated requests');
+  const stopped = await server.waitForLog((l) => l.msg === 'HLS play stopped' && l.cid === child, 12_000);
+  assert.equal(stopped.reason, 'timeout');
+});
+
+test('the web root is a jail: traversal refused in every spelling', async () => {
+  writeFileSync(join(server.dir, 'secret.txt'), 'TOPSECRET');
+  const attempts = [
+    '/../secret.txt',
+    '/live/../../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/%2E%2E/%2e%2e/secret.txt',
+    '/%252e%252e/secret.txt',
+    '/..%2fsecret.txt',
+    '/..%5csecret.txt',
+    '/..\\secret.txt',
+    '/live/..\\..\\secret.txt',
+    '/%2e%2e%5csecret.txt',
+    '/live/%00../secret.txt',
+  ];
+  for (const path of attempts) {
+    const r = await get(server.httpPort, path);
+    assert.ok(r.status === 403 || r.status === 404 || r.status === 400, `${path} → ${r.status}`);
+    assert.ok(!r.body.toString().includes('TOPSECRET'), `${path} leaked the file`);
+  }
+  // A publisher's names cannot make the server write outside hls_path.
+  const bad = publish(server.rtmpUrl('live/..%2F..%2Fescape'), { seconds: 2, realtime: false });
+  await bad.done;
+  await sleep(500);
+  assert.equal(existsSync(join(server.dir, 'escape.m3u8')), false);
+  assert.equal(existsSync(join(server.dir, '..', 'escape.m3u8')), false);
+});

@@ -1,0 +1,147 @@
+/**
+ * WebRTC benchmark (a script, not a test):
+ *   node dist/test/integration/rtc-bench.js [maxPlayers]
+ * 1. AAC→Opus and Opus→AAC transcoding latency and CPU (one FFmpeg per stream).
+ * 2. WHEP fan-out: one ~1 Mbit/s RTMP stream (bridged to RTC) played by N
+ *    node-datachannel peers on loopback; the server process's CPU is read
+ *    from /proc at each N. Prints figures for docs/BENCHMARKS.md.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { startServer } from '../helpers/server-process.js';
+import { freePort } from '../helpers/ports.js';
+import { sleep } from '../helpers/ffmpeg.js';
+import { rtcConfig } from './rtc-browser.js';
+import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
+import { AacToOpusTranscoder } from '../../src/app/transcode/aac-to-opus.js';
+import { OpusToAacTranscoder } from '../../src/app/transcode/opus-to-aac.js';
+import { buildAudioSpecificConfig } from '../../src/codec/aac.js';
+
+const TICK = 100; // USER_HZ
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function children(pid: number): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.push(...readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+async function transcodeLatency(): Promise<void> {
+  // AAC frames from ffmpeg (ADTS, 48 kHz stereo), pushed at real time.
+  const aac: Buffer[] = await new Promise((resolve) => {
+    const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-ac', '2', '-t', '6', '-c:a', 'aac', '-b:a', '64k', '-f', 'adts', 'pipe:1']);
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => chunks.push(d));
+    p.on('exit', () => {
+      const all = Buffer.concat(chunks);
+      const frames: Buffer[] = [];
+      for (let o = 0; o + 7 <= all.length; ) {
+        const len = ((all[o + 3]! & 3) << 11) | (all[o + 4]! << 3) | (all[o + 5]! >>> 5);
+        frames.push(all.subarray(o + 7, o + len));
+        o += len;
+      }
+      resolve(frames);
+    });
+  });
+  const pushedAt: number[] = [];
+  const lat: number[] = [];
+  const opusOut: { p: Buffer; pts: number }[] = [];
+  const t0 = performance.now();
+  const enc = new AacToOpusTranscoder({
+    asc: buildAudioSpecificConfig(2, 3, 2),
+    bitrate: 48000,
+    onOpus: (p, pts) => {
+      opusOut.push({ p, pts });
+      const idx = Math.floor(pts / (1024 / 48));
+      if (pushedAt[idx] !== undefined) lat.push(performance.now() - pushedAt[idx]!);
+    },
+    onError: () => undefined,
+  });
+  for (let i = 0; i < aac.length; i++) {
+    const due = t0 + (i * 1024) / 48;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pushedAt[i] = performance.now();
+    enc.push(aac[i]!, (i * 1024) / 48);
+  }
+  await sleep(300);
+  lat.sort((a, b) => a - b);
+  console.log(`AAC→Opus: ${aac.length} frames in, ${opusOut.length} packets out; latency median ${lat[lat.length >> 1]?.toFixed(1)} ms, p95 ${lat[Math.floor(lat.length * 0.95)]?.toFixed(1)} ms`);
+  enc.close();
+
+  const lat2: number[] = [];
+  const pushed2: number[] = [];
+  const t1 = performance.now();
+  let out2 = 0;
+  const dec = new OpusToAacTranscoder({
+    bitrate: 48000,
+    onAac: (_f, pts) => {
+      out2++;
+      const idx = Math.floor(pts / 20);
+      if (pushed2[idx] !== undefined) lat2.push(performance.now() - pushed2[idx]!);
+    },
+    onError: () => undefined,
+  });
+  for (let i = 0; i < opusOut.length; i++) {
+    const due = t1 + i * 20;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pushed2[i] = performance.now();
+    dec.push(opusOut[i]!.p, i * 20);
+  }
+  await sleep(300);
+  lat2.sort((a, b) => a - b);
+  console.log(`Opus→AAC: ${opusOut.length} packets in, ${out2} frames out; latency median ${lat2[lat2.length >> 1]?.toFixed(1)} ms, p95 ${lat2[Math.floor(lat2.length * 0.95)]?.toFixed(1)} ms`);
+  dec.close();
+}
+
+async function fanout(maxPlayers: number): Promise<void> {
+  const rtcPort = await freePort();
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '600',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', '950k', '-maxrate', '1000k', '-bufsize', '1000k', '-g', '50', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', server.rtmpUrl('live/bench')]);
+  const players: NdcPlayer[] = [];
+  const pid = server.proc.pid!;
+  try {
+    await server.waitForLog((l) => l.msg === 'publish started', 10_000);
+    const measure = async (secs: number): Promise<{ server: number; ffmpegAudio: number; rxMbps: number }> => {
+      const kids = children(pid);
+      const k0 = kids.map((k) => { try { return cpuTicks(k); } catch { return 0; } });
+      const c0 = cpuTicks(pid);
+      const b0 = players.reduce((s, p) => s + p.video.bytes + p.audio.bytes, 0);
+      await sleep(secs * 1000);
+      const c1 = cpuTicks(pid);
+      const k1 = kids.map((k) => { try { return cpuTicks(k); } catch { return 0; } });
+      const b1 = players.reduce((s, p) => s + p.video.bytes + p.audio.bytes, 0);
+      return { server: ((c1 - c0) / TICK / secs) * 100, ffmpegAudio: (k1.reduce((a, b) => a + b, 0) - k0.reduce((a, b) => a + b, 0)) / TICK / secs * 100, rxMbps: ((b1 - b0) * 8) / secs / 1e6 };
+    };
+    const base = await measure(5);
+    console.log(`players 0: server CPU ${base.server.toFixed(1)}% (RTMP ingest only)`);
+    for (const n of [1, 10, 25, 50, 100, 150, 200].filter((x) => x <= maxPlayers)) {
+      while (players.length < n) players.push(await ndcWhep(server.apiUrl('rtc/v1/whep/?app=live&stream=bench')));
+      await sleep(3000);
+      const m = await measure(8);
+      const ok = players.filter((p) => p.video.packets > 0).length;
+      console.log(`players ${n} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, AAC→Opus ffmpeg ${m.ffmpegAudio.toFixed(1)}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s (${(m.rxMbps / Math.max(1, ok)).toFixed(2)} per player)`);
+    }
+  } finally {
+    for (const p of players) p.close();
+    ff.kill('SIGKILL');
+    await server.stop();
+  }
+}
+
+const maxPlayers = Number(process.argv[2] ?? 100);
+await transcodeLatency();
+await fanout(maxPlayers);
+process.exit(0);

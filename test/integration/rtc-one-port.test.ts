@@ -1,0 +1,63 @@
+/**
+ * One UDP port for every peer: garbage datagrams (random bytes, STUN for
+ * unknown users, DTLS- and RTP-looking junk) are sent to the port first, then
+ * several WHEP players of an RTMP stream all connect to that same port and
+ * receive video and Opus audio.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { startServer } from '../helpers/server-process.js';
+import { freePort } from '../helpers/ports.js';
+import { publish, sleep } from '../helpers/ffmpeg.js';
+import { rtcConfig, until } from './rtc-browser.js';
+import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
+
+function garbage(i: number): Buffer {
+  const b = Buffer.alloc(20 + (i % 180));
+  for (let k = 0; k < b.length; k++) b[k] = (k * 31 + i * 17) & 0xff;
+  switch (i % 4) {
+    case 0: // STUN binding request with an unknown username
+      b[0] = 0;
+      b[1] = 1;
+      b.writeUInt16BE(0, 2);
+      b.writeUInt32BE(0x2112a442, 4);
+      return b.subarray(0, 20);
+    case 1:
+      b[0] = 22; // DTLS handshake-looking
+      return b;
+    case 2:
+      b[0] = 0x80; // RTP-looking
+      return b;
+    default:
+      return b;
+  }
+}
+
+test('garbage on the one UDP port is ignored; every peer uses that port and gets media', { timeout: 60_000 }, async () => {
+  const rtcPort = await freePort();
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  const ff = publish(server.rtmpUrl('live/oneport'), { seconds: 25, gop: 25 });
+  const players: NdcPlayer[] = [];
+  const sock = dgram.createSocket('udp4');
+  try {
+    await server.waitForLog((l) => l.msg === 'publish started', 10_000);
+    for (let i = 0; i < 400; i++) sock.send(garbage(i), rtcPort, '127.0.0.1');
+    await sleep(200);
+    for (let i = 0; i < 4; i++) players.push(await ndcWhep(server.apiUrl('rtc/v1/whep/?app=live&stream=oneport')).catch((e: Error) => { throw new Error(`player ${i}: ${e.message}`); }));
+    // More garbage while the sessions run.
+    for (let i = 400; i < 800; i++) sock.send(garbage(i), rtcPort, '127.0.0.1');
+    await until(async () => players, (ps) => ps.every((p) => p.video.packets > 50 && p.audio.packets > 20), 20_000);
+    for (const p of players) {
+      assert.ok(p.video.packets > 50, `video packets ${p.video.packets}`);
+      assert.ok(p.audio.packets > 20, `audio packets ${p.audio.packets}`);
+      const pair = p.pc.getSelectedCandidatePair();
+      assert.equal(pair?.remote.port, rtcPort, 'the server side of every peer is the one port');
+    }
+  } finally {
+    sock.close();
+    for (const p of players) p.close();
+    await ff.stop();
+    await server.stop();
+  }
+});

@@ -1,0 +1,104 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { RateWindow } from '../../src/app/stats/rate-window.js';
+import { parseSelfStat, parseProcStat, parseMeminfo, memInfoFrom, ProcSampler } from '../../src/app/stats/proc-stats.js';
+import { protocolOf, isPublishType } from '../../src/app/stats/server-stats.js';
+
+describe('RateWindow', () => {
+  test('kbps over the window from cumulative samples', () => {
+    const w = new RateWindow(30_000);
+    assert.equal(w.kbps(), 0);
+    w.sample(0, 0);
+    assert.equal(w.kbps(), 0, 'one sample is no rate');
+    // 500 kbit/s = 62,500 bytes/s, sampled every 2 s for 60 s.
+    for (let t = 2000; t <= 60_000; t += 2000) w.sample(t, (t / 1000) * 62_500);
+    assert.equal(w.kbps(), 500);
+    assert.ok(w.samples <= 17, `window keeps what it needs, has ${w.samples}`);
+  });
+
+  test('the window follows a rate change within 30 s', () => {
+    const w = new RateWindow(30_000);
+    let bytes = 0;
+    for (let t = 0; t <= 60_000; t += 2000) {
+      w.sample(t, bytes);
+      bytes += 2 * 125_000; // 1000 kbit/s
+    }
+    assert.equal(w.kbps(), 1000);
+    for (let t = 62_000; t <= 100_000; t += 2000) {
+      w.sample(t, bytes);
+      bytes += 2 * 12_500; // 100 kbit/s
+    }
+    assert.equal(w.kbps(), 100);
+  });
+
+  test('a young window reports over what it has seen', () => {
+    const w = new RateWindow(30_000);
+    w.sample(0, 0);
+    w.sample(4000, 50_000);
+    assert.equal(w.kbps(), 100);
+  });
+});
+
+describe('/proc parsers', () => {
+  test('self stat with a comm holding spaces and parentheses', () => {
+    const text = '1234 (my (odd) proc) S 1 1234 1234 0 -1 4194304 500 0 0 0 150 30 0 0 20 0 11 0 9999 123456789 2048 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n';
+    const s = parseSelfStat(text)!;
+    assert.equal(s.pid, 1234);
+    assert.equal(s.comm, 'my (odd) proc');
+    assert.equal(s.state, 'S');
+    assert.equal(s.ppid, 1);
+    assert.equal(s.utime, 150);
+    assert.equal(s.stime, 30);
+    assert.equal(s.num_threads, 11);
+    assert.equal(s.rss, 2048);
+    assert.equal(parseSelfStat('garbage'), null);
+  });
+
+  test('/proc/stat cpu line and meminfo', () => {
+    const cpu = parseProcStat('cpu  100 5 50 800 10 1 2 3 0 0\ncpu0 1 2 3 4\n')!;
+    assert.deepEqual(cpu, { user: 100, nice: 5, sys: 50, idle: 800, iowait: 10, irq: 1, softirq: 2, steal: 3, guest: 0 });
+    assert.equal(parseProcStat('nothing'), null);
+    const m = memInfoFrom(parseMeminfo('MemTotal:  1000 kB\nMemFree: 200 kB\nBuffers: 50 kB\nCached: 150 kB\nSwapTotal: 100 kB\nSwapFree: 25 kB\n'));
+    assert.equal(m.MemActive, 800);
+    assert.equal(m.RealInUse, 600);
+    assert.equal(m.NotInUse, 400);
+    assert.equal(m.percent_ram, 0.6);
+    assert.equal(m.percent_swap, 0.75);
+  });
+
+  test('sampler: process CPU reflects real work; system ratio in 0..1', () => {
+    const files: Record<string, string> = {
+      '/proc/self/stat': '1 (x) R 0 0 0 0 0 0 0 0 0 0 1 1 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0',
+      '/proc/stat': 'cpu  100 0 100 800 0 0 0 0 0\n',
+      '/proc/meminfo': 'MemTotal: 1000 kB\nMemFree: 500 kB\n',
+    };
+    const p = new ProcSampler((f) => files[f] ?? null);
+    const until = performance.now() + 150;
+    while (performance.now() < until) Math.sqrt(Math.random());
+    files['/proc/stat'] = 'cpu  150 0 150 900 0 0 0 0 0\n';
+    p.sample();
+    assert.ok(p.selfCpuPercent > 40, `busy loop shows CPU, got ${p.selfCpuPercent}`);
+    assert.equal(p.systemCpuRatio, 0.5);
+    assert.equal(p.mem.MemTotal, 1000);
+  });
+
+  test('fuzz: parsers never throw on random text', () => {
+    for (let i = 0; i < 2000; i++) {
+      const s = Array.from({ length: Math.floor(Math.random() * 80) }, () => String.fromCharCode(32 + Math.floor(Math.random() * 95))).join('');
+      parseSelfStat(s);
+      parseProcStat(`cpu ${s}`);
+      memInfoFrom(parseMeminfo(s));
+    }
+  });
+});
+
+test('client types map to protocols', () => {
+  assert.equal(protocolOf('rtmp-play'), 'rtmp');
+  assert.equal(protocolOf('fmle-publish'), 'rtmp');
+  assert.equal(protocolOf('flv-play'), 'http-flv');
+  assert.equal(protocolOf('hls-play'), 'hls');
+  assert.equal(protocolOf('rtc-publish'), 'webrtc');
+  assert.equal(protocolOf('srt-play'), 'srt');
+  assert.equal(isPublishType('rtc-publish'), true);
+  assert.equal(isPublishType('flv-play'), false);
+});
