@@ -33,6 +33,8 @@ export class Consumer {
   private blocked = false;
   /** dts of the oldest media frame in the queue, -1 when there is none. */
   private firstMediaDts = -1;
+  /** dts of the newest media frame seen, to estimate the gap to the next one. */
+  private lastMediaDts = -1;
   private waitKeyframe = false;
   private hasVideo = false;
   paused = false;
@@ -83,7 +85,12 @@ export class Consumer {
       this.dropToKeyframe();
       return false;
     }
-    return !this.blocked && (this.realtime ? false : span >= this.options.mwLatencyMs);
+    if (this.blocked || this.realtime) return false;
+    // Flush when waiting for the next frame (about one gap away) would hold
+    // the oldest frame longer than mw_latency: the added delay stays within it.
+    const gap = control || this.lastMediaDts < 0 ? 0 : Math.max(0, frame.dts - this.lastMediaDts);
+    if (!control) this.lastMediaDts = frame.dts;
+    return span + gap >= this.options.mwLatencyMs;
   }
 
   /** Writes everything queued, unless the socket is full. */

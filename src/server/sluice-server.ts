@@ -128,6 +128,8 @@ export class SluiceServer {
   }
 }
 
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: net.Server, ep: Endpoint): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -135,7 +137,8 @@ function listen(server: net.Server, ep: Endpoint): Promise<void> {
       server.off('error', reject);
       resolve();
     };
-    if (ep.host) server.listen(ep.port, ep.host, done);
-    else server.listen(ep.port, done);
+    // Node's default backlog (511) drops connections when thousands of
+    // players arrive at once; the kernel caps this at net.core.somaxconn.
+    server.listen({ port: ep.port, host: ep.host ?? undefined, backlog: LISTEN_BACKLOG }, done);
   });
 }

@@ -83,13 +83,15 @@ test('FrameQueue keeps order across growth and wrap', () => {
   assert.equal(q.shift(), undefined);
 });
 
-test('merge-write consumer writes once the queue spans mw_latency, as one batch', () => {
+test('merge-write consumer writes before the oldest frame would wait past mw_latency, as one batch', () => {
   const sink = new RecordingSink();
   const c = new Consumer('c', sink, { queueLengthMs: 10_000, mwLatencyMs: 100 });
   let flushes = 0;
   for (let t = 0; t <= 220; t += 20) if (c.enqueue(video(t, t === 0))) (c.flush(), flushes++);
   assert.equal(flushes, 2);
-  assert.deepEqual(sink.batches.map((b) => b.length), [6, 6]);
+  // Flushed one frame early, so that no frame waits longer than mw_latency for the next.
+  assert.deepEqual(sink.batches.map((b) => b.length), [5, 5]);
+  for (const b of sink.batches) assert.ok(b[b.length - 1]!.dts - b[0]!.dts + 20 <= 100);
 });
 
 test('a blocked consumer drops media past queue_length and restarts at a keyframe, keeping headers', () => {
