@@ -282,18 +282,34 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   private onPublish(streamName: string, publishType: string): Promise<void> | void {
+    const type = publishType === 'live' || publishType === 'record' || publishType === 'append' ? 'fmle-publish' : 'flash-publish';
+    return this.begin(streamName, type, 'onPublish', 'NetStream.Publish.BadName', 'NetStream.Publish.BadName', (req) => this.startPublishing(req));
+  }
+
+  /**
+   * The common start of publish and play: one per connection, a valid name,
+   * then the policies (hooks, security); `start` runs once they allow it.
+   */
+  private begin(
+    streamName: string,
+    type: ClientType,
+    point: AdmissionPoint,
+    badNameCode: string,
+    deniedCode: string,
+    start: (req: StreamRequest) => void,
+  ): Promise<void> | void {
     if (this.source || this.type !== 'Unknown') {
       this.close('second publish or play on one connection');
       return;
     }
-    const req = this.resolve(streamName, 'NetStream.Publish.BadName');
+    const req = this.resolve(streamName, badNameCode);
     if (!req) return;
-    this.type = publishType === 'live' || publishType === 'record' || publishType === 'append' ? 'fmle-publish' : 'flash-publish';
+    this.type = type;
     return this.admitThen(
-      'onPublish',
-      () => this.startPublishing(req),
+      point,
+      () => start(req),
       (reason) => {
-        this.send(this.conn.onStatus(STREAM_ID, 'error', 'NetStream.Publish.BadName', reason));
+        this.send(this.conn.onStatus(STREAM_ID, 'error', deniedCode, reason));
         this.close(reason);
       },
     );
@@ -350,21 +366,7 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   private onPlay(streamName: string): Promise<void> | void {
-    if (this.source || this.type !== 'Unknown') {
-      this.close('second publish or play on one connection');
-      return;
-    }
-    const req = this.resolve(streamName, 'NetStream.Play.StreamNotFound');
-    if (!req) return;
-    this.type = 'rtmp-play';
-    return this.admitThen(
-      'onPlay',
-      () => this.startPlaying(req),
-      (reason) => {
-        this.send(this.conn.onStatus(STREAM_ID, 'error', 'NetStream.Play.Failed', reason));
-        this.close(reason);
-      },
-    );
+    return this.begin(streamName, 'rtmp-play', 'onPlay', 'NetStream.Play.StreamNotFound', 'NetStream.Play.Failed', (req) => this.startPlaying(req));
   }
 
   private startPlaying(req: StreamRequest): void {
