@@ -22,7 +22,16 @@ const TYPES: Record<string, string> = {
 };
 
 /** The project directory holding `web/` (found upward from this module, in src/ or dist/src/). */
+let webRootFound: string | null | undefined;
+
 export function findWebRoot(): string | null {
+  // Found once: serveWeb asks for every request on the HTTP port, and existsSync must not run per request.
+  if (webRootFound !== undefined) return webRootFound;
+  webRootFound = searchWebRoot();
+  return webRootFound;
+}
+
+function searchWebRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'web', 'console', 'index.html'))) return join(dir, 'web');

@@ -13,6 +13,8 @@ export interface M3u8Segment {
   discontinuity: boolean;
   /** Wall clock (ms since epoch) of the segment's first frame at ingest: #EXT-X-PROGRAM-DATE-TIME. */
   programDateTime?: number;
+  /** AES-128 encryption of this segment (hls_keys): the key's URI and IV (32 hex digits). */
+  key?: { uri: string; iv: string };
 }
 
 export interface MediaPlaylist {
@@ -36,8 +38,14 @@ export function writeMediaPlaylist(p: MediaPlaylist): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${p.version ?? 3}`, `#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`];
   if (p.discontinuitySequence) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${p.discontinuitySequence}`);
   lines.push(`#EXT-X-TARGETDURATION:${p.targetDuration}`);
+  let key: M3u8Segment['key'] = undefined;
   for (const s of p.segments) {
     if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    // A key applies until the next #EXT-X-KEY: written when it changes (SRS: every hls_fragments_per_key
+    // segments) and on the first segment, so that a playlist whose window starts mid-key still decrypts.
+    if (s.key && (s.key.uri !== key?.uri || s.key.iv !== key.iv)) lines.push(`#EXT-X-KEY:METHOD=AES-128,URI="${s.key.uri}",IV=0x${s.key.iv}`);
+    else if (!s.key && key) lines.push('#EXT-X-KEY:METHOD=NONE');
+    key = s.key;
     if (s.programDateTime) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTime).toISOString()}`);
     lines.push(`#EXTINF:${s.duration.toFixed(3)}, no desc`, s.uri);
   }

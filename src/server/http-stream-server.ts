@@ -71,7 +71,19 @@ function handle(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerR
       return;
     }
   }
-  notFound(res, cors);
+  if (ctx.fallbackRoutes.length === 0) return notFound(res, cors);
+  void fallback(ctx, req, res, url, cors);
+}
+
+/** The async last resorts (static files), then 404. */
+async function fallback(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse, url: URL, cors: Record<string, string>): Promise<void> {
+  try {
+    for (const route of ctx.fallbackRoutes) if (await route(req, res, url)) return;
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message, path: url.pathname.slice(0, 200) }, 'HTTP fallback route failed');
+    if (res.headersSent) return void res.destroy();
+  }
+  if (!res.destroyed && !res.headersSent) notFound(res, cors);
 }
 
 /**

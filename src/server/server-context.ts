@@ -7,7 +7,7 @@
 import type { Logger } from '../log/logger.js';
 import type { ServerConfig, VhostConfig } from '../config/server-config.js';
 import type { LiveSource, SourcePlayConfig } from '../live/live-source.js';
-import type { HttpRoute, UpgradeRoute } from './http-route.js';
+import type { FallbackRoute, HttpRoute, UpgradeRoute } from './http-route.js';
 import type { ConsumerOptions } from '../live/consumer.js';
 import { SourceRegistry } from '../live/source-registry.js';
 import { ClientRegistry } from './client-registry.js';
@@ -34,6 +34,8 @@ export class ServerContext {
   /** Extra endpoints on the HTTP server and the API server (http-route.ts). */
   readonly streamRoutes: HttpRoute[] = [];
   readonly apiRoutes: HttpRoute[] = [];
+  /** Async last resorts of the HTTP server before its 404 (static files). */
+  readonly fallbackRoutes: FallbackRoute[] = [];
   /** WebSocket upgrades on the HTTP server (WS-FLV / WS-TS); an upgrade no route takes is refused. */
   readonly upgradeRoutes: UpgradeRoute[] = [];
   /** Called for every source created, so features can observe it (HLS, DVR, stats). */

@@ -10,8 +10,8 @@
  * inside the root.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createReadStream, statSync, type Stats } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -95,34 +95,41 @@ export function resolveUnder(root: string, requestPath: string): string | null {
 export interface StaticFile {
   abs: string;
   root: string;
-  stat: Stats;
 }
 
 /**
  * Finds a regular file for the request path in the first root that has it
- * (directories give their index.html). A cheap stat, so that the HTTP
- * routes can decide synchronously whether they answer.
+ * (directories give their index.html). Asynchronous: a stat never blocks
+ * the event loop (a slow or network disk would stall every live player).
  */
-export function findStaticFile(roots: readonly string[], requestPath: string): StaticFile | null {
+export async function findStaticFile(roots: readonly string[], requestPath: string): Promise<StaticFile | null> {
   for (const root of roots) {
     let abs = resolveUnder(root, requestPath);
     if (!abs) continue;
-    let st = statQuiet(abs);
+    let st = await statQuiet(abs);
     if (st?.isDirectory()) {
       abs = resolve(abs, 'index.html');
-      st = statQuiet(abs);
+      st = await statQuiet(abs);
     }
-    if (st?.isFile()) return { abs, root, stat: st };
+    if (st?.isFile()) return { abs, root };
   }
   return null;
 }
 
-function statQuiet(p: string): Stats | null {
+async function statQuiet(p: string): Promise<Stats | null> {
   try {
-    return statSync(p);
+    return await stat(p);
   } catch {
     return null;
   }
+}
+
+/** Finds and sends a static file; false (nothing sent) when no root has it. */
+export async function serveStaticFile(roots: readonly string[], req: IncomingMessage, res: ServerResponse, url: URL, requestPath: string, cors: Record<string, string>): Promise<boolean> {
+  const file = await findStaticFile(roots, requestPath);
+  if (!file || res.destroyed) return false;
+  await sendStaticFile(req, res, file, url, cors);
+  return true;
 }
 
 export interface ByteRange {
@@ -156,12 +163,13 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-/** Sends a file found by findStaticFile: content type, caching, CORS, HEAD, Range (and SRS's `?range=`/`?bytes=` for mp4). */
-export function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, url: URL, cors: Record<string, string>): void {
-  void sendChecked(req, res, file, url, cors);
-}
-
-async function sendChecked(req: IncomingMessage, res: ServerResponse, file: StaticFile, url: URL, cors: Record<string, string>): Promise<void> {
+/**
+ * Sends a file found by findStaticFile: content type, caching, CORS, HEAD,
+ * Range (and SRS's `?range=`/`?bytes=` for mp4). The file is opened once
+ * and its size taken from that handle, so a segment replaced meanwhile
+ * (temp + rename) is still sent whole and consistent with Content-Length.
+ */
+export async function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, url: URL, cors: Record<string, string>): Promise<void> {
   // A symlink inside the root may point outside it.
   try {
     const [real, realRoot] = await Promise.all([realpath(file.abs), realpath(file.root)]);
@@ -169,12 +177,29 @@ async function sendChecked(req: IncomingMessage, res: ServerResponse, file: Stat
   } catch {
     return notFound(res, cors);
   }
-  const size = file.stat.size;
+  let fh: FileHandle;
+  let st: Stats;
+  try {
+    fh = await open(file.abs, 'r');
+  } catch {
+    return notFound(res, cors);
+  }
+  try {
+    st = await fh.stat();
+  } catch {
+    await fh.close().catch(() => undefined);
+    return notFound(res, cors);
+  }
+  if (!st.isFile() || res.destroyed) {
+    await fh.close().catch(() => undefined);
+    return res.destroyed ? undefined : notFound(res, cors);
+  }
+  const size = st.size;
   const headers: Record<string, string> = {
     ...cors,
     'Content-Type': contentTypeOf(file.abs),
     'Accept-Ranges': 'bytes',
-    'Last-Modified': file.stat.mtime.toUTCString(),
+    'Last-Modified': st.mtime.toUTCString(),
   };
   const cache = cacheControlOf(file.abs);
   if (cache) headers['Cache-Control'] = cache;
@@ -185,6 +210,7 @@ async function sendChecked(req: IncomingMessage, res: ServerResponse, file: Stat
   }
   const range = parseRange(rangeHeader, size);
   if (range === 'unsatisfiable') {
+    await fh.close().catch(() => undefined);
     res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}`, 'Content-Length': '0' });
     res.end();
     return;
@@ -195,10 +221,11 @@ async function sendChecked(req: IncomingMessage, res: ServerResponse, file: Stat
   headers['Content-Length'] = String(size === 0 ? 0 : end - start + 1);
   res.writeHead(range ? 206 : 200, headers);
   if (req.method === 'HEAD' || size === 0) {
+    await fh.close().catch(() => undefined);
     res.end();
     return;
   }
-  const stream = createReadStream(file.abs, { start, end });
+  const stream = fh.createReadStream({ start, end, autoClose: true });
   stream.on('error', () => res.destroy());
   res.on('close', () => stream.destroy());
   stream.pipe(res);

@@ -17,7 +17,7 @@ import type { MediaFrame } from '../../codec/media-frame.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import { corsHeaders } from '../../server/http-cors.js';
 import { DEFAULT_VHOST, streamUrl } from '../../protocol/stream-url.js';
-import { findStaticFile, notFound, resolveUnder, safeRequestPath, sendMemory, sendStaticFile } from '../../server/static-files.js';
+import { findStaticFile, notFound, resolveUnder, safeRequestPath, sendMemory, serveStaticFile } from '../../server/static-files.js';
 import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
 import { DashStream } from '../dash/dash-stream.js';
 import { emitHlsSegment } from './hls-events.js';
@@ -54,13 +54,19 @@ export class HlsService {
   install(): FeatureHandle {
     this.ctx.sourceCreatedHandlers.push((s) => this.follow(s));
     this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url));
+    this.ctx.fallbackRoutes.push((req, res, url) => this.routeDisk(req, res, url));
     return {
+      reload: () => this.reload(),
       stop: () => this.stop(),
     };
   }
 
+  /** What each source currently feeds, for reload. */
+  private readonly outputs = new WeakMap<LiveSource, StreamOutputs>();
+
   private follow(source: LiveSource): void {
     const out: StreamOutputs = { ts: null, ll: null, dash: null };
+    this.outputs.set(source, out);
     const observer: SourceObserver = {
       onPublish: (s) => {
         const v = this.ctx.vhost(s.vhost);
@@ -153,12 +159,63 @@ export class HlsService {
     return d;
   }
 
-  /** Every directory the static server may serve from (hls_path, dash_path, http_server.dir). */
+  /**
+   * SIGHUP: SRS restarts the HLS muxer of live streams whose vhost's hls
+   * block changed. Classic HLS closes its open segment at the next keyframe
+   * and goes on with the new settings (same playlist, sequence numbers go
+   * on); a changed playlist location, a switch between classic and LL-HLS,
+   * or HLS turned on/off is handled as an unpublish of the old output and a
+   * publish of the new one (fed the cached sequence headers).
+   */
+  private reload(): void {
+    for (const source of this.ctx.sources.all()) {
+      const out = this.outputs.get(source);
+      if (!out || !source.active) continue;
+      const v = this.ctx.vhost(source.vhost);
+      const want = !v || !v.hls.enabled ? 'none' : v.hls.ll ? 'll' : 'ts';
+      const have = out.ll ? 'll' : out.ts ? 'ts' : 'none';
+      const oldCfg = out.ts?.cfg ?? out.ll?.cfg;
+      if (want === have && (want === 'none' || JSON.stringify(oldCfg) === JSON.stringify(v!.hls))) continue;
+      if (want === 'ts' && have === 'ts' && v && sameLocation(out.ts!, v, source)) {
+        out.ts!.restart(v.hls);
+        continue;
+      }
+      if (want === 'll' && have === 'll' && v && oldCfg?.m3u8File === v.hls.m3u8File && oldCfg.path === v.hls.path) {
+        out.ll!.cfg = v.hls;
+        continue;
+      }
+      // Another output: the old one ends as at unpublish (its files go after hls_dispose).
+      out.ts?.onUnpublish();
+      out.ll?.onUnpublish();
+      out.ts = out.ll = null;
+      if (!v || want === 'none') continue;
+      try {
+        if (want === 'll') out.ll = this.llFor(source, v);
+        else {
+          const old = this.tsStreams.get(source.key);
+          if (old && !sameLocation(old, v, source)) void old.dispose('HLS settings reloaded');
+          out.ts = this.tsFor(source, v);
+        }
+      } catch (err) {
+        this.ctx.log.error({ stream: source.key, err: (err as Error).message }, 'HLS disabled for this stream');
+        continue;
+      }
+      const o = out.ts ?? out.ll!;
+      o.onPublish();
+      // The new output never saw the sequence headers: give it the cached ones.
+      if (source.videoHeader) o.onFrame(source.videoHeader);
+      if (source.audioHeader) o.onFrame(source.audioHeader);
+      this.ctx.log.info({ stream: source.key, from: have, to: want }, 'HLS output changed by reload');
+    }
+  }
+
+  /** Every directory the static server may serve from (hls_path, hls_key_file_path, dash_path, http_server.dir). */
   private roots(): string[] {
     const set = new Set<string>();
     for (const v of this.ctx.config.vhosts) {
       if (!v.enabled) continue;
       if (v.hls.enabled) set.add(v.hls.path);
+      if (v.hls.enabled && v.hls.keys) set.add(v.hls.keyFilePath);
       if (v.dash.enabled) set.add(v.dash.path);
     }
     set.add(this.ctx.config.httpServer.dir);
@@ -178,10 +235,30 @@ export class HlsService {
     }
     if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path, cors)) return true;
     if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path, cors)) return true;
-    const file = findStaticFile(this.roots(), path);
-    if (!file) return false;
-    sendStaticFile(req, res, file, url, cors);
-    return true;
+    // Files on disk: asked by the HTTP server after every live route declined (routeDisk), never with a sync stat here.
+    return false;
+  }
+
+  /** The async fallback of the HTTP server: playlists (with hls_ctx sessions) and any file on disk. */
+  private async routeDisk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const raw = (req.url ?? '/').split('?')[0]!;
+    const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
+    if (path === null) return false;
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    if (path.endsWith('.m3u8')) {
+      const file = await findStaticFile(this.roots(), path);
+      if (!file) return false;
+      let body: string;
+      try {
+        body = await readFile(file.abs, 'utf8');
+      } catch {
+        return false;
+      }
+      this.servePlaylist(req, res, url, path, body, cors);
+      return true;
+    }
+    return serveStaticFile(this.roots(), req, res, url, path, cors);
   }
 
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
@@ -189,7 +266,7 @@ export class HlsService {
     return this.ctx.vhost(url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? (host || DEFAULT_VHOST));
   }
 
-  /** A classic playlist: from memory when we write it, else from disk; with hls_ctx sessions. */
+  /** A classic playlist from memory (one we write), with hls_ctx sessions; one on disk is left to routeDisk. */
   private routePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
     let text: string | null = null;
     for (const root of this.roots()) {
@@ -200,22 +277,17 @@ export class HlsService {
         break;
       }
     }
-    let load: Promise<string> | null = null;
-    if (text === null) {
-      const file = findStaticFile(this.roots(), path);
-      if (!file) return false;
-      load = readFile(file.abs, 'utf8');
-    }
-    const serve = (body: string): void => {
-      this.withSession(req, res, url, path, cors, (ctxId) => {
-        const v = this.vhostOf(req, url);
-        const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
-        sendMemory(req, res, path, out, cors);
-      });
-    };
-    if (load) load.then(serve, () => notFound(res, cors));
-    else serve(text!);
+    if (text === null) return false;
+    this.servePlaylist(req, res, url, path, text, cors);
     return true;
+  }
+
+  private servePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string, cors: Record<string, string>): void {
+    this.withSession(req, res, url, path, cors, (ctxId) => {
+      const v = this.vhostOf(req, url);
+      const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
+      sendMemory(req, res, path, out, cors);
+    });
   }
 
   /**
@@ -328,6 +400,12 @@ export class HlsService {
     for (const l of this.llStreams.values()) l.dispose();
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
+}
+
+/** Whether the vhost's new hls settings put this stream's playlist where the stream already writes it. */
+function sameLocation(t: HlsTsStream, v: VhostConfig, s: LiveSource): boolean {
+  const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
+  return t.m3u8Rel === rel && resolveUnder(v.hls.path, '/') === resolveUnder(t.cfg.path, '/');
 }
 
 function badRequest(res: ServerResponse, cors: Record<string, string>, msg: string): void {

@@ -17,6 +17,10 @@ import type { HlsSegmentNotice } from './hls-events.js';
 import { IoQueue, type FileStore } from './hls-file-store.js';
 import { applyTemplate, configuredPath, jailedPath, urlDirname } from './hls-path-template.js';
 import { shouldCut } from './segment-rules.js';
+import { AacDtsEstimator } from './aac-dts-estimator.js';
+import { parseAudioSpecificConfig } from '../../codec/aac.js';
+import { CodecError } from '../../codec/codec-error.js';
+import { encryptSegment, ivHex, newHlsKey, startsNewKey, type HlsKey } from './hls-segment-cipher.js';
 
 export interface HlsStreamDeps {
   store: FileStore;
@@ -38,6 +42,17 @@ export interface HlsSegmentInfo {
   discontinuity: boolean;
   bytes: number;
   programDateTime: number;
+  /** hls_keys: the #EXT-X-KEY URI and IV of the key that encrypts this segment. */
+  key?: { uri: string; iv: string };
+  /** hls_keys: the key file, deleted with the last segment that uses it. */
+  keyAbs?: string;
+}
+
+interface CurrentKey extends HlsKey {
+  uri: string;
+  abs: string;
+  rel: string;
+  written: boolean;
 }
 
 interface OpenSegment {
@@ -71,6 +86,12 @@ export class HlsTsStream {
   private muxErrorLogged = false;
   /** Wall clock at media time 0 of this publish (for #EXT-X-PROGRAM-DATE-TIME). */
   private epochMs = 0;
+  /** hls_keys: the key of the segments being written (a new one every hls_fragments_per_key). */
+  private key: CurrentKey | null = null;
+  /** A reload changed the settings: the open segment closes at the next keyframe (at once for audio only). */
+  private restartPending = false;
+  /** hls_dts_directly off: AAC DTS from the sample count. */
+  private readonly aacDts = new AacDtsEstimator(0);
 
   constructor(
     readonly vhost: string,
@@ -102,6 +123,7 @@ export class HlsTsStream {
     if (this.hadSegments) this.pendingDiscontinuity = true;
     this.hasVideo = false;
     this.epochMs = 0;
+    this.aacDts.reset();
   }
 
   onFrame(f: MediaFrame): void {
@@ -114,8 +136,18 @@ export class HlsTsStream {
       if (f.codec === 'MP3' && this.muxer.audio !== 'MP3') this.muxer.setAudioConfig('MP3', null);
       if (!this.muxer.audioReady || this.muxer.audio !== f.codec) return;
     }
+    if (this.restartPending && this.cur && (!this.hasVideo || (video && f.keyframe))) {
+      // Reload: close the segment made with the old settings; the next starts with the new ones.
+      this.restartPending = false;
+      // (A segment just opened goes on with the new settings rather than being dropped as too short.)
+      if (f.dts - this.cur.startDts >= MIN_SEGMENT_MS) {
+        this.seal(f.dts);
+        this.open(f.dts);
+      }
+    }
     const cur = this.cur;
     if (!cur) {
+      this.restartPending = false;
       // A segment starts with a keyframe when there is video.
       if (this.hasVideo && !(video && f.keyframe)) return;
       this.open(f.dts);
@@ -130,7 +162,8 @@ export class HlsTsStream {
     }
     let buf: Buffer;
     try {
-      buf = video ? this.muxer.muxVideo(f.dts, f.pts, f.keyframe, f.payload, false) : this.muxer.muxAudio(f.dts, f.payload);
+      const audioDts = !video && !this.cfg.dtsDirectly && f.codec === 'AAC' ? this.aacDts.next(f.dts) : f.dts;
+      buf = video ? this.muxer.muxVideo(f.dts, f.pts, f.keyframe, f.payload, false) : this.muxer.muxAudio(audioDts, f.payload);
     } catch (err) {
       if (!(err instanceof TsError)) throw err;
       if (!this.muxErrorLogged) this.deps.log.warn({ err: err.message }, 'HLS: frame dropped (cannot mux)');
@@ -152,12 +185,29 @@ export class HlsTsStream {
     }
   }
 
+  /**
+   * SIGHUP changed this vhost's hls block: SRS restarts the HLS muxer. The
+   * new settings (fragment, window, keys, ...) apply from now on; the open
+   * segment, made with the old ones, is closed at the next keyframe (so that
+   * the timeline has no gap) and the next segment starts with a new key.
+   */
+  restart(cfg: HlsConfig): void {
+    this.cfg = cfg;
+    this.key = null;
+    this.restartPending = this.cur !== null;
+    this.deps.log.info({ fragment: cfg.fragment, window: cfg.window, keys: cfg.keys }, 'HLS restarted with new settings');
+  }
+
   /** Deletes the playlist and every segment of the window (hls_dispose, shutdown). */
   dispose(reason: string): Promise<void> {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
     this.cur = null;
-    const files = [this.m3u8Abs, ...this.window.map((s) => s.abs)];
+    const keyFiles = new Set<string>();
+    for (const s of this.window) if (s.keyAbs) keyFiles.add(s.keyAbs);
+    if (this.key?.written) keyFiles.add(this.key.abs);
+    this.key = null;
+    const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...keyFiles];
     this.window.length = 0;
     this.io.push('dispose', async () => {
       this.playlist = null;
@@ -184,6 +234,15 @@ export class HlsTsStream {
         this.hasVideo = true;
       } else if (f.codec === 'AAC' || f.codec === 'MP3') {
         this.muxer.setAudioConfig(f.codec, f.codec === 'AAC' ? f.payload : null);
+        if (f.codec === 'AAC') {
+          try {
+            this.aacDts.sampleRate = parseAudioSpecificConfig(f.payload).sampleRate;
+          } catch (err) {
+            if (!(err instanceof CodecError)) throw err;
+            this.aacDts.sampleRate = 0;
+          }
+          this.aacDts.reset();
+        }
       }
     } catch (err) {
       if (!(err instanceof TsError)) throw err;
@@ -219,16 +278,32 @@ export class HlsTsStream {
       this.deps.log.error({ rel }, 'HLS segment path leaves hls_path; segment dropped');
       return;
     }
+    const key = this.cfg.keys ? this.keyFor(seq) : null;
+    if (this.cfg.keys && !key) return;
     this.nextSeq++;
     const seg: HlsSegmentInfo = { seq, duration: durMs / 1000, uri: this.segmentUri(rel), rel, abs, discontinuity: cur.discontinuity, bytes: cur.bytes, programDateTime: this.epochMs + cur.startDts };
+    if (key) {
+      seg.key = { uri: key.uri, iv: ivHex(key.iv) };
+      seg.keyAbs = key.abs;
+    }
     this.window.push(seg);
     this.hadSegments = true;
     const removed = this.slide();
     const text = this.buildPlaylist();
     const chunks = cur.chunks;
     const pub = this.deps.publisher();
+    const writeKey = key && !key.written;
+    if (key) key.written = true;
+    // Key files no segment of the window (nor the current key) uses any more.
+    const inUse = new Set<string>();
+    for (const w of this.window) if (w.keyAbs) inUse.add(w.keyAbs);
+    if (key) inUse.add(key.abs);
+    const staleKeys = new Set<string>();
+    for (const r of removed) if (r.keyAbs && !inUse.has(r.keyAbs)) staleKeys.add(r.keyAbs);
     this.io.push(`segment ${rel}`, async () => {
-      await this.deps.store.write(abs, chunks);
+      // The key file first: a player that sees the playlist can always fetch it.
+      if (writeKey) await this.deps.store.write(key.abs, [key.key]);
+      await this.deps.store.write(abs, key ? encryptSegment(chunks, key) : chunks);
       await this.deps.store.write(this.m3u8Abs, text);
       this.playlist = text;
       this.segmentsWritten++;
@@ -248,8 +323,40 @@ export class HlsTsStream {
         duration: Math.round(seg.duration * 100) / 100,
         seq,
       });
-      if (this.cfg.cleanup) for (const r of removed) await this.deps.store.remove(r.abs);
+      if (this.cfg.cleanup) {
+        for (const r of removed) await this.deps.store.remove(r.abs);
+        for (const k of staleKeys) await this.deps.store.remove(k);
+      }
     });
+  }
+
+  /**
+   * hls_keys: the key for segment `seq`, a new one (16 random bytes and a
+   * random IV) every hls_fragments_per_key segments, in hls_key_file under
+   * hls_key_file_path. Null (segment dropped) when that path leaves the jail.
+   */
+  private keyFor(seq: number): CurrentKey | null {
+    if (!startsNewKey(seq, this.cfg.fragmentsPerKey, this.key)) return this.key;
+    const rel = applyTemplate(this.cfg.keyFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq });
+    const abs = jailedPath(this.cfg.keyFilePath, rel);
+    if (!abs) {
+      this.deps.log.error({ rel }, 'HLS key file path leaves hls_key_file_path; segment dropped');
+      return null;
+    }
+    this.key = { ...newHlsKey(seq), rel, abs, uri: this.keyUri(rel), written: false };
+    return this.key;
+  }
+
+  /**
+   * SRS writes `hls_key_url + key file`. hls_key_url defaults to hls_path (a
+   * directory, not a URL): then the URI is relative to the playlist, as
+   * segment URIs are, and the static server serves the key from
+   * hls_key_file_path. A `/` is put between a URL and the file when neither has one.
+   */
+  private keyUri(rel: string): string {
+    const base = this.cfg.keyUrl;
+    if (!base || base === this.cfg.path) return posix.relative(urlDirname(this.m3u8Rel) || '.', rel);
+    return base.endsWith('/') || rel.startsWith('/') ? base + rel : `${base}/${rel}`;
   }
 
   /** Keeps segments, newest first, until their total first exceeds hls_window; returns the ones dropped. */

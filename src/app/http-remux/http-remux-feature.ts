@@ -22,6 +22,8 @@ import { DEFAULT_VHOST, isSafeStreamName, streamUrl } from '../../protocol/strea
 import { randomId } from '../../log/logger.js';
 import { REMUX_CONTENT_TYPES, type RemuxFormat } from './remux-encoders.js';
 import { RemuxPlaySession, type RemuxTransport } from './remux-play-session.js';
+import { AudioFastCache } from './audio-fast-cache.js';
+import type { LiveSource } from '../../live/live-source.js';
 
 /** A WebSocket player is slow when this much is queued. */
 const WS_HIGH_WATER = 1 << 20;
@@ -35,13 +37,46 @@ interface Target {
 
 export class HttpRemuxService {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  /** fast_cache: the last seconds of audio of each source, for new AAC/MP3 players. */
+  private readonly fastCaches = new WeakMap<LiveSource, AudioFastCache>();
 
   constructor(private readonly ctx: ServerContext) {}
 
   install(): FeatureHandle {
-    this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url));
+    this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url, false));
+    // A stream not (yet) published is waited for only when no file on disk has that path: after the static files.
+    this.ctx.fallbackRoutes.push(async (req, res, url) => this.route(req, res, url, true));
     this.ctx.upgradeRoutes.push((req, socket, head, url) => this.upgrade(req, socket, head, url));
-    return { stop: () => this.wss.close() };
+    this.ctx.sourceCreatedHandlers.push((s) => this.followAudio(s));
+    return {
+      reload: () => {
+        for (const s of this.ctx.sources.all()) {
+          const c = this.fastCaches.get(s);
+          if (!c) continue;
+          c.seconds = this.fastCacheSeconds(s);
+          if (c.seconds <= 0) c.clear();
+        }
+      },
+      stop: () => this.wss.close(),
+    };
+  }
+
+  private fastCacheSeconds(s: LiveSource): number {
+    const v = this.ctx.vhost(s.vhost);
+    return v && v.httpRemux.enabled ? v.httpRemux.fastCache : 0;
+  }
+
+  private followAudio(source: LiveSource): void {
+    const cache = new AudioFastCache(this.fastCacheSeconds(source));
+    this.fastCaches.set(source, cache);
+    source.observers.add({
+      onPublish: (s) => {
+        cache.clear();
+        cache.seconds = this.fastCacheSeconds(s);
+      },
+      onFrame: (_s, f) => cache.push(f),
+      onUnpublish: () => cache.clear(),
+    });
   }
 
   /** Which stream and format a path names, with the mount's template and any of our extensions. */
@@ -67,10 +102,17 @@ export class HttpRemuxService {
     return null;
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  /**
+   * `.ts`/`.aac`/`.mp3` at the mount. A live stream is answered at once; a
+   * player for a stream not published yet (it then waits) only from the
+   * fallback, so that a `.mp3` or `.ts` file under the web root is not taken
+   * for a live stream (SRS's mount only hijacks its own extension, `.flv`).
+   */
+  private route(req: IncomingMessage, res: ServerResponse, url: URL, waiting: boolean): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const t = this.target(req, url, ['ts', 'aac', 'mp3']);
     if (!t) return false;
+    if (!waiting && !this.ctx.sources.get(t.vhost.name, t.app, t.stream)?.active) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
     if (this.ctx.draining) {
       res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
@@ -84,7 +126,11 @@ export class HttpRemuxService {
       req.socket.setTimeout(0);
       res.writeHead(200, { 'Content-Type': REMUX_CONTENT_TYPES[t.format], 'Cache-Control': 'no-cache', ...cors });
       if (req.method === 'HEAD') return void res.end();
-      new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res));
+      // The status goes out now, not with the first audio/TS bytes (a player may wait for the publisher).
+      res.flushHeaders();
+      const source = this.ctx.sources.get(t.vhost.name, t.app, t.stream);
+      const fast = source ? (this.fastCaches.get(source) ?? null) : null;
+      new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res), fast);
     }, (reason) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });

@@ -14,6 +14,9 @@ import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../ser
 import type { ClientSession, ClientType } from '../../server/client-registry.js';
 import { notify } from '../../server/session-policy.js';
 import { remuxEncoder, type RemuxEncoder, type RemuxFormat } from './remux-encoders.js';
+import type { AudioFastCache } from './audio-fast-cache.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** Where a player's bytes go: an HTTP response or a WebSocket. */
 export interface RemuxTransport {
@@ -59,11 +62,14 @@ export class RemuxPlaySession implements ClientSession, FrameSink {
   private readonly consumer: Consumer;
   private readonly encoder: RemuxEncoder;
   private closed = false;
+  /** fast_cache was sent: audio up to this dts (the GOP cache's copies) is not sent again. */
+  private skipAudioUpToDts: number | null = null;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly info: RemuxPlayInfo,
     private readonly transport: RemuxTransport,
+    fastCache: AudioFastCache | null = null,
   ) {
     this.id = info.id;
     this.ip = info.ip;
@@ -87,6 +93,7 @@ export class RemuxPlaySession implements ClientSession, FrameSink {
     ctx.clients.add(this);
     const first = this.encoder.start();
     if (first) transport.write([first]);
+    if ((info.format === 'aac' || info.format === 'mp3') && fastCache && fastCache.size > 0 && this.source.active) this.sendFastCache(fastCache);
     transport.onDrain(() => this.consumer.resume());
     transport.onClose(() => this.cleanup('peer closed'));
     this.source.addConsumer(this.consumer);
@@ -102,7 +109,25 @@ export class RemuxPlaySession implements ClientSession, FrameSink {
   }
 
   encode(frame: MediaFrame): Buffer {
+    if (this.skipAudioUpToDts !== null && frame.kind === 'audio' && !frame.header) {
+      if (frame.dts <= this.skipAudioUpToDts) return EMPTY;
+      this.skipAudioUpToDts = null;
+    }
     return this.encoder.encode(frame);
+  }
+
+  /** SRS's fast_cache: the last seconds of audio at once, before the live frames (and instead of the GOP's audio). */
+  private sendFastCache(cache: AudioFastCache): void {
+    // The encoder learns the audio config (ADTS) from the sequence header.
+    if (this.source.audioHeader) this.encoder.encode(this.source.audioHeader);
+    const frames = cache.snapshot();
+    const out: Buffer[] = [];
+    for (const f of frames) {
+      const b = this.encoder.encode(f);
+      if (b.length > 0) out.push(b);
+    }
+    this.skipAudioUpToDts = frames[frames.length - 1]!.dts;
+    if (out.length > 0) this.transport.write(out);
   }
 
   write(chunks: Buffer[]): boolean {
