@@ -18,6 +18,8 @@ import { RtcSession, type RtcSessionInit } from './rtc-session.js';
 
 const HISTORY = 1024;
 const SR_INTERVAL_MS = 1000;
+/** While a player waits for its first keyframe, it asks the producer again this often (ms). */
+const KEYFRAME_RETRY_MS = 1000;
 
 class OutTrack {
   waitKeyframe: boolean;
@@ -54,6 +56,8 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   private rtcStream: RtcStream | null = null;
   packetsSent = 0;
   packetsDropped = 0;
+  /** Starts at "now": the stream asks once when the player is added. */
+  private lastKeyframeAsk = Date.now();
   onRelease: ((s: RtcPlaySession, reason: string) => void) | null = null;
 
   constructor(init: RtcSessionInit) {
@@ -90,6 +94,13 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     if (o.waitKeyframe) {
       if (!startsKeyframe(o.codec as RtpVideoCodec, pkt.subarray(h.payloadOffset, h.payloadEnd))) {
         this.packetsDropped++;
+        // The join PLI can be lost, or folded by the encoder into a keyframe that passed
+        // before this player was added; the browser asks for none (it has seen no video), so ask again.
+        const now = Date.now();
+        if (now - this.lastKeyframeAsk >= KEYFRAME_RETRY_MS) {
+          this.lastKeyframeAsk = now;
+          this.rtcStream?.requestKeyframe();
+        }
         return;
       }
       o.waitKeyframe = false;

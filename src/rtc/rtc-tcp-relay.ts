@@ -15,6 +15,12 @@ import { RtpError } from '../protocol/rtp/rtp-error.js';
 
 /** A TCP connection silent for this long is closed (ms). */
 const IDLE_MS = 30_000;
+/**
+ * Bytes queued towards a TCP client beyond which packets are dropped, as a
+ * full UDP path would drop them: memory stays bounded for a slow client and
+ * NACK/PLI repair what is lost (~1 s of a 2.5 Mbit/s stream).
+ */
+const MAX_QUEUED_BYTES = 256 * 1024;
 
 export class RtcTcpRelay {
   private readonly server: net.Server;
@@ -59,7 +65,7 @@ export class RtcTcpRelay {
       }
     };
     udp.on('message', (msg) => {
-      if (!sock.destroyed) sock.write(frameRfc4571(msg));
+      if (!sock.destroyed && sock.writableLength <= MAX_QUEUED_BYTES) sock.write(frameRfc4571(msg));
     });
     udp.on('error', close);
     udp.bind(0, '127.0.0.1');

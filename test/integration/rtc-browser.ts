@@ -23,24 +23,36 @@ export async function openPage(browser: Browser, apiBase: string): Promise<Page>
   return page;
 }
 
+export interface PeerOptions {
+  /**
+   * Send the offer without the browser's own candidates, so that the server
+   * (full ICE) cannot reach the browser directly and learns its address only
+   * from the browser's checks (peer-reflexive): the path under test is then
+   * the only one.
+   */
+  stripOfferCandidates?: boolean;
+}
+
 /** Publishes the fake camera + microphone by WHIP; resolves with the Location header. */
-export async function whipPublish(page: Page, url: string): Promise<string> {
-  return page.evaluate(async (u) => {
+export async function whipPublish(page: Page, url: string, opts: PeerOptions = {}): Promise<string> {
+  return page.evaluate(async ([u, strip]) => {
     const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
     const pc = new RTCPeerConnection();
     for (const t of s.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());
-    const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    let offer = pc.localDescription!.sdp;
+    if (strip) offer = offer.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
+    const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
     if (r.status !== 201) throw new Error(`WHIP answered ${r.status}: ${await r.text()}`);
     await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
     (window as unknown as { pubPc: RTCPeerConnection }).pubPc = pc;
     return r.headers.get('Location') ?? '';
-  }, url);
+  }, [url, opts.stripOfferCandidates === true] as const);
 }
 
 /** Plays by WHEP into a <video> element; resolves with the Location header. */
-export async function whepPlay(page: Page, url: string): Promise<string> {
-  return page.evaluate(async (u) => {
+export async function whepPlay(page: Page, url: string, opts: PeerOptions = {}): Promise<string> {
+  return page.evaluate(async ([u, strip]) => {
     const pc = new RTCPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
@@ -69,12 +81,14 @@ export async function whepPlay(page: Page, url: string): Promise<string> {
       void v.play().catch(() => undefined);
     };
     await pc.setLocalDescription(await pc.createOffer());
-    const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    let offer = pc.localDescription!.sdp;
+    if (strip) offer = offer.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
+    const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
     if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
     await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
     (window as unknown as { playPc: RTCPeerConnection }).playPc = pc;
     return r.headers.get('Location') ?? '';
-  }, url);
+  }, [url, opts.stripOfferCandidates === true] as const);
 }
 
 export interface PlayStats {
@@ -132,6 +146,41 @@ export async function publishStats(page: Page): Promise<{ state: string; framesE
     });
     return out;
   });
+}
+
+export interface SelectedPair {
+  state: string;
+  localProtocol: string;
+  localTcpType: string;
+  remoteAddress: string;
+  remotePort: number;
+  remoteProtocol: string;
+}
+
+/** The ICE candidate pair the browser's peer (`pubPc` or `playPc`) uses now. */
+export async function selectedPair(page: Page, which: 'pubPc' | 'playPc'): Promise<SelectedPair | null> {
+  return page.evaluate(async (w) => {
+    const pc = (window as unknown as Record<string, RTCPeerConnection>)[w]!;
+    const stats = await pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s));
+    let pairId = '';
+    stats.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
+    });
+    const pair = byId.get(pairId);
+    if (!pair) return null;
+    const l = byId.get(pair.localCandidateId as string) ?? {};
+    const r = byId.get(pair.remoteCandidateId as string) ?? {};
+    return {
+      state: String(pair.state),
+      localProtocol: String(l.protocol ?? ''),
+      localTcpType: String(l.tcpType ?? ''),
+      remoteAddress: String(r.address ?? r.ip ?? ''),
+      remotePort: Number(r.port ?? 0),
+      remoteProtocol: String(r.protocol ?? ''),
+    };
+  }, which);
 }
 
 /** Polls `read` until `ok` holds or the time runs out; returns the last reading. */

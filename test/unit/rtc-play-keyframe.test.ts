@@ -1,0 +1,67 @@
+/**
+ * A WHEP player waiting for its first keyframe asks the producer again every
+ * second (the join PLI may be lost, or answered by a keyframe that passed
+ * before the player was added, and the browser asks for nothing while it has
+ * seen no video); once a keyframe has passed it stops asking and forwards.
+ */
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PeerConnection, Track } from 'node-datachannel';
+import { RtcPlaySession } from '../../src/rtc/rtc-play-session.js';
+import { RtcStream, type RtcProducer } from '../../src/rtc/rtc-stream.js';
+import { silentLogger } from '../../src/log/logger.js';
+
+function h264Packet(seq: number, nalHeader: number): Buffer {
+  const b = Buffer.alloc(12 + 20, 0x11);
+  b[0] = 0x80;
+  b[1] = 102;
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(seq * 3000, 4);
+  b.writeUInt32BE(0xabcdef, 8);
+  b[12] = nalHeader;
+  return b;
+}
+
+test('a player waiting for a keyframe re-asks every second, then stops once one passed', () => {
+  mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  try {
+    const stream = new RtcStream('v', 'live', 's', () => Date.now());
+    let asked = 0;
+    const producer: RtcProducer = { id: 'p', kind: 'rtc', requestKeyframe: () => asked++ };
+    stream.setProducer(producer, { codec: 'H264', clockRate: 90000, fmtp: '' }, null);
+    const sent: Buffer[] = [];
+    const track = { onMessage: () => undefined, sendMessageBinary: (b: Buffer) => sent.push(Buffer.from(b)) } as unknown as Track;
+    let onState: (s: string) => void = () => undefined;
+    const pc = { onStateChange: (cb: (s: string) => void) => (onState = cb), close: () => undefined, bytesReceived: () => 0, bytesSent: () => 0 } as unknown as PeerConnection;
+    const s = new RtcPlaySession({ id: 'x', ip: '127.0.0.1', vhost: 'v', app: 'live', stream: 's', param: '', tcUrl: '', pageUrl: '', log: silentLogger() });
+    s.start(pc, [{ kind: 'video', mid: '0', payloadType: 96, format: { codec: 'H264', clockRate: 90000, fmtp: '' }, track, ssrc: 42, remoteSsrcs: [] }], stream, 30_000);
+    onState('connected');
+    assert.equal(asked, 1, 'joining asks once');
+
+    // 3 s of delta frames (NAL type 1) every 40 ms: one more request per second.
+    let seq = 1;
+    for (let t = 0; t < 3000; t += 40) {
+      mock.timers.tick(40);
+      const p = h264Packet(seq++, 0x41);
+      stream.onRtp('video', p);
+    }
+    assert.equal(sent.length, 0, 'nothing is sent before a keyframe');
+    assert.ok(asked >= 3 && asked <= 4, `asked ${asked} times in 3 s`);
+
+    const idr = h264Packet(seq++, 0x65);
+    stream.onRtp('video', idr);
+    const before = asked;
+    for (let t = 0; t < 3000; t += 40) {
+      mock.timers.tick(40);
+      const p = h264Packet(seq++, 0x41);
+      stream.onRtp('video', p);
+    }
+    assert.equal(asked, before, 'no more requests once a keyframe passed');
+    assert.equal(sent.length, 1 + 75, 'the keyframe and everything after it are forwarded');
+    assert.equal(sent[0]![12], 0x65);
+    assert.equal(sent[0]!.readUInt32BE(8), 42, 'with the player SSRC');
+    s.close('test over');
+  } finally {
+    mock.timers.reset();
+  }
+});
