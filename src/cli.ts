@@ -128,6 +128,10 @@ async function main(): Promise<void> {
     server.stopGracefully(GRACEFUL_MAX_WAIT_MS).then(() => exit(0), () => exit(1));
   };
   process.on('SIGQUIT', () => stopGraceful('SIGQUIT'));
+  // One session's bug must not end every other stream: log it with its stack
+  // and go on (sessions already end themselves on their own errors).
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
   process.on('SIGHUP', () => {
     try {
       config = readConfig(args);
