@@ -20,7 +20,7 @@ import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { startServer } from '../helpers/server-process.js';
 import { freePort } from '../helpers/ports.js';
-import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, selectedPair, until, rtcConfig } from './rtc-browser.js';
+import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, selectedPair, until, rtcConfig } from '../helpers/rtc-browser.js';
 
 /** Browser ⇄ relay (fixed port) ⇄ server; the server side can move to a new source port. */
 class UdpRelay {

@@ -10,8 +10,8 @@ import dgram from 'node:dgram';
 import { startServer } from '../helpers/server-process.js';
 import { freePort } from '../helpers/ports.js';
 import { publish, sleep } from '../helpers/ffmpeg.js';
-import { rtcConfig, until } from './rtc-browser.js';
-import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
+import { rtcConfig, until } from '../helpers/rtc-browser.js';
+import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 
 function garbage(i: number): Buffer {
   const b = Buffer.alloc(20 + (i % 180));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
 import { freePort } from '../helpers/ports.js';
 import { publish, sleep } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whepPlay, playStats, until, rtcConfig } from './rtc-browser.js';
+import { launchChromium, openPage, whepPlay, playStats, until, rtcConfig } from '../helpers/rtc-browser.js';
 
 test('ffmpeg RTMP → browser WHEP: H.264 decodes, AAC arrives as Opus', { timeout: 60_000 }, async () => {
   const rtcPort = await freePort();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
 import { freePort } from '../helpers/ports.js';
 import { probe, monotonicDts } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whipPublish, rtcConfig } from './rtc-browser.js';
+import { launchChromium, openPage, whipPublish, rtcConfig } from '../helpers/rtc-browser.js';
 
 test('browser WHIP → ffprobe RTMP and HTTP-FLV: h264 + aac', { timeout: 60_000 }, async () => {
   const rtcPort = await freePort();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
 import { freePort } from '../helpers/ports.js';
-import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, until, rtcConfig } from './rtc-browser.js';
+import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, until, rtcConfig } from '../helpers/rtc-browser.js';
 
 test('browser WHIP → browser WHEP: frames decode and audio arrives', { timeout: 60_000 }, async () => {
   const rtcPort = await freePort();

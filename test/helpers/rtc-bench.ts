@@ -8,9 +8,9 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
-import { sleep } from '../helpers/ffmpeg.js';
+import { startServer } from './server-process.js';
+import { freePort } from './ports.js';
+import { sleep } from './ffmpeg.js';
 import { rtcConfig } from './rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
 import { AacToOpusTranscoder } from '../../src/app/transcode/aac-to-opus.js';
