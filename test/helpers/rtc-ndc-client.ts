@@ -17,14 +17,16 @@ export interface NdcPlayer {
 /**
  * libdatachannel as a client now and then drops its ICE transport before the
  * answer is applied when many peers start in one process ("remote candidate
- * without ICE transport"): that is a client-side hiccup, so try again once.
+ * without ICE transport"): that is a client-side hiccup, so try again (a few times, with a pause).
  */
 export async function ndcWhep(url: string): Promise<NdcPlayer> {
-  try {
-    return await ndcWhepOnce(url);
-  } catch (err) {
-    if (!/without ICE transport/.test((err as Error).message)) throw err;
-    return ndcWhepOnce(url);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ndcWhepOnce(url);
+    } catch (err) {
+      if (attempt >= 4 || !/without ICE transport/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 
