@@ -60,6 +60,18 @@ export interface HttpHooksOptions {
 
 const BLOCKING = { onConnect: 'on_connect', onPublish: 'on_publish', onPlay: 'on_play' } as const;
 
+/** Which `http_hooks` directive lists the URLs of each action. */
+const HOOK_URLS = {
+  on_connect: 'onConnect',
+  on_close: 'onClose',
+  on_publish: 'onPublish',
+  on_unpublish: 'onUnpublish',
+  on_play: 'onPlay',
+  on_stop: 'onStop',
+  on_dvr: 'onDvr',
+  on_hls: 'onHls',
+} as const satisfies Record<HookAction, keyof VhostConfig['httpHooks']>;
+
 export class HttpHooks implements SessionPolicy {
   readonly name = 'http_hooks';
   private readonly log: Logger;
@@ -142,25 +154,7 @@ export class HttpHooks implements SessionPolicy {
   }
 
   private urlsFor(v: VhostConfig, action: HookAction): string[] {
-    const h = v.httpHooks;
-    switch (action) {
-      case 'on_connect':
-        return h.onConnect;
-      case 'on_close':
-        return h.onClose;
-      case 'on_publish':
-        return h.onPublish;
-      case 'on_unpublish':
-        return h.onUnpublish;
-      case 'on_play':
-        return h.onPlay;
-      case 'on_stop':
-        return h.onStop;
-      case 'on_dvr':
-        return h.onDvr;
-      case 'on_hls':
-        return h.onHls;
-    }
+    return v.httpHooks[HOOK_URLS[action]];
   }
 
   private subject(s: ClientSession, action: HookAction): HookSubject {
