@@ -2,31 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { BitReader, nalToRbsp } from '../../src/codec/bit-reader.js';
 import { CodecError } from '../../src/codec/codec-error.js';
+import { BitWriter } from '../helpers/bit-writer.js';
 
-/** Test-side MSB-first bit writer with exp-Golomb, to build vectors. */
-class BitWriter {
-  private bits: number[] = [];
-  u(n: number, v: number): this {
-    for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(v / 2 ** i) % 2);
-    return this;
-  }
-  ue(v: number): this {
-    const x = v + 1;
-    const len = Math.floor(Math.log2(x));
-    this.u(len, 0);
-    return this.u(len + 1, x);
-  }
-  se(v: number): this {
-    return this.ue(v > 0 ? 2 * v - 1 : -2 * v);
-  }
-  bytes(): Buffer {
-    const out = Buffer.alloc(Math.ceil(this.bits.length / 8));
-    this.bits.forEach((b, i) => {
-      if (b) out[i >> 3]! |= 0x80 >> (i & 7);
-    });
-    return out;
-  }
-}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -11,35 +11,10 @@ import {
   parseAvcDecoderConfig,
   parseH264Sps,
 } from '../../src/codec/h264.js';
+import { BitWriter } from '../helpers/bit-writer.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 
-class BitWriter {
-  private bits: number[] = [];
-  u(n: number, v: number): this {
-    for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(v / 2 ** i) % 2);
-    return this;
-  }
-  ue(v: number): this {
-    const x = v + 1;
-    const len = Math.floor(Math.log2(x));
-    this.u(len, 0);
-    return this.u(len + 1, x);
-  }
-  se(v: number): this {
-    return this.ue(v > 0 ? 2 * v - 1 : -2 * v);
-  }
-  /** rbsp_trailing_bits, then bytes. */
-  finish(): Buffer {
-    this.bits.push(1);
-    while (this.bits.length % 8) this.bits.push(0);
-    const out = Buffer.alloc(this.bits.length / 8);
-    this.bits.forEach((b, i) => {
-      if (b) out[i >> 3]! |= 0x80 >> (i & 7);
-    });
-    return out;
-  }
-}
 
 /** Inserts emulation prevention bytes, as an encoder would. */
 function toNal(header: number, rbsp: Buffer): Buffer {
