@@ -79,7 +79,9 @@ async function play(url: string, lowLatency: boolean, seconds: number): Promise<
         hls.attachMedia(v);
         void v.play().catch(() => {});
         const start = performance.now();
-        while (v.currentTime === 0 && performance.now() - start < 15000 && !error) await new Promise((r) => setTimeout(r, 100));
+        // Measure from real playback, not from the first decoded frame: hls.js may
+        // hold the very start while it settles at the live edge.
+        while (v.currentTime < 0.5 && performance.now() - start < 20000 && !error) await new Promise((r) => setTimeout(r, 100));
         const t0 = v.currentTime;
         const latencies: number[] = [];
         const until = performance.now() + seconds * 1000;
@@ -108,9 +110,9 @@ test('hls.js plays classic HLS (TS) and LL-HLS (fMP4 parts); latency measured', 
   const classic = await play(server.httpUrl('live/classic.m3u8'), false, 8);
   assert.equal(classic.error, '');
   assert.ok(classic.advanced > 3, `classic HLS: currentTime advanced ${classic.advanced} s in 8 s`);
-  const low = await play(server.httpUrl('live/low.m3u8?vhost=ll'), true, 8);
+  const low = await play(server.httpUrl('live/low.m3u8?vhost=ll'), true, 10);
   assert.equal(low.error, '');
-  assert.ok(low.advanced > 3, `LL-HLS: currentTime advanced ${low.advanced} s in 8 s`);
+  assert.ok(low.advanced > 3, `LL-HLS: currentTime advanced ${low.advanced} s in 10 s`);
   const c = median(classic.latencies);
   const l = median(low.latencies);
   t.diagnostic(`glass-to-player latency, hls.js in headless Chromium: classic HLS (hls_fragment 2, GOP 1 s) median ${c} ms; LL-HLS (hls_fragment 1, part 0.2 s) median ${l} ms`);
