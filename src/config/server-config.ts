@@ -70,6 +70,13 @@ export interface RtcServerConfig {
   reuseport: number;
   mergeNalus: boolean;
   blackHole: { enabled: boolean; addr: string };
+  /**
+   * Sluice extension: the UDP port is held by a JavaScript gateway so that a
+   * session follows its client to a new address (NAT rebinding, network
+   * switch). Off: libdatachannel owns the port (fewer CPU per packet, but a
+   * client that changes address loses its session).
+   */
+  followClientAddress: boolean;
 }
 
 export interface SrtServerConfig {
@@ -315,6 +322,7 @@ export function buildServerConfig(
     reuseport: rtcS.int('reuseport', 1),
     mergeNalus: rtcS.bool('merge_nalus', false),
     blackHole: { enabled: blackHole.bool('enabled', false), addr: blackHole.str('addr', '') },
+    followClientAddress: rtcS.bool('follow_client_address', true),
   };
 
   const srt = root.child('srt_server');

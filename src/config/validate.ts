@@ -235,6 +235,8 @@ const ROOT_SPEC: Spec = {
       'encrypt',
       'reuseport',
       'merge_nalus',
+      // Sluice extension: a session follows its client's address changes (on by default).
+      'follow_client_address',
     ),
     tcp: leaves('enabled', 'listen'),
     black_hole: leaves('enabled', 'addr'),

@@ -23,7 +23,10 @@ export class RtcError extends Error {
 }
 
 export interface PeerTransport {
+  /** libjuice's UDP mux port (the public port, or a loopback one behind the gateway). */
   udpPort: number;
+  /** The mux's bind address when it is not the wildcard (the gateway's loopback). */
+  bindAddress?: string;
   /** Candidate lines without the `a=` (see candidates.ts). */
   candidates: string[];
 }
@@ -44,6 +47,8 @@ export interface Negotiated {
   answer: string;
   tracks: NegotiatedTrack[];
   localUfrag: string;
+  /** Our ICE password: the key of the client's STUN MESSAGE-INTEGRITY. */
+  localPwd: string;
   remoteUfrag: string;
 }
 
@@ -107,6 +112,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
     enableIceUdpMux: true,
     portRangeBegin: o.transport.udpPort,
     portRangeEnd: o.transport.udpPort,
+    ...(o.transport.bindAddress ? { bindAddress: o.transport.bindAddress } : {}),
   });
   try {
     const tracks: NegotiatedTrack[] = [];
@@ -154,7 +160,8 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
     if (!local || local.type !== 'answer') throw new RtcError('no answer was created', 5018);
     const answer = o.transport.candidates.length ? replaceCandidates(local.sdp, o.transport.candidates) : local.sdp;
     const localUfrag = /a=ice-ufrag:(\S+)/.exec(answer)?.[1] ?? '';
-    return { pc, answer, tracks, localUfrag, remoteUfrag: offer.iceUfrag };
+    const localPwd = /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '';
+    return { pc, answer, tracks, localUfrag, localPwd, remoteUfrag: offer.iceUfrag };
   } catch (err) {
     pc.close();
     throw err;

@@ -25,6 +25,8 @@ import type { RtcSession } from './rtc-session.js';
 import { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
 import { RtmpToRtcBridge } from './rtmp-to-rtc-bridge.js';
 import { RtcTcpRelay } from './rtc-tcp-relay.js';
+import { RtcUdpGateway, type GatewayPeer } from './rtc-udp-gateway.js';
+import { freeLoopbackUdpPort } from './loopback-port.js';
 
 export interface RtcRequest {
   role: 'publish' | 'play';
@@ -52,7 +54,12 @@ export class RtcServer {
   private readonly bridges = new Map<string, RtmpToRtcBridge>();
   private mux: IceUdpMuxListener | null = null;
   private tcp: RtcTcpRelay | null = null;
+  /** Holds the public UDP port when `follow_client_address` is on (the default). */
+  gateway: RtcUdpGateway | null = null;
+  /** The public UDP port. */
   udpPort = 0;
+  /** libjuice's mux port: the public one, or a loopback one behind the gateway. */
+  private juicePort = 0;
 
   /** Refuses an RTMP (or other) publisher while a WebRTC publisher holds the stream (SRS's cross-protocol busy). */
   readonly busyPolicy: SessionPolicy = {
@@ -74,15 +81,23 @@ export class RtcServer {
     const cfg = this.ctx.config.rtcServer;
     if (!cfg.enabled) return;
     this.udpPort = cfg.listen;
-    if (cfg.protocol !== 'tcp') {
-      this.mux = new ndc.IceUdpMuxListener(cfg.listen);
-      this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
+    // The TCP relay and the gateway reach libjuice on loopback; without UDP, TCP alone still needs the mux.
+    const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp';
+    this.juicePort = behindGateway ? await freeLoopbackUdpPort() : cfg.listen;
+    this.mux = behindGateway ? new ndc.IceUdpMuxListener(this.juicePort, '127.0.0.1') : new ndc.IceUdpMuxListener(this.juicePort);
+    this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
+    if (cfg.protocol !== 'tcp' && behindGateway) {
+      this.gateway = new RtcUdpGateway(this.ctx.log);
+      await this.gateway.listen(cfg.listen, this.juicePort);
     }
     if (cfg.tcp.enabled && cfg.protocol !== 'udp') {
-      this.tcp = new RtcTcpRelay(cfg.listen, this.ctx.log);
+      this.tcp = new RtcTcpRelay(this.juicePort, this.ctx.log);
       await this.tcp.listen(cfg.tcp.listen);
     }
-    this.ctx.log.info({ udp: this.mux ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate }, 'WebRTC server listening');
+    this.ctx.log.info(
+      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null },
+      'WebRTC server listening',
+    );
   }
 
   async stop(): Promise<void> {
@@ -91,6 +106,8 @@ export class RtcServer {
     this.bridges.clear();
     this.tcp?.close();
     this.tcp = null;
+    this.gateway?.close();
+    this.gateway = null;
     this.mux?.stop();
     this.mux = null;
   }
@@ -125,7 +142,8 @@ export class RtcServer {
   private async transport(req: RtcRequest): Promise<{ udpPort: number; candidates: string[] }> {
     const cfg = this.ctx.config.rtcServer;
     const addrs = await candidateAddresses(cfg, { eip: req.eip, apiHost: req.apiHost });
-    return { udpPort: this.udpPort || cfg.listen, candidates: candidateLines(addrs, cfg, this.tcp !== null) };
+    const bindAddress = this.juicePort !== cfg.listen ? '127.0.0.1' : undefined;
+    return { udpPort: this.juicePort || cfg.listen, ...(bindAddress ? { bindAddress } : {}), candidates: candidateLines(addrs, cfg, this.tcp !== null) };
   }
 
   private newSessionInit(req: RtcRequest, vh: VhostConfig): ConstructorParameters<typeof RtcPublishSession>[0] {
@@ -164,6 +182,15 @@ export class RtcServer {
       throw new RtcError('stream is busy', 5020);
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
+    let route: GatewayPeer | null;
+    try {
+      route = await this.route(neg.localUfrag, neg.localPwd);
+    } catch (err) {
+      neg.pc.close();
+      this.notify('onUnpublish', session);
+      this.streams.release(stream);
+      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
+    }
     const bridge = this.bridges.get(stream.key);
     if (bridge) {
       bridge.stop();
@@ -191,6 +218,7 @@ export class RtcServer {
       } else source = null;
     }
     session.onRelease = (s, reason) => {
+      if (route) this.gateway?.unregister(route);
       if (source && source.publisher === s) source.unpublish(s);
       this.ctx.clients.remove(s);
       this.sessions.delete(s.username);
@@ -244,7 +272,17 @@ export class RtcServer {
       throw err;
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
+    let route: GatewayPeer | null;
+    try {
+      route = await this.route(neg.localUfrag, neg.localPwd);
+    } catch (err) {
+      neg.pc.close();
+      this.notify('onStop', session);
+      this.streams.release(stream);
+      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
+    }
     session.onRelease = (s) => {
+      if (route) this.gateway?.unregister(route);
       this.ctx.clients.remove(s);
       this.sessions.delete(s.username);
       this.notify('onStop', s);
@@ -279,6 +317,11 @@ export class RtcServer {
       for (const p of [...stream.players]) p.close(`stream ended: ${reason}`);
     };
     if (bridge.start()) this.bridges.set(stream.key, bridge);
+  }
+
+  /** The session's way through the gateway (null when libjuice holds the public port). */
+  private async route(localUfrag: string, localPwd: string): Promise<GatewayPeer | null> {
+    return this.gateway ? this.gateway.register(localUfrag, localPwd) : null;
   }
 
   private stunTimeoutMs(vh: VhostConfig): number {

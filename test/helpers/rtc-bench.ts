@@ -1,12 +1,14 @@
 /**
  * WebRTC benchmark (a script, not a test):
- *   node dist/test/integration/rtc-bench.js [maxPlayers]
+ *   node dist/test/helpers/rtc-bench.js [maxPlayers] [--fanout-only] [--follow-client-address off] [--pin]
+ * --pin puts the server on CPU 0 (`taskset`); run the script itself on CPU 1
+ * (`taskset -c 1 node ...`) so that the load does not share the server's core.
  * 1. AAC→Opus and Opus→AAC transcoding latency and CPU (one FFmpeg per stream).
  * 2. WHEP fan-out: one ~1 Mbit/s RTMP stream (bridged to RTC) played by N
  *    node-datachannel peers on loopback; the server process's CPU is read
  *    from /proc at each N. Prints figures for docs/BENCHMARKS.md.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { startServer } from './server-process.js';
 import { freePort } from './ports.js';
@@ -105,9 +107,11 @@ async function transcodeLatency(): Promise<void> {
   dec.close();
 }
 
-async function fanout(maxPlayers: number): Promise<void> {
+async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promise<void> {
   const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
+  if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(server.proc.pid)], { stdio: 'ignore' });
+  console.log(`WHEP fan-out, follow_client_address ${follow ? 'on' : 'off'}${pin ? ', server pinned to CPU 0' : ''}`);
   const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '600',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', '950k', '-maxrate', '1000k', '-bufsize', '1000k', '-g', '50', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', server.rtmpUrl('live/bench')]);
   const players: NdcPlayer[] = [];
@@ -132,7 +136,8 @@ async function fanout(maxPlayers: number): Promise<void> {
       await sleep(3000);
       const m = await measure(8);
       const ok = players.filter((p) => p.video.packets > 0).length;
-      console.log(`players ${n} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, AAC→Opus ffmpeg ${m.ffmpegAudio.toFixed(1)}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s (${(m.rxMbps / Math.max(1, ok)).toFixed(2)} per player)`);
+      const perPlayer = n > 0 ? (m.server - base.server) / n : 0;
+      console.log(`players ${n} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, AAC→Opus ffmpeg ${m.ffmpegAudio.toFixed(1)}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s (${(m.rxMbps / Math.max(1, ok)).toFixed(2)} per player); ${perPlayer.toFixed(3)}% of a core per player above ingest → ${perPlayer > 0 ? Math.round(100 / perPlayer) : '-'} players per core`);
     }
   } finally {
     for (const p of players) p.close();
@@ -141,7 +146,10 @@ async function fanout(maxPlayers: number): Promise<void> {
   }
 }
 
-const maxPlayers = Number(process.argv[2] ?? 100);
-await transcodeLatency();
-await fanout(maxPlayers);
+const args = process.argv.slice(2);
+const maxPlayers = Number(args.find((a) => /^\d+$/.test(a)) ?? 100);
+const followAt = args.indexOf('--follow-client-address');
+const follow = followAt < 0 || args[followAt + 1] !== 'off';
+if (!args.includes('--fanout-only')) await transcodeLatency();
+await fanout(maxPlayers, follow, args.includes('--pin'));
 process.exit(0);

@@ -89,6 +89,7 @@ describe('typed config: defaults', () => {
       reuseport: 1,
       mergeNalus: false,
       blackHole: { enabled: false, addr: '' },
+      followClientAddress: true,
     });
     assert.deepEqual(c.srtServer, {
       enabled: false,

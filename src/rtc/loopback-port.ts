@@ -1,0 +1,18 @@
+/**
+ * A free UDP port on 127.0.0.1 for libjuice's mux behind the gateway: the
+ * mux listener takes a port number, not a socket, so one is found by
+ * binding and releasing it.
+ */
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+
+export function freeLoopbackUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
