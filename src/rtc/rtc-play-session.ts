@@ -71,7 +71,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
       t.track.onMessage((msg) => this.onRtcp(o, msg));
     }
     this.rtcStream = stream;
-    this.attachPeer(pc, stunTimeoutMs);
+    this.attachPeer(pc, tracks.map((t) => t.track), stunTimeoutMs);
   }
 
   protected onConnected(): void {

@@ -57,7 +57,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
       const kind = t.kind;
       t.track.onMessage((msg) => this.onPacket(kind, msg));
     }
-    this.attachPeer(pc, stunTimeoutMs);
+    this.attachPeer(pc, tracks.map((t) => t.track), stunTimeoutMs);
   }
 
   protected onConnected(): void {

@@ -4,7 +4,7 @@
  * and the DELETE token.
  */
 import { randomBytes } from 'node:crypto';
-import type { PeerConnection } from 'node-datachannel';
+import type { PeerConnection, Track } from 'node-datachannel';
 import type { ClientSession, ClientType } from '../server/client-registry.js';
 import type { Logger } from '../log/logger.js';
 
@@ -43,6 +43,8 @@ export abstract class RtcSession implements ClientSession {
   closed = false;
   connected = false;
   protected pc: PeerConnection | null = null;
+  /** Closed with the peer: a track's callbacks are native references that would keep this session alive forever. */
+  private tracks: Track[] = [];
   protected log: Logger;
   private bytesInLast = 0;
   private bytesOutLast = 0;
@@ -72,8 +74,9 @@ export abstract class RtcSession implements ClientSession {
   }
 
   /** Watches the peer: connected → onConnected; failed/closed → close; `disconnected` for longer than stunTimeoutMs → close. */
-  protected attachPeer(pc: PeerConnection, stunTimeoutMs: number): void {
+  protected attachPeer(pc: PeerConnection, tracks: readonly Track[], stunTimeoutMs: number): void {
     this.pc = pc;
+    this.tracks = [...tracks];
     this.lifeTimer = setTimeout(() => this.close('ICE/DTLS not connected in time'), CONNECT_TIMEOUT_MS);
     this.lifeTimer.unref();
     pc.onStateChange((state) => {
@@ -111,9 +114,22 @@ export abstract class RtcSession implements ClientSession {
       this.release(reason);
     } finally {
       const pc = this.pc;
+      const tracks = this.tracks;
       this.pc = null;
-      // Closing from inside a libdatachannel callback is safe only on a later turn.
-      if (pc) setImmediate(() => pc.close());
+      this.tracks = [];
+      // Closing from inside a libdatachannel callback is safe only on a later turn. Tracks first:
+      // node-datachannel releases a track's callbacks (which hold this session) only when the
+      // track itself is closed, and gives up if the track is already gone with its peer.
+      setImmediate(() => {
+        for (const t of tracks) {
+          try {
+            t.close();
+          } catch {
+            /* already closed */
+          }
+        }
+        pc?.close();
+      });
       this.onClosed?.(this);
       this.log.info({ reason, recv: this.bytesInLast, sent: this.bytesOutLast }, `${this.type} session closed`);
     }
