@@ -60,6 +60,8 @@ export class RtcServer {
   udpPort = 0;
   /** libjuice's mux port: the public one, or a loopback one behind the gateway. */
   private juicePort = 0;
+  /** Why this process cannot serve WebRTC over UDP (the port is taken), or null. */
+  private udpUnavailable: string | null = null;
 
   /** Refuses an RTMP (or other) publisher while a WebRTC publisher holds the stream (SRS's cross-protocol busy). */
   readonly busyPolicy: SessionPolicy = {
@@ -81,14 +83,23 @@ export class RtcServer {
     const cfg = this.ctx.config.rtcServer;
     if (!cfg.enabled) return;
     this.udpPort = cfg.listen;
+    this.udpUnavailable = null;
     // The TCP relay and the gateway reach libjuice on loopback; without UDP, TCP alone still needs the mux.
     const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp';
     this.juicePort = behindGateway ? await freeLoopbackUdpPort() : cfg.listen;
     this.mux = behindGateway ? new ndc.IceUdpMuxListener(this.juicePort, '127.0.0.1') : new ndc.IceUdpMuxListener(this.juicePort);
     this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
     if (cfg.protocol !== 'tcp' && behindGateway) {
-      this.gateway = new RtcUdpGateway(this.ctx.log);
-      await this.gateway.listen(cfg.listen, this.juicePort);
+      const gateway = new RtcUdpGateway(this.ctx.log);
+      try {
+        await gateway.listen(cfg.listen, this.juicePort);
+        this.gateway = gateway;
+      } catch (err) {
+        // Another process holds the port (e.g. a second --workers process): this one answers no WebRTC offer.
+        gateway.close();
+        this.udpUnavailable = `UDP port ${cfg.listen} unavailable: ${(err as Error).message}`;
+        this.ctx.log.error({ port: cfg.listen, err: (err as Error).message }, 'WebRTC UDP port unavailable in this process; WHIP/WHEP here answer 5021');
+      }
     }
     if (cfg.tcp.enabled && cfg.protocol !== 'udp') {
       this.tcp = new RtcTcpRelay(this.juicePort, this.ctx.log);
@@ -125,6 +136,7 @@ export class RtcServer {
     const vh = this.ctx.vhost(req.vhost);
     if (!vh) throw new RtcError(`vhost ${req.vhost} not found`, 2014);
     if (!this.enabled || !vh.rtc.enabled) throw new RtcError('WebRTC is disabled (rtc_server and vhost rtc must be enabled)', 5021);
+    if (this.udpUnavailable && !this.tcp) throw new RtcError(this.udpUnavailable, 5021);
     if (!req.stream || !isSafeStreamName(req.app) || !isSafeStreamName(req.stream)) throw new RtcError('invalid stream name', 2051);
     if (this.ctx.draining) throw new RtcError('server is shutting down', 5021);
     return vh;

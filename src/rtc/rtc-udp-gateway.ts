@@ -108,15 +108,21 @@ export class RtcUdpGateway {
     const bind = (type: 'udp4' | 'udp6'): Promise<dgram.Socket> =>
       new Promise((resolve, reject) => {
         const s = dgram.createSocket({ type, ipv6Only: false, lookup: lookup as never });
-        s.once('error', reject);
-        s.bind(port, type === 'udp6' ? '::' : '0.0.0.0', () => {
-          s.off('error', reject);
+        s.once('error', (err) => {
+          s.close();
+          reject(err);
+        });
+        // exclusive: a cluster worker must not share the port through the primary, which would hand
+        // each datagram to any worker, not to the one holding the session.
+        s.bind({ port, address: type === 'udp6' ? '::' : '0.0.0.0', exclusive: true }, () => {
+          s.removeAllListeners('error');
           resolve(s);
         });
       });
     try {
       this.front = await bind('udp6');
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw err;
       this.front = await bind('udp4');
     }
     this.front.on('message', (msg, rinfo) => this.onFront(msg, rinfo.address, rinfo.port));

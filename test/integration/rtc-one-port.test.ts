@@ -61,3 +61,22 @@ test('garbage on the one UDP port is ignored; every peer uses that port and gets
     await server.stop();
   }
 });
+
+test('a WebRTC UDP port held by another process: the server runs on and refuses offers with 5021', { timeout: 30_000 }, async () => {
+  const rtcPort = await freePort();
+  const holder = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+  await new Promise<void>((resolve) => holder.bind({ port: rtcPort, address: '::', exclusive: true }, resolve));
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  try {
+    await server.waitForLog((l) => /WebRTC UDP port unavailable/.test(String(l.msg)), 10_000);
+    const r = await fetch(server.apiUrl('rtc/v1/whep/?app=live&stream=busyport'), { method: 'POST', body: 'v=0\r\n' });
+    const body = await r.text();
+    assert.notEqual(r.status, 201);
+    assert.match(body, /5021|unavailable/, body);
+    const flv = await fetch(server.apiUrl('api/v1/versions'));
+    assert.equal(flv.status, 200, 'the rest of the server goes on');
+  } finally {
+    holder.close();
+    await server.stop();
+  }
+});

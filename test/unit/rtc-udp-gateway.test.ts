@@ -157,3 +157,16 @@ test('UDP gateway: two sessions stay apart, and garbage does not disturb them', 
     for (const s of [juice, a, b, junk]) s.s.close();
   }
 });
+
+test('UDP gateway: a port another socket holds is refused with EADDRINUSE', async () => {
+  const holder = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+  await new Promise<void>((resolve) => holder.bind({ port: 0, address: '::', exclusive: true }, resolve));
+  const gw = new RtcUdpGateway(silentLogger());
+  try {
+    await assert.rejects(gw.listen((holder.address() as AddressInfo).port, 1), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+    assert.equal(gw.port, 0);
+  } finally {
+    gw.close();
+    holder.close();
+  }
+});
