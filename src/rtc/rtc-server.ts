@@ -17,7 +17,7 @@ import type { Publisher } from '../live/live-source.js';
 import { isSafeStreamName, streamUrl } from '../protocol/stream-url.js';
 import { randomId } from '../log/logger.js';
 import { RtcStreamRegistry, type RtcStream, type RtcTrackFormat } from './rtc-stream.js';
-import { negotiate, RtcError } from './rtc-peer.js';
+import { negotiate, RtcError, type Negotiated, type PeerTransport } from './rtc-peer.js';
 import { candidateAddresses, candidateLines } from './candidates.js';
 import { RtcPublishSession } from './rtc-publish-session.js';
 import { RtcPlaySession } from './rtc-play-session.js';
@@ -55,11 +55,11 @@ export class RtcServer {
   private mux: IceUdpMuxListener | null = null;
   private tcp: RtcTcpRelay | null = null;
   /** Holds the public UDP port when `follow_client_address` is on (the default). */
-  gateway: RtcUdpGateway | null = null;
-  /** The public UDP port. */
-  udpPort = 0;
+  private gateway: RtcUdpGateway | null = null;
   /** libjuice's mux port: the public one, or a loopback one behind the gateway. */
   private juicePort = 0;
+  /** libjuice's bind address: loopback behind the gateway, else the wildcard. */
+  private juiceAddress: string | undefined;
   /** Why this process cannot serve WebRTC over UDP (the port is taken), or null. */
   private udpUnavailable: string | null = null;
 
@@ -82,12 +82,12 @@ export class RtcServer {
   async start(): Promise<void> {
     const cfg = this.ctx.config.rtcServer;
     if (!cfg.enabled) return;
-    this.udpPort = cfg.listen;
     this.udpUnavailable = null;
     // The TCP relay and the gateway reach libjuice on loopback; without UDP, TCP alone still needs the mux.
     const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp';
     this.juicePort = behindGateway ? await freeLoopbackUdpPort() : cfg.listen;
-    this.mux = behindGateway ? new ndc.IceUdpMuxListener(this.juicePort, '127.0.0.1') : new ndc.IceUdpMuxListener(this.juicePort);
+    this.juiceAddress = behindGateway ? '127.0.0.1' : undefined;
+    this.mux = new ndc.IceUdpMuxListener(this.juicePort, this.juiceAddress);
     this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
     if (cfg.protocol !== 'tcp' && behindGateway) {
       const gateway = new RtcUdpGateway(this.ctx.log);
@@ -151,11 +151,10 @@ export class RtcServer {
     }
   }
 
-  private async transport(req: RtcRequest): Promise<{ udpPort: number; candidates: string[] }> {
+  private async transport(req: RtcRequest): Promise<PeerTransport> {
     const cfg = this.ctx.config.rtcServer;
     const addrs = await candidateAddresses(cfg, { eip: req.eip, apiHost: req.apiHost });
-    const bindAddress = this.juicePort !== cfg.listen ? '127.0.0.1' : undefined;
-    return { udpPort: this.juicePort || cfg.listen, ...(bindAddress ? { bindAddress } : {}), candidates: candidateLines(addrs, cfg, this.tcp !== null) };
+    return { udpPort: this.juicePort, ...(this.juiceAddress ? { bindAddress: this.juiceAddress } : {}), candidates: candidateLines(addrs, cfg, this.tcp !== null) };
   }
 
   private newSessionInit(req: RtcRequest, vh: VhostConfig): ConstructorParameters<typeof RtcPublishSession>[0] {
@@ -194,15 +193,10 @@ export class RtcServer {
       throw new RtcError('stream is busy', 5020);
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
-    let route: GatewayPeer | null;
-    try {
-      route = await this.route(neg.localUfrag, neg.localPwd);
-    } catch (err) {
-      neg.pc.close();
+    const route = await this.route(neg, () => {
       this.notify('onUnpublish', session);
       this.streams.release(stream);
-      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
-    }
+    });
     const bridge = this.bridges.get(stream.key);
     if (bridge) {
       bridge.stop();
@@ -284,15 +278,10 @@ export class RtcServer {
       throw err;
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
-    let route: GatewayPeer | null;
-    try {
-      route = await this.route(neg.localUfrag, neg.localPwd);
-    } catch (err) {
-      neg.pc.close();
+    const route = await this.route(neg, () => {
       this.notify('onStop', session);
       this.streams.release(stream);
-      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
-    }
+    });
     session.onRelease = (s) => {
       if (route) this.gateway?.unregister(route);
       this.ctx.clients.remove(s);
@@ -331,9 +320,16 @@ export class RtcServer {
     if (bridge.start()) this.bridges.set(stream.key, bridge);
   }
 
-  /** The session's way through the gateway (null when libjuice holds the public port). */
-  private async route(localUfrag: string, localPwd: string): Promise<GatewayPeer | null> {
-    return this.gateway ? this.gateway.register(localUfrag, localPwd) : null;
+  /** The session's way through the gateway (null when libjuice holds the public port); on failure the peer is closed and `undo` runs. */
+  private async route(neg: Negotiated, undo: () => void): Promise<GatewayPeer | null> {
+    if (!this.gateway) return null;
+    try {
+      return await this.gateway.register(neg.localUfrag, neg.localPwd);
+    } catch (err) {
+      neg.pc.close();
+      undo();
+      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
+    }
   }
 
   private stunTimeoutMs(vh: VhostConfig): number {

@@ -181,7 +181,7 @@ export class RtcUdpGateway {
     }
   }
 
-  /** A datagram from a client. The hot path is the first three lines. */
+  /** A datagram from a client. The hot path (media from a known address) returns at the first `if`. */
   private onFront(msg: Buffer, address: string, port: number): void {
     const key = addrKey(address, port);
     const peer = this.byAddr.get(key);

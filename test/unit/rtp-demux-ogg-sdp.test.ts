@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyPacket, isStunBindingRequest, stunUsername, Rfc4571Deframer, frameRfc4571 } from '../../src/protocol/rtp/packet-classifier.js';
+import { classifyPacket, isStunBindingRequest, Rfc4571Deframer, frameRfc4571 } from '../../src/protocol/rtp/packet-classifier.js';
+import { parseStun } from '../../src/protocol/stun/stun-message.js';
 import { OggOpusWriter, OggReader, opusPacketSamples, oggCrc } from '../../src/protocol/rtp/ogg-opus.js';
 import { parseSdp, chooseH264, chooseCodec, replaceCandidates } from '../../src/protocol/rtp/sdp.js';
 import { RtpError } from '../../src/protocol/rtp/rtp-error.js';
@@ -24,7 +25,7 @@ describe('one-port demux (RFC 7983)', () => {
     const stun = stunBinding('abcd:efgh');
     assert.equal(classifyPacket(stun), 'stun');
     assert.ok(isStunBindingRequest(stun));
-    assert.equal(stunUsername(stun), 'abcd:efgh');
+    assert.equal(parseStun(stun)?.username, 'abcd:efgh');
     const dtls = Buffer.alloc(40, 0);
     dtls[0] = 22;
     assert.equal(classifyPacket(dtls), 'dtls');
@@ -38,7 +39,7 @@ describe('one-port demux (RFC 7983)', () => {
     const bad = Buffer.from(stun);
     bad.writeUInt32BE(0, 4);
     assert.equal(classifyPacket(bad), 'unknown');
-    assert.equal(stunUsername(bad), null);
+    assert.equal(parseStun(bad), null);
   });
 
   test('garbage datagrams: classification is total and fast, STUN attribute walk is bounded', () => {
@@ -56,7 +57,7 @@ describe('one-port demux (RFC 7983)', () => {
       }
       const c = classifyPacket(b);
       counts[c] = (counts[c] ?? 0) + 1;
-      if (c === 'stun') stunUsername(b);
+      if (c === 'stun') parseStun(b);
     }
     assert.ok(Date.now() - start < 3000);
     assert.ok((counts.unknown ?? 0) > 0 && (counts.rtp ?? 0) > 0);

@@ -4,15 +4,14 @@
  * for WebRTC over TCP.
  */
 import { RtpError } from './rtp-error.js';
+import { looksLikeStun } from '../stun/stun-message.js';
 
 export type PacketClass = 'stun' | 'dtls' | 'rtp' | 'rtcp' | 'unknown';
-
-const STUN_MAGIC = 0x2112a442;
 
 export function classifyPacket(b: Buffer): PacketClass {
   if (b.length === 0) return 'unknown';
   const f = b[0]!;
-  if (f <= 3) return b.length >= 20 && b.readUInt32BE(4) === STUN_MAGIC && (b.readUInt16BE(2) & 3) === 0 && b.readUInt16BE(2) + 20 === b.length ? 'stun' : 'unknown';
+  if (f <= 3) return looksLikeStun(b) ? 'stun' : 'unknown';
   if (f >= 20 && f <= 63) return b.length >= 13 ? 'dtls' : 'unknown';
   if (f >= 128 && f <= 191) {
     if (b.length < 12) return 'unknown';
@@ -24,20 +23,6 @@ export function classifyPacket(b: Buffer): PacketClass {
 /** A STUN Binding Request (type 0x0001): what must open every WebRTC-over-TCP connection. */
 export function isStunBindingRequest(b: Buffer): boolean {
   return classifyPacket(b) === 'stun' && b.readUInt16BE(0) === 0x0001;
-}
-
-/** The USERNAME attribute (0x0006) of a STUN message, or null. */
-export function stunUsername(b: Buffer): string | null {
-  if (classifyPacket(b) !== 'stun') return null;
-  let off = 20;
-  while (off + 4 <= b.length) {
-    const type = b.readUInt16BE(off);
-    const len = b.readUInt16BE(off + 2);
-    if (off + 4 + len > b.length) return null;
-    if (type === 0x0006) return b.toString('utf8', off + 4, off + 4 + len);
-    off += 4 + ((len + 3) & ~3);
-  }
-  return null;
 }
 
 /** RFC 4571 deframer for one TCP connection: bytes in, packets out. */
