@@ -23,7 +23,7 @@ export const LOAD_CPU = '1';
 
 export const NMS_VERSION = '4.4.3';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SLUICE_CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const SLUICE_CLI = join(ROOT, 'dist', 'src', 'main', 'cli.js');
 export const NMS_APP = join(ROOT, 'bench', '.peers', 'node_modules', 'node-media-server', 'bin', 'app.js');
 const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 

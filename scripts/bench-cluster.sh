@@ -25,8 +25,8 @@ CONF
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run() {
   local workers=$1
-  node dist/src/cli.js -c "$WORK/origin.conf" > "$WORK/origin.log" 2>&1 & local op=$!
-  node dist/src/cli.js -c "$WORK/edge.conf" --workers "$workers" > "$WORK/edge.log" 2>&1 & local ep=$!
+  node dist/src/main/cli.js -c "$WORK/origin.conf" > "$WORK/origin.log" 2>&1 & local op=$!
+  node dist/src/main/cli.js -c "$WORK/edge.conf" --workers "$workers" > "$WORK/edge.log" 2>&1 & local ep=$!
   sleep 2
   node dist/bench/cli.js publish --url "rtmp://127.0.0.1:$ORIGIN/live/c" --publishers 1 --duration $((SECS + 20)) > /dev/null 2>&1 &
   local pp=$!

@@ -6,11 +6,11 @@
  * paths are a text 404; nothing a client sends can crash it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerContext } from '../server/server-context.js';
-import { corsHeaders } from '../server/http-cors.js';
-import { serverStats, type ServerStats } from '../app/stats/server-stats.js';
-import type { ServerIdentity } from '../app/stats/server-identity.js';
-import { serverMetrics } from '../app/exporter/metrics.js';
+import type { ServerContext } from '../core/server-context.js';
+import { corsHeaders } from '../core/http-cors.js';
+import { serverStats, type ServerStats } from '../ops/stats/server-stats.js';
+import type { ServerIdentity } from '../core/server-identity.js';
+import { serverMetrics } from '../ops/exporter/metrics.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
 import { authorize, needsAuth } from './api-auth.js';

@@ -3,9 +3,9 @@
  * built from ServerStats. Field names, order and types as SRS's.
  */
 import os from 'node:os';
-import type { ServerContext } from '../server/server-context.js';
-import type { ClientStat, ServerStats, StreamStat, VhostStat } from '../app/stats/server-stats.js';
-import { isPublishType } from '../app/stats/server-stats.js';
+import type { ServerContext } from '../core/server-context.js';
+import type { ClientStat, ServerStats, StreamStat, VhostStat } from '../ops/stats/server-stats.js';
+import { isPublishType } from '../ops/stats/server-stats.js';
 import { streamUrl } from '../protocol/stream-url.js';
 import { VERSION } from '../version.js';
 import { Fixed2 } from './srs-json.js';

@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { ServerContext } from '../server/server-context.js';
-import { serverIdentity, type ServerIdentity } from '../app/stats/server-identity.js';
+import type { ServerContext } from '../core/server-context.js';
+import { serverIdentity, type ServerIdentity } from '../core/server-identity.js';
 import { createApiHandler } from './api-handler.js';
 
 export type ApiIdentity = ServerIdentity;

@@ -2,7 +2,7 @@
  * JSON as SRS writes it: compact, keys in insertion order, floats with
  * exactly two decimals (wrap them in Fixed2), integers as integers.
  */
-import { Fixed2 } from '../app/hooks/hook-bodies.js';
+import { Fixed2 } from '../ops/hooks/hook-bodies.js';
 
 export { Fixed2 };
 

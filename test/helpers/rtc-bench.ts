@@ -15,8 +15,8 @@ import { freePort } from './ports.js';
 import { sleep } from './ffmpeg.js';
 import { rtcConfig } from './rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
-import { AacToOpusTranscoder } from '../../src/app/transcode/aac-to-opus.js';
-import { OpusToAacTranscoder } from '../../src/app/transcode/opus-to-aac.js';
+import { AacToOpusTranscoder } from '../../src/ffmpeg/aac-to-opus.js';
+import { OpusToAacTranscoder } from '../../src/ffmpeg/opus-to-aac.js';
 import { buildAudioSpecificConfig } from '../../src/codec/aac.js';
 
 const TICK = 100; // USER_HZ

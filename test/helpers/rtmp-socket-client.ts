@@ -3,7 +3,7 @@
  * for what ffmpeg cannot do here: thousands of short publishes, a publisher
  * that goes silent, enhanced-RTMP codecs this ffmpeg cannot mux.
  */
-import { RtmpClient } from '../../src/server/rtmp-client.js';
+import { RtmpClient } from '../../src/clients/rtmp-client.js';
 
 export const RtmpSocketClient = {
   connect(port: number, app: string, tcUrl?: string): Promise<RtmpClient> {

@@ -1,5 +1,5 @@
 /**
- * Starts the real server (`node dist/src/cli.js -c FILE`) in a temp dir on
+ * Starts the real server (`node dist/src/main/cli.js -c FILE`) in a temp dir on
  * free ports, collects its JSON log lines, and stops it (every test cleans up
  * the processes it starts).
  */
@@ -10,7 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './ports.js';
 
-export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
+export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main', 'cli.js');
 
 export interface LogLine {
   level: number;

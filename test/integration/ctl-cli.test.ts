@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../helpers/server-process.js';
 import { publish, sleep } from '../helpers/ffmpeg.js';
 
-const CTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'ctl.js');
+const CTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main', 'ctl.js');
 
 test('sluice-ctl lists streams and clients and kicks a publisher', async () => {
   const server = await startServer();

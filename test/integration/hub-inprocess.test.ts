@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SluiceServer } from '../../src/server/sluice-server.js';
+import { SluiceServer } from '../../src/main/sluice-server.js';
 import { parseConfigText } from '../../src/config/server-config.js';
 import { FlvDemuxer, type FlvTag } from '../../src/format/flv-demuxer.js';
 import { RtmpSocketClient } from '../helpers/rtmp-socket-client.js';

@@ -6,8 +6,8 @@ import { MediaFrame } from '../../src/codec/media-frame.js';
 import { buildVhostConfig } from '../../src/config/vhost-config.js';
 import { parseConfigTree } from '../../src/config/parser.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { DashStream } from '../../src/app/dash/dash-stream.js';
-import type { FileStore } from '../../src/app/hls/hls-file-store.js';
+import { DashStream } from '../../src/outputs/dash/dash-stream.js';
+import type { FileStore } from '../../src/outputs/segment/file-store.js';
 
 const AVCC = readFileSync(new URL('../../../test/fixtures/h264-baseline-720p.avcc', import.meta.url));
 const ASC = Buffer.from([0x12, 0x10]);

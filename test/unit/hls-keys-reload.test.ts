@@ -11,12 +11,12 @@ import { buildVhostConfig } from '../../src/config/vhost-config.js';
 import { parseConfigTree } from '../../src/config/parser.js';
 import type { HlsConfig } from '../../src/config/vhost-config.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { HlsTsStream } from '../../src/app/hls/hls-ts-stream.js';
-import type { FileStore } from '../../src/app/hls/hls-file-store.js';
-import { encryptSegment, HlsCipherError, ivHex, newHlsKey, startsNewKey } from '../../src/app/hls/hls-segment-cipher.js';
+import { HlsTsStream } from '../../src/outputs/hls/hls-ts-stream.js';
+import type { FileStore } from '../../src/outputs/segment/file-store.js';
+import { encryptSegment, HlsCipherError, ivHex, newHlsKey, startsNewKey } from '../../src/outputs/hls/hls-segment-cipher.js';
 import { writeMediaPlaylist } from '../../src/format/m3u8.js';
-import { AudioFastCache, FAST_CACHE_MAX_FRAMES } from '../../src/app/http-remux/audio-fast-cache.js';
-import { AacDtsEstimator } from '../../src/app/hls/aac-dts-estimator.js';
+import { AudioFastCache, FAST_CACHE_MAX_FRAMES } from '../../src/servers/http-live/audio-fast-cache.js';
+import { AacDtsEstimator } from '../../src/outputs/hls/aac-dts-estimator.js';
 
 const AVCC = readFileSync(new URL('../../../test/fixtures/h264-baseline-720p.avcc', import.meta.url));
 const ASC = Buffer.from([0x12, 0x10]);

@@ -5,7 +5,7 @@ import { MediaFrame } from '../../src/codec/media-frame.js';
 import { buildVhostConfig, type HlsConfig } from '../../src/config/vhost-config.js';
 import { parseConfigTree } from '../../src/config/parser.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { LlHlsStream } from '../../src/app/hls/ll-hls-stream.js';
+import { LlHlsStream } from '../../src/outputs/hls/ll-hls-stream.js';
 
 const AVCC = readFileSync(new URL('../../../test/fixtures/h264-baseline-720p.avcc', import.meta.url));
 const ASC = Buffer.from([0x12, 0x10]);

@@ -7,11 +7,11 @@ import { buildVhostConfig } from '../../src/config/vhost-config.js';
 import { parseConfigTree } from '../../src/config/parser.js';
 import type { HlsConfig } from '../../src/config/vhost-config.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { HlsTsStream } from '../../src/app/hls/hls-ts-stream.js';
-import type { FileStore } from '../../src/app/hls/hls-file-store.js';
-import type { HlsSegmentNotice } from '../../src/app/hls/hls-events.js';
-import { shouldCut } from '../../src/app/hls/segment-rules.js';
-import { applyTemplate, jailedPath } from '../../src/app/hls/hls-path-template.js';
+import { HlsTsStream } from '../../src/outputs/hls/hls-ts-stream.js';
+import type { FileStore } from '../../src/outputs/segment/file-store.js';
+import type { HlsSegmentNotice } from '../../src/outputs/hls/hls-events.js';
+import { shouldCut } from '../../src/outputs/segment/segment-rules.js';
+import { applyTemplate, jailedPath } from '../../src/outputs/segment/path-template.js';
 import { TsDemuxer } from '../../src/format/mpegts-demuxer.js';
 
 const AVCC = readFileSync(new URL('../../../test/fixtures/h264-baseline-720p.avcc', import.meta.url));

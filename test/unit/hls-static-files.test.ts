@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { cacheControlOf, contentTypeOf, parseRange, resolveUnder, safeRequestPath } from '../../src/server/static-files.js';
+import { cacheControlOf, contentTypeOf, parseRange, resolveUnder, safeRequestPath } from '../../src/core/static-files.js';
 
 describe('static files: jail, types, ranges', () => {
   test('traversal in every spelling is refused', () => {

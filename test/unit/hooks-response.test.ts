@@ -2,9 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { judgeHookResponse } from '../../src/app/hooks/hook-response.js';
-import { hookBody, hlsNotifyUrl } from '../../src/app/hooks/hook-bodies.js';
-import { hookRequest, HookRequestError } from '../../src/app/hooks/hook-client.js';
+import { judgeHookResponse } from '../../src/ops/hooks/hook-response.js';
+import { hookBody, hlsNotifyUrl } from '../../src/ops/hooks/hook-bodies.js';
+import { hookRequest, HookRequestError } from '../../src/ops/hooks/hook-client.js';
 
 describe('SRS accept rule', () => {
   test('allows 200/201 with body 0 or {"code":0}', () => {

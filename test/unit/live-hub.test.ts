@@ -7,7 +7,7 @@ import { FrameQueue } from '../../src/live/frame-queue.js';
 import { Consumer, type FrameSink } from '../../src/live/consumer.js';
 import { LiveSource } from '../../src/live/live-source.js';
 import { SourceRegistry } from '../../src/live/source-registry.js';
-import { matchMount } from '../../src/server/http-remux-mount.js';
+import { matchMount } from '../../src/servers/http-live/http-remux-mount.js';
 
 const video = (dts: number, key = false): MediaFrame => new MediaFrame('video', 'H264', dts, dts, key, false, Buffer.alloc(10), null);
 const audio = (dts: number): MediaFrame => new MediaFrame('audio', 'AAC', dts, dts, false, false, Buffer.alloc(4), null);

@@ -13,9 +13,9 @@ import { parseAvcDecoderConfig } from '../../src/codec/h264.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { H264Packetizer } from '../../src/protocol/rtp/h264-packetizer.js';
 import { parseRtpHeader, type RtpHeader } from '../../src/protocol/rtp/rtp-packet.js';
-import { RtcToRtmpBridge, avcConfigRecord } from '../../src/rtc/rtc-to-rtmp-bridge.js';
-import { RtmpToRtcBridge } from '../../src/rtc/rtmp-to-rtc-bridge.js';
-import { RtcStream, type RtcPlayer, type MediaKind, type RtcProducer } from '../../src/rtc/rtc-stream.js';
+import { RtcToRtmpBridge, avcConfigRecord } from '../../src/servers/webrtc/rtc-to-rtmp-bridge.js';
+import { RtmpToRtcBridge } from '../../src/servers/webrtc/rtmp-to-rtc-bridge.js';
+import { RtcStream, type RtcPlayer, type MediaKind, type RtcProducer } from '../../src/servers/webrtc/rtc-stream.js';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8]);
 const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);

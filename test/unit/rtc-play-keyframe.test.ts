@@ -7,8 +7,8 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerConnection, Track } from 'node-datachannel';
-import { RtcPlaySession } from '../../src/rtc/rtc-play-session.js';
-import { RtcStream, type RtcProducer } from '../../src/rtc/rtc-stream.js';
+import { RtcPlaySession } from '../../src/servers/webrtc/rtc-play-session.js';
+import { RtcStream, type RtcProducer } from '../../src/servers/webrtc/rtc-stream.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 function h264Packet(seq: number, nalHeader: number): Buffer {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { RtcTcpRelay } from '../../src/rtc/rtc-tcp-relay.js';
+import { RtcTcpRelay } from '../../src/servers/webrtc/rtc-tcp-relay.js';
 import { frameRfc4571, Rfc4571Deframer } from '../../src/protocol/rtp/packet-classifier.js';
 import { silentLogger } from '../../src/log/logger.js';
 

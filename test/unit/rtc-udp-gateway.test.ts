@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { RtcUdpGateway } from '../../src/rtc/rtc-udp-gateway.js';
+import { RtcUdpGateway } from '../../src/servers/webrtc/rtc-udp-gateway.js';
 import { bindingSuccess, parseStun, verifyIntegrity } from '../../src/protocol/stun/stun-message.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { bindingRequest, xorMappedAddress } from '../helpers/stun-request.js';

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpRule, ruleMatches, parseAddress, IpRuleError } from '../../src/app/security/ip-match.js';
-import { checkSecurity, checkRefer, pageHost } from '../../src/app/security/security-policy.js';
+import { parseIpRule, ruleMatches, parseAddress, IpRuleError } from '../../src/ops/security/ip-match.js';
+import { checkSecurity, checkRefer, pageHost } from '../../src/ops/security/security-policy.js';
 import type { SecurityConfig } from '../../src/config/server-config.js';
 
 const m = (rule: string, ip: string): boolean => ruleMatches(parseIpRule(rule), ip);

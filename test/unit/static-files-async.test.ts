@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findStaticFile, serveStaticFile } from '../../src/server/static-files.js';
-import { ServerContext } from '../../src/server/server-context.js';
-import { createHttpStreamServer } from '../../src/server/http-stream-server.js';
+import { findStaticFile, serveStaticFile } from '../../src/core/static-files.js';
+import { ServerContext } from '../../src/core/server-context.js';
+import { createHttpStreamServer } from '../../src/core/http-stream-server.js';
 import { parseConfigText } from '../../src/config/server-config.js';
 import { silentLogger } from '../../src/log/logger.js';
 
@@ -56,7 +56,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('async static files', () => {
   test('the module uses no synchronous fs call', () => {
-    const src = readFileSync(new URL('../../../src/server/static-files.ts', import.meta.url), 'utf8');
+    const src = readFileSync(new URL('../../../src/core/static-files.ts', import.meta.url), 'utf8');
     assert.doesNotMatch(src, /\b\w+Sync\(/);
   });
 

@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateWindow } from '../../src/app/stats/rate-window.js';
-import { parseSelfStat, parseProcStat, parseMeminfo, memInfoFrom, ProcSampler } from '../../src/app/stats/proc-stats.js';
-import { protocolOf, isPublishType } from '../../src/app/stats/server-stats.js';
+import { RateWindow } from '../../src/ops/stats/rate-window.js';
+import { parseSelfStat, parseProcStat, parseMeminfo, memInfoFrom, ProcSampler } from '../../src/ops/stats/proc-stats.js';
+import { protocolOf, isPublishType } from '../../src/ops/stats/server-stats.js';
 
 describe('RateWindow', () => {
   test('kbps over the window from cumulative samples', () => {

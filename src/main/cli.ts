@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+/**
+ * The command line: `sluice [-c FILE] [-t] [-e] [-v]`, SRS's flags.
+ *   no -c   run on the built-in default config (RTMP 1935, API 1985, HTTP 8080)
+ *   -t      test the config and exit (non-zero with `file:line: reason` on error)
+ *   -e      env-only config (SRS_* variables), no file
+ * Signals: SIGTERM/SIGINT stop fast, SIGQUIT stops gracefully, SIGHUP reloads.
+ */
+import cluster from 'node:cluster';
+import { loadConfig, defaultConfig, envOnlyConfig } from '../config/server-config.js';
+import { ConfigError } from '../config/parser.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { createLogger } from '../log/logger.js';
+import { SluiceServer } from './sluice-server.js';
+import { VERSION } from '../version.js';
+
+/** Upper bound of a graceful stop: publishers get this long to finish (ms). */
+const GRACEFUL_MAX_WAIT_MS = 30_000;
+
+interface CliArgs {
+  configFile: string | null;
+  testOnly: boolean;
+  envOnly: boolean;
+  /** Processes sharing the listen ports (Node's cluster); 1 = this process serves. */
+  workers: number;
+}
+
+function usage(): string {
+  return `Sluice ${VERSION} — realtime media server
+Usage: npm start -- [-c FILE] [-t] [-e] [-v] [-h]
+  -c FILE  SRS-format config file (default: built-in config)
+  -t       test the config and exit
+  -e       take the config from SRS_* environment variables only
+  -w N     run N worker processes sharing the listen ports (use with an edge
+           config: cluster { mode remote; origin ...; } so every worker can
+           serve every stream)
+  -v       print the version`;
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { configFile: null, testOnly: false, envOnly: false, workers: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c') {
+      const f = argv[++i];
+      if (!f) throw new Error('-c needs a file');
+      args.configFile = f;
+    } else if (a === '-w' || a === '--workers') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error('--workers needs a count from 1 to 256');
+      args.workers = n;
+    } else if (a === '-t') args.testOnly = true;
+    else if (a === '-e') args.envOnly = true;
+    else if (a === '-v' || a === '-V' || a === '--version') {
+      console.log(VERSION);
+      process.exit(0);
+    } else if (a === '-h' || a === '-?' || a === '--help') {
+      console.log(usage());
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function readConfig(args: CliArgs): ServerConfig {
+  const env = process.env;
+  const file = env['SRS_CONFIG_FILE'] || args.configFile;
+  if (args.envOnly || env['SRS_ENV_ONLY']) return envOnlyConfig(env);
+  return file ? loadConfig(file, env) : defaultConfig(env);
+}
+
+async function main(): Promise<void> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage()}`);
+    process.exit(2);
+  }
+  let config: ServerConfig;
+  try {
+    config = readConfig(args);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : `config error: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  if (args.testOnly) {
+    console.log(`the config file ${args.configFile ?? '(built-in default)'} syntax is ok`);
+    console.log(`config file ${args.configFile ?? '(built-in default)'} test is successful`);
+    process.exit(0);
+  }
+
+  if (args.workers > 1 && cluster.isPrimary) {
+    runPrimary(args.workers);
+    return;
+  }
+
+  const logger = createLogger({
+    level: config.logLevel,
+    file: config.logTank === 'file' ? config.logFile : undefined,
+  });
+  const server = new SluiceServer({ config, logger });
+  try {
+    await server.start();
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start');
+    logger.flush();
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const exit = (code: number): void => {
+    logger.flush();
+    setTimeout(() => process.exit(code), 50).unref();
+  };
+  const stopFast = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'fast stop');
+    server.stop().then(() => exit(0), () => exit(1));
+  };
+  process.on('SIGTERM', () => (config.forceGraceQuit ? stopGraceful('SIGTERM') : stopFast('SIGTERM')));
+  process.on('SIGINT', () => stopFast('SIGINT'));
+  const stopGraceful = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'graceful stop');
+    server.stopGracefully(GRACEFUL_MAX_WAIT_MS).then(() => exit(0), () => exit(1));
+  };
+  process.on('SIGQUIT', () => stopGraceful('SIGQUIT'));
+  // One session's bug must not end every other stream: log it with its stack
+  // and go on (sessions already end themselves on their own errors).
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
+  process.on('SIGHUP', () => {
+    try {
+      config = readConfig(args);
+      server.reload(config);
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload refused, the old config stays');
+    }
+  });
+}
+
+/**
+ * The primary of a multi-process server: forks the workers (each runs this
+ * same command and shares the listen ports through Node's cluster), passes
+ * signals on, restarts a worker that dies, and exits when all have stopped.
+ */
+function runPrimary(count: number): void {
+  let stopping = false;
+  const fork = (): void => {
+    cluster.fork();
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    console.error(`worker ${worker.process.pid} exited (${code ?? signal}); starting another`);
+    setTimeout(fork, 1000);
+  });
+  const relay = (signal: NodeJS.Signals, stops: boolean): void => {
+    if (stops) stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  process.on('SIGTERM', () => relay('SIGTERM', true));
+  process.on('SIGINT', () => relay('SIGTERM', true));
+  process.on('SIGQUIT', () => relay('SIGQUIT', true));
+  process.on('SIGHUP', () => relay('SIGHUP', false));
+}
+
+void main();

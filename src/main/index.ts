@@ -1,0 +1,15 @@
+/**
+ * Sluice as a library: embed the server in a Node.js application.
+ *
+ *   import { SluiceServer, parseConfigText } from 'sluice';
+ *   const server = new SluiceServer({ config: parseConfigText('listen 1935; vhost __defaultVhost__ {}', 'inline', {}) });
+ *   await server.start();
+ */
+export { SluiceServer, type SluiceServerOptions, type ListeningPorts } from './sluice-server.js';
+export { loadConfig, parseConfigText, defaultConfig } from '../config/server-config.js';
+export type { ServerConfig, VhostConfig } from '../config/server-config.js';
+export { ConfigError } from '../config/parser.js';
+export { createLogger, silentLogger } from '../log/logger.js';
+export { LiveSource, type SourceObserver } from '../live/live-source.js';
+export { MediaFrame } from '../codec/media-frame.js';
+export { VERSION } from '../version.js';

@@ -1,0 +1,188 @@
+/**
+ * Prometheus metrics through prom-client: SRS's names (contract §2.8), so
+ * existing dashboards work, plus what an operator needs to see trouble:
+ * bytes by direction, clients by protocol, frames dropped for slow players,
+ * callback latency, event-loop lag, and per-stream bitrate. Values are read
+ * from ServerStats when Prometheus scrapes; nothing is counted on the hot path.
+ */
+import os from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServerContext } from '../../core/server-context.js';
+import { serverStats, protocolOf, isPublishType, type StreamStat } from '../stats/server-stats.js';
+import { serverIdentity } from '../../core/server-identity.js';
+import { VERSION } from '../../version.js';
+
+const LOOP_RESOLUTION_MS = 10;
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly hookSeconds: Histogram<'action' | 'result'>;
+  private readonly loop: IntervalHistogram;
+
+  constructor(private readonly ctx: ServerContext) {
+    const r = this.registry;
+    const stats = serverStats(ctx);
+    const cfg = ctx.config.exporter;
+    new Gauge({
+      name: 'srs_node_uname_info',
+      help: 'Operating system of the node',
+      labelNames: ['sysname', 'nodename', 'release', 'version', 'machine'],
+      registers: [r],
+    }).set({ sysname: os.type(), nodename: os.hostname(), release: os.release(), version: os.version(), machine: os.machine() }, 1);
+    // Labels are read at scrape time: the identity is fixed when the API starts, after this.
+    const buildLabelNames = ['server', 'service', 'pid', 'build_date', 'major', 'version', 'code'];
+    if (cfg.label) buildLabelNames.push('label');
+    if (cfg.tag) buildLabelNames.push('tag');
+    new Gauge({
+      name: 'srs_build_info',
+      help: 'Build and identity of the server',
+      labelNames: buildLabelNames,
+      registers: [r],
+      collect() {
+        const id = serverIdentity(ctx);
+        const labels: Record<string, string> = {
+          server: id.serverId,
+          service: id.serviceId,
+          pid: String(process.pid),
+          build_date: '',
+          major: VERSION.split('.')[0] ?? '0',
+          version: VERSION,
+          code: 'Sluice',
+        };
+        if (cfg.label) labels.label = cfg.label;
+        if (cfg.tag) labels.tag = cfg.tag;
+        this.reset();
+        this.set(labels, 1);
+      },
+    });
+
+    const gauge = (name: string, help: string, value: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(value());
+        },
+      });
+    };
+    /** A counter mirrored from a monotonic total kept elsewhere. */
+    const mirrored = (name: string, help: string, value: () => number): void => {
+      let last = 0;
+      new Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          const v = value();
+          if (v > last) this.inc(v - last);
+          last = Math.max(last, v);
+        },
+      });
+    };
+    const refresh = (): void => stats.refresh();
+    gauge('srs_cpu_percent', 'CPU usage of the process, percent of one core', () => stats.proc.selfCpuPercent);
+    gauge('srs_memory', 'Resident memory of the process (kB)', () => stats.proc.rssKb());
+    mirrored('srs_send_bytes_total', 'Bytes sent to clients', () => (refresh(), stats.totals.sendBytes));
+    mirrored('srs_receive_bytes_total', 'Bytes received from clients', () => stats.totals.recvBytes);
+    gauge('srs_streams', 'Streams with a publisher or players', () => stats.streams.size);
+    gauge('srs_clients', 'Connected clients', () => ctx.clients.size);
+    mirrored('srs_clients_total', 'Clients seen since start', () => stats.clientsTotal);
+    mirrored('srs_clients_errs_total', 'Clients refused by a callback, security rule or refer check', () => stats.clientsErrors);
+
+    new Gauge({
+      name: 'sluice_clients',
+      help: 'Connected clients by protocol and role',
+      labelNames: ['protocol', 'role'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const c of ctx.clients.all()) {
+          if (c.type === 'Unknown') continue;
+          this.inc({ protocol: protocolOf(c.type), role: isPublishType(c.type) ? 'publish' : 'play' });
+        }
+      },
+    });
+    mirrored('sluice_frames_dropped_total', 'Media frames dropped for players too slow to keep up (queue_length)', () => stats.framesDropped);
+    const perStream = (name: string, help: string, pick: (s: StreamStat) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['vhost', 'app', 'stream'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const s of stats.streams.values()) this.set({ vhost: s.vhost, app: s.app, stream: s.stream }, pick(s));
+        },
+      });
+    };
+    perStream('sluice_stream_receive_kbps', 'Bitrate received per stream over 30 s (kbit/s)', (s) => s.recv.kbps());
+    perStream('sluice_stream_send_kbps', 'Bitrate sent per stream over 30 s (kbit/s)', (s) => s.send.kbps());
+    perStream('sluice_stream_clients', 'Publisher and players per stream', (s) => stats.clientsOf(s.key));
+
+    this.hookSeconds = new Histogram({
+      name: 'sluice_hook_duration_seconds',
+      help: 'HTTP callback latency by action and result',
+      labelNames: ['action', 'result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [r],
+    });
+
+    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    this.loop.enable();
+    const loop = this.loop;
+    new Gauge({
+      name: 'sluice_event_loop_lag_seconds',
+      help: 'Event-loop delay since the previous scrape (mean, p99, max)',
+      labelNames: ['stat'],
+      registers: [r],
+      collect() {
+        // The histogram's samples include the sampling interval itself; report the excess.
+        const lag = (ns: number): number => Math.max(0, ns - LOOP_RESOLUTION_MS * 1e6) / 1e9;
+        const ok = loop.count > 0;
+        this.set({ stat: 'mean' }, ok ? lag(loop.mean) : 0);
+        this.set({ stat: 'p99' }, ok ? lag(loop.percentile(99)) : 0);
+        this.set({ stat: 'max' }, ok ? lag(loop.max) : 0);
+        loop.reset();
+      },
+    });
+    collectDefaultMetrics({ register: r });
+  }
+
+  /** Feeds the callback-latency histogram (HttpHooks observer). */
+  observeHook(action: string, seconds: number, ok: boolean): void {
+    this.hookSeconds.observe({ action, result: ok ? 'allow' : 'deny' }, seconds);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  stop(): void {
+    this.loop.disable();
+    this.registry.clear();
+  }
+}
+
+const metricsByCtx = new WeakMap<ServerContext, ServerMetrics>();
+
+/** The server's metrics, or null until the exporter is enabled (feature install). */
+export function serverMetrics(ctx: ServerContext): ServerMetrics | null {
+  return metricsByCtx.get(ctx) ?? null;
+}
+
+export function createServerMetrics(ctx: ServerContext): ServerMetrics {
+  let m = metricsByCtx.get(ctx);
+  if (!m) metricsByCtx.set(ctx, (m = new ServerMetrics(ctx)));
+  return m;
+}
+
+export function dropServerMetrics(ctx: ServerContext): void {
+  metricsByCtx.get(ctx)?.stop();
+  metricsByCtx.delete(ctx);
+}

@@ -1,0 +1,222 @@
+/**
+ * MPEG-DASH for one stream, laid out as SRS does: `dash_path/[app]/[stream].mpd`
+ * and, under `[app]/[stream]/`, `video-init.mp4`, `audio-init.mp4`,
+ * `video-<n>.m4s`, `audio-<n>.m4s`. Segments are cut at keyframes once they
+ * span `dash_fragment`; the MPD (dynamic, SegmentTimeline) keeps the last
+ * `dash_window_size` segments and is rewritten after each one.
+ */
+import { posix } from 'node:path';
+import type { Logger } from '../../log/logger.js';
+import type { MediaFrame } from '../../codec/media-frame.js';
+import type { DashConfig } from '../../config/vhost-config.js';
+import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Track } from '../../format/fmp4.js';
+import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buffer.js';
+import { writeMpd, type MpdRepresentation, type MpdTimelineEntry } from '../../format/mpd.js';
+import { IoQueue, type FileStore } from '../segment/file-store.js';
+import { applyTemplate, jailedPath } from '../segment/path-template.js';
+import { shouldCut } from '../segment/segment-rules.js';
+
+interface TrackState {
+  track: Fmp4Track;
+  buf: Fmp4TrackBuffer;
+  timeline: (MpdTimelineEntry & { n: number; bytes: number })[];
+  codecs: string;
+}
+
+export class DashStream {
+  readonly mpdRel: string;
+  readonly mpdAbs: string;
+  /** Directory of the media files, absolute. */
+  readonly mediaDir: string;
+  readonly io: IoQueue;
+  mpd: string | null = null;
+  segmentsWritten = 0;
+  private video: TrackState | null = null;
+  private audio: TrackState | null = null;
+  private nextNumber = 1;
+  private segStart = -1;
+  private lastDts = 0;
+  /** Wall clock (ms) at media time 0 of this publish. */
+  private epochMs = 0;
+  private initDirty = true;
+  private errorLogged = false;
+  private disposeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly vhost: string,
+    readonly app: string,
+    readonly stream: string,
+    public cfg: DashConfig,
+    private readonly store: FileStore,
+    private readonly log: Logger,
+  ) {
+    this.mpdRel = applyTemplate(cfg.mpdFile, { vhost, app, stream });
+    const abs = jailedPath(cfg.path, this.mpdRel);
+    const dir = jailedPath(cfg.path, this.mpdRel.replace(/\.mpd$/, ''));
+    if (!abs || !dir) throw new Error(`DASH path "${this.mpdRel}" leaves dash_path`);
+    this.mpdAbs = abs;
+    this.mediaDir = dir;
+    this.io = new IoQueue((err, what) => log.error({ err: (err as Error).message, what }, 'DASH write failed; the stream goes on'));
+  }
+
+  onPublish(): void {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+    this.video = this.audio = null;
+    this.segStart = -1;
+    this.epochMs = 0;
+    this.initDirty = true;
+  }
+
+  onFrame(f: MediaFrame): void {
+    if (f.kind === 'script') return;
+    try {
+      if (f.header || (f.kind === 'audio' && f.codec === 'MP3' && !this.audio)) {
+        const t = fmp4TrackFromFrame(1, f);
+        if (t) {
+          const st: TrackState = { track: t, buf: new Fmp4TrackBuffer(t), timeline: [], codecs: rfc6381Codec(t.codec, t.config) };
+          if (f.kind === 'video') this.video = st;
+          else this.audio = st;
+          this.initDirty = true;
+        }
+        if (f.header) return;
+      }
+      const st = f.kind === 'video' ? this.video : this.audio;
+      if (!st || st.track.codec !== f.codec) return;
+      const pureAudio = this.video === null;
+      if (this.segStart < 0) {
+        if (!pureAudio && !(f.kind === 'video' && f.keyframe)) return;
+        if (this.epochMs === 0) this.epochMs = Date.now() - f.dts;
+        if (this.initDirty) this.writeInits();
+        this.segStart = f.dts;
+      } else if (
+        shouldCut({ fragment: this.cfg.fragment, tdRatio: 1, aofRatio: 2.1, waitKeyframe: true }, f.dts - this.segStart, f.kind === 'video' ? 'video' : 'audio', f.keyframe, pureAudio)
+      ) {
+        this.cut(f.dts);
+        this.segStart = f.dts;
+      }
+      st.buf.add(f);
+      if (f.dts > this.lastDts) this.lastDts = f.dts;
+    } catch (err) {
+      if (!(err instanceof Mp4Error)) throw err;
+      if (!this.errorLogged) this.log.warn({ err: err.message }, 'DASH: frame dropped');
+      this.errorLogged = true;
+    }
+  }
+
+  onUnpublish(): void {
+    if (this.segStart >= 0) this.cut(this.lastDts + 40);
+    this.segStart = -1;
+    if (this.cfg.dispose > 0) {
+      this.disposeTimer = setTimeout(() => void this.dispose('no publisher'), this.cfg.dispose * 1000);
+      this.disposeTimer.unref();
+    }
+  }
+
+  dispose(reason: string): Promise<void> {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+    const files = [this.mpdAbs];
+    for (const st of [this.video, this.audio]) {
+      if (!st) continue;
+      files.push(this.file(`${st.track.kind}-init.mp4`));
+      for (const e of st.timeline) files.push(this.file(`${st.track.kind}-${e.n}.m4s`));
+      st.timeline.length = 0;
+    }
+    this.io.push('dispose', async () => {
+      this.mpd = null;
+      for (const f of files) await this.store.remove(f);
+    });
+    this.log.info({ reason, files: files.length }, 'DASH disposed');
+    return this.io.idle();
+  }
+
+  stopTimers(): void {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+  }
+
+  private file(name: string): string {
+    return posix.join(this.mediaDir, name);
+  }
+
+  private writeInits(): void {
+    this.initDirty = false;
+    for (const st of [this.video, this.audio]) {
+      if (!st) continue;
+      const init = fmp4InitSegment([st.track]);
+      const path = this.file(`${st.track.kind}-init.mp4`);
+      this.io.push(`init ${path}`, () => this.store.write(path, [init]));
+    }
+  }
+
+  private cut(endDts: number): void {
+    const n = this.nextNumber++;
+    const writes: [string, Buffer][] = [];
+    const removed: string[] = [];
+    for (const st of [this.video, this.audio]) {
+      if (!st) continue;
+      const run = st.buf.drain(endDts);
+      if (!run) continue;
+      const data = fmp4Fragment(n, [run]);
+      const d = run.samples.reduce((s, x) => s + x.duration, 0);
+      st.timeline.push({ t: run.baseDecodeTime, d, n, bytes: data.length });
+      while (st.timeline.length > this.cfg.windowSize) {
+        const old = st.timeline.shift()!;
+        removed.push(this.file(`${st.track.kind}-${old.n}.m4s`));
+      }
+      writes.push([this.file(`${st.track.kind}-${n}.m4s`), data]);
+    }
+    if (writes.length === 0) {
+      this.nextNumber--;
+      return;
+    }
+    const text = this.buildMpd();
+    this.io.push(`segment ${n}`, async () => {
+      for (const [path, data] of writes) await this.store.write(path, [data]);
+      await this.store.write(this.mpdAbs, text);
+      this.mpd = text;
+      this.segmentsWritten++;
+      if (this.cfg.cleanup) for (const r of removed) await this.store.remove(r);
+    });
+  }
+
+  buildMpd(): string {
+    const reps: MpdRepresentation[] = [];
+    let maxSeg = this.cfg.fragment;
+    let windowSeconds = 0;
+    for (const st of [this.video, this.audio]) {
+      if (!st || st.timeline.length === 0) continue;
+      const ts = st.track.timescale;
+      const seconds = st.timeline.reduce((s, e) => s + e.d, 0) / ts;
+      const bytes = st.timeline.reduce((s, e) => s + e.bytes, 0);
+      windowSeconds = Math.max(windowSeconds, seconds);
+      for (const e of st.timeline) maxSeg = Math.max(maxSeg, e.d / ts);
+      reps.push({
+        id: st.track.kind,
+        kind: st.track.kind,
+        codecs: st.codecs,
+        bandwidth: seconds > 0 ? (bytes * 8) / seconds : 1,
+        width: st.track.width,
+        height: st.track.height,
+        sampleRate: st.track.sampleRate,
+        channels: st.track.channels,
+        timescale: ts,
+        startNumber: st.timeline[0]!.n,
+        timeline: st.timeline,
+      });
+    }
+    const now = new Date();
+    return writeMpd({
+      availabilityStartTime: new Date(this.epochMs),
+      publishTime: now,
+      minimumUpdatePeriod: this.cfg.updatePeriod,
+      timeShiftBufferDepth: Math.min(this.cfg.timeshift, windowSeconds),
+      minBufferTime: Math.min(this.cfg.fragment, 4),
+      maxSegmentDuration: maxSeg,
+      suggestedPresentationDelay: Math.min(maxSeg * 2, windowSeconds),
+      baseUrl: `${posix.basename(this.mpdRel, '.mpd')}/`,
+      representations: reps,
+    });
+  }
+}

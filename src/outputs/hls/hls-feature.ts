@@ -1,0 +1,429 @@
+/**
+ * The HLS / LL-HLS / DASH feature: follows every source (one segmenter per
+ * stream, never per player), and answers on the HTTP port for playlists
+ * (from memory, with hls_ctx sessions), LL-HLS parts (from memory, with
+ * blocking reload), and static files from hls_path, dash_path and
+ * http_server.dir.
+ *
+ * `on_hls` notifications: see hls-events.ts (`onHlsSegment(ctx, listener)`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Feature, FeatureHandle } from '../../core/feature.js';
+import type { ServerContext } from '../../core/server-context.js';
+import type { LiveSource, SourceObserver } from '../../live/live-source.js';
+import type { MediaFrame } from '../../codec/media-frame.js';
+import type { VhostConfig } from '../../config/vhost-config.js';
+import { corsHeaders } from '../../core/http-cors.js';
+import { DEFAULT_VHOST, streamUrl } from '../../protocol/stream-url.js';
+import { findStaticFile, notFound, resolveUnder, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
+import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
+import { DashStream } from '../dash/dash-stream.js';
+import { emitHlsSegment } from './hls-events.js';
+import { DiskFileStore, type FileStore } from '../segment/file-store.js';
+import { applyTemplate } from '../segment/path-template.js';
+import { HlsSessions } from './hls-sessions.js';
+import { HlsTsStream } from './hls-ts-stream.js';
+import { LlHlsStream } from './ll-hls-stream.js';
+
+interface StreamOutputs {
+  ts: HlsTsStream | null;
+  ll: LlHlsStream | null;
+  dash: DashStream | null;
+}
+
+export class HlsService {
+  /** By source key; they outlive their source until disposed, so sequence numbers go on across republish. */
+  readonly tsStreams = new Map<string, HlsTsStream>();
+  readonly llStreams = new Map<string, LlHlsStream>();
+  readonly dashStreams = new Map<string, DashStream>();
+  /** LL-HLS by URL base (`/live/livestream`). */
+  private readonly llByBase = new Map<string, LlHlsStream>();
+  /** Classic playlists by absolute file path, served from memory. */
+  private readonly tsByM3u8 = new Map<string, HlsTsStream>();
+  readonly sessions: HlsSessions;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly store: FileStore = new DiskFileStore(),
+  ) {
+    this.sessions = new HlsSessions(ctx);
+  }
+
+  install(): FeatureHandle {
+    this.ctx.sourceCreatedHandlers.push((s) => this.follow(s));
+    this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url));
+    this.ctx.fallbackRoutes.push((req, res, url) => this.routeDisk(req, res, url));
+    return {
+      reload: () => this.reload(),
+      stop: () => this.stop(),
+    };
+  }
+
+  /** What each source currently feeds, for reload. */
+  private readonly outputs = new WeakMap<LiveSource, StreamOutputs>();
+
+  private follow(source: LiveSource): void {
+    const out: StreamOutputs = { ts: null, ll: null, dash: null };
+    this.outputs.set(source, out);
+    const observer: SourceObserver = {
+      onPublish: (s) => {
+        const v = this.ctx.vhost(s.vhost);
+        out.ts = out.ll = out.dash = null;
+        if (!v) return;
+        try {
+          if (v.hls.enabled && v.hls.ll) out.ll = this.llFor(s, v);
+          else if (v.hls.enabled) out.ts = this.tsFor(s, v);
+          if (v.dash.enabled) out.dash = this.dashFor(s, v);
+        } catch (err) {
+          this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'HLS/DASH disabled for this stream');
+        }
+        out.ts?.onPublish();
+        out.ll?.onPublish();
+        out.dash?.onPublish();
+      },
+      onFrame: (_s, f: MediaFrame) => {
+        out.ts?.onFrame(f);
+        out.ll?.onFrame(f);
+        out.dash?.onFrame(f);
+      },
+      onUnpublish: () => {
+        out.ts?.onUnpublish();
+        out.ll?.onUnpublish();
+        out.dash?.onUnpublish();
+      },
+    };
+    source.observers.add(observer);
+  }
+
+  private log(s: LiveSource): ServerContext['log'] {
+    return this.ctx.log.child({ stream: streamUrl(s.vhost, s.app, s.stream) });
+  }
+
+  private tsFor(s: LiveSource, v: VhostConfig): HlsTsStream {
+    let t = this.tsStreams.get(s.key);
+    if (t) {
+      t.cfg = v.hls;
+      return t;
+    }
+    const log = this.log(s);
+    t = new HlsTsStream(s.vhost, s.app, s.stream, v.hls, {
+      store: this.store,
+      log,
+      notify: (n) => emitHlsSegment(this.ctx, n),
+      publisher: () => {
+        const p = this.ctx.clients.publishers().find((c) => c.vhost === s.vhost && c.app === s.app && c.stream === s.stream);
+        return { param: p?.param ?? '', tcUrl: p?.tcUrl ?? '' };
+      },
+    });
+    const stream = t;
+    const dispose = stream.dispose.bind(stream);
+    stream.dispose = (reason: string) => {
+      this.tsStreams.delete(s.key);
+      this.tsByM3u8.delete(stream.m3u8Abs);
+      return dispose(reason);
+    };
+    this.tsStreams.set(s.key, t);
+    this.tsByM3u8.set(t.m3u8Abs, t);
+    return t;
+  }
+
+  private llFor(s: LiveSource, v: VhostConfig): LlHlsStream {
+    let l = this.llStreams.get(s.key);
+    if (l) {
+      l.cfg = v.hls;
+      return l;
+    }
+    const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
+    if (!resolveUnder(v.hls.path, `/${rel}`)) throw new Error(`HLS playlist path "${rel}" leaves hls_path`);
+    const urlBase = `/${rel.replace(/^\/+/, '').replace(/\.m3u8$/, '')}`;
+    l = new LlHlsStream(posix.basename(urlBase), v.hls, this.log(s));
+    l.onDisposed = () => {
+      this.llStreams.delete(s.key);
+      this.llByBase.delete(urlBase);
+    };
+    this.llStreams.set(s.key, l);
+    this.llByBase.set(urlBase, l);
+    return l;
+  }
+
+  private dashFor(s: LiveSource, v: VhostConfig): DashStream {
+    let d = this.dashStreams.get(s.key);
+    if (d) {
+      d.cfg = v.dash;
+      return d;
+    }
+    d = new DashStream(s.vhost, s.app, s.stream, v.dash, this.store, this.log(s));
+    this.dashStreams.set(s.key, d);
+    return d;
+  }
+
+  /**
+   * SIGHUP: SRS restarts the HLS muxer of live streams whose vhost's hls
+   * block changed. Classic HLS closes its open segment at the next keyframe
+   * and goes on with the new settings (same playlist, sequence numbers go
+   * on); a changed playlist location, a switch between classic and LL-HLS,
+   * or HLS turned on/off is handled as an unpublish of the old output and a
+   * publish of the new one (fed the cached sequence headers).
+   */
+  private reload(): void {
+    for (const source of this.ctx.sources.all()) {
+      const out = this.outputs.get(source);
+      if (!out || !source.active) continue;
+      const v = this.ctx.vhost(source.vhost);
+      const want = !v || !v.hls.enabled ? 'none' : v.hls.ll ? 'll' : 'ts';
+      const have = out.ll ? 'll' : out.ts ? 'ts' : 'none';
+      const oldCfg = out.ts?.cfg ?? out.ll?.cfg;
+      if (want === have && (want === 'none' || JSON.stringify(oldCfg) === JSON.stringify(v!.hls))) continue;
+      if (want === 'ts' && have === 'ts' && v && sameLocation(out.ts!, v, source)) {
+        out.ts!.restart(v.hls);
+        continue;
+      }
+      if (want === 'll' && have === 'll' && v && oldCfg?.m3u8File === v.hls.m3u8File && oldCfg.path === v.hls.path) {
+        out.ll!.cfg = v.hls;
+        continue;
+      }
+      // Another output: the old one ends as at unpublish (its files go after hls_dispose).
+      out.ts?.onUnpublish();
+      out.ll?.onUnpublish();
+      out.ts = out.ll = null;
+      if (!v || want === 'none') continue;
+      try {
+        if (want === 'll') out.ll = this.llFor(source, v);
+        else {
+          const old = this.tsStreams.get(source.key);
+          if (old && !sameLocation(old, v, source)) void old.dispose('HLS settings reloaded');
+          out.ts = this.tsFor(source, v);
+        }
+      } catch (err) {
+        this.ctx.log.error({ stream: source.key, err: (err as Error).message }, 'HLS disabled for this stream');
+        continue;
+      }
+      const o = out.ts ?? out.ll!;
+      o.onPublish();
+      // The new output never saw the sequence headers: give it the cached ones.
+      if (source.videoHeader) o.onFrame(source.videoHeader);
+      if (source.audioHeader) o.onFrame(source.audioHeader);
+      this.ctx.log.info({ stream: source.key, from: have, to: want }, 'HLS output changed by reload');
+    }
+  }
+
+  /** Every directory the static server may serve from (hls_path, hls_key_file_path, dash_path, http_server.dir). */
+  private roots(): string[] {
+    const set = new Set<string>();
+    for (const v of this.ctx.config.vhosts) {
+      if (!v.enabled) continue;
+      if (v.hls.enabled) set.add(v.hls.path);
+      if (v.hls.enabled && v.hls.keys) set.add(v.hls.keyFilePath);
+      if (v.dash.enabled) set.add(v.dash.path);
+    }
+    set.add(this.ctx.config.httpServer.dir);
+    return [...set];
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const raw = (req.url ?? '/').split('?')[0]!;
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
+    if (path === null) {
+      this.ctx.log.warn({ ip: req.socket.remoteAddress, path: raw.slice(0, 200) }, 'HTTP path refused (outside the web root)');
+      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Forbidden');
+      return true;
+    }
+    if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path, cors)) return true;
+    if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path, cors)) return true;
+    // Files on disk: asked by the HTTP server after every live route declined (routeDisk), never with a sync stat here.
+    return false;
+  }
+
+  /** The async fallback of the HTTP server: playlists (with hls_ctx sessions) and any file on disk. */
+  private async routeDisk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const raw = (req.url ?? '/').split('?')[0]!;
+    const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
+    if (path === null) return false;
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    if (path.endsWith('.m3u8')) {
+      const file = await findStaticFile(this.roots(), path);
+      if (!file) return false;
+      let body: string;
+      try {
+        body = await readFile(file.abs, 'utf8');
+      } catch {
+        return false;
+      }
+      this.servePlaylist(req, res, url, path, body, cors);
+      return true;
+    }
+    return serveStaticFile(this.roots(), req, res, url, path, cors);
+  }
+
+  private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return this.ctx.vhost(url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? (host || DEFAULT_VHOST));
+  }
+
+  /** A classic playlist from memory (one we write), with hls_ctx sessions; one on disk is left to routeDisk. */
+  private routePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
+    let text: string | null = null;
+    for (const root of this.roots()) {
+      const abs = resolveUnder(root, path);
+      const t = abs ? this.tsByM3u8.get(abs) : undefined;
+      if (t?.playlist) {
+        text = t.playlist;
+        break;
+      }
+    }
+    if (text === null) return false;
+    this.servePlaylist(req, res, url, path, text, cors);
+    return true;
+  }
+
+  private servePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string, cors: Record<string, string>): void {
+    this.withSession(req, res, url, path, cors, (ctxId) => {
+      const v = this.vhostOf(req, url);
+      const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
+      sendMemory(req, res, path, out, cors);
+    });
+  }
+
+  /**
+   * hls_ctx: without an id, answer the one-variant master playlist; with one,
+   * find or admit the session, then `serve(id)`. With hls_ctx off, `serve(null)`.
+   */
+  private withSession(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, serve: (id: string | null) => void): void {
+    const v = this.vhostOf(req, url);
+    if (!v || !v.hls.ctx) return serve(null);
+    const id = url.searchParams.get('hls_ctx');
+    if (!id) {
+      const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
+      const body = writeSessionMaster(`${posix.basename(path)}?hls_ctx=${this.sessions.newId()}${q}`);
+      return sendMemory(req, res, path, body, cors);
+    }
+    if (!/^[0-9a-zA-Z_-]{1,64}$/.test(id)) return notFound(res, cors);
+    const dir = posix.dirname(path).replace(/^\/+/, '');
+    const param = stripQuery(url, ['hls_ctx', '_HLS_msn', '_HLS_part', '_HLS_skip']);
+    const r = this.sessions.lookup(id, req, v.name, dir, posix.basename(path), param, v.hls.window * 2000);
+    const after = (l: Awaited<typeof r>): void => {
+      if (res.destroyed) return;
+      if (l.kind === 'ok') return serve(id);
+      if (l.kind === 'eof') {
+        res.writeHead(404, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`HLS stream ${path} is EOF`);
+        return;
+      }
+      this.ctx.log.warn({ cid: id, path, reason: l.reason }, 'HLS play denied');
+      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Forbidden');
+    };
+    if (r instanceof Promise) void r.then(after);
+    else after(r);
+  }
+
+  private routeLowLatency(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
+    if (path.endsWith('.m3u8')) {
+      const ll = this.llByBase.get(path.slice(0, -5));
+      if (!ll) return false;
+      this.withSession(req, res, url, path, cors, () => void this.serveLlPlaylist(req, res, url, ll, path, cors));
+      return true;
+    }
+    let m = /^(.*)-init\.mp4$/.exec(path);
+    if (m) {
+      const ll = this.llByBase.get(m[1]!);
+      if (!ll) return false;
+      if (ll.init) sendMemory(req, res, path, ll.init, cors);
+      else notFound(res, cors);
+      return true;
+    }
+    m = /^(.*)-(\d+)(?:\.(\d+))?\.m4s$/.exec(path);
+    if (!m) return false;
+    const ll = this.llByBase.get(m[1]!);
+    if (!ll) return false;
+    const msn = Number(m[2]);
+    const part = m[3] === undefined ? undefined : Number(m[3]);
+    void this.serveLlMedia(req, res, ll, path, msn, part, cors);
+    return true;
+  }
+
+  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>): Promise<void> {
+    const msnQ = url.searchParams.get('_HLS_msn');
+    const partQ = url.searchParams.get('_HLS_part');
+    if (msnQ !== null) {
+      const msn = Number(msnQ);
+      const part = partQ === null ? undefined : Number(partQ);
+      if (!Number.isInteger(msn) || msn < 0 || (part !== undefined && (!Number.isInteger(part) || part < 0))) {
+        return badRequest(res, cors, 'bad _HLS_msn/_HLS_part');
+      }
+      // RFC 8216bis 6.2.5.2: a request too far ahead of the live edge is refused.
+      if (msn > ll.edgeMsn + 2) return badRequest(res, cors, '_HLS_msn is too far ahead');
+      const ok = await ll.waitFor(msn, part, ll.targetSeconds * 3000);
+      if (res.destroyed) return;
+      if (!ok) {
+        res.writeHead(503, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+        res.end('Playlist update not available in time');
+        return;
+      }
+    } else if (partQ !== null) return badRequest(res, cors, '_HLS_part without _HLS_msn');
+    if (!ll.playlist) return notFound(res, cors);
+    sendMemory(req, res, path, ll.playlist, cors);
+  }
+
+  private async serveLlMedia(req: IncomingMessage, res: ServerResponse, ll: LlHlsStream, path: string, msn: number, part: number | undefined, cors: Record<string, string>): Promise<void> {
+    const get = (): Buffer | null => (part === undefined ? ll.segment(msn) : (ll.part(msn, part)?.data ?? null));
+    let data = get();
+    // A hinted part (or the segment in progress) is held until it exists.
+    if (!data && ll.cur && ll.cur.msn === msn && (part === undefined || part <= ll.cur.parts.length)) {
+      const wait = part === undefined ? ll.targetSeconds * 3000 : ll.partTargetMs * 3 + 1000;
+      const ok = await ll.waitFor(msn, part, wait);
+      if (res.destroyed) return;
+      if (ok) data = get();
+    }
+    if (!data) return notFound(res, cors);
+    sendMemory(req, res, path, data, cors);
+  }
+
+  private async stop(): Promise<void> {
+    this.sessions.stop();
+    const waits: Promise<void>[] = [];
+    for (const t of this.tsStreams.values()) {
+      t.stopTimers();
+      // SRS deletes the HLS files at shutdown when hls_dispose is set.
+      waits.push(t.cfg.dispose > 0 ? t.dispose('server stopping') : t.io.idle());
+    }
+    for (const d of this.dashStreams.values()) {
+      d.stopTimers();
+      waits.push(d.cfg.dispose > 0 ? d.dispose('server stopping') : d.io.idle());
+    }
+    for (const l of this.llStreams.values()) l.dispose();
+    await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
+  }
+}
+
+/** Whether the vhost's new hls settings put this stream's playlist where the stream already writes it. */
+function sameLocation(t: HlsTsStream, v: VhostConfig, s: LiveSource): boolean {
+  const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
+  return t.m3u8Rel === rel && resolveUnder(v.hls.path, '/') === resolveUnder(t.cfg.path, '/');
+}
+
+function badRequest(res: ServerResponse, cors: Record<string, string>, msg: string): void {
+  res.writeHead(400, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(msg);
+}
+
+/** The request's query without our own keys, with its leading `?`, or ''. */
+function stripQuery(url: URL, keys: readonly string[]): string {
+  const q = new URLSearchParams(url.search);
+  for (const k of keys) q.delete(k);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export const hlsFeature: Feature = {
+  name: 'hls',
+  install(ctx) {
+    return new HlsService(ctx).install();
+  },
+};

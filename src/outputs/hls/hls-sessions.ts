@@ -1,0 +1,153 @@
+/**
+ * HLS viewers as sessions (SRS's `hls_ctx`): a playlist request without a
+ * session id gets a one-variant master playlist that adds `hls_ctx=<id>`; the
+ * first request with a new id is admitted like any play (policies' onPlay:
+ * hooks, security) and registered as an 'hls-play' client; a session that
+ * fetches no playlist for 2 × hls_window ends (onStop, client removed). A
+ * kicked session's id answers 404 from then on.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { ServerContext } from '../../core/server-context.js';
+import type { ClientSession, ClientType } from '../../core/client-registry.js';
+import { admit, notify } from '../../core/session-policy.js';
+import { clientIp } from '../../core/http-stream-server.js';
+import { randomId } from '../../log/logger.js';
+
+export class HlsViewer implements ClientSession {
+  readonly type: ClientType = 'hls-play';
+  readonly createdAt = Date.now();
+  lastSeen = Date.now();
+  bytesSent = 0;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly ip: string,
+    public vhost: string,
+    public app: string,
+    public stream: string,
+    public param: string,
+    public tcUrl: string,
+    public pageUrl: string,
+    /** Session lifetime without playlist requests (ms). */
+    public timeoutMs: number,
+    private readonly onClose: (v: HlsViewer, reason: string) => void,
+  ) {}
+
+  bytesIn(): number {
+    return 0;
+  }
+
+  bytesOut(): number {
+    return this.bytesSent;
+  }
+
+  close(reason: string): void {
+    this.onClose(this, reason);
+  }
+}
+
+export type ViewerLookup =
+  | { kind: 'ok'; viewer: HlsViewer }
+  | { kind: 'eof' }
+  | { kind: 'denied'; reason: string };
+
+/** Kicked ids are remembered this long (ms) so that their player gets 404, not a new session. */
+const KICKED_TTL_MS = 10 * 60_000;
+const SWEEP_MS = 1000;
+
+export class HlsSessions {
+  private readonly viewers = new Map<string, HlsViewer>();
+  private readonly kicked = new Map<string, number>();
+  private readonly pendingAdmissions = new Map<string, Promise<ViewerLookup>>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.viewers.size;
+  }
+
+  /** A new session id for the master playlist answer. */
+  newId(): string {
+    return randomId(8);
+  }
+
+  /**
+   * The session for a playlist request carrying `hls_ctx=id`: known → touched;
+   * new → admitted through the policies and registered; kicked → eof.
+   */
+  lookup(
+    id: string,
+    req: IncomingMessage,
+    vhost: string,
+    app: string,
+    stream: string,
+    param: string,
+    timeoutMs: number,
+  ): ViewerLookup | Promise<ViewerLookup> {
+    const v = this.viewers.get(id);
+    if (v) {
+      v.lastSeen = Date.now();
+      v.timeoutMs = timeoutMs;
+      return { kind: 'ok', viewer: v };
+    }
+    if (this.kicked.has(id)) return { kind: 'eof' };
+    const pending = this.pendingAdmissions.get(id);
+    if (pending) return pending;
+    const viewer = new HlsViewer(
+      id,
+      clientIp(req),
+      vhost,
+      app,
+      stream,
+      param,
+      `http://${req.headers.host ?? ''}/${app}`,
+      typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      timeoutMs,
+      (v, reason) => this.end(v, reason, true),
+    );
+    const accept = (): ViewerLookup => {
+      this.viewers.set(id, viewer);
+      this.ctx.clients.add(viewer);
+      this.ctx.log.info({ cid: id, ip: viewer.ip, stream: `${vhost}/${app}/${stream}` }, 'HLS play started');
+      return { kind: 'ok', viewer };
+    };
+    const deny = (err: unknown): ViewerLookup => ({ kind: 'denied', reason: (err as Error).message });
+    let r: Promise<void> | undefined;
+    try {
+      r = admit(this.ctx.policies, 'onPlay', viewer);
+    } catch (err) {
+      return deny(err);
+    }
+    if (!r) return accept();
+    const p = r.then(accept, deny).finally(() => this.pendingAdmissions.delete(id));
+    this.pendingAdmissions.set(id, p);
+    return p;
+  }
+
+  /** Ends every session (server stop). */
+  stop(): void {
+    clearInterval(this.timer);
+    for (const v of [...this.viewers.values()]) this.end(v, 'server stopping', false);
+  }
+
+  private end(v: HlsViewer, reason: string, kicked: boolean): void {
+    if (v.closed) return;
+    v.closed = true;
+    this.viewers.delete(v.id);
+    if (kicked) this.kicked.set(v.id, Date.now());
+    this.ctx.clients.remove(v);
+    notify(this.ctx.policies, 'onStop', v, (err, policy) => this.ctx.log.warn({ policy, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.log.info({ cid: v.id, reason }, 'HLS play stopped');
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const v of [...this.viewers.values()]) if (now - v.lastSeen > v.timeoutMs) this.end(v, 'timeout', false);
+    for (const [id, at] of this.kicked) if (now - at > KICKED_TTL_MS) this.kicked.delete(id);
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * Classic HLS for one stream: MPEG-TS segments cut by SRS's rules, a live
+ * sliding-window playlist, old segments deleted, everything disposed after
+ * `hls_dispose` without a publisher. Muxing runs once per stream on the
+ * frame path; each segment is kept in memory as its TS packets and written
+ * in one go when it is cut (async, in order, off the hot path).
+ */
+import { posix } from 'node:path';
+import type { Logger } from '../../log/logger.js';
+import type { MediaFrame } from '../../codec/media-frame.js';
+import type { HlsConfig } from '../../config/vhost-config.js';
+import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../format/mpegts-muxer.js';
+import { TsError } from '../../format/mpegts-common.js';
+import { hlsTargetDuration, writeMediaPlaylist } from '../../format/m3u8.js';
+import { streamUrl } from '../../protocol/stream-url.js';
+import type { HlsSegmentNotice } from './hls-events.js';
+import { IoQueue, type FileStore } from '../segment/file-store.js';
+import { applyTemplate, configuredPath, jailedPath, urlDirname } from '../segment/path-template.js';
+import { shouldCut } from '../segment/segment-rules.js';
+import { AacDtsEstimator } from './aac-dts-estimator.js';
+import { parseAudioSpecificConfig } from '../../codec/aac.js';
+import { CodecError } from '../../codec/codec-error.js';
+import { encryptSegment, ivHex, newHlsKey, startsNewKey, type HlsKey } from './hls-segment-cipher.js';
+
+export interface HlsStreamDeps {
+  store: FileStore;
+  log: Logger;
+  /** A segment was written (on_hls). */
+  notify(n: HlsSegmentNotice): void;
+  /** The current publisher's param and tcUrl, for the notice. */
+  publisher(): { param: string; tcUrl: string };
+}
+
+export interface HlsSegmentInfo {
+  seq: number;
+  /** Seconds. */
+  duration: number;
+  uri: string;
+  /** Path relative to hls_path. */
+  rel: string;
+  abs: string;
+  discontinuity: boolean;
+  bytes: number;
+  programDateTime: number;
+  /** hls_keys: the #EXT-X-KEY URI and IV of the key that encrypts this segment. */
+  key?: { uri: string; iv: string };
+  /** hls_keys: the key file, deleted with the last segment that uses it. */
+  keyAbs?: string;
+}
+
+interface CurrentKey extends HlsKey {
+  uri: string;
+  abs: string;
+  rel: string;
+  written: boolean;
+}
+
+interface OpenSegment {
+  startDts: number;
+  lastDts: number;
+  chunks: Buffer[];
+  bytes: number;
+  discontinuity: boolean;
+}
+
+/** A backwards jump larger than this cuts the segment (timestamps restarted). */
+const BACKWARD_JUMP_MS = 1000;
+/** Segments shorter than this are discarded at close (SRS: 100 ms). */
+const MIN_SEGMENT_MS = 100;
+
+export class HlsTsStream {
+  readonly m3u8Rel: string;
+  readonly m3u8Abs: string;
+  /** The playlist last written to disk (served from memory), null before the first segment or after dispose. */
+  playlist: string | null = null;
+  readonly io: IoQueue;
+  readonly window: HlsSegmentInfo[] = [];
+  segmentsWritten = 0;
+  private readonly muxer: TsMuxer;
+  private nextSeq = 0;
+  private cur: OpenSegment | null = null;
+  private hasVideo = false;
+  private hadSegments = false;
+  private pendingDiscontinuity = false;
+  private disposeTimer: NodeJS.Timeout | null = null;
+  private muxErrorLogged = false;
+  /** Wall clock at media time 0 of this publish (for #EXT-X-PROGRAM-DATE-TIME). */
+  private epochMs = 0;
+  /** hls_keys: the key of the segments being written (a new one every hls_fragments_per_key). */
+  private key: CurrentKey | null = null;
+  /** A reload changed the settings: the open segment closes at the next keyframe (at once for audio only). */
+  private restartPending = false;
+  /** hls_dts_directly off: AAC DTS from the sample count. */
+  private readonly aacDts = new AacDtsEstimator(0);
+
+  constructor(
+    readonly vhost: string,
+    readonly app: string,
+    readonly stream: string,
+    public cfg: HlsConfig,
+    private readonly deps: HlsStreamDeps,
+  ) {
+    this.m3u8Rel = applyTemplate(cfg.m3u8File, { vhost, app, stream });
+    const abs = jailedPath(cfg.path, this.m3u8Rel);
+    if (!abs) throw new Error(`HLS playlist path "${this.m3u8Rel}" leaves hls_path`);
+    this.m3u8Abs = abs;
+    this.io = new IoQueue((err, what) => deps.log.error({ err: (err as Error).message, what }, 'HLS write failed; the stream goes on'));
+    const v = cfg.vcodec === 'h265' || cfg.vcodec === 'hevc' ? 'HEVC' : cfg.vcodec === 'vn' ? null : 'H264';
+    const a = cfg.acodec === 'mp3' ? 'MP3' : cfg.acodec === 'an' ? null : 'AAC';
+    this.muxer = new TsMuxer({ video: v as TsVideoCodec | null, audio: a as TsAudioCodec | null });
+  }
+
+  /** The sequence number the next segment will get. */
+  get sequence(): number {
+    return this.nextSeq;
+  }
+
+  onPublish(): void {
+    if (this.disposeTimer) {
+      clearTimeout(this.disposeTimer);
+      this.disposeTimer = null;
+    }
+    if (this.hadSegments) this.pendingDiscontinuity = true;
+    this.hasVideo = false;
+    this.epochMs = 0;
+    this.aacDts.reset();
+  }
+
+  onFrame(f: MediaFrame): void {
+    if (f.kind === 'script') return;
+    const video = f.kind === 'video';
+    if (f.header) return this.onHeader(f);
+    if (video) {
+      if (!this.muxer.videoReady || this.muxer.video !== f.codec) return;
+    } else {
+      if (f.codec === 'MP3' && this.muxer.audio !== 'MP3') this.muxer.setAudioConfig('MP3', null);
+      if (!this.muxer.audioReady || this.muxer.audio !== f.codec) return;
+    }
+    if (this.restartPending && this.cur && (!this.hasVideo || (video && f.keyframe))) {
+      // Reload: close the segment made with the old settings; the next starts with the new ones.
+      this.restartPending = false;
+      // (A segment just opened goes on with the new settings rather than being dropped as too short.)
+      if (f.dts - this.cur.startDts >= MIN_SEGMENT_MS) {
+        this.seal(f.dts);
+        this.open(f.dts);
+      }
+    }
+    const cur = this.cur;
+    if (!cur) {
+      this.restartPending = false;
+      // A segment starts with a keyframe when there is video.
+      if (this.hasVideo && !(video && f.keyframe)) return;
+      this.open(f.dts);
+    } else if (f.dts < cur.lastDts - BACKWARD_JUMP_MS) {
+      this.seal(cur.lastDts);
+      if (this.hasVideo && !(video && f.keyframe)) return;
+      this.pendingDiscontinuity = true;
+      this.open(f.dts);
+    } else if (shouldCut(this.rules(), f.dts - cur.startDts, video ? 'video' : 'audio', f.keyframe, !this.hasVideo)) {
+      this.seal(f.dts);
+      this.open(f.dts);
+    }
+    let buf: Buffer;
+    try {
+      const audioDts = !video && !this.cfg.dtsDirectly && f.codec === 'AAC' ? this.aacDts.next(f.dts) : f.dts;
+      buf = video ? this.muxer.muxVideo(f.dts, f.pts, f.keyframe, f.payload, false) : this.muxer.muxAudio(audioDts, f.payload);
+    } catch (err) {
+      if (!(err instanceof TsError)) throw err;
+      if (!this.muxErrorLogged) this.deps.log.warn({ err: err.message }, 'HLS: frame dropped (cannot mux)');
+      this.muxErrorLogged = true;
+      return;
+    }
+    const s = this.cur!;
+    s.chunks.push(buf);
+    s.bytes += buf.length;
+    if (f.dts > s.lastDts) s.lastDts = f.dts;
+  }
+
+  /** The publisher left: the open segment is written and the playlist updated (still live); dispose is scheduled. */
+  onUnpublish(): void {
+    if (this.cur) this.seal(this.cur.lastDts + this.frameGuessMs());
+    if (this.cfg.dispose > 0) {
+      this.disposeTimer = setTimeout(() => this.dispose('no publisher'), this.cfg.dispose * 1000);
+      this.disposeTimer.unref();
+    }
+  }
+
+  /**
+   * SIGHUP changed this vhost's hls block: SRS restarts the HLS muxer. The
+   * new settings (fragment, window, keys, ...) apply from now on; the open
+   * segment, made with the old ones, is closed at the next keyframe (so that
+   * the timeline has no gap) and the next segment starts with a new key.
+   */
+  restart(cfg: HlsConfig): void {
+    this.cfg = cfg;
+    this.key = null;
+    this.restartPending = this.cur !== null;
+    this.deps.log.info({ fragment: cfg.fragment, window: cfg.window, keys: cfg.keys }, 'HLS restarted with new settings');
+  }
+
+  /** Deletes the playlist and every segment of the window (hls_dispose, shutdown). */
+  dispose(reason: string): Promise<void> {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+    this.cur = null;
+    const keyFiles = new Set<string>();
+    for (const s of this.window) if (s.keyAbs) keyFiles.add(s.keyAbs);
+    if (this.key?.written) keyFiles.add(this.key.abs);
+    this.key = null;
+    const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...keyFiles];
+    this.window.length = 0;
+    this.io.push('dispose', async () => {
+      this.playlist = null;
+      for (const f of files) await this.deps.store.remove(f);
+    });
+    this.deps.log.info({ reason, files: files.length }, 'HLS disposed');
+    return this.io.idle();
+  }
+
+  stopTimers(): void {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+  }
+
+  private rules(): { fragment: number; tdRatio: number; aofRatio: number; waitKeyframe: boolean } {
+    return { fragment: this.cfg.fragment, tdRatio: this.cfg.tdRatio, aofRatio: this.cfg.aofRatio, waitKeyframe: this.cfg.waitKeyframe };
+  }
+
+  private onHeader(f: MediaFrame): void {
+    try {
+      if (f.kind === 'video') {
+        if (f.codec !== 'H264' && f.codec !== 'HEVC') return;
+        this.muxer.setVideoConfig(f.codec, f.payload);
+        this.hasVideo = true;
+      } else if (f.codec === 'AAC' || f.codec === 'MP3') {
+        this.muxer.setAudioConfig(f.codec, f.codec === 'AAC' ? f.payload : null);
+        if (f.codec === 'AAC') {
+          try {
+            this.aacDts.sampleRate = parseAudioSpecificConfig(f.payload).sampleRate;
+          } catch (err) {
+            if (!(err instanceof CodecError)) throw err;
+            this.aacDts.sampleRate = 0;
+          }
+          this.aacDts.reset();
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof TsError)) throw err;
+      this.deps.log.warn({ err: err.message }, 'HLS: bad sequence header ignored');
+    }
+  }
+
+  private open(dts: number): void {
+    if (this.epochMs === 0) this.epochMs = Date.now() - dts;
+    const tables = this.muxer.tables();
+    this.cur = { startDts: dts, lastDts: dts, chunks: [tables], bytes: tables.length, discontinuity: this.pendingDiscontinuity };
+    this.pendingDiscontinuity = false;
+  }
+
+  private frameGuessMs(): number {
+    return 40;
+  }
+
+  /** Closes the open segment at `endDts` and queues its file, the playlist and the cleanup. */
+  private seal(endDts: number): void {
+    const cur = this.cur;
+    this.cur = null;
+    if (!cur) return;
+    const durMs = endDts - cur.startDts;
+    if (durMs < MIN_SEGMENT_MS) {
+      if (cur.discontinuity) this.pendingDiscontinuity = true;
+      return;
+    }
+    const seq = this.nextSeq;
+    const rel = applyTemplate(this.cfg.tsFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq, durationMs: durMs });
+    const abs = jailedPath(this.cfg.path, rel);
+    if (!abs) {
+      this.deps.log.error({ rel }, 'HLS segment path leaves hls_path; segment dropped');
+      return;
+    }
+    const key = this.cfg.keys ? this.keyFor(seq) : null;
+    if (this.cfg.keys && !key) return;
+    this.nextSeq++;
+    const seg: HlsSegmentInfo = { seq, duration: durMs / 1000, uri: this.segmentUri(rel), rel, abs, discontinuity: cur.discontinuity, bytes: cur.bytes, programDateTime: this.epochMs + cur.startDts };
+    if (key) {
+      seg.key = { uri: key.uri, iv: ivHex(key.iv) };
+      seg.keyAbs = key.abs;
+    }
+    this.window.push(seg);
+    this.hadSegments = true;
+    const removed = this.slide();
+    const text = this.buildPlaylist();
+    const chunks = cur.chunks;
+    const pub = this.deps.publisher();
+    const writeKey = key && !key.written;
+    if (key) key.written = true;
+    // Key files no segment of the window (nor the current key) uses any more.
+    const inUse = new Set<string>();
+    for (const w of this.window) if (w.keyAbs) inUse.add(w.keyAbs);
+    if (key) inUse.add(key.abs);
+    const staleKeys = new Set<string>();
+    for (const r of removed) if (r.keyAbs && !inUse.has(r.keyAbs)) staleKeys.add(r.keyAbs);
+    this.io.push(`segment ${rel}`, async () => {
+      // The key file first: a player that sees the playlist can always fetch it.
+      if (writeKey) await this.deps.store.write(key.abs, [key.key]);
+      await this.deps.store.write(abs, key ? encryptSegment(chunks, key) : chunks);
+      await this.deps.store.write(this.m3u8Abs, text);
+      this.playlist = text;
+      this.segmentsWritten++;
+      const m3u8Dir = urlDirname(this.m3u8Rel);
+      this.deps.notify({
+        vhost: this.vhost,
+        app: this.app,
+        stream: this.stream,
+        param: pub.param,
+        tcUrl: pub.tcUrl,
+        streamUrl: streamUrl(this.vhost, this.app, this.stream),
+        file: configuredPath(this.cfg.path, rel),
+        cwd: process.cwd(),
+        url: /^https?:\/\//.test(seg.uri) ? seg.uri : m3u8Dir ? `${m3u8Dir}/${seg.uri}` : seg.uri,
+        m3u8: configuredPath(this.cfg.path, this.m3u8Rel),
+        m3u8Url: this.m3u8Rel,
+        duration: Math.round(seg.duration * 100) / 100,
+        seq,
+      });
+      if (this.cfg.cleanup) {
+        for (const r of removed) await this.deps.store.remove(r.abs);
+        for (const k of staleKeys) await this.deps.store.remove(k);
+      }
+    });
+  }
+
+  /**
+   * hls_keys: the key for segment `seq`, a new one (16 random bytes and a
+   * random IV) every hls_fragments_per_key segments, in hls_key_file under
+   * hls_key_file_path. Null (segment dropped) when that path leaves the jail.
+   */
+  private keyFor(seq: number): CurrentKey | null {
+    if (!startsNewKey(seq, this.cfg.fragmentsPerKey, this.key)) return this.key;
+    const rel = applyTemplate(this.cfg.keyFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq });
+    const abs = jailedPath(this.cfg.keyFilePath, rel);
+    if (!abs) {
+      this.deps.log.error({ rel }, 'HLS key file path leaves hls_key_file_path; segment dropped');
+      return null;
+    }
+    this.key = { ...newHlsKey(seq), rel, abs, uri: this.keyUri(rel), written: false };
+    return this.key;
+  }
+
+  /**
+   * SRS writes `hls_key_url + key file`. hls_key_url defaults to hls_path (a
+   * directory, not a URL): then the URI is relative to the playlist, as
+   * segment URIs are, and the static server serves the key from
+   * hls_key_file_path. A `/` is put between a URL and the file when neither has one.
+   */
+  private keyUri(rel: string): string {
+    const base = this.cfg.keyUrl;
+    if (!base || base === this.cfg.path) return posix.relative(urlDirname(this.m3u8Rel) || '.', rel);
+    return base.endsWith('/') || rel.startsWith('/') ? base + rel : `${base}/${rel}`;
+  }
+
+  /** Keeps segments, newest first, until their total first exceeds hls_window; returns the ones dropped. */
+  private slide(): HlsSegmentInfo[] {
+    let sum = 0;
+    let keepFrom = 0;
+    for (let i = this.window.length - 1; i >= 0; i--) {
+      sum += this.window[i]!.duration;
+      if (sum > this.cfg.window) {
+        keepFrom = i;
+        break;
+      }
+    }
+    return keepFrom > 0 ? this.window.splice(0, keepFrom) : [];
+  }
+
+  buildPlaylist(): string {
+    return writeMediaPlaylist({
+      mediaSequence: this.window[0]?.seq ?? this.nextSeq,
+      targetDuration: hlsTargetDuration(
+        this.window.map((s) => s.duration),
+        this.cfg.fragment,
+        this.cfg.tdRatio,
+      ),
+      segments: this.window,
+    });
+  }
+
+  private segmentUri(rel: string): string {
+    const m3u8Dir = urlDirname(this.m3u8Rel);
+    const relative = posix.relative(m3u8Dir || '.', rel);
+    const prefix = this.cfg.entryPrefix;
+    if (!prefix) return relative;
+    if (prefix.endsWith('/')) return prefix + relative;
+    return `${prefix}/${m3u8Dir ? `${m3u8Dir}/` : ''}${relative}`;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * WebRTC signalling on the API server (SRS-CONTRACTS §1.6):
+ * - WHIP/WHEP: POST `/rtc/v1/whip/?app=&stream=` (publish), `/rtc/v1/whep/`
+ *   or `/rtc/v1/whip-play/` (play) with an SDP offer → 201, the answer and a
+ *   Location to DELETE the session.
+ * - SRS's JSON API: POST `/rtc/v1/publish/` and `/rtc/v1/play/` with
+ *   `{sdp, streamurl}` → `{code:0, sdp, sessionid, ...}`; failures answer
+ *   `{"code":400}` as SRS does.
+ * Slash-less paths get a 302 to the slash form.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HttpRoute } from '../../core/http-route.js';
+import type { ServerContext } from '../../core/server-context.js';
+import { corsHeaders } from '../../core/http-cors.js';
+import { parseUrlRequest } from '../../protocol/stream-url.js';
+import { MAX_SDP_BYTES } from '../../protocol/rtp/sdp.js';
+import { RtcError } from './rtc-peer.js';
+import type { RtcRequest, RtcServer } from './rtc-server.js';
+
+const PATHS = ['/rtc/v1/publish', '/rtc/v1/play', '/rtc/v1/whip', '/rtc/v1/whep', '/rtc/v1/whip-play', '/rtc/v1/nack'];
+const BODY_TIMEOUT_MS = 10_000;
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => reject(new RtcError('request body timed out', 400)), BODY_TIMEOUT_MS);
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        clearTimeout(timer);
+        reject(new RtcError(`request body over ${limit} bytes`, 400));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/** SRS's client address: first X-Forwarded-For, then X-Real-IP, then the socket peer. */
+export function clientIp(req: IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  if (first) return first;
+  const real = req.headers['x-real-ip'];
+  if (typeof real === 'string' && real) return real.replace(/:\d+$/, '');
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+}
+
+function hostOnly(host: string | undefined): string | null {
+  if (!host) return null;
+  const m = /^\[([^\]]+)\]/.exec(host);
+  return m ? m[1]! : host.replace(/:\d+$/, '');
+}
+
+/** HTTP status for an RtcError code (WHIP/WHEP answer with a status; RFC 9725 asks for 4xx/5xx). */
+function statusOf(code: number): number {
+  switch (code) {
+    case 5018:
+    case 5037:
+    case 2051:
+    case 400:
+      return 400;
+    case 2014:
+    case 5036:
+      return 404;
+    case 5020:
+    case 1028:
+      return 409;
+    case 5021:
+    case 1053:
+    case 3064:
+      return 403;
+    default:
+      return 500;
+  }
+}
+
+export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, identity: () => { server: string; service: string }): HttpRoute {
+  return (req, res, url) => {
+    const path = url.pathname;
+    const bare = path.replace(/\/+$/, '');
+    if (!PATHS.includes(bare)) return false;
+    const rtc = currentRtc();
+    const cors = corsHeaders(req, ctx.config.httpServer.crossdomain);
+    if (!path.endsWith('/')) {
+      res.writeHead(302, { ...cors, Location: `${bare}/${url.search}`, 'Content-Length': '0', Connection: 'Close' });
+      res.end();
+      return true;
+    }
+    const json = (status: number, body: object): void => {
+      const text = JSON.stringify(body);
+      if (res.headersSent) return;
+      res.writeHead(status, { ...cors, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'Close' });
+      res.end(text);
+    };
+    const log = ctx.log.child({ api: bare });
+    if (bare === '/rtc/v1/nack') {
+      const username = url.searchParams.get('username') ?? '';
+      const drop = url.searchParams.get('drop') ?? '';
+      json(200, { code: rtc.sessions.has(username) ? 0 : 5036, query: { username, drop, help: '?username=string&drop=int' } });
+      return true;
+    }
+    if (bare === '/rtc/v1/publish' || bare === '/rtc/v1/play') {
+      if (req.method !== 'POST') {
+        json(405, { code: 400 });
+        return true;
+      }
+      void legacy(bare === '/rtc/v1/publish' ? 'publish' : 'play', req, url, rtc, identity).then(
+        (body) => json(200, body),
+        (err: unknown) => {
+          log.warn({ ip: clientIp(req), err: (err as Error).message, code: (err as RtcError).code }, 'WebRTC API request failed');
+          json(200, { code: 400 });
+        },
+      );
+      return true;
+    }
+    // WHIP / WHEP
+    const action = url.searchParams.get('action') ?? (bare === '/rtc/v1/whip' ? 'publish' : 'play');
+    if (req.method === 'DELETE' || action === 'delete') {
+      const session = url.searchParams.get('session') ?? '';
+      const token = url.searchParams.get('token') ?? '';
+      const r = token ? rtc.remove(session, token) : 'bad-token';
+      if (r === 'bad-token') json(403, { code: 5036 });
+      else {
+        res.writeHead(200, { ...cors, 'Content-Length': '0', Connection: 'Close' });
+        res.end();
+      }
+      return true;
+    }
+    if (req.method !== 'POST') {
+      json(405, { code: 400 });
+      return true;
+    }
+    const role = bare === '/rtc/v1/whep' || bare === '/rtc/v1/whip-play' || action === 'play' ? 'play' : 'publish';
+    void (async () => {
+      const ufrag = url.searchParams.get('ice-ufrag');
+      const pwd = url.searchParams.get('ice-pwd');
+      if ((ufrag !== null && (ufrag.length < 4 || ufrag.length > 32)) || (pwd !== null && (pwd.length < 22 || pwd.length > 32))) {
+        throw new RtcError('ice-ufrag must be 4..32 and ice-pwd 22..32 characters', 5037);
+      }
+      const offer = await readBody(req, MAX_SDP_BYTES);
+      const app = url.searchParams.get('app') || 'live';
+      const stream = url.searchParams.get('stream') || 'livestream';
+      const vhost = url.searchParams.get('vhost') || url.searchParams.get('domain') || hostOnly(req.headers.host) || '__defaultVhost__';
+      const r: RtcRequest = {
+        role,
+        vhost,
+        app,
+        stream,
+        param: url.search.replace(/^\?/, ''),
+        tcUrl: '',
+        ip: clientIp(req),
+        pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+        offer,
+        eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
+        apiHost: hostOnly(req.headers.host),
+      };
+      return role === 'publish' ? rtc.publish(r) : rtc.play(r);
+    })().then(
+      ({ session, answer }) => {
+        if (res.headersSent) return;
+        const location = `/rtc/v1/whip/?action=delete&token=${session.token}&app=${encodeURIComponent(session.app)}&stream=${encodeURIComponent(session.stream)}&session=${encodeURIComponent(session.username)}`;
+        res.writeHead(201, { ...cors, 'Content-Type': 'application/sdp', Location: location, 'Content-Length': Buffer.byteLength(answer), Connection: 'Close' });
+        res.end(answer);
+      },
+      (err: unknown) => {
+        const code = err instanceof RtcError ? err.code : 500;
+        log.warn({ ip: clientIp(req), err: (err as Error).message, code }, `WHIP/WHEP ${role} refused`);
+        json(statusOf(code), { code, msg: (err as Error).message });
+      },
+    );
+    return true;
+  };
+}
+
+async function legacy(
+  role: 'publish' | 'play',
+  req: IncomingMessage,
+  url: URL,
+  rtc: RtcServer,
+  identity: () => { server: string; service: string },
+): Promise<object> {
+  const text = await readBody(req, MAX_SDP_BYTES + 4096);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new RtcError('body is not JSON', 400);
+  }
+  const b = body as { sdp?: unknown; streamurl?: unknown; clientip?: unknown };
+  if (typeof b.sdp !== 'string' || typeof b.streamurl !== 'string') throw new RtcError('sdp and streamurl are required', 400);
+  const su = parseUrlRequest(b.streamurl);
+  let param = su.param;
+  if (role === 'publish') param = `${param}&upstream=rtc`.replace(/^&/, '');
+  const r: RtcRequest = {
+    role,
+    vhost: su.vhost,
+    app: su.app,
+    stream: su.stream,
+    param,
+    tcUrl: `${su.schema || 'webrtc'}://${su.host}/${su.app}`,
+    ip: typeof b.clientip === 'string' && b.clientip ? b.clientip : clientIp(req),
+    pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+    offer: b.sdp,
+    eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
+    apiHost: hostOnly(req.headers.host),
+  };
+  const { session, answer } = role === 'publish' ? await rtc.publish(r) : await rtc.play(r);
+  const id = identity();
+  return { code: 0, server: id.server, service: id.service, pid: String(process.pid), sdp: answer, sessionid: session.username };
+}
+

@@ -1,0 +1,173 @@
+/**
+ * Answers one SDP offer with a node-datachannel (libdatachannel) peer: the
+ * codec per media section is chosen here (H.264 packetization-mode 1, VP8,
+ * VP9 or AV1 for video, Opus for audio), the peer shares the server's one
+ * UDP port (ICE UDP mux), and the answer carries the server's candidates.
+ * DTLS, SRTP and ICE are libdatachannel's.
+ */
+import ndc from 'node-datachannel';
+import type { PeerConnection, Track } from 'node-datachannel';
+import { parseSdp, chooseH264, chooseCodec, replaceCandidates, type SdpCodec, type SdpMedia } from '../../protocol/rtp/sdp.js';
+import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
+import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
+
+/** An error with SRS's code (5018 SDP negotiation, 5020 busy, 5021 disabled, ...). */
+export class RtcError extends Error {
+  override readonly name = 'RtcError';
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface PeerTransport {
+  /** libjuice's UDP mux port (the public port, or a loopback one behind the gateway). */
+  udpPort: number;
+  /** The mux's bind address when it is not the wildcard (the gateway's loopback). */
+  bindAddress?: string;
+  /** Candidate lines without the `a=` (see candidates.ts). */
+  candidates: string[];
+}
+
+export interface NegotiatedTrack {
+  kind: MediaKind;
+  mid: string;
+  payloadType: number;
+  format: RtcTrackFormat;
+  track: Track;
+  /** Our SSRC on a send track (play); the peer's SSRCs from the offer on a receive track (publish). */
+  ssrc: number;
+  remoteSsrcs: number[];
+}
+
+export interface Negotiated {
+  pc: PeerConnection;
+  answer: string;
+  tracks: NegotiatedTrack[];
+  localUfrag: string;
+  /** Our ICE password: the key of the client's STUN MESSAGE-INTEGRITY. */
+  localPwd: string;
+  remoteUfrag: string;
+}
+
+export interface NegotiateOptions {
+  name: string;
+  offer: string;
+  role: 'publish' | 'play';
+  transport: PeerTransport;
+  /** For play: the stream's formats when known (the player must take the same codec). */
+  video?: RtcTrackFormat | null;
+  audio?: RtcTrackFormat | null;
+  /** For play: prefer this H.264 profile_idc (hex, e.g. `64`). */
+  h264Profile?: string;
+  /** How long to wait for libdatachannel's answer (ms). */
+  timeoutMs?: number;
+}
+
+const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1'];
+
+function pickVideo(m: SdpMedia, want: RtcTrackFormat | null | undefined, h264Profile: string): { codec: SdpCodec; name: RtpVideoCodec } | null {
+  const order = want && want.codec !== 'opus' ? [want.codec as RtpVideoCodec] : VIDEO_ORDER;
+  for (const name of order) {
+    const c = name === 'H264' ? chooseH264(m, h264Profile) : chooseCodec(m, name);
+    if (c) return { codec: c, name };
+  }
+  return null;
+}
+
+export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
+  let offer;
+  try {
+    offer = parseSdp(o.offer);
+  } catch (err) {
+    throw new RtcError(`bad offer: ${(err as Error).message}`, 5018);
+  }
+  if (offer.bundle.length === 0) throw new RtcError('offer without a=group:BUNDLE', 5018);
+  const media = offer.media.filter((m) => m.kind === 'audio' || m.kind === 'video');
+  if (media.length === 0) throw new RtcError('offer has no audio or video', 5018);
+  const plans: { m: SdpMedia; codec: SdpCodec; format: RtcTrackFormat }[] = [];
+  for (const m of media) {
+    if (!m.rtcpMux) throw new RtcError(`media ${m.mid}: rtcp-mux required`, 5018);
+    if (o.role === 'publish' && m.direction === 'recvonly') throw new RtcError('publish offer is recvonly', 5018);
+    if (o.role === 'play' && m.direction === 'sendonly') throw new RtcError('play offer is sendonly', 5018);
+    if (m.direction === 'inactive') continue;
+    if (m.kind === 'video') {
+      if (plans.some((p) => p.m.kind === 'video')) continue;
+      const v = pickVideo(m, o.video, o.h264Profile ?? '42');
+      if (!v) continue;
+      plans.push({ m, codec: v.codec, format: { codec: v.name, clockRate: v.codec.clockRate || 90000, fmtp: v.codec.fmtp } });
+    } else {
+      if (plans.some((p) => p.m.kind === 'audio')) continue;
+      const a = chooseCodec(m, 'opus');
+      if (!a) continue;
+      plans.push({ m, codec: a, format: { codec: 'opus', clockRate: 48000, fmtp: a.fmtp } });
+    }
+  }
+  if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1, Opus)', 5018);
+
+  const pc = new ndc.PeerConnection(o.name, {
+    iceServers: [],
+    enableIceUdpMux: true,
+    portRangeBegin: o.transport.udpPort,
+    portRangeEnd: o.transport.udpPort,
+    ...(o.transport.bindAddress ? { bindAddress: o.transport.bindAddress } : {}),
+  });
+  try {
+    const tracks: NegotiatedTrack[] = [];
+    for (const p of plans) {
+      const dir = o.role === 'publish' ? 'RecvOnly' : 'SendOnly';
+      const pt = p.codec.payloadType;
+      const ssrc = o.role === 'play' ? randomSsrc() : 0;
+      let desc;
+      if (p.m.kind === 'video') {
+        const v = new ndc.Video(p.m.mid, dir);
+        if (p.format.codec === 'H264') v.addH264Codec(pt, p.codec.fmtp);
+        else if (p.format.codec === 'VP8') v.addVP8Codec(pt);
+        else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
+        else v.addAV1Codec(pt);
+        if (ssrc) v.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `video-${o.name}`);
+        desc = v;
+      } else {
+        const a = new ndc.Audio(p.m.mid, dir);
+        a.addOpusCodec(pt, p.codec.fmtp || 'minptime=10;useinbandfec=1');
+        if (ssrc) a.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `audio-${o.name}`);
+        desc = a;
+      }
+      const track = pc.addTrack(desc);
+      tracks.push({ kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, track, ssrc, remoteSsrcs: p.m.ssrcs });
+    }
+    const gathered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RtcError('timed out creating the answer', 5018)), o.timeoutMs ?? 3000);
+      const check = (): void => {
+        if (pc.gatheringState() === 'complete' && pc.localDescription()) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      pc.onGatheringStateChange(() => setImmediate(check));
+      pc.onLocalDescription(() => setImmediate(check));
+      setImmediate(check);
+    });
+    try {
+      pc.setRemoteDescription(o.offer, 'offer');
+    } catch (err) {
+      throw new RtcError(`offer refused: ${(err as Error).message}`, 5018);
+    }
+    await gathered;
+    const local = pc.localDescription();
+    if (!local || local.type !== 'answer') throw new RtcError('no answer was created', 5018);
+    const answer = o.transport.candidates.length ? replaceCandidates(local.sdp, o.transport.candidates) : local.sdp;
+    const localUfrag = /a=ice-ufrag:(\S+)/.exec(answer)?.[1] ?? '';
+    const localPwd = /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '';
+    return { pc, answer, tracks, localUfrag, localPwd, remoteUfrag: offer.iceUfrag };
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
+
+function randomSsrc(): number {
+  return (Math.floor(Math.random() * 0xfffffff0) + 1) >>> 0;
+}

@@ -1,0 +1,181 @@
+/**
+ * One WHEP (or /rtc/v1/play/) player: an RtcPlayer on the stream's RtcStream.
+ * Per packet it rewrites payload type, SSRC, sequence and timestamp in place
+ * and hands the bytes to libdatachannel (which copies and encrypts them
+ * synchronously, so the shared packet can be rewritten for the next player).
+ * It keeps a send history of packet references (no copies) to answer NACKs,
+ * forwards PLI/FIR to the producer, and sends a Sender Report per track
+ * every second.
+ */
+import type { Track } from 'node-datachannel';
+import type { ClientType } from '../../core/client-registry.js';
+import { isRtcp, rewriteRtp, type RtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { parseRtcp, buildSr } from '../../protocol/rtp/rtcp.js';
+import { startsKeyframe, type RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
+import type { MediaKind, RtcPlayer, RtcProducer, RtcStream } from './rtc-stream.js';
+import type { NegotiatedTrack } from './rtc-peer.js';
+import { RtcSession, type RtcSessionInit } from './rtc-session.js';
+
+const HISTORY = 1024;
+const SR_INTERVAL_MS = 1000;
+/** While a player waits for its first keyframe, it asks the producer again this often (ms). */
+const KEYFRAME_RETRY_MS = 1000;
+
+class OutTrack {
+  waitKeyframe: boolean;
+  /** Added to the producer's sequence / timestamp; recomputed at each new producer. */
+  seqOffset = 0;
+  tsOffset = 0;
+  synced = false;
+  lastSeq = -1;
+  lastTs = 0;
+  lastSendWall = 0;
+  packets = 0;
+  octets = 0;
+  retransmits = 0;
+  readonly historyBuf: (Buffer | undefined)[] = new Array(HISTORY);
+  readonly historySeq = new Int32Array(HISTORY).fill(-1);
+  readonly historyTs = new Float64Array(HISTORY);
+
+  constructor(
+    readonly kind: MediaKind,
+    readonly track: Track,
+    readonly ssrc: number,
+    readonly payloadType: number,
+    readonly codec: RtpVideoCodec | 'opus',
+    readonly clockRate: number,
+  ) {
+    this.waitKeyframe = kind === 'video';
+  }
+}
+
+export class RtcPlaySession extends RtcSession implements RtcPlayer {
+  type: ClientType = 'rtc-play';
+  private readonly out: { audio: OutTrack | null; video: OutTrack | null } = { audio: null, video: null };
+  private srTimer: NodeJS.Timeout | null = null;
+  private rtcStream: RtcStream | null = null;
+  packetsSent = 0;
+  packetsDropped = 0;
+  /** Starts at "now": the stream asks once when the player is added. */
+  private lastKeyframeAsk = Date.now();
+  onRelease: ((s: RtcPlaySession, reason: string) => void) | null = null;
+
+  constructor(init: RtcSessionInit) {
+    super(init);
+  }
+
+  start(pc: Parameters<RtcSession['attachPeer']>[0], tracks: NegotiatedTrack[], stream: RtcStream, stunTimeoutMs: number): void {
+    for (const t of tracks) {
+      const o = new OutTrack(t.kind, t.track, t.ssrc, t.payloadType, t.format.codec, t.format.clockRate);
+      this.out[t.kind] = o;
+      t.track.onMessage((msg) => this.onRtcp(o, msg));
+    }
+    this.rtcStream = stream;
+    this.attachPeer(pc, tracks.map((t) => t.track), stunTimeoutMs);
+  }
+
+  protected onConnected(): void {
+    this.rtcStream?.addPlayer(this);
+    this.srTimer = setInterval(() => this.sendReports(), SR_INTERVAL_MS);
+    this.srTimer.unref();
+  }
+
+  onProducer(_p: RtcProducer | null): void {
+    for (const o of [this.out.audio, this.out.video]) {
+      if (!o) continue;
+      o.synced = false;
+      o.waitKeyframe = o.kind === 'video';
+    }
+  }
+
+  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader): void {
+    const o = this.out[kind];
+    if (!o || this.closed) return;
+    if (o.waitKeyframe) {
+      if (!startsKeyframe(o.codec as RtpVideoCodec, pkt.subarray(h.payloadOffset, h.payloadEnd))) {
+        this.packetsDropped++;
+        // The join PLI can be lost, or folded by the encoder into a keyframe that passed
+        // before this player was added; the browser asks for none (it has seen no video), so ask again.
+        const now = Date.now();
+        if (now - this.lastKeyframeAsk >= KEYFRAME_RETRY_MS) {
+          this.lastKeyframeAsk = now;
+          this.rtcStream?.requestKeyframe();
+        }
+        return;
+      }
+      o.waitKeyframe = false;
+    }
+    if (!o.synced) {
+      // Continue our own sequence and timeline across producers (a republish, or RTMP→RTC after RTC).
+      const nextSeq = o.lastSeq < 0 ? Math.floor(Math.random() * 0x8000) : o.lastSeq + 1;
+      o.seqOffset = (nextSeq - h.sequence) & 0xffff;
+      const nextTs = o.lastSeq < 0 ? Math.floor(Math.random() * 0x7fffffff) : o.lastTs + Math.round(o.clockRate / 30);
+      o.tsOffset = (nextTs - h.timestamp) >>> 0;
+      o.synced = true;
+    }
+    const seq = (h.sequence + o.seqOffset) & 0xffff;
+    const ts = (h.timestamp + o.tsOffset) >>> 0;
+    rewriteRtp(pkt, o.payloadType, seq, ts, o.ssrc);
+    this.send(o, pkt);
+    const i = seq % HISTORY;
+    o.historyBuf[i] = pkt;
+    o.historySeq[i] = seq;
+    o.historyTs[i] = ts;
+    o.lastSeq = seq;
+    o.lastTs = ts;
+    o.lastSendWall = Date.now();
+    o.packets++;
+    o.octets += h.payloadEnd - h.payloadOffset;
+    this.packetsSent++;
+  }
+
+  private send(o: OutTrack, pkt: Buffer): void {
+    try {
+      o.track.sendMessageBinary(pkt);
+    } catch {
+      // The track is not open yet or is closing: the packet is lost, as on the network.
+    }
+  }
+
+  private onRtcp(o: OutTrack, msg: Buffer): void {
+    if (this.closed || !isRtcp(msg)) return;
+    let items;
+    try {
+      items = parseRtcp(msg);
+    } catch {
+      return;
+    }
+    for (const it of items) {
+      if (it.type === 'pli' || it.type === 'fir') {
+        if (o.kind === 'video') this.rtcStream?.requestKeyframe();
+      } else if (it.type === 'nack') {
+        for (const seq of it.lost) {
+          const i = seq % HISTORY;
+          const pkt = o.historyBuf[i];
+          if (!pkt || o.historySeq[i] !== seq) continue;
+          // The shared packet may carry another player's header now: write ours again.
+          rewriteRtp(pkt, o.payloadType, seq, o.historyTs[i]!, o.ssrc);
+          this.send(o, pkt);
+          o.retransmits++;
+        }
+      }
+    }
+  }
+
+  private sendReports(): void {
+    const now = Date.now();
+    for (const o of [this.out.audio, this.out.video]) {
+      if (!o || o.packets === 0) continue;
+      const ts = (o.lastTs + Math.round(((now - o.lastSendWall) * o.clockRate) / 1000)) >>> 0;
+      this.send(o, buildSr(o.ssrc, now, ts, o.packets, o.octets));
+    }
+  }
+
+  protected release(reason: string): void {
+    if (this.srTimer) clearInterval(this.srTimer);
+    this.srTimer = null;
+    this.rtcStream?.removePlayer(this);
+    this.onRelease?.(this, reason);
+    this.rtcStream = null;
+  }
+}

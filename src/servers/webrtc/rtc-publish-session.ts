@@ -1,0 +1,149 @@
+/**
+ * One WHIP (or /rtc/v1/publish/) publisher: the producer of its RtcStream,
+ * and, with `rtc_to_rtmp on`, the publisher of the LiveSource through the
+ * RTC→RTMP bridge. Packets are forwarded to players as they arrive (players
+ * reorder themselves); the bridge runs its own jitter buffer and asks for
+ * retransmissions (NACK) and keyframes (PLI).
+ */
+import type { ClientType } from '../../core/client-registry.js';
+import type { Publisher } from '../../live/live-source.js';
+import { isRtcp, newRtpHeader, parseRtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { buildNack, buildPli, buildRr, buildRemb, parseRtcp, ReceiveStats, type ReportBlock } from '../../protocol/rtp/rtcp.js';
+import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
+import type { NegotiatedTrack } from './rtc-peer.js';
+import { RtcSession, type RtcSessionInit } from './rtc-session.js';
+import type { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
+
+/** Our SSRC as the sender of feedback (RTCP PLI/NACK/RR). */
+const FEEDBACK_SSRC = 1;
+const RR_INTERVAL_MS = 1000;
+/** The ceiling announced by REMB: browsers ramp up to it on a clean network. */
+const REMB_BITRATE = 2_500_000;
+
+export class RtcPublishSession extends RtcSession implements RtcProducer, Publisher {
+  type: ClientType = 'rtc-publish';
+  readonly kind = 'rtc' as const;
+  private videoTrack: NegotiatedTrack | null = null;
+  private audioTrack: NegotiatedTrack | null = null;
+  private videoSsrc = 0;
+  private readonly header = newRtpHeader();
+  private rtcStream: RtcStream | null = null;
+  bridge: RtcToRtmpBridge | null = null;
+  /** drop_for_pt: a payload type to drop (debugging), 0 = none. */
+  dropPt = 0;
+  packetsIn = 0;
+  private readonly stats = new Map<number, ReceiveStats>();
+  private rrTimer: NodeJS.Timeout | null = null;
+  onRelease: ((s: RtcPublishSession, reason: string) => void) | null = null;
+  /** Called when the LiveSource asks this publisher to stop (API kick). */
+  kick(reason: string): void {
+    this.close(reason);
+  }
+
+  constructor(init: RtcSessionInit) {
+    super(init);
+  }
+
+  formats(): { video: RtcTrackFormat | null; audio: RtcTrackFormat | null } {
+    return { video: this.videoTrack?.format ?? null, audio: this.audioTrack?.format ?? null };
+  }
+
+  start(pc: Parameters<RtcSession['attachPeer']>[0], tracks: NegotiatedTrack[], stream: RtcStream, stunTimeoutMs: number): void {
+    this.rtcStream = stream;
+    for (const t of tracks) {
+      if (t.kind === 'video') this.videoTrack = t;
+      else this.audioTrack = t;
+      // No media handler on purpose: libdatachannel then lets RTCP (PLI, NACK, RR) out of a receive-only track.
+      const kind = t.kind;
+      t.track.onMessage((msg) => this.onPacket(kind, msg));
+    }
+    this.attachPeer(pc, tracks.map((t) => t.track), stunTimeoutMs);
+  }
+
+  protected onConnected(): void {
+    this.requestKeyframe();
+    this.rrTimer = setInterval(() => this.sendReports(), RR_INTERVAL_MS);
+    this.rrTimer.unref();
+  }
+
+  private onRtcp(msg: Buffer): void {
+    let items;
+    try {
+      items = parseRtcp(msg);
+    } catch {
+      return;
+    }
+    for (const it of items) if (it.type === 'sr') this.stats.get(it.ssrc)?.onSenderReport(it.ntpSec, it.ntpFrac, Date.now());
+  }
+
+  private sendReports(): void {
+    const now = Date.now();
+    for (const t of [this.videoTrack, this.audioTrack]) {
+      if (!t) continue;
+      const blocks: ReportBlock[] = [];
+      const ssrcs: number[] = [];
+      for (const st of this.stats.values()) {
+        if ((t.kind === 'video') !== (st.clockRate === 90000)) continue;
+        const b = st.block(now);
+        if (b) blocks.push(b);
+        ssrcs.push(st.ssrc);
+      }
+      if (blocks.length === 0) continue;
+      this.sendRtcp(t, t.kind === 'video' ? Buffer.concat([buildRr(FEEDBACK_SSRC, blocks), buildRemb(FEEDBACK_SSRC, REMB_BITRATE, ssrcs)]) : buildRr(FEEDBACK_SSRC, blocks));
+    }
+  }
+
+  private onPacket(kind: 'audio' | 'video', msg: Buffer): void {
+    if (this.closed) return;
+    if (isRtcp(msg)) return this.onRtcp(msg);
+    let h;
+    try {
+      h = parseRtpHeader(msg, this.header);
+    } catch {
+      return;
+    }
+    if (h.payloadType === this.dropPt) return;
+    const t = kind === 'video' ? this.videoTrack : this.audioTrack;
+    if (!t || h.payloadType !== t.payloadType) return;
+    if (kind === 'video') this.videoSsrc = h.ssrc;
+    this.packetsIn++;
+    let st = this.stats.get(h.ssrc);
+    if (!st && this.stats.size < 8) this.stats.set(h.ssrc, (st = new ReceiveStats(h.ssrc, t.format.clockRate)));
+    st?.onPacket(h.sequence, h.timestamp, Date.now());
+    // The bridge reads the header before the SFU rewrites it for players.
+    this.bridge?.onRtp(kind, msg, h);
+    this.rtcStream?.onRtp(kind, msg);
+  }
+
+  /** PLI to the browser's video sender. */
+  requestKeyframe(): void {
+    const t = this.videoTrack;
+    if (!t || this.closed) return;
+    const media = this.videoSsrc || t.remoteSsrcs[0] || 0;
+    this.sendRtcp(t, buildPli(FEEDBACK_SSRC, media));
+  }
+
+  sendNack(seqs: number[]): void {
+    const t = this.videoTrack;
+    if (!t || this.closed || seqs.length === 0 || !this.videoSsrc) return;
+    this.sendRtcp(t, buildNack(FEEDBACK_SSRC, this.videoSsrc, seqs));
+  }
+
+  private sendRtcp(t: NegotiatedTrack, b: Buffer): void {
+    try {
+      t.track.sendMessageBinary(b);
+    } catch {
+      /* not open yet */
+    }
+  }
+
+  protected release(reason: string): void {
+    if (this.rrTimer) clearInterval(this.rrTimer);
+    this.rrTimer = null;
+    this.bridge?.stop();
+    this.bridge = null;
+    this.rtcStream?.removeProducer(this);
+    this.rtcStream = null;
+    this.onRelease?.(this, reason);
+  }
+}

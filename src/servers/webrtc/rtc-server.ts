@@ -1,0 +1,346 @@
+/**
+ * The WebRTC service of one server: the one UDP port (libdatachannel's ICE
+ * UDP mux, kept open by an IceUdpMuxListener), the optional TCP port, the
+ * RTC streams, the sessions by ICE username (for DELETE and the API), and
+ * the bridges to and from the live hub. Admission follows SRS's order:
+ * enabled check → busy check (5020) → policies (security, on_publish /
+ * on_play hooks) → answer.
+ */
+import ndc from 'node-datachannel';
+import type { IceUdpMuxListener } from 'node-datachannel';
+import type { ServerContext } from '../../core/server-context.js';
+import { sourcePlayConfig, consumerOptions } from '../../core/server-context.js';
+import { AccessDenied, admit, notify, type SessionPolicy } from '../../core/session-policy.js';
+import type { ClientSession } from '../../core/client-registry.js';
+import type { VhostConfig } from '../../config/server-config.js';
+import type { Publisher } from '../../live/live-source.js';
+import { isSafeStreamName, streamUrl } from '../../protocol/stream-url.js';
+import { randomId } from '../../log/logger.js';
+import { RtcStreamRegistry, type RtcStream, type RtcTrackFormat } from './rtc-stream.js';
+import { negotiate, RtcError, type Negotiated, type PeerTransport } from './rtc-peer.js';
+import { candidateAddresses, candidateLines } from './candidates.js';
+import { RtcPublishSession } from './rtc-publish-session.js';
+import { RtcPlaySession } from './rtc-play-session.js';
+import type { RtcSession } from './rtc-session.js';
+import { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
+import { RtmpToRtcBridge } from './rtmp-to-rtc-bridge.js';
+import { RtcTcpRelay } from './rtc-tcp-relay.js';
+import { RtcUdpGateway, type GatewayPeer } from './rtc-udp-gateway.js';
+import { freeLoopbackUdpPort } from './loopback-port.js';
+
+export interface RtcRequest {
+  role: 'publish' | 'play';
+  /** The vhost as named by the request (query or Host); resolved here. */
+  vhost: string;
+  app: string;
+  stream: string;
+  param: string;
+  tcUrl: string;
+  ip: string;
+  pageUrl: string;
+  offer: string;
+  eip: string | null;
+  apiHost: string | null;
+}
+
+export interface RtcAnswer {
+  session: RtcSession;
+  answer: string;
+}
+
+export class RtcServer {
+  readonly streams = new RtcStreamRegistry();
+  readonly sessions = new Map<string, RtcSession>();
+  private readonly bridges = new Map<string, RtmpToRtcBridge>();
+  private mux: IceUdpMuxListener | null = null;
+  private tcp: RtcTcpRelay | null = null;
+  /** Holds the public UDP port when `follow_client_address` is on (the default). */
+  private gateway: RtcUdpGateway | null = null;
+  /** libjuice's mux port: the public one, or a loopback one behind the gateway. */
+  private juicePort = 0;
+  /** libjuice's bind address: loopback behind the gateway, else the wildcard. */
+  private juiceAddress: string | undefined;
+  /** Why this process cannot serve WebRTC over UDP (the port is taken), or null. */
+  private udpUnavailable: string | null = null;
+
+  /** Refuses an RTMP (or other) publisher while a WebRTC publisher holds the stream (SRS's cross-protocol busy). */
+  readonly busyPolicy: SessionPolicy = {
+    name: 'rtc-busy',
+    onPublish: (s: ClientSession): void => {
+      if (s instanceof RtcPublishSession) return;
+      const st = this.streams.get(s.vhost, s.app, s.stream);
+      if (st?.producer?.kind === 'rtc') throw new AccessDenied('stream is busy: a WebRTC publisher holds it', 1028);
+    },
+  };
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  get enabled(): boolean {
+    return this.ctx.config.rtcServer.enabled;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.ctx.config.rtcServer;
+    if (!cfg.enabled) return;
+    this.udpUnavailable = null;
+    // The TCP relay and the gateway reach libjuice on loopback; without UDP, TCP alone still needs the mux.
+    const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp';
+    this.juicePort = behindGateway ? await freeLoopbackUdpPort() : cfg.listen;
+    this.juiceAddress = behindGateway ? '127.0.0.1' : undefined;
+    this.mux = new ndc.IceUdpMuxListener(this.juicePort, this.juiceAddress);
+    this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
+    if (cfg.protocol !== 'tcp' && behindGateway) {
+      const gateway = new RtcUdpGateway(this.ctx.log);
+      try {
+        await gateway.listen(cfg.listen, this.juicePort);
+        this.gateway = gateway;
+      } catch (err) {
+        // Another process holds the port (e.g. a second --workers process): this one answers no WebRTC offer.
+        gateway.close();
+        this.udpUnavailable = `UDP port ${cfg.listen} unavailable: ${(err as Error).message}`;
+        this.ctx.log.error({ port: cfg.listen, err: (err as Error).message }, 'WebRTC UDP port unavailable in this process; WHIP/WHEP here answer 5021');
+      }
+    }
+    if (cfg.tcp.enabled && cfg.protocol !== 'udp') {
+      this.tcp = new RtcTcpRelay(this.juicePort, this.ctx.log);
+      await this.tcp.listen(cfg.tcp.listen);
+    }
+    this.ctx.log.info(
+      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null },
+      'WebRTC server listening',
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.close('server stopping');
+    for (const b of this.bridges.values()) b.stop();
+    this.bridges.clear();
+    this.tcp?.close();
+    this.tcp = null;
+    this.gateway?.close();
+    this.gateway = null;
+    this.mux?.stop();
+    this.mux = null;
+  }
+
+  /** ICE usernames are unique per session; DELETE needs the token from the Location URL. */
+  remove(username: string, token: string): 'ok' | 'not-found' | 'bad-token' {
+    const s = this.sessions.get(username);
+    if (!s) return 'not-found';
+    if (s.token !== token) return 'bad-token';
+    s.close('DELETE by the client');
+    return 'ok';
+  }
+
+  private checkVhost(req: RtcRequest): VhostConfig {
+    const vh = this.ctx.vhost(req.vhost);
+    if (!vh) throw new RtcError(`vhost ${req.vhost} not found`, 2014);
+    if (!this.enabled || !vh.rtc.enabled) throw new RtcError('WebRTC is disabled (rtc_server and vhost rtc must be enabled)', 5021);
+    if (this.udpUnavailable && !this.tcp) throw new RtcError(this.udpUnavailable, 5021);
+    if (!req.stream || !isSafeStreamName(req.app) || !isSafeStreamName(req.stream)) throw new RtcError('invalid stream name', 2051);
+    if (this.ctx.draining) throw new RtcError('server is shutting down', 5021);
+    return vh;
+  }
+
+  private async admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
+    try {
+      await admit(this.ctx.policies, point, s);
+    } catch (err) {
+      if (err instanceof AccessDenied) throw new RtcError(err.message, err.code || 1053);
+      throw new RtcError(`policy failed: ${(err as Error).message}`, 1053);
+    }
+  }
+
+  private async transport(req: RtcRequest): Promise<PeerTransport> {
+    const cfg = this.ctx.config.rtcServer;
+    const addrs = await candidateAddresses(cfg, { eip: req.eip, apiHost: req.apiHost });
+    return { udpPort: this.juicePort, ...(this.juiceAddress ? { bindAddress: this.juiceAddress } : {}), candidates: candidateLines(addrs, cfg, this.tcp !== null) };
+  }
+
+  private newSessionInit(req: RtcRequest, vh: VhostConfig): ConstructorParameters<typeof RtcPublishSession>[0] {
+    const id = randomId(8);
+    return {
+      id,
+      ip: req.ip,
+      vhost: vh.name,
+      app: req.app,
+      stream: req.stream,
+      param: req.param,
+      tcUrl: req.tcUrl,
+      pageUrl: req.pageUrl,
+      log: this.ctx.log.child({ cid: id, stream: streamUrl(vh.name, req.app, req.stream) }),
+    };
+  }
+
+  async publish(req: RtcRequest): Promise<RtcAnswer> {
+    const vh = this.checkVhost(req);
+    const isBusy = (st: RtcStream): boolean => st.producer?.kind === 'rtc' || this.ctx.sources.get(vh.name, req.app, req.stream)?.active === true;
+    if (isBusy(this.streams.getOrCreate(vh.name, req.app, req.stream))) throw new RtcError('stream is busy', 5020);
+    const session = new RtcPublishSession(this.newSessionInit(req, vh));
+    session.dropPt = vh.rtc.dropForPt;
+    await this.admitSession('onPublish', session);
+    let neg;
+    try {
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'publish', transport: await this.transport(req) });
+    } catch (err) {
+      this.notify('onUnpublish', session);
+      throw err;
+    }
+    const stream = this.streams.getOrCreate(vh.name, req.app, req.stream);
+    if (isBusy(stream)) {
+      neg.pc.close();
+      this.notify('onUnpublish', session);
+      throw new RtcError('stream is busy', 5020);
+    }
+    session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
+    const route = await this.route(neg, () => {
+      this.notify('onUnpublish', session);
+      this.streams.release(stream);
+    });
+    const bridge = this.bridges.get(stream.key);
+    if (bridge) {
+      bridge.stop();
+      this.bridges.delete(stream.key);
+    }
+    const formats = {
+      video: neg.tracks.find((t) => t.kind === 'video')?.format ?? null,
+      audio: neg.tracks.find((t) => t.kind === 'audio')?.format ?? null,
+    };
+    stream.setProducer(session, formats.video, formats.audio);
+    let source = null;
+    if (vh.rtc.rtcToRtmp) {
+      source = this.ctx.sources.getOrCreate(vh.name, req.app, req.stream, sourcePlayConfig(vh));
+      if (source.publish(session)) {
+        session.bridge = new RtcToRtmpBridge({
+          source,
+          videoCodec: formats.video?.codec ?? null,
+          hasAudio: formats.audio !== null,
+          aacBitrate: vh.rtc.aacBitrate,
+          pliIntervalMs: vh.rtc.pliForRtmp * 1000,
+          requestKeyframe: () => session.requestKeyframe(),
+          sendNack: (seqs) => session.sendNack(seqs),
+          log: this.ctx.log.child({ cid: session.id }),
+        });
+      } else source = null;
+    }
+    session.onRelease = (s, reason) => {
+      if (route) this.gateway?.unregister(route);
+      if (source && source.publisher === s) source.unpublish(s);
+      this.ctx.clients.remove(s);
+      this.sessions.delete(s.username);
+      this.notify('onUnpublish', s);
+      this.streams.release(stream);
+      this.ctx.log.debug({ cid: s.id, reason }, 'WebRTC publisher released');
+    };
+    this.ctx.clients.add(session);
+    this.sessions.set(session.username, session);
+    session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
+    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, rtcToRtmp: source !== null }, 'WebRTC publish answered');
+    return { session, answer: neg.answer };
+  }
+
+  async play(req: RtcRequest): Promise<RtcAnswer> {
+    const vh = this.checkVhost(req);
+    const stream = this.streams.getOrCreate(vh.name, req.app, req.stream);
+    const source = this.ctx.sources.get(vh.name, req.app, req.stream);
+    const rtcProducer = stream.producer?.kind === 'rtc';
+    if (!vh.rtc.rtmpToRtc && !rtcProducer && source?.active && !isRtcPublisher(source.publisher)) {
+      this.streams.release(stream);
+      throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
+    }
+    const session = new RtcPlaySession(this.newSessionInit(req, vh));
+    try {
+      await this.admitSession('onPlay', session);
+    } catch (err) {
+      this.streams.release(stream);
+      throw err;
+    }
+    let video: RtcTrackFormat | null = null;
+    let audio: RtcTrackFormat | null = null;
+    let h264Profile = '42';
+    if (stream.producer) {
+      video = stream.video;
+      audio = stream.audio;
+      if (video?.codec === 'H264') h264Profile = /profile-level-id=([0-9a-f]{2})/i.exec(video.fmtp)?.[1] ?? '42';
+    } else if (vh.rtc.rtmpToRtc) {
+      const f = RtmpToRtcBridge.formats();
+      video = f.video;
+      audio = f.audio;
+      const vhdr = source?.videoHeader;
+      if (vhdr && vhdr.codec === 'H264' && vhdr.payload.length > 1) h264Profile = vhdr.payload[1]!.toString(16).padStart(2, '0');
+    }
+    let neg;
+    try {
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile });
+    } catch (err) {
+      this.notify('onStop', session);
+      this.streams.release(stream);
+      throw err;
+    }
+    session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
+    const route = await this.route(neg, () => {
+      this.notify('onStop', session);
+      this.streams.release(stream);
+    });
+    session.onRelease = (s) => {
+      if (route) this.gateway?.unregister(route);
+      this.ctx.clients.remove(s);
+      this.sessions.delete(s.username);
+      this.notify('onStop', s);
+      const b = this.bridges.get(stream.key);
+      if (b && stream.players.size === 0 && ![...this.sessions.values()].some((o) => o instanceof RtcPlaySession && o !== s && o.vhost === s.vhost && o.app === s.app && o.stream === s.stream)) {
+        b.stop();
+        this.bridges.delete(stream.key);
+      }
+      this.streams.release(stream);
+    };
+    this.ctx.clients.add(session);
+    this.sessions.set(session.username, session);
+    session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
+    if (!stream.producer && vh.rtc.rtmpToRtc) this.startBridge(vh, stream);
+    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), producer: stream.producer?.kind ?? null }, 'WebRTC play answered');
+    return { session, answer: neg.answer };
+  }
+
+  private startBridge(vh: VhostConfig, stream: RtcStream): void {
+    if (this.bridges.has(stream.key)) return;
+    const source = this.ctx.sources.getOrCreate(vh.name, stream.app, stream.stream, sourcePlayConfig(vh));
+    const bridge = new RtmpToRtcBridge(`rtmp2rtc-${randomId(6)}`, source, stream, {
+      opusBitrate: vh.rtc.opusBitrate,
+      keepBframe: vh.rtc.keepBframe,
+      keepSei: vh.rtc.keepAvcNaluSei,
+      consumer: consumerOptions(vh),
+      isRtcPublisher,
+      log: this.ctx.log.child({ stream: streamUrl(vh.name, stream.app, stream.stream) }),
+    });
+    bridge.onEnd = (reason) => {
+      this.bridges.delete(stream.key);
+      for (const p of [...stream.players]) p.close(`stream ended: ${reason}`);
+    };
+    if (bridge.start()) this.bridges.set(stream.key, bridge);
+  }
+
+  /** The session's way through the gateway (null when libjuice holds the public port); on failure the peer is closed and `undo` runs. */
+  private async route(neg: Negotiated, undo: () => void): Promise<GatewayPeer | null> {
+    if (!this.gateway) return null;
+    try {
+      return await this.gateway.register(neg.localUfrag, neg.localPwd);
+    } catch (err) {
+      neg.pc.close();
+      undo();
+      throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
+    }
+  }
+
+  private stunTimeoutMs(vh: VhostConfig): number {
+    return Math.max(1, vh.rtc.stunTimeout) * 1000;
+  }
+
+  private notify(point: 'onUnpublish' | 'onStop', s: RtcSession): void {
+    notify(this.ctx.policies, point, s, (err, policy) => this.ctx.log.warn({ policy, point, err: (err as Error).message }, 'policy notification failed'));
+  }
+}
+
+function isRtcPublisher(p: Publisher | null): boolean {
+  return p instanceof RtcPublishSession;
+}

@@ -1,0 +1,207 @@
+/**
+ * WebRTC → RTMP (`rtc_to_rtmp on`): a WHIP publisher's RTP becomes
+ * MediaFrames in the LiveSource, so RTMP, FLV, HLS and DVR see it. Video
+ * goes through a jitter buffer (reordering; NACK for gaps; PLI after a loss
+ * and every `pli_for_rtmp`) and the H.264 depacketizer; Opus is transcoded
+ * to AAC by FFmpeg. Each track's RTP clock is anchored to the arrival time
+ * of its first packet, so audio and video share one millisecond timeline.
+ */
+import { MediaFrame } from '../../codec/media-frame.js';
+import type { LiveSource } from '../../live/live-source.js';
+import type { Logger } from '../../log/logger.js';
+import type { RtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { RtpJitterBuffer } from '../../protocol/rtp/jitter-buffer.js';
+import { H264Depacketizer, type H264AccessUnit } from '../../protocol/rtp/h264-depacketizer.js';
+import { OpusToAacTranscoder } from '../../ffmpeg/opus-to-aac.js';
+import type { MediaKind } from './rtc-stream.js';
+
+export interface RtcToRtmpOptions {
+  source: LiveSource;
+  videoCodec: string | null;
+  hasAudio: boolean;
+  aacBitrate: number;
+  /** pli_for_rtmp in ms. */
+  pliIntervalMs: number;
+  requestKeyframe(): void;
+  sendNack(seqs: number[]): void;
+  log: Logger;
+  now?: () => number;
+}
+
+interface VideoPacket {
+  payload: Buffer;
+  timestamp: number;
+  marker: boolean;
+}
+
+/** Maps one track's 32-bit RTP timestamps to ms on the bridge's timeline. */
+class TrackClock {
+  private last = -1;
+  private unwrapped = 0;
+  private startMs = 0;
+
+  constructor(private readonly clockRate: number) {}
+
+  toMs(ts: number, arrivalMs: number): number {
+    if (this.last < 0) {
+      this.last = ts;
+      this.startMs = arrivalMs;
+      return arrivalMs;
+    }
+    let d = (ts - this.last) | 0; // signed 32-bit difference
+    if (d < -this.clockRate * 60 || d > this.clockRate * 60) d = 0; // a jump: keep the timeline continuous
+    this.unwrapped += d;
+    this.last = ts;
+    return this.startMs + (this.unwrapped * 1000) / this.clockRate;
+  }
+}
+
+export class RtcToRtmpBridge {
+  private readonly jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
+  private readonly depack = new H264Depacketizer();
+  private readonly videoClock = new TrackClock(90000);
+  private readonly audioClock = new TrackClock(48000);
+  private readonly now: () => number;
+  private readonly epoch: number;
+  private readonly timer: NodeJS.Timeout;
+  private transcoder: OpusToAacTranscoder | null = null;
+  private sps: Buffer | null = null;
+  private pps: Buffer | null = null;
+  private audioHeaderSent = false;
+  private lastPli = -Infinity;
+  private lastPeriodicPli: number;
+  private stopped = false;
+  framesOut = 0;
+  audioFramesOut = 0;
+
+  constructor(private readonly o: RtcToRtmpOptions) {
+    this.now = o.now ?? (() => performance.now());
+    this.epoch = this.now();
+    this.lastPeriodicPli = this.epoch;
+    if (o.videoCodec && o.videoCodec !== 'H264') o.log.warn({ codec: o.videoCodec }, 'rtc_to_rtmp: only H.264 video is bridged to RTMP');
+    if (o.hasAudio) {
+      this.transcoder = new OpusToAacTranscoder({
+        bitrate: o.aacBitrate,
+        onAac: (frame, pts, asc) => this.onAac(frame, pts, asc),
+        onError: (m) => o.log.warn({ err: m }, 'Opus→AAC transcoder stopped'),
+      });
+    }
+    this.timer = setInterval(() => this.tick(), 20);
+    this.timer.unref();
+  }
+
+  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader): void {
+    if (this.stopped) return;
+    const now = this.now();
+    if (kind === 'audio') {
+      if (!this.transcoder || h.payloadEnd <= h.payloadOffset) return;
+      const ms = this.audioClock.toMs(h.timestamp, now - this.epoch);
+      // Copy: the SFU rewrites the shared packet's header for its players.
+      this.transcoder.push(Buffer.from(pkt.subarray(h.payloadOffset, h.payloadEnd)), ms);
+      return;
+    }
+    if (this.o.videoCodec !== 'H264') return;
+    this.jitter.push(h.sequence, { payload: pkt.subarray(h.payloadOffset, h.payloadEnd), timestamp: h.timestamp, marker: h.marker }, now);
+    this.drain(now);
+  }
+
+  private drain(now: number): void {
+    for (let out = this.jitter.pop(now); out; out = this.jitter.pop(now)) {
+      let units: H264AccessUnit[];
+      try {
+        units = this.depack.push(out.item.payload, out.item.timestamp, out.item.marker, out.lostBefore);
+      } catch {
+        continue;
+      }
+      for (const u of units) this.onAccessUnit(u, now);
+    }
+    if (this.depack.needKeyframe && now - this.lastPli > 500) {
+      this.lastPli = now;
+      this.o.requestKeyframe();
+    }
+  }
+
+  private tick(): void {
+    const now = this.now();
+    this.drain(now);
+    const missing = this.jitter.missing(now);
+    if (missing.length) this.o.sendNack(missing);
+    if (this.o.pliIntervalMs > 0 && now - this.lastPeriodicPli >= this.o.pliIntervalMs) {
+      this.lastPeriodicPli = now;
+      this.o.requestKeyframe();
+    }
+  }
+
+  private onAccessUnit(u: H264AccessUnit, now: number): void {
+    const ms = Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch));
+    const body: Buffer[] = [];
+    let size = 0;
+    let sps: Buffer | null = null;
+    let pps: Buffer | null = null;
+    for (const n of u.nalus) {
+      const t = n[0]! & 0x1f;
+      if (t === 7) sps = n;
+      else if (t === 8) pps = n;
+      else if (t !== 9) {
+        body.push(n);
+        size += 4 + n.length;
+      }
+    }
+    if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
+      this.sps = Buffer.from(sps);
+      this.pps = Buffer.from(pps);
+      const record = avcConfigRecord(this.sps, this.pps);
+      this.o.log.info({ bytes: record.length }, 'rtc_to_rtmp: H.264 sequence header');
+      this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, true, true, record, null));
+    }
+    if (!this.sps || size === 0) return;
+    const payload = Buffer.allocUnsafe(size);
+    let off = 0;
+    for (const n of body) {
+      payload.writeUInt32BE(n.length, off);
+      n.copy(payload, off + 4);
+      off += 4 + n.length;
+    }
+    this.framesOut++;
+    this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, u.keyframe, false, payload, null));
+  }
+
+  private onAac(frame: Buffer, pts: number, asc: Buffer): void {
+    if (this.stopped) return;
+    const ms = Math.round(pts);
+    if (!this.audioHeaderSent) {
+      this.audioHeaderSent = true;
+      this.o.log.info({ asc: asc.toString('hex') }, 'rtc_to_rtmp: AAC sequence header');
+      this.o.source.onFrame(new MediaFrame('audio', 'AAC', ms, ms, false, true, asc, null));
+    }
+    this.audioFramesOut++;
+    this.o.source.onFrame(new MediaFrame('audio', 'AAC', ms, ms, false, false, frame, null));
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.transcoder?.close();
+    this.transcoder = null;
+  }
+}
+
+/** AVCDecoderConfigurationRecord (ISO/IEC 14496-15 5.3.3.1) for one SPS and one PPS. */
+export function avcConfigRecord(sps: Buffer, pps: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
+  b[0] = 1;
+  b[1] = sps[1] ?? 0x42;
+  b[2] = sps[2] ?? 0;
+  b[3] = sps[3] ?? 0x1f;
+  b[4] = 0xff; // 4-byte NAL lengths
+  b[5] = 0xe1; // one SPS
+  b.writeUInt16BE(sps.length, 6);
+  sps.copy(b, 8);
+  let off = 8 + sps.length;
+  b[off] = 1;
+  b.writeUInt16BE(pps.length, off + 1);
+  pps.copy(b, off + 3);
+  off += 3 + pps.length;
+  return b.subarray(0, off);
+}

@@ -1,0 +1,38 @@
+/**
+ * WebRTC as a Feature: the RTC server (UDP/TCP ports), its signalling
+ * routes on the API server, and the busy policy that keeps an RTMP publisher
+ * off a stream a WHIP publisher holds.
+ */
+import type { Feature, FeatureHandle } from '../../core/feature.js';
+import type { ServerContext } from '../../core/server-context.js';
+import { randomId } from '../../log/logger.js';
+import { RtcServer } from './rtc-server.js';
+import { rtcApiRoute } from './rtc-api.js';
+
+export const rtcFeature: Feature = {
+  name: 'webrtc',
+  async install(ctx: ServerContext): Promise<FeatureHandle> {
+    let rtc = new RtcServer(ctx);
+    await rtc.start();
+    const identity = { server: ctx.config.serverId ?? `vid-${randomId(7)}`, service: randomId(8) };
+    ctx.apiRoutes.push(rtcApiRoute(ctx, () => rtc, () => identity));
+    ctx.policies.push(rtc.busyPolicy);
+    let listened = { enabled: ctx.config.rtcServer.enabled, listen: ctx.config.rtcServer.listen, tcp: ctx.config.rtcServer.tcp.listen };
+    return {
+      reload(): void {
+        const c = ctx.config.rtcServer;
+        if (c.enabled === listened.enabled && c.listen === listened.listen && c.tcp.listen === listened.tcp) return;
+        // rtc_server changed: re-listen (SRS applies rtc_server changes on reload); sessions of the old port end.
+        const old = rtc;
+        rtc = new RtcServer(ctx);
+        const i = ctx.policies.indexOf(old.busyPolicy);
+        if (i >= 0) ctx.policies[i] = rtc.busyPolicy;
+        listened = { enabled: c.enabled, listen: c.listen, tcp: c.tcp.listen };
+        void old.stop().then(() => rtc.start()).catch((err: unknown) => ctx.log.error({ err: (err as Error).message }, 'WebRTC re-listen failed'));
+      },
+      async stop(): Promise<void> {
+        await rtc.stop();
+      },
+    };
+  },
+};
