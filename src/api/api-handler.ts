@@ -1,16 +1,15 @@
 /**
  * SRS's HTTP API (contract §2): the request handler shared by the API port,
  * the HTTPS API port, the exporter port and (when they share a port) the HTTP
- * server. Routes registered by features in `ctx.apiRoutes` (e.g. /rtc/v1/)
+ * server. Routes registered by features in `ctx.routes.api` (e.g. /rtc/v1/)
  * are asked first. Application errors are HTTP 200 with `{"code":N}`; unknown
  * paths are a text 404; nothing a client sends can crash it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from '../core/server-context.js';
 import { corsHeaders } from '../core/http-cors.js';
-import { serverStats, type ServerStats } from '../ops/stats/server-stats.js';
-import type { ServerIdentity } from '../core/server-identity.js';
-import { serverMetrics } from '../ops/exporter/metrics.js';
+import type { ServerStats } from '../ops/stats/server-stats.js';
+import type { ServerMetrics } from '../ops/exporter/metrics.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
 import { authorize, needsAuth } from './api-auth.js';
@@ -26,10 +25,17 @@ export const ERROR_CONFIG_RAW = 1060;
 export const ERROR_CONFIG_RAW_DISABLED = 1061;
 export const ERROR_EXPORTER_DISABLED = 1090;
 
+/** What the API shows, handed to it by the composition root. */
+export interface ApiDeps {
+  stats: ServerStats;
+  /** null when the exporter is off (`/metrics` then answers SRS's "exporter disabled"). */
+  metrics: ServerMetrics | null;
+}
+
 export interface ApiHandlerOptions {
   /** Answer `GET /` with the API root (only when the API has its own port). */
   ownPort: boolean;
-  /** Ask ctx.apiRoutes first (false on the HTTP server, which asks its own routes). */
+  /** Ask ctx.routes.api first (false on the HTTP server, which asks its own routes). */
   featureRoutes: boolean;
 }
 
@@ -60,8 +66,9 @@ interface ReloadState {
   config: unknown;
 }
 
-export function createApiHandler(ctx: ServerContext, identity: ServerIdentity, options: ApiHandlerOptions): ApiHandler {
-  const stats = serverStats(ctx);
+export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: ApiHandlerOptions): ApiHandler {
+  const { stats } = deps;
+  const identity = ctx.identity;
   let reload: ReloadState | null = null;
 
   return (req, res) => {
@@ -91,7 +98,7 @@ export function createApiHandler(ctx: ServerContext, identity: ServerIdentity, o
       return text(res, 400, 'Bad Request', cors);
     }
     if (raw.includes('..')) return text(res, 400, 'Bad Request', cors);
-    if (options.featureRoutes) for (const route of ctx.apiRoutes) if (route(req, res, url)) return;
+    if (options.featureRoutes) for (const route of ctx.routes.api) if (route(req, res, url)) return;
 
     // JSONP (SRS): ?callback=name wraps the reply, &method= overrides the method.
     const callback = url.searchParams.get('callback');
@@ -283,7 +290,7 @@ export function createApiHandler(ctx: ServerContext, identity: ServerIdentity, o
   }
 
   function metrics(res: ServerResponse, cors: Record<string, string>): void {
-    const m = serverMetrics(ctx);
+    const m = deps.metrics;
     if (!m) return send(res, 200, { code: ERROR_EXPORTER_DISABLED }, cors, null);
     m.text().then(
       (body) => {
@@ -354,4 +361,3 @@ function redirect(res: ServerResponse, to: string, search: string, cors: Record<
   res.end(`Redirect to ${location}`);
 }
 
-export type { ServerStats };

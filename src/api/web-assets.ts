@@ -3,23 +3,12 @@
  * libraries from npm (mpegts.js, hls.js), served by the server itself so that
  * they work offline. Paths are resolved inside their directory only.
  */
-import { existsSync, readFile, stat } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
+import { notFound, safeRequestPath, serveStaticFile } from '../core/static-files.js';
 
 /** The project directory holding `web/` (found upward from this module, in src/ or dist/src/). */
 let webRootFound: string | null | undefined;
@@ -58,34 +47,13 @@ export const ASSETS: Record<string, { pkg: string; file: string }> = {
   'hls.js': { pkg: 'hls.js', file: 'dist/hls.min.js' },
 };
 
-export function contentType(path: string): string {
-  const dot = path.lastIndexOf('.');
-  return TYPES[dot >= 0 ? path.slice(dot) : ''] ?? 'application/octet-stream';
-}
-
-/** Joins `rel` under `base`, or null when it would leave `base`. */
-export function safeJoin(base: string, rel: string): string | null {
-  if (rel.includes('\0')) return null;
-  const full = normalize(join(base, rel));
-  if (full !== base && !full.startsWith(base.endsWith(sep) ? base : base + sep)) return null;
-  return full;
-}
-
-export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
-  stat(file, (err, st) => {
-    if (err || !st.isFile()) return notFound(res, headers);
-    readFile(file, (err2, data) => {
-      if (err2) return notFound(res, headers);
-      res.writeHead(200, { ...headers, 'Content-Type': contentType(file), 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : data);
-    });
-  });
-}
-
-function notFound(res: ServerResponse, headers: Record<string, string>): void {
-  if (res.headersSent) return void res.destroy();
-  res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end('Not Found');
+/** A console or player file, or an npm asset, through the one static-file server (its jail, types and ranges). */
+function sendFile(req: IncomingMessage, res: ServerResponse, url: URL, root: string, rel: string, headers: Record<string, string>): void {
+  serveStaticFile([root], req, res, url, `/${rel}`, { ...headers, 'Cache-Control': 'no-cache' })
+    .then((found) => {
+      if (!found) notFound(res, headers);
+    })
+    .catch(() => notFound(res, headers));
 }
 
 function redirect(res: ServerResponse, to: string, headers: Record<string, string>): void {
@@ -126,16 +94,9 @@ export function serveWeb(
     }
     if (path.startsWith(`${prefix}/`)) {
       if (!web) return notFound(res, headers), true;
-      let rel: string;
-      try {
-        rel = decodeURIComponent(path.slice(prefix.length + 1));
-      } catch {
-        return notFound(res, headers), true;
-      }
-      if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-      const file = safeJoin(join(web, dirName), rel);
-      if (!file) return notFound(res, headers), true;
-      sendFile(req, res, file, headers);
+      const rel = safeRequestPath(path.slice(prefix.length));
+      if (rel === null) return notFound(res, headers), true;
+      sendFile(req, res, url, join(web, dirName), rel.slice(1), headers);
       return true;
     }
   }
@@ -143,7 +104,7 @@ export function serveWeb(
     const asset = ASSETS[path.slice('/assets/'.length)];
     const dir = asset ? packageDir(asset.pkg) : null;
     if (!asset || !dir) return notFound(res, headers), true;
-    sendFile(req, res, join(dir, asset.file), headers);
+    sendFile(req, res, url, dir, asset.file, headers);
     return true;
   }
   return false;

@@ -1,18 +1,22 @@
 /**
- * What every session of one server shares: the config in force, the live
- * sources, the client list, the connection limit and the root logger.
+ * What every part of one server shares, as explicit typed fields: the config
+ * in force, the live sources, the client list, the connection limit, the
+ * admission door, the HTTP routes, the server's identity and the root
+ * logger. Parts that need another part's service (statistics, hooks) are
+ * handed it by the composition root (main/), never through the context.
  * A reload swaps `config`; sessions read vhost settings through it when they
  * need them, so new settings reach new work without dropping anyone.
  */
 import type { Logger } from '../log/logger.js';
 import type { ServerConfig, VhostConfig } from '../config/server-config.js';
 import type { LiveSource, SourcePlayConfig } from '../live/live-source.js';
-import type { FallbackRoute, HttpRoute, UpgradeRoute } from './http-route.js';
 import type { ConsumerOptions } from '../live/consumer.js';
 import { SourceRegistry } from '../live/source-registry.js';
 import { ClientRegistry } from './client-registry.js';
 import { ConnectionLimit } from './connection-limit.js';
-import type { SessionPolicy } from './session-policy.js';
+import { Admission } from './admission.js';
+import { HttpRoutes } from './http-route.js';
+import { newServerIdentity, type ServerIdentity } from './server-identity.js';
 
 /** A republish within this time keeps players attached (an encoder restart); then they get EOF. */
 export const REPUBLISH_WAIT_MS = 3000;
@@ -27,25 +31,22 @@ export class ServerContext {
   readonly sources: SourceRegistry;
   readonly clients = new ClientRegistry();
   readonly limit: ConnectionLimit;
+  /** Hooks, security, ...: asked at connect, publish and play by every protocol. */
+  readonly admission: Admission;
+  readonly routes = new HttpRoutes();
+  /** server_id, service_id and start time: one for the API, hooks, exporter and /rtc/v1. */
+  readonly identity: ServerIdentity;
   /** True while shutting down gracefully: no new publish or play. */
   draining = false;
-  /** Hooks, security, ...: asked in order at connect, publish and play (session-policy.ts). */
-  readonly policies: SessionPolicy[] = [];
-  /** Extra endpoints on the HTTP server and the API server (http-route.ts). */
-  readonly streamRoutes: HttpRoute[] = [];
-  readonly apiRoutes: HttpRoute[] = [];
-  /** Async last resorts of the HTTP server before its 404 (static files). */
-  readonly fallbackRoutes: FallbackRoute[] = [];
-  /** WebSocket upgrades on the HTTP server (WS-FLV / WS-TS); an upgrade no route takes is refused. */
-  readonly upgradeRoutes: UpgradeRoute[] = [];
-  /** Called for every source created, so features can observe it (HLS, DVR, stats). */
-  readonly sourceCreatedHandlers: ((source: LiveSource) => void)[] = [];
+  private readonly sourceCreatedHandlers: ((source: LiveSource) => void)[] = [];
 
   constructor(
     public config: ServerConfig,
     readonly log: Logger,
     options: ServerContextOptions = {},
   ) {
+    this.identity = newServerIdentity(config.serverId);
+    this.admission = new Admission(log);
     this.sources = new SourceRegistry({
       idleTimeoutMs: options.sourceIdleMs ?? 5000,
       sweepIntervalMs: options.sourceSweepMs ?? 1000,
@@ -55,6 +56,11 @@ export class ServerContext {
     this.sources.onCreate = (s) => {
       for (const h of this.sourceCreatedHandlers) h(s);
     };
+  }
+
+  /** Called for every source created, so outputs can observe it (HLS, DASH, edge, stats). */
+  onSourceCreated(handler: (source: LiveSource) => void): void {
+    this.sourceCreatedHandlers.push(handler);
   }
 
   /** SRS's lookup: the named vhost, else `__defaultVhost__`, else none. Disabled counts as none. */

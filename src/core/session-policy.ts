@@ -2,7 +2,8 @@
  * The points where business logic decides about a session: HTTP callbacks,
  * IP allow/deny, referer checks, connection limits per stream... each is a
  * SessionPolicy. Every protocol (RTMP, HTTP-FLV, and later WebRTC, SRT, HLS)
- * calls the same points, so a policy written once covers all of them.
+ * calls the same points through the one door (admission.ts), so a policy
+ * written once covers all of them.
  *
  * The `on*` admission points may be async (an HTTP callback); a policy denies
  * by throwing AccessDenied. The notifications after the fact never block.
@@ -32,28 +33,3 @@ export interface SessionPolicy {
 
 export type AdmissionPoint = 'onConnect' | 'onPublish' | 'onPlay';
 export type NotificationPoint = 'onUnpublish' | 'onStop' | 'onClose';
-
-/** Runs the policies in order; the first denial wins. Resolves synchronously (undefined) when no policy has async work. */
-export function admit(policies: readonly SessionPolicy[], point: AdmissionPoint, s: ClientSession): Promise<void> | undefined {
-  let chain: Promise<void> | undefined;
-  for (const p of policies) {
-    const fn = p[point];
-    if (!fn) continue;
-    if (chain) chain = chain.then(() => fn.call(p, s));
-    else {
-      const r = fn.call(p, s);
-      if (r) chain = r;
-    }
-  }
-  return chain;
-}
-
-export function notify(policies: readonly SessionPolicy[], point: NotificationPoint, s: ClientSession, onError: (err: unknown, policy: string) => void): void {
-  for (const p of policies) {
-    try {
-      p[point]?.(s);
-    } catch (err) {
-      onError(err, p.name);
-    }
-  }
-}

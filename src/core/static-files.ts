@@ -12,7 +12,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Stats } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { isInside, jailedPath } from './path-jail.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -84,14 +85,6 @@ export function safeRequestPath(rawPath: string): string | null {
   return p;
 }
 
-/** The absolute file for a checked request path under root, or null when it would leave the root. */
-export function resolveUnder(root: string, requestPath: string): string | null {
-  const base = resolve(root);
-  const abs = resolve(base, `.${requestPath}`);
-  if (abs !== base && !abs.startsWith(base + sep)) return null;
-  return abs;
-}
-
 export interface StaticFile {
   abs: string;
   root: string;
@@ -104,7 +97,7 @@ export interface StaticFile {
  */
 export async function findStaticFile(roots: readonly string[], requestPath: string): Promise<StaticFile | null> {
   for (const root of roots) {
-    let abs = resolveUnder(root, requestPath);
+    let abs = jailedPath(root, requestPath);
     if (!abs) continue;
     let st = await statQuiet(abs);
     if (st?.isDirectory()) {
@@ -173,7 +166,7 @@ export async function sendStaticFile(req: IncomingMessage, res: ServerResponse, 
   // A symlink inside the root may point outside it.
   try {
     const [real, realRoot] = await Promise.all([realpath(file.abs), realpath(file.root)]);
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) return notFound(res, cors);
+    if (!isInside(realRoot, real)) return notFound(res, cors);
   } catch {
     return notFound(res, cors);
   }

@@ -1,12 +1,55 @@
 /**
- * The composition root's list of features, in install order. To add a
- * protocol wing or an output, add its file and one entry here.
+ * The composition root's wiring: which features a server runs, in which
+ * order, and which part is handed which service. This is the only file that
+ * knows every feature. Order matters twice: policies are asked in install
+ * order (statistics, security, hooks, then WebRTC's busy check), and so are
+ * the HTTP routes (console and API, WebRTC, HLS, DASH, static files, live
+ * streams).
  */
 import type { Feature } from '../core/feature.js';
-import { opsFeature } from '../api/ops-feature.js';
+import type { ServerContext } from '../core/server-context.js';
+import { ServerStats } from '../ops/stats/server-stats.js';
+import { statsFeature } from '../ops/stats/stats-feature.js';
+import { securityFeature } from '../ops/security/security-feature.js';
+import { HttpHooks } from '../ops/hooks/http-hooks.js';
+import { hooksFeature } from '../ops/hooks/hooks-feature.js';
+import { ServerMetrics } from '../ops/exporter/metrics.js';
+import { ApiService } from '../api/api-service.js';
 import { rtcFeature } from '../servers/webrtc/webrtc-feature.js';
+import { RtmpServer } from '../servers/rtmp/rtmp-server.js';
+import { httpLiveFeature } from '../servers/http-live/http-live-feature.js';
+import { httpStaticFeature } from '../servers/http-static/http-static-feature.js';
 import { hlsFeature } from '../outputs/hls/hls-feature.js';
-import { httpRemuxFeature } from '../servers/http-live/http-live-feature.js';
+import { dashFeature } from '../outputs/dash/dash-feature.js';
 import { edgeFeature } from '../outputs/edge/edge-feature.js';
+import { hlsHookEvent } from './hls-hook-bridge.js';
 
-export const FEATURES: Feature[] = [edgeFeature, opsFeature, rtcFeature, hlsFeature, httpRemuxFeature];
+export interface Composition {
+  features: Feature[];
+  /** Held by the server for its ports and for closing listeners first on a graceful stop. */
+  rtmp: RtmpServer;
+  api: ApiService;
+}
+
+export function compose(ctx: ServerContext): Composition {
+  const stats = new ServerStats(ctx);
+  const hooks = new HttpHooks(ctx, stats);
+  const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
+  if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
+  const rtmp = new RtmpServer(ctx);
+  const api = new ApiService(ctx, { stats, metrics });
+  const features: Feature[] = [
+    edgeFeature,
+    statsFeature(stats),
+    securityFeature,
+    hooksFeature(hooks),
+    { name: 'api', install: () => api.install() },
+    rtcFeature,
+    hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
+    dashFeature,
+    httpStaticFeature,
+    httpLiveFeature,
+    { name: 'rtmp', install: () => rtmp.install() },
+  ];
+  return { features, rtmp, api };
+}

@@ -1,21 +1,18 @@
 /**
  * SluiceServer: the whole server as an object — what the CLI runs and what an
- * application embeds. It owns the listeners and the shared context, and knows
- * how to start, reload and stop (fast or gracefully).
+ * application embeds. It makes the shared context, installs the features the
+ * composition (features.ts) lists, owns the HTTP listener they share, and
+ * knows how to start, reload and stop (fast or gracefully).
  */
-import net from 'node:net';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/server-config.js';
-import type { Endpoint } from '../config/endpoint.js';
-import { type Logger, silentLogger, randomId } from '../log/logger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { ServerContext, type ServerContextOptions } from '../core/server-context.js';
-import { RtmpSession } from '../servers/rtmp/rtmp-session.js';
-import { createHttpStreamServer } from '../core/http-stream-server.js';
-import { createApiServer } from '../api/api-server.js';
-import { apiSharesHttpPort } from '../api/ops-feature.js';
 import type { FeatureHandle } from '../core/feature.js';
-import { FEATURES } from './features.js';
+import { createHttpServer } from '../core/http-server.js';
+import { listen } from '../core/listen.js';
+import { compose, type Composition } from './features.js';
 
 export interface SluiceServerOptions extends ServerContextOptions {
   config: ServerConfig;
@@ -30,12 +27,9 @@ export interface ListeningPorts {
 
 export class SluiceServer {
   readonly ctx: ServerContext;
-  private readonly rtmp: net.Server[] = [];
   private http: http.Server | null = null;
-  private api: http.Server | null = null;
-  private readonly startedAt = Date.now();
+  private composition: Composition | null = null;
   private readonly features: FeatureHandle[] = [];
-  readonly serviceId = randomId(8);
 
   constructor(options: SluiceServerOptions) {
     this.ctx = new ServerContext(options.config, options.logger ?? silentLogger(), options);
@@ -45,28 +39,18 @@ export class SluiceServer {
     return this.ctx.log;
   }
 
+  /** The server's `service_id` (also in the API envelope, hook bodies and /rtc/v1 replies). */
+  get serviceId(): string {
+    return this.ctx.identity.serviceId;
+  }
+
   async start(): Promise<ListeningPorts> {
     const cfg = this.ctx.config;
-    for (const f of FEATURES) this.features.push(await f.install(this.ctx));
-    for (const ep of cfg.listen) {
-      const server = net.createServer({ noDelay: false }, (socket) => {
-        if (this.ctx.limit.admit(socket, 'rtmp')) new RtmpSession(socket, this.ctx);
-      });
-      await listen(server, ep);
-      this.rtmp.push(server);
-    }
+    this.composition = compose(this.ctx);
+    for (const f of this.composition.features) this.features.push(await f.install(this.ctx));
     if (cfg.httpServer.enabled) {
-      this.http = createHttpStreamServer(this.ctx);
+      this.http = createHttpServer(this.ctx);
       await listen(this.http, cfg.httpServer.listen);
-    }
-    // When http_api shares the HTTP server's listen, the HTTP server answers the API (ops feature).
-    if (cfg.httpApi.enabled && !apiSharesHttpPort(this.ctx)) {
-      this.api = createApiServer(this.ctx, {
-        serverId: cfg.serverId ?? `vid-${randomId(7)}`,
-        serviceId: this.serviceId,
-        startedAt: this.startedAt,
-      });
-      await listen(this.api, cfg.httpApi.listen);
     }
     const ports = this.ports();
     this.log.info({ ...ports }, 'Sluice is listening');
@@ -74,8 +58,8 @@ export class SluiceServer {
   }
 
   ports(): ListeningPorts {
-    const port = (s: net.Server | null): number | null => (s?.address() as AddressInfo | null)?.port ?? null;
-    return { rtmp: this.rtmp.map((s) => port(s)!), http: port(this.http), api: port(this.api) };
+    const http = (this.http?.address() as AddressInfo | null)?.port ?? null;
+    return { rtmp: this.composition?.rtmp.ports() ?? [], http, api: this.composition?.api.port() ?? null };
   }
 
   /** Applies a new config (SIGHUP). Vhost-level settings reach live streams at once; listeners stay. */
@@ -90,11 +74,12 @@ export class SluiceServer {
    * cut, each with a log line.
    */
   async stop(): Promise<void> {
-    this.closeListeners();
+    this.stopListening();
     for (const c of [...this.ctx.clients.all()]) c.close('server stopping');
     for (const f of this.features) await f.stop?.();
     this.ctx.sources.close();
-    await this.waitListenersClosed();
+    const http = this.http;
+    if (http?.listening) await new Promise<void>((r) => http.once('close', () => r()));
     this.log.info('Sluice stopped');
   }
 
@@ -104,7 +89,7 @@ export class SluiceServer {
    */
   async stopGracefully(maxWaitMs: number): Promise<void> {
     this.ctx.draining = true;
-    this.closeListeners();
+    this.stopListening();
     const deadline = Date.now() + maxWaitMs;
     this.log.info({ publishers: this.ctx.clients.publishers().length, maxWaitMs }, 'graceful stop: waiting for publishers to finish');
     while (this.ctx.clients.publishers().length > 0 && Date.now() < deadline) {
@@ -115,31 +100,10 @@ export class SluiceServer {
     await this.stop();
   }
 
-  private closeListeners(): void {
-    for (const s of this.rtmp) s.close();
+  private stopListening(): void {
+    this.composition?.rtmp.stopListening();
+    this.composition?.api.stopListening();
     this.http?.close();
-    this.api?.close();
     this.http?.closeIdleConnections();
-    this.api?.closeAllConnections();
   }
-
-  private async waitListenersClosed(): Promise<void> {
-    const all: net.Server[] = [...this.rtmp, ...(this.http ? [this.http] : []), ...(this.api ? [this.api] : [])];
-    await Promise.all(all.map((s) => new Promise<void>((r) => (s.listening ? s.once('close', () => r()) : r()))));
-  }
-}
-
-const LISTEN_BACKLOG = 4096;
-
-function listen(server: net.Server, ep: Endpoint): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = (): void => {
-      server.off('error', reject);
-      resolve();
-    };
-    // Node's default backlog (511) drops connections when thousands of
-    // players arrive at once; the kernel caps this at net.core.somaxconn.
-    server.listen({ port: ep.port, host: ep.host ?? undefined, backlog: LISTEN_BACKLOG }, done);
-  });
 }

@@ -5,7 +5,8 @@
  * same publish URL lands on the same stream key in both servers.
  */
 
-export const DEFAULT_VHOST = '__defaultVhost__';
+import { DEFAULT_VHOST } from '../config/vhost-config.js';
+
 export const DEFAULT_APP = '__defaultApp__';
 
 export interface StreamRequest {

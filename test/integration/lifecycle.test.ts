@@ -62,7 +62,7 @@ test('garbage, a truncated handshake and an absurd chunk size end only their own
 });
 
 test('-t checks a config: ok, and file:line: reason on an error', () => {
-  const root = join(CLI, '..', '..', '..');
+  const root = join(CLI, '..', '..', '..', '..');
   const good = spawnSync(process.execPath, [CLI, '-t', '-c', 'conf/default.conf'], { cwd: root, encoding: 'utf8' });
   assert.equal(good.status, 0, good.stderr);
   const bad = spawnSync(process.execPath, [CLI, '-t', '-c', 'test/fixtures/bad.conf'], { cwd: root, encoding: 'utf8' });

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { srsJson, Fixed2 } from '../../src/api/srs-json.js';
 import { paging } from '../../src/api/api-handler.js';
 import { authorize, needsAuth } from '../../src/api/api-auth.js';
-import { safeJoin } from '../../src/api/web-assets.js';
+import { jailedPath } from '../../src/core/path-jail.js';
 
 describe('SRS JSON', () => {
   test('compact, ordered, floats with two decimals', () => {
@@ -58,8 +58,8 @@ describe('auth', () => {
 });
 
 test('static paths never leave their directory', () => {
-  assert.equal(safeJoin('/srv/web', 'index.html'), '/srv/web/index.html');
-  assert.equal(safeJoin('/srv/web', '../etc/passwd'), null);
-  assert.equal(safeJoin('/srv/web', 'a/../../x'), null);
-  assert.equal(safeJoin('/srv/web', 'a\0b'), null);
+  assert.equal(jailedPath('/srv/web', 'index.html'), '/srv/web/index.html');
+  assert.equal(jailedPath('/srv/web', '../etc/passwd'), null);
+  assert.equal(jailedPath('/srv/web', 'a/../../x'), null);
+  assert.equal(jailedPath('/srv/web', 'a\0b'), null);
 });

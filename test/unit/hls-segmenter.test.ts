@@ -9,9 +9,10 @@ import type { HlsConfig } from '../../src/config/vhost-config.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { HlsTsStream } from '../../src/outputs/hls/hls-ts-stream.js';
 import type { FileStore } from '../../src/outputs/segment/file-store.js';
-import type { HlsSegmentNotice } from '../../src/outputs/hls/hls-events.js';
+import type { HlsSegmentNotice } from '../../src/outputs/hls/hls-segment-notice.js';
 import { shouldCut } from '../../src/outputs/segment/segment-rules.js';
-import { applyTemplate, jailedPath } from '../../src/outputs/segment/path-template.js';
+import { applyTemplate } from '../../src/outputs/segment/path-template.js';
+import { jailedPath } from '../../src/core/path-jail.js';
 import { TsDemuxer } from '../../src/format/mpegts-demuxer.js';
 
 const AVCC = readFileSync(new URL('../../../test/fixtures/h264-baseline-720p.avcc', import.meta.url));

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findStaticFile, serveStaticFile } from '../../src/core/static-files.js';
 import { ServerContext } from '../../src/core/server-context.js';
-import { createHttpStreamServer } from '../../src/core/http-stream-server.js';
+import { createHttpServer } from '../../src/core/http-server.js';
+import { httpLiveFeature } from '../../src/servers/http-live/http-live-feature.js';
 import { parseConfigText } from '../../src/config/server-config.js';
 import { silentLogger } from '../../src/log/logger.js';
 
@@ -113,24 +114,26 @@ describe('HTTP server fallback routes', () => {
     const config = parseConfigText('listen 19350;\nhttp_server { enabled on; listen 18080; }\nvhost __defaultVhost__ { http_remux { enabled on; mount [vhost]/[app]/[stream].flv; } }', 'test.conf', {});
     const ctx = new ServerContext(config, silentLogger());
     const asked: string[] = [];
-    ctx.streamRoutes.push((_req, res, url) => {
+    ctx.routes.stream.push((_req, res, url) => {
       if (url.pathname !== '/sync') return false;
       res.end('sync route');
       return true;
     });
-    ctx.fallbackRoutes.push(async (_req, _res, url) => {
+    ctx.routes.fallback.push(async (_req, _res, url) => {
       asked.push(`a:${url.pathname}`);
       await new Promise((r) => setTimeout(r, 5));
       return false;
     });
-    ctx.fallbackRoutes.push(async (_req, res, url) => {
+    ctx.routes.fallback.push(async (_req, res, url) => {
       asked.push(`b:${url.pathname}`);
       if (url.pathname === '/boom') throw new Error('disk on fire');
       if (url.pathname !== '/file.txt') return false;
       res.end('from disk');
       return true;
     });
-    const server = createHttpStreamServer(ctx);
+    // The HTTP-FLV mount belongs to the HTTP live wing, installed after the routes above.
+    const live = await httpLiveFeature.install(ctx);
+    const server = createHttpServer(ctx);
     const port = await listen(server);
     try {
       assert.equal((await get(port, '/sync')).body.toString(), 'sync route');
@@ -139,7 +142,7 @@ describe('HTTP server fallback routes', () => {
       assert.equal(missing.status, 404);
       assert.equal((await get(port, '/boom')).status, 404, 'a failing fallback ends in 404');
       assert.deepEqual(asked, ['a:/file.txt', 'b:/file.txt', 'a:/missing.txt', 'b:/missing.txt', 'a:/boom', 'b:/boom']);
-      // A live HTTP-FLV mount is answered by the core, never by a fallback (no publisher: the player waits).
+      // A live HTTP-FLV mount is answered by its route, never by a fallback (no publisher: the player waits).
       await new Promise<void>((resolve, reject) => {
         const req = http.get({ host: '127.0.0.1', port, path: '/live/stream.flv' }, (res) => {
           assert.equal(res.statusCode, 200);
@@ -152,6 +155,7 @@ describe('HTTP server fallback routes', () => {
     } finally {
       server.closeAllConnections();
       server.close();
+      await live.stop?.();
       ctx.sources.close();
     }
   });

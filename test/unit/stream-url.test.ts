@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStreamRequest, parseUrlRequest, streamUrl, isSafeStreamName, DEFAULT_VHOST, DEFAULT_APP } from '../../src/protocol/stream-url.js';
+import { parseStreamRequest, parseUrlRequest, streamUrl, isSafeStreamName, DEFAULT_APP } from '../../src/protocol/stream-url.js';
+import { DEFAULT_VHOST } from '../../src/config/vhost-config.js';
 
 // The URL forms of SRS-CONTRACTS §1.3, each as (tcUrl, stream) → (vhost, app, stream, param).
 const CASES: [string, string, string, string, string, string][] = [

@@ -9,8 +9,7 @@ import os from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerContext } from '../../core/server-context.js';
-import { serverStats, protocolOf, isPublishType, type StreamStat } from '../stats/server-stats.js';
-import { serverIdentity } from '../../core/server-identity.js';
+import { protocolOf, isPublishType, type ServerStats, type StreamStat } from '../stats/server-stats.js';
 import { VERSION } from '../../version.js';
 
 const LOOP_RESOLUTION_MS = 10;
@@ -20,9 +19,11 @@ export class ServerMetrics {
   private readonly hookSeconds: Histogram<'action' | 'result'>;
   private readonly loop: IntervalHistogram;
 
-  constructor(private readonly ctx: ServerContext) {
+  constructor(
+    private readonly ctx: ServerContext,
+    stats: ServerStats,
+  ) {
     const r = this.registry;
-    const stats = serverStats(ctx);
     const cfg = ctx.config.exporter;
     new Gauge({
       name: 'srs_node_uname_info',
@@ -30,7 +31,6 @@ export class ServerMetrics {
       labelNames: ['sysname', 'nodename', 'release', 'version', 'machine'],
       registers: [r],
     }).set({ sysname: os.type(), nodename: os.hostname(), release: os.release(), version: os.version(), machine: os.machine() }, 1);
-    // Labels are read at scrape time: the identity is fixed when the API starts, after this.
     const buildLabelNames = ['server', 'service', 'pid', 'build_date', 'major', 'version', 'code'];
     if (cfg.label) buildLabelNames.push('label');
     if (cfg.tag) buildLabelNames.push('tag');
@@ -40,7 +40,7 @@ export class ServerMetrics {
       labelNames: buildLabelNames,
       registers: [r],
       collect() {
-        const id = serverIdentity(ctx);
+        const id = ctx.identity;
         const labels: Record<string, string> = {
           server: id.serverId,
           service: id.serviceId,
@@ -167,22 +167,4 @@ export class ServerMetrics {
     this.loop.disable();
     this.registry.clear();
   }
-}
-
-const metricsByCtx = new WeakMap<ServerContext, ServerMetrics>();
-
-/** The server's metrics, or null until the exporter is enabled (feature install). */
-export function serverMetrics(ctx: ServerContext): ServerMetrics | null {
-  return metricsByCtx.get(ctx) ?? null;
-}
-
-export function createServerMetrics(ctx: ServerContext): ServerMetrics {
-  let m = metricsByCtx.get(ctx);
-  if (!m) metricsByCtx.set(ctx, (m = new ServerMetrics(ctx)));
-  return m;
-}
-
-export function dropServerMetrics(ctx: ServerContext): void {
-  metricsByCtx.get(ctx)?.stop();
-  metricsByCtx.delete(ctx);
 }

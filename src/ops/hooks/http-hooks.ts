@@ -6,8 +6,9 @@
  * applies to the next session. Calls are plain async requests with a time
  * limit: a pending callback holds only its own session.
  *
- * HLS and DVR report through `onHls()` / `onDvr()` (async, after a segment or
- * file is closed); see `httpHooksOf(ctx)`.
+ * HLS reports through `onHls()` (async, after a segment is kept); the
+ * composition root wires it. Stream ids in the bodies come from the
+ * statistics it is handed, so the API and the hooks name a stream alike.
  */
 import type { ServerContext } from '../../core/server-context.js';
 import type { ClientSession } from '../../core/client-registry.js';
@@ -15,11 +16,10 @@ import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { VhostConfig } from '../../config/server-config.js';
 import type { Logger } from '../../log/logger.js';
 import { streamUrl } from '../../protocol/stream-url.js';
-import { serverIdentity } from '../../core/server-identity.js';
-import { serverStats } from '../stats/server-stats.js';
+import type { ServerStats } from '../stats/server-stats.js';
 import { hookRequest } from './hook-client.js';
 import { judgeHookResponse } from './hook-response.js';
-import { hookBody, hlsNotifyUrl, type HlsHookData, type DvrHookData, type HookAction, type HookSubject } from './hook-bodies.js';
+import { hookBody, hlsNotifyUrl, type HlsHookData, type HookAction, type HookSubject } from './hook-bodies.js';
 
 /** SRS's per-call limit (connect/send/receive). */
 export const HOOK_TIMEOUT_MS = 30_000;
@@ -38,17 +38,6 @@ export interface HlsHookEvent extends HlsHookData {
   param: string;
   tcUrl: string;
   /** The publisher's client id and address ('' when unknown). */
-  clientId: string;
-  ip: string;
-}
-
-/** A DVR file that has just been closed and renamed (for on_dvr). */
-export interface DvrHookEvent extends DvrHookData {
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
   clientId: string;
   ip: string;
 }
@@ -80,6 +69,7 @@ export class HttpHooks implements SessionPolicy {
 
   constructor(
     private readonly ctx: ServerContext,
+    private readonly stats: ServerStats,
     options: HttpHooksOptions = {},
   ) {
     this.log = ctx.log.child({ feature: 'http_hooks' });
@@ -117,10 +107,10 @@ export class HttpHooks implements SessionPolicy {
     if (!v) return;
     const subject = this.eventSubject(ev);
     if (v.httpHooks.onHls.length > 0) {
-      const body = JSON.stringify(hookBody(serverIdentity(this.ctx), 'on_hls', subject, ev));
+      const body = JSON.stringify(hookBody(this.ctx.identity, 'on_hls', subject, ev));
       void this.callAll('on_hls', v.httpHooks.onHls, body, subject).catch(() => undefined);
     }
-    const id = serverIdentity(this.ctx);
+    const id = this.ctx.identity;
     for (const template of v.httpHooks.onHlsNotify) {
       const url = hlsNotifyUrl(template, { serverId: id.serverId, serviceId: id.serviceId, app: ev.app, stream: ev.stream, tsUrl: ev.url, param: ev.param });
       const started = performance.now();
@@ -134,17 +124,8 @@ export class HttpHooks implements SessionPolicy {
     }
   }
 
-  /** DVR: call after each file is closed and renamed. Never throws, never blocks. */
-  onDvr(ev: DvrHookEvent): void {
-    const v = this.hooksOf(ev.vhost);
-    if (!v || v.httpHooks.onDvr.length === 0) return;
-    const subject = this.eventSubject(ev);
-    const body = JSON.stringify(hookBody(serverIdentity(this.ctx), 'on_dvr', subject, ev));
-    void this.callAll('on_dvr', v.httpHooks.onDvr, body, subject).catch(() => undefined);
-  }
-
-  private eventSubject(ev: HlsHookEvent | DvrHookEvent): HookSubject {
-    const st = serverStats(this.ctx).streams.get(`${ev.vhost}/${ev.app}/${ev.stream}`);
+  private eventSubject(ev: HlsHookEvent): HookSubject {
+    const st = this.stats.streams.get(`${ev.vhost}/${ev.app}/${ev.stream}`);
     return { clientId: ev.clientId, ip: ev.ip, vhost: ev.vhost, app: ev.app, stream: ev.stream, param: ev.param, tcUrl: ev.tcUrl, pageUrl: '', streamId: st?.id };
   }
 
@@ -158,7 +139,7 @@ export class HttpHooks implements SessionPolicy {
   }
 
   private subject(s: ClientSession, action: HookAction): HookSubject {
-    const stats = serverStats(this.ctx);
+    const stats = this.stats;
     let streamId: string | undefined;
     if (s.stream && action !== 'on_connect' && action !== 'on_close') {
       streamId = stats.streamStat(s.vhost, s.app, s.stream, s.tcUrl).id;
@@ -187,7 +168,7 @@ export class HttpHooks implements SessionPolicy {
     const urls = this.urlsFor(v, action);
     if (urls.length === 0) return;
     const subject = this.subject(s, action);
-    const body = JSON.stringify(hookBody(serverIdentity(this.ctx), action, subject));
+    const body = JSON.stringify(hookBody(this.ctx.identity, action, subject));
     return this.callAll(action, urls, body, subject);
   }
 
@@ -197,7 +178,7 @@ export class HttpHooks implements SessionPolicy {
     const urls = this.urlsFor(v, action);
     if (urls.length === 0) return;
     const subject = this.subject(s, action);
-    const body = JSON.stringify(hookBody(serverIdentity(this.ctx), action, subject));
+    const body = JSON.stringify(hookBody(this.ctx.identity, action, subject));
     void this.callAll(action, urls, body, subject).catch(() => undefined);
   }
 
@@ -225,29 +206,9 @@ export class HttpHooks implements SessionPolicy {
           { hook: action, url, cid: s.clientId, ip: s.ip, stream: streamUrl(s.vhost, s.app, s.stream), code, reason, ms: Math.round(seconds * 1000) },
           'HTTP callback refused or failed',
         );
-        if (action === 'on_connect' || action === 'on_publish' || action === 'on_play') serverStats(this.ctx).countError();
         throw new AccessDenied(`${action} refused by ${url}: ${reason}`, code);
       }
       this.log.debug({ hook: action, url, cid: s.clientId, ms: Math.round(seconds * 1000) }, 'HTTP callback allowed');
     }
   }
-}
-
-const hooksByCtx = new WeakMap<ServerContext, HttpHooks>();
-
-/** The server's HttpHooks (created on first use; the feature adds it to ctx.policies). */
-export function httpHooksOf(ctx: ServerContext): HttpHooks {
-  let h = hooksByCtx.get(ctx);
-  if (!h) hooksByCtx.set(ctx, (h = new HttpHooks(ctx)));
-  return h;
-}
-
-/** For the HLS muxer: report a kept segment (on_hls + on_hls_notify). */
-export function onHls(ctx: ServerContext, event: HlsHookEvent): void {
-  httpHooksOf(ctx).onHls(event);
-}
-
-/** For DVR: report a closed file (on_dvr). */
-export function onDvr(ctx: ServerContext, event: DvrHookEvent): void {
-  httpHooksOf(ctx).onDvr(event);
 }

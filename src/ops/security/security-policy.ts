@@ -13,7 +13,6 @@ import type { ClientSession } from '../../core/client-registry.js';
 import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { SecurityConfig, ReferConfig } from '../../config/server-config.js';
 import { parseIpRule, ruleMatches, type IpRule } from './ip-match.js';
-import { serverStats } from '../stats/server-stats.js';
 
 export const ERROR_SECURITY_CHECK = 1052;
 export const ERROR_SECURITY_DENY = 1053;
@@ -106,7 +105,6 @@ export class SecurityPolicy implements SessionPolicy {
     if (RTMP_TYPES.has(s.type)) this.refer(v.refer, action === 'play' ? v.refer.play : v.refer.publish, s);
     const verdict = checkSecurity(v.security, action, s.ip);
     if (!verdict.ok) {
-      serverStats(this.ctx).countError();
       throw new AccessDenied(`security: ${verdict.reason}`, verdict.code);
     }
   }
@@ -114,7 +112,6 @@ export class SecurityPolicy implements SessionPolicy {
   private refer(cfg: ReferConfig, domains: readonly string[], s: ClientSession): void {
     if (!cfg.enabled) return;
     if (checkRefer(domains, s.pageUrl)) return;
-    serverStats(this.ctx).countError();
     throw new AccessDenied(`refer: page ${JSON.stringify(s.pageUrl)} is not from an allowed domain`, ERROR_REFER_DENIED);
   }
 }

@@ -105,7 +105,8 @@ export class ServerStats {
   /** Starts sampling and follows new sources (for codecs without a header frame). */
   start(sampleMs = STATS_SAMPLE_MS): void {
     if (this.timer) return;
-    this.ctx.sourceCreatedHandlers.push((s) => this.observe(s));
+    this.ctx.onSourceCreated((s) => this.observe(s));
+    this.ctx.admission.onDenied(() => this.countError());
     for (const s of this.ctx.sources.all()) this.observe(s);
     this.tick();
     this.timer = setInterval(() => this.tick(), sampleMs);
@@ -340,13 +341,4 @@ export class ServerStats {
   streamUrlOf(st: StreamStat): string {
     return streamUrl(st.vhost, st.app, st.stream);
   }
-}
-
-const statsByCtx = new WeakMap<ServerContext, ServerStats>();
-
-/** The one ServerStats of a server (created on first use). */
-export function serverStats(ctx: ServerContext): ServerStats {
-  let s = statsByCtx.get(ctx);
-  if (!s) statsByCtx.set(ctx, (s = new ServerStats(ctx)));
-  return s;
 }

@@ -13,7 +13,8 @@ import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Track }
 import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buffer.js';
 import { writeMpd, type MpdRepresentation, type MpdTimelineEntry } from '../../format/mpd.js';
 import { IoQueue, type FileStore } from '../segment/file-store.js';
-import { applyTemplate, jailedPath } from '../segment/path-template.js';
+import { applyTemplate } from '../segment/path-template.js';
+import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
 
 interface TrackState {

@@ -107,7 +107,7 @@ export const edgeFeature: Feature = {
   name: 'edge',
   install(ctx: ServerContext): FeatureHandle {
     const live = new Set<EdgeObserver>();
-    ctx.sourceCreatedHandlers.push((source) => {
+    ctx.onSourceCreated((source) => {
       // Every source gets the observer: a reload may turn a vhost into an edge.
       source.observers.add(new EdgeObserver(ctx, live));
     });

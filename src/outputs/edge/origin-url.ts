@@ -3,7 +3,7 @@
  * (`host[:port]`, default port 1935) taken round-robin per (re)connect, and
  * the tcUrl SRS builds for upstream requests (SRS-CONTRACTS §1.3).
  */
-import { DEFAULT_VHOST } from '../../protocol/stream-url.js';
+import { DEFAULT_VHOST } from '../../config/vhost-config.js';
 
 export interface OriginAddress {
   host: string;

@@ -1,11 +1,9 @@
 /**
- * The HLS / LL-HLS / DASH feature: follows every source (one segmenter per
- * stream, never per player), and answers on the HTTP port for playlists
- * (from memory, with hls_ctx sessions), LL-HLS parts (from memory, with
- * blocking reload), and static files from hls_path, dash_path and
- * http_server.dir.
- *
- * `on_hls` notifications: see hls-events.ts (`onHlsSegment(ctx, listener)`).
+ * The HLS / LL-HLS output: follows every source (one segmenter per stream,
+ * never per player), and answers on the HTTP port for playlists (from
+ * memory, with hls_ctx sessions), LL-HLS parts (from memory, with blocking
+ * reload), and segment files from hls_path. Every segment written is told
+ * to `onSegment` (the composition root sends it to the on_hls callbacks).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -16,11 +14,12 @@ import type { LiveSource, SourceObserver } from '../../live/live-source.js';
 import type { MediaFrame } from '../../codec/media-frame.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import { corsHeaders } from '../../core/http-cors.js';
-import { DEFAULT_VHOST, streamUrl } from '../../protocol/stream-url.js';
-import { findStaticFile, notFound, resolveUnder, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
+import { streamUrl } from '../../protocol/stream-url.js';
+import { requestVhost } from '../../core/http-request.js';
+import { findStaticFile, notFound, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
+import { jailedPath } from '../../core/path-jail.js';
 import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
-import { DashStream } from '../dash/dash-stream.js';
-import { emitHlsSegment } from './hls-events.js';
+import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
 import { HlsSessions } from './hls-sessions.js';
@@ -30,31 +29,37 @@ import { LlHlsStream } from './ll-hls-stream.js';
 interface StreamOutputs {
   ts: HlsTsStream | null;
   ll: LlHlsStream | null;
-  dash: DashStream | null;
+}
+
+export interface HlsOptions {
+  /** Told of every segment written and kept (on_hls). A listener that throws is logged. */
+  onSegment?: HlsSegmentListener;
+  store?: FileStore;
 }
 
 export class HlsService {
   /** By source key; they outlive their source until disposed, so sequence numbers go on across republish. */
   readonly tsStreams = new Map<string, HlsTsStream>();
   readonly llStreams = new Map<string, LlHlsStream>();
-  readonly dashStreams = new Map<string, DashStream>();
   /** LL-HLS by URL base (`/live/livestream`). */
   private readonly llByBase = new Map<string, LlHlsStream>();
   /** Classic playlists by absolute file path, served from memory. */
   private readonly tsByM3u8 = new Map<string, HlsTsStream>();
   readonly sessions: HlsSessions;
+  private readonly store: FileStore;
 
   constructor(
     private readonly ctx: ServerContext,
-    private readonly store: FileStore = new DiskFileStore(),
+    private readonly options: HlsOptions = {},
   ) {
     this.sessions = new HlsSessions(ctx);
+    this.store = options.store ?? new DiskFileStore();
   }
 
   install(): FeatureHandle {
-    this.ctx.sourceCreatedHandlers.push((s) => this.follow(s));
-    this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url));
-    this.ctx.fallbackRoutes.push((req, res, url) => this.routeDisk(req, res, url));
+    this.ctx.onSourceCreated((s) => this.follow(s));
+    this.ctx.routes.stream.push((req, res, url) => this.route(req, res, url));
+    this.ctx.routes.fallback.push((req, res, url) => this.routeDisk(req, res, url));
     return {
       reload: () => this.reload(),
       stop: () => this.stop(),
@@ -65,33 +70,29 @@ export class HlsService {
   private readonly outputs = new WeakMap<LiveSource, StreamOutputs>();
 
   private follow(source: LiveSource): void {
-    const out: StreamOutputs = { ts: null, ll: null, dash: null };
+    const out: StreamOutputs = { ts: null, ll: null };
     this.outputs.set(source, out);
     const observer: SourceObserver = {
       onPublish: (s) => {
         const v = this.ctx.vhost(s.vhost);
-        out.ts = out.ll = out.dash = null;
+        out.ts = out.ll = null;
         if (!v) return;
         try {
           if (v.hls.enabled && v.hls.ll) out.ll = this.llFor(s, v);
           else if (v.hls.enabled) out.ts = this.tsFor(s, v);
-          if (v.dash.enabled) out.dash = this.dashFor(s, v);
         } catch (err) {
-          this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'HLS/DASH disabled for this stream');
+          this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'HLS disabled for this stream');
         }
         out.ts?.onPublish();
         out.ll?.onPublish();
-        out.dash?.onPublish();
       },
       onFrame: (_s, f: MediaFrame) => {
         out.ts?.onFrame(f);
         out.ll?.onFrame(f);
-        out.dash?.onFrame(f);
       },
       onUnpublish: () => {
         out.ts?.onUnpublish();
         out.ll?.onUnpublish();
-        out.dash?.onUnpublish();
       },
     };
     source.observers.add(observer);
@@ -111,18 +112,22 @@ export class HlsService {
     t = new HlsTsStream(s.vhost, s.app, s.stream, v.hls, {
       store: this.store,
       log,
-      notify: (n) => emitHlsSegment(this.ctx, n),
+      notify: (n) => {
+        try {
+          this.options.onSegment?.(n);
+        } catch (err) {
+          this.ctx.log.warn({ err: (err as Error).message, stream: n.streamUrl }, 'on_hls listener failed');
+        }
+      },
       publisher: () => {
         const p = this.ctx.clients.publishers().find((c) => c.vhost === s.vhost && c.app === s.app && c.stream === s.stream);
         return { param: p?.param ?? '', tcUrl: p?.tcUrl ?? '' };
       },
     });
     const stream = t;
-    const dispose = stream.dispose.bind(stream);
-    stream.dispose = (reason: string) => {
+    stream.onDisposed = () => {
       this.tsStreams.delete(s.key);
       this.tsByM3u8.delete(stream.m3u8Abs);
-      return dispose(reason);
     };
     this.tsStreams.set(s.key, t);
     this.tsByM3u8.set(t.m3u8Abs, t);
@@ -136,7 +141,7 @@ export class HlsService {
       return l;
     }
     const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
-    if (!resolveUnder(v.hls.path, `/${rel}`)) throw new Error(`HLS playlist path "${rel}" leaves hls_path`);
+    if (!jailedPath(v.hls.path, `/${rel}`)) throw new Error(`HLS playlist path "${rel}" leaves hls_path`);
     const urlBase = `/${rel.replace(/^\/+/, '').replace(/\.m3u8$/, '')}`;
     l = new LlHlsStream(posix.basename(urlBase), v.hls, this.log(s));
     l.onDisposed = () => {
@@ -146,17 +151,6 @@ export class HlsService {
     this.llStreams.set(s.key, l);
     this.llByBase.set(urlBase, l);
     return l;
-  }
-
-  private dashFor(s: LiveSource, v: VhostConfig): DashStream {
-    let d = this.dashStreams.get(s.key);
-    if (d) {
-      d.cfg = v.dash;
-      return d;
-    }
-    d = new DashStream(s.vhost, s.app, s.stream, v.dash, this.store, this.log(s));
-    this.dashStreams.set(s.key, d);
-    return d;
   }
 
   /**
@@ -209,17 +203,20 @@ export class HlsService {
     }
   }
 
-  /** Every directory the static server may serve from (hls_path, hls_key_file_path, dash_path, http_server.dir). */
+  /** The directories HLS serves files from: hls_path and hls_key_file_path of every vhost with HLS on. */
   private roots(): string[] {
     const set = new Set<string>();
     for (const v of this.ctx.config.vhosts) {
-      if (!v.enabled) continue;
-      if (v.hls.enabled) set.add(v.hls.path);
-      if (v.hls.enabled && v.hls.keys) set.add(v.hls.keyFilePath);
-      if (v.dash.enabled) set.add(v.dash.path);
+      if (!v.enabled || !v.hls.enabled) continue;
+      set.add(v.hls.path);
+      if (v.hls.keys) set.add(v.hls.keyFilePath);
     }
-    set.add(this.ctx.config.httpServer.dir);
     return [...set];
+  }
+
+  /** Where a playlist on disk may be: HLS's roots, then the web root (a playlist there gets hls_ctx sessions too). */
+  private playlistRoots(): string[] {
+    return [...new Set([...this.roots(), this.ctx.config.httpServer.dir])];
   }
 
   private route(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
@@ -227,12 +224,8 @@ export class HlsService {
     const raw = (req.url ?? '/').split('?')[0]!;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
-    if (path === null) {
-      this.ctx.log.warn({ ip: req.socket.remoteAddress, path: raw.slice(0, 200) }, 'HTTP path refused (outside the web root)');
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Forbidden');
-      return true;
-    }
+    // A path that tries to leave is refused by the static-file wing.
+    if (path === null) return false;
     if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path, cors)) return true;
     if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path, cors)) return true;
     // Files on disk: asked by the HTTP server after every live route declined (routeDisk), never with a sync stat here.
@@ -247,7 +240,7 @@ export class HlsService {
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
     if (path.endsWith('.m3u8')) {
-      const file = await findStaticFile(this.roots(), path);
+      const file = await findStaticFile(this.playlistRoots(), path);
       if (!file) return false;
       let body: string;
       try {
@@ -262,15 +255,14 @@ export class HlsService {
   }
 
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    return this.ctx.vhost(url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? (host || DEFAULT_VHOST));
+    return this.ctx.vhost(requestVhost(req, url));
   }
 
   /** A classic playlist from memory (one we write), with hls_ctx sessions; one on disk is left to routeDisk. */
   private routePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
     let text: string | null = null;
-    for (const root of this.roots()) {
-      const abs = resolveUnder(root, path);
+    for (const root of this.playlistRoots()) {
+      const abs = jailedPath(root, path);
       const t = abs ? this.tsByM3u8.get(abs) : undefined;
       if (t?.playlist) {
         text = t.playlist;
@@ -393,10 +385,6 @@ export class HlsService {
       // SRS deletes the HLS files at shutdown when hls_dispose is set.
       waits.push(t.cfg.dispose > 0 ? t.dispose('server stopping') : t.io.idle());
     }
-    for (const d of this.dashStreams.values()) {
-      d.stopTimers();
-      waits.push(d.cfg.dispose > 0 ? d.dispose('server stopping') : d.io.idle());
-    }
     for (const l of this.llStreams.values()) l.dispose();
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
@@ -405,7 +393,7 @@ export class HlsService {
 /** Whether the vhost's new hls settings put this stream's playlist where the stream already writes it. */
 function sameLocation(t: HlsTsStream, v: VhostConfig, s: LiveSource): boolean {
   const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
-  return t.m3u8Rel === rel && resolveUnder(v.hls.path, '/') === resolveUnder(t.cfg.path, '/');
+  return t.m3u8Rel === rel && jailedPath(v.hls.path, '/') === jailedPath(t.cfg.path, '/');
 }
 
 function badRequest(res: ServerResponse, cors: Record<string, string>, msg: string): void {
@@ -421,9 +409,11 @@ function stripQuery(url: URL, keys: readonly string[]): string {
   return s ? `?${s}` : '';
 }
 
-export const hlsFeature: Feature = {
-  name: 'hls',
-  install(ctx) {
-    return new HlsService(ctx).install();
-  },
-};
+export function hlsFeature(options: HlsOptions = {}): Feature {
+  return {
+    name: 'hls',
+    install(ctx) {
+      return new HlsService(ctx, options).install();
+    },
+  };
+}

@@ -9,8 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
-import { admit, notify } from '../../core/session-policy.js';
-import { clientIp } from '../../core/http-stream-server.js';
+import { clientIp, requestPageUrl } from '../../core/http-request.js';
 import { randomId } from '../../log/logger.js';
 
 export class HlsViewer implements ClientSession {
@@ -106,7 +105,7 @@ export class HlsSessions {
       stream,
       param,
       `http://${req.headers.host ?? ''}/${app}`,
-      typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      requestPageUrl(req),
       timeoutMs,
       (v, reason) => this.end(v, reason, true),
     );
@@ -116,15 +115,15 @@ export class HlsSessions {
       this.ctx.log.info({ cid: id, ip: viewer.ip, stream: `${vhost}/${app}/${stream}` }, 'HLS play started');
       return { kind: 'ok', viewer };
     };
-    const deny = (err: unknown): ViewerLookup => ({ kind: 'denied', reason: (err as Error).message });
-    let r: Promise<void> | undefined;
-    try {
-      r = admit(this.ctx.policies, 'onPlay', viewer);
-    } catch (err) {
-      return deny(err);
-    }
-    if (!r) return accept();
-    const p = r.then(accept, deny).finally(() => this.pendingAdmissions.delete(id));
+    let result: ViewerLookup | null = null;
+    const gated = this.ctx.admission.gate(
+      'onPlay',
+      viewer,
+      () => (result = accept()),
+      (d) => (result = { kind: 'denied', reason: d.reason }),
+    );
+    if (!gated) return result!;
+    const p = gated.then(() => result!).finally(() => this.pendingAdmissions.delete(id));
     this.pendingAdmissions.set(id, p);
     return p;
   }
@@ -141,7 +140,7 @@ export class HlsSessions {
     this.viewers.delete(v.id);
     if (kicked) this.kicked.set(v.id, Date.now());
     this.ctx.clients.remove(v);
-    notify(this.ctx.policies, 'onStop', v, (err, policy) => this.ctx.log.warn({ policy, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.admission.notify('onStop', v);
     this.ctx.log.info({ cid: v.id, reason }, 'HLS play stopped');
   }
 

@@ -13,9 +13,10 @@ import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../format/mpeg
 import { TsError } from '../../format/mpegts-common.js';
 import { hlsTargetDuration, writeMediaPlaylist } from '../../format/m3u8.js';
 import { streamUrl } from '../../protocol/stream-url.js';
-import type { HlsSegmentNotice } from './hls-events.js';
+import type { HlsSegmentNotice } from './hls-segment-notice.js';
 import { IoQueue, type FileStore } from '../segment/file-store.js';
-import { applyTemplate, configuredPath, jailedPath, urlDirname } from '../segment/path-template.js';
+import { applyTemplate, configuredPath, urlDirname } from '../segment/path-template.js';
+import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
 import { AacDtsEstimator } from './aac-dts-estimator.js';
 import { parseAudioSpecificConfig } from '../../codec/aac.js';
@@ -198,8 +199,12 @@ export class HlsTsStream {
     this.deps.log.info({ fragment: cfg.fragment, window: cfg.window, keys: cfg.keys }, 'HLS restarted with new settings');
   }
 
+  /** Told when dispose() starts, so the owner forgets this stream. */
+  onDisposed: (() => void) | null = null;
+
   /** Deletes the playlist and every segment of the window (hls_dispose, shutdown). */
   dispose(reason: string): Promise<void> {
+    this.onDisposed?.();
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
     this.cur = null;

@@ -3,7 +3,6 @@
  * the jail rule: a file path built from a publisher's names must resolve
  * inside its configured directory.
  */
-import { resolve, sep } from 'node:path';
 
 export interface TemplateVars {
   vhost: string;
@@ -39,15 +38,6 @@ export function applyTemplate(template: string, v: TemplateVars): string {
     .replaceAll('[05]', pad(utc ? d.getUTCSeconds() : d.getSeconds()))
     .replaceAll('[999]', pad(utc ? d.getUTCMilliseconds() : d.getMilliseconds(), 3));
   return s;
-}
-
-/** The absolute path of `rel` under `root`, or null when it would leave root. */
-export function jailedPath(root: string, rel: string): string | null {
-  if (rel.includes('\0') || rel.includes('\\')) return null;
-  const base = resolve(root);
-  const abs = resolve(base, `.${rel.startsWith('/') ? '' : '/'}${rel}`);
-  if (abs !== base && !abs.startsWith(base + sep)) return null;
-  return abs;
 }
 
 /** `root/rel` as configured (relative roots stay relative), for hooks and logs. */

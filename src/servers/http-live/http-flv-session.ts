@@ -13,7 +13,6 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
-import { notify } from '../../core/session-policy.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
@@ -114,7 +113,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     this.source.removeConsumer(this.consumer);
     this.consumer.closed = true;
     this.ctx.clients.remove(this);
-    notify(this.ctx.policies, 'onStop', this, (err, policy) => this.log.warn({ policy, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.admission.notify('onStop', this, this.log);
     this.log.info({ reason, framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'HTTP-FLV play stopped');
   }
 }

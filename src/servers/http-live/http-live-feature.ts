@@ -1,10 +1,11 @@
 /**
- * Live remux on the `http_remux` mount, beyond FLV: `.ts` (HTTP-TS), `.aac`
- * and `.mp3` (audio only) at the mount's path with that extension, and
- * WebSocket-FLV / WebSocket-TS when the request for `.flv` / `.ts` is a
+ * The HTTP live wing: players of a live stream at the `http_remux` mount.
+ * `.flv` (HTTP-FLV, SRS's own), and beyond SRS's default: `.ts` (HTTP-TS),
+ * `.aac` and `.mp3` (audio only) at the mount's path with that extension,
+ * and WebSocket-FLV / WebSocket-TS when the request for `.flv` / `.ts` is a
  * WebSocket upgrade (SRS needs a proxy for this; we use `ws` in noServer
- * mode on the same port). Players are admitted by the policies (on_play)
- * and counted as clients like HTTP-FLV players.
+ * mode on the same port). Players pass the admission door (on_play,
+ * security) before the first byte and are counted as clients.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,12 +15,13 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import type { ClientSession } from '../../core/client-registry.js';
 import { corsHeaders } from '../../core/http-cors.js';
-import { clientIp } from '../../core/http-stream-server.js';
+import { clientIp, requestPageUrl, requestVhost } from '../../core/http-request.js';
+import type { Denial } from '../../core/admission.js';
 import { matchMount } from './http-remux-mount.js';
-import { AccessDenied, admit } from '../../core/session-policy.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
-import { DEFAULT_VHOST, isSafeStreamName, streamUrl } from '../../protocol/stream-url.js';
+import { isSafeStreamName } from '../../protocol/stream-url.js';
 import { randomId } from '../../log/logger.js';
+import { HttpFlvSession } from './http-flv-session.js';
 import { REMUX_CONTENT_TYPES, type RemuxFormat } from './remux-encoders.js';
 import { RemuxPlaySession, type RemuxTransport } from './remux-play-session.js';
 import { AudioFastCache } from './audio-fast-cache.js';
@@ -35,7 +37,7 @@ interface Target {
   format: RemuxFormat;
 }
 
-export class HttpRemuxService {
+export class HttpLiveService {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   /** fast_cache: the last seconds of audio of each source, for new AAC/MP3 players. */
   private readonly fastCaches = new WeakMap<LiveSource, AudioFastCache>();
@@ -43,11 +45,13 @@ export class HttpRemuxService {
   constructor(private readonly ctx: ServerContext) {}
 
   install(): FeatureHandle {
-    this.ctx.streamRoutes.push((req, res, url) => this.route(req, res, url, false));
+    // SRS's mount takes `.flv` whether or not the stream is live (a player waits for its publisher).
+    this.ctx.routes.stream.push((req, res, url) => this.routeFlv(req, res, url));
+    this.ctx.routes.stream.push((req, res, url) => this.route(req, res, url, false));
     // A stream not (yet) published is waited for only when no file on disk has that path: after the static files.
-    this.ctx.fallbackRoutes.push(async (req, res, url) => this.route(req, res, url, true));
-    this.ctx.upgradeRoutes.push((req, socket, head, url) => this.upgrade(req, socket, head, url));
-    this.ctx.sourceCreatedHandlers.push((s) => this.followAudio(s));
+    this.ctx.routes.fallback.push(async (req, res, url) => this.route(req, res, url, true));
+    this.ctx.routes.upgrade.push((req, socket, head, url) => this.upgrade(req, socket, head, url));
+    this.ctx.onSourceCreated((s) => this.followAudio(s));
     return {
       reload: () => {
         for (const s of this.ctx.sources.all()) {
@@ -87,8 +91,7 @@ export class HttpRemuxService {
     } catch {
       return null;
     }
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    const vhost = this.ctx.vhost(url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? (host || DEFAULT_VHOST));
+    const vhost = this.ctx.vhost(requestVhost(req, url));
     if (!vhost || !vhost.httpRemux.enabled) return null;
     const base = vhost.httpRemux.mount.replace(/\.[a-z0-9]+$/i, '');
     for (const format of formats) {
@@ -100,6 +103,31 @@ export class HttpRemuxService {
       return { vhost, app: m.app, stream: m.stream, format };
     }
     return null;
+  }
+
+  /** `.flv` at the mount: an endless HTTP-FLV response. */
+  private routeFlv(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const t = this.target(req, url, ['flv']);
+    if (!t || !t.vhost.httpRemux.mount.toLowerCase().endsWith('.flv')) return false;
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    if (this.ctx.draining) {
+      res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
+      res.end('Server is shutting down');
+      return true;
+    }
+    const id = randomId();
+    const ip = clientIp(req);
+    this.admitThen(req, t, id, url.search, 'http', () => {
+      if (res.destroyed) return;
+      new HttpFlvSession(id, req, res, this.ctx, ip, t.vhost.name, t.app, t.stream, url.search, t.vhost, cors);
+    }, () => {
+      // Refused with no detail, as SRS refuses an HTTP-FLV player.
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
+      res.end('Forbidden');
+    });
+    return true;
   }
 
   /**
@@ -131,10 +159,10 @@ export class HttpRemuxService {
       const source = this.ctx.sources.get(t.vhost.name, t.app, t.stream);
       const fast = source ? (this.fastCaches.get(source) ?? null) : null;
       new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res), fast);
-    }, (reason) => {
+    }, (denial) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end(`Forbidden: ${reason}`.slice(0, 200));
+      res.end(`Forbidden: ${denial.reason}`.slice(0, 200));
     });
     return true;
   }
@@ -169,14 +197,14 @@ export class HttpRemuxService {
       param: search,
       // SRS synthesizes rtmp://<vhost>/<app> for HTTP stream players.
       tcUrl: `rtmp://${t.vhost.name}/${t.app}`,
-      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      pageUrl: requestPageUrl(req),
       format: t.format,
       via,
     };
   }
 
-  /** Runs the onPlay policies (hooks, security) before the first byte, as for HTTP-FLV. */
-  private admitThen(req: IncomingMessage, t: Target, id: string, search: string, via: string, start: () => void, deny: (reason: string) => void): void {
+  /** The admission door (on_play hooks, security) before the first byte, for every format. */
+  private admitThen(req: IncomingMessage, t: Target, id: string, search: string, via: string, start: () => void, deny: (d: Denial) => void): void {
     const info = this.info(req, t, id, search, via);
     const probe: ClientSession = {
       id,
@@ -193,19 +221,7 @@ export class HttpRemuxService {
       bytesOut: () => 0,
       close: () => req.socket.destroy(),
     };
-    const refuse = (err: unknown): void => {
-      const reason = err instanceof AccessDenied ? err.message : `policy failed: ${(err as Error).message}`;
-      this.ctx.log.warn({ cid: id, ip: info.ip, stream: streamUrl(t.vhost.name, t.app, t.stream), reason, via }, 'live remux play denied');
-      deny(reason);
-    };
-    let pending: Promise<void> | undefined;
-    try {
-      pending = admit(this.ctx.policies, 'onPlay', probe);
-    } catch (err) {
-      return refuse(err);
-    }
-    if (pending) pending.then(start, refuse);
-    else start();
+    this.ctx.admission.gate('onPlay', probe, start, deny);
   }
 }
 
@@ -240,9 +256,9 @@ function wsTransport(ws: WebSocket, socket: Duplex): RemuxTransport {
   };
 }
 
-export const httpRemuxFeature: Feature = {
-  name: 'http-remux',
+export const httpLiveFeature: Feature = {
+  name: 'http-live',
   install(ctx) {
-    return new HttpRemuxService(ctx).install();
+    return new HttpLiveService(ctx).install();
   },
 };

@@ -2,7 +2,7 @@
  * `http_remux.mount` templates (`[vhost]/[app]/[stream].flv`): which request
  * path names which stream, as SRS matches them (SRS-CONTRACTS §1.4).
  */
-import { DEFAULT_VHOST } from '../../protocol/stream-url.js';
+import { DEFAULT_VHOST } from '../../config/vhost-config.js';
 
 export interface MountMatch {
   app: string;

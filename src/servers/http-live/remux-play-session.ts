@@ -12,7 +12,6 @@ import type { VhostConfig } from '../../config/vhost-config.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
-import { notify } from '../../core/session-policy.js';
 import { remuxEncoder, type RemuxEncoder, type RemuxFormat } from './remux-encoders.js';
 import type { AudioFastCache } from './audio-fast-cache.js';
 
@@ -155,7 +154,7 @@ export class RemuxPlaySession implements ClientSession, FrameSink {
     this.source.removeConsumer(this.consumer);
     this.consumer.closed = true;
     this.ctx.clients.remove(this);
-    notify(this.ctx.policies, 'onStop', this, (err, policy) => this.log.warn({ policy, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.admission.notify('onStop', this, this.log);
     this.log.info({ reason, framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'live remux play stopped');
   }
 }

@@ -13,7 +13,7 @@ import type { LiveSource, Publisher } from '../../live/live-source.js';
 import type { VhostConfig } from '../../config/server-config.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
-import { AccessDenied, admit, notify, type AdmissionPoint, type NotificationPoint } from '../../core/session-policy.js';
+import type { AdmissionPoint, NotificationPoint } from '../../core/session-policy.js';
 import { RtmpFrameSink } from './rtmp-frame-sink.js';
 
 /** The message stream id every createStream gets (one stream per connection). */
@@ -223,31 +223,21 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   /**
-   * Asks the policies (hooks, security) about this session; calls `then` when
-   * they allow it, `deny` with the reason when one refuses. Synchronous when
-   * no policy has async work.
+   * Asks the admission door (hooks, security) about this session; calls
+   * `then` when it allows it, `deny` with the reason when a policy refuses.
+   * Synchronous when no policy has async work.
    */
-  private admitThen(point: AdmissionPoint, then: () => void, deny: (reason: string) => void): Promise<void> | void {
-    const onDenied = (err: unknown): void => {
-      const reason = err instanceof AccessDenied ? err.message : `policy failed: ${(err as Error).message}`;
-      this.log.warn({ ip: this.ip, point, reason }, 'RTMP session denied');
-      deny(reason);
-    };
-    let pending: Promise<void> | undefined;
-    try {
-      pending = admit(this.ctx.policies, point, this);
-    } catch (err) {
-      onDenied(err);
-      return;
-    }
-    if (!pending) return then();
-    return pending.then(
+  private admitThen(point: AdmissionPoint, then: () => void, deny: (reason: string) => void): Promise<void> | undefined {
+    return this.ctx.admission.gate(
+      point,
+      this,
       () => {
         if (!this.closed) then();
       },
-      (err: unknown) => {
-        if (!this.closed) onDenied(err);
+      (d) => {
+        if (!this.closed) deny(d.reason);
       },
+      this.log,
     );
   }
 
@@ -406,7 +396,7 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   private notify(point: NotificationPoint): void {
-    notify(this.ctx.policies, point, this, (err, policy) => this.log.warn({ policy, point, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.admission.notify(point, this, this.log);
   }
 
   private cleanup(reason: string): void {

@@ -16,6 +16,7 @@ import { parseUrlRequest } from '../../protocol/stream-url.js';
 import { MAX_SDP_BYTES } from '../../protocol/rtp/sdp.js';
 import { RtcError } from './rtc-peer.js';
 import type { RtcRequest, RtcServer } from './rtc-server.js';
+import { clientIp, requestHost, requestPageUrl, requestVhost } from '../../core/http-request.js';
 
 const PATHS = ['/rtc/v1/publish', '/rtc/v1/play', '/rtc/v1/whip', '/rtc/v1/whep', '/rtc/v1/whip-play', '/rtc/v1/nack'];
 const BODY_TIMEOUT_MS = 10_000;
@@ -44,22 +45,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       reject(e);
     });
   });
-}
-
-/** SRS's client address: first X-Forwarded-For, then X-Real-IP, then the socket peer. */
-export function clientIp(req: IncomingMessage): string {
-  const xff = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-  if (first) return first;
-  const real = req.headers['x-real-ip'];
-  if (typeof real === 'string' && real) return real.replace(/:\d+$/, '');
-  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-}
-
-function hostOnly(host: string | undefined): string | null {
-  if (!host) return null;
-  const m = /^\[([^\]]+)\]/.exec(host);
-  return m ? m[1]! : host.replace(/:\d+$/, '');
 }
 
 /** HTTP status for an RtcError code (WHIP/WHEP answer with a status; RFC 9725 asks for 4xx/5xx). */
@@ -151,7 +136,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       const offer = await readBody(req, MAX_SDP_BYTES);
       const app = url.searchParams.get('app') || 'live';
       const stream = url.searchParams.get('stream') || 'livestream';
-      const vhost = url.searchParams.get('vhost') || url.searchParams.get('domain') || hostOnly(req.headers.host) || '__defaultVhost__';
+      const vhost = requestVhost(req, url);
       const r: RtcRequest = {
         role,
         vhost,
@@ -160,10 +145,10 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
         param: url.search.replace(/^\?/, ''),
         tcUrl: '',
         ip: clientIp(req),
-        pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+        pageUrl: requestPageUrl(req),
         offer,
         eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
-        apiHost: hostOnly(req.headers.host),
+        apiHost: requestHost(req),
       };
       return role === 'publish' ? rtc.publish(r) : rtc.play(r);
     })().then(
@@ -210,10 +195,10 @@ async function legacy(
     param,
     tcUrl: `${su.schema || 'webrtc'}://${su.host}/${su.app}`,
     ip: typeof b.clientip === 'string' && b.clientip ? b.clientip : clientIp(req),
-    pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+    pageUrl: requestPageUrl(req),
     offer: b.sdp,
     eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
-    apiHost: hostOnly(req.headers.host),
+    apiHost: requestHost(req),
   };
   const { session, answer } = role === 'publish' ? await rtc.publish(r) : await rtc.play(r);
   const id = identity();

@@ -10,7 +10,7 @@ import ndc from 'node-datachannel';
 import type { IceUdpMuxListener } from 'node-datachannel';
 import type { ServerContext } from '../../core/server-context.js';
 import { sourcePlayConfig, consumerOptions } from '../../core/server-context.js';
-import { AccessDenied, admit, notify, type SessionPolicy } from '../../core/session-policy.js';
+import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { ClientSession } from '../../core/client-registry.js';
 import type { VhostConfig } from '../../config/server-config.js';
 import type { Publisher } from '../../live/live-source.js';
@@ -142,13 +142,11 @@ export class RtcServer {
     return vh;
   }
 
-  private async admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
-    try {
-      await admit(this.ctx.policies, point, s);
-    } catch (err) {
-      if (err instanceof AccessDenied) throw new RtcError(err.message, err.code || 1053);
-      throw new RtcError(`policy failed: ${(err as Error).message}`, 1053);
-    }
+  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code). */
+  private admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
+    return new Promise((resolve, reject) => {
+      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053)));
+    });
   }
 
   private async transport(req: RtcRequest): Promise<PeerTransport> {
@@ -337,7 +335,7 @@ export class RtcServer {
   }
 
   private notify(point: 'onUnpublish' | 'onStop', s: RtcSession): void {
-    notify(this.ctx.policies, point, s, (err, policy) => this.ctx.log.warn({ policy, point, err: (err as Error).message }, 'policy notification failed'));
+    this.ctx.admission.notify(point, s);
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
-import { randomId } from '../../log/logger.js';
 import { RtcServer } from './rtc-server.js';
 import { rtcApiRoute } from './rtc-api.js';
 
@@ -14,9 +13,10 @@ export const rtcFeature: Feature = {
   async install(ctx: ServerContext): Promise<FeatureHandle> {
     let rtc = new RtcServer(ctx);
     await rtc.start();
-    const identity = { server: ctx.config.serverId ?? `vid-${randomId(7)}`, service: randomId(8) };
-    ctx.apiRoutes.push(rtcApiRoute(ctx, () => rtc, () => identity));
-    ctx.policies.push(rtc.busyPolicy);
+    // Replies carry the server's one identity, as /api/v1 and the hooks do.
+    const identity = { server: ctx.identity.serverId, service: ctx.identity.serviceId };
+    ctx.routes.api.push(rtcApiRoute(ctx, () => rtc, () => identity));
+    ctx.admission.use(rtc.busyPolicy);
     let listened = { enabled: ctx.config.rtcServer.enabled, listen: ctx.config.rtcServer.listen, tcp: ctx.config.rtcServer.tcp.listen };
     return {
       reload(): void {
@@ -25,8 +25,7 @@ export const rtcFeature: Feature = {
         // rtc_server changed: re-listen (SRS applies rtc_server changes on reload); sessions of the old port end.
         const old = rtc;
         rtc = new RtcServer(ctx);
-        const i = ctx.policies.indexOf(old.busyPolicy);
-        if (i >= 0) ctx.policies[i] = rtc.busyPolicy;
+        ctx.admission.replace(old.busyPolicy, rtc.busyPolicy);
         listened = { enabled: c.enabled, listen: c.listen, tcp: c.tcp.listen };
         void old.stop().then(() => rtc.start()).catch((err: unknown) => ctx.log.error({ err: (err as Error).message }, 'WebRTC re-listen failed'));
       },

@@ -1,0 +1,51 @@
+/**
+ * The HTTP server (`http_server`, port 8080 by default). It knows no stream
+ * format: the features' routes answer (live FLV/TS/AAC/MP3, HLS, DASH,
+ * console, static files); an OPTIONS preflight gets CORS, and what no route
+ * takes gets a 404.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { corsHeaders } from './http-cors.js';
+import { notFound } from './static-files.js';
+import type { ServerContext } from './server-context.js';
+
+export function createHttpServer(ctx: ServerContext): http.Server {
+  const server = http.createServer({ keepAlive: true }, (req, res) => handle(ctx, req, res));
+  server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const route of ctx.routes.upgrade) if (route(req, socket, head, url)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('clientError', (err, socket) => {
+    ctx.log.debug({ err: err.message, ip: (socket as Socket).remoteAddress }, 'bad HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function handle(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const cors = corsHeaders(req, ctx.config.httpServer.crossdomain);
+  if (req.method === 'OPTIONS') {
+    res.writeHead(ctx.config.httpServer.crossdomain ? 200 : 405, { ...cors, 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  for (const route of ctx.routes.stream) if (route(req, res, url)) return;
+  if (ctx.routes.fallback.length === 0 || (req.method !== 'GET' && req.method !== 'HEAD')) return notFound(res, cors);
+  void fallback(ctx, req, res, url, cors);
+}
+
+/** The async last resorts (static files), then 404. */
+async function fallback(ctx: ServerContext, req: http.IncomingMessage, res: http.ServerResponse, url: URL, cors: Record<string, string>): Promise<void> {
+  try {
+    for (const route of ctx.routes.fallback) if (await route(req, res, url)) return;
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message, path: url.pathname.slice(0, 200) }, 'HTTP fallback route failed');
+    if (res.headersSent) return void res.destroy();
+  }
+  if (!res.destroyed && !res.headersSent) notFound(res, cors);
+}

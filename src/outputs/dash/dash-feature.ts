@@ -1,0 +1,95 @@
+/**
+ * The MPEG-DASH output: one DashStream per published stream (never per
+ * player) when the vhost's `dash` is on, and its files served from
+ * `dash_path` on the HTTP port.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Feature, FeatureHandle } from '../../core/feature.js';
+import type { ServerContext } from '../../core/server-context.js';
+import type { LiveSource } from '../../live/live-source.js';
+import type { VhostConfig } from '../../config/vhost-config.js';
+import { corsHeaders } from '../../core/http-cors.js';
+import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
+import { streamUrl } from '../../protocol/stream-url.js';
+import { DiskFileStore, type FileStore } from '../segment/file-store.js';
+import { DashStream } from './dash-stream.js';
+
+export class DashService {
+  /** By source key; they outlive their source until disposed, so segment numbers go on across republish. */
+  readonly streams = new Map<string, DashStream>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly store: FileStore = new DiskFileStore(),
+  ) {}
+
+  install(): FeatureHandle {
+    this.ctx.onSourceCreated((s) => this.follow(s));
+    this.ctx.routes.fallback.push((req, res, url) => this.routeDisk(req, res, url));
+    return { stop: () => this.stop() };
+  }
+
+  private follow(source: LiveSource): void {
+    let out: DashStream | null = null;
+    source.observers.add({
+      onPublish: (s) => {
+        out = null;
+        const v = this.ctx.vhost(s.vhost);
+        if (!v?.dash.enabled) return;
+        try {
+          out = this.streamFor(s, v);
+        } catch (err) {
+          this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'DASH disabled for this stream');
+          return;
+        }
+        out.onPublish();
+      },
+      onFrame: (_s, f) => out?.onFrame(f),
+      onUnpublish: () => out?.onUnpublish(),
+    });
+  }
+
+  private streamFor(s: LiveSource, v: VhostConfig): DashStream {
+    let d = this.streams.get(s.key);
+    if (d) {
+      d.cfg = v.dash;
+      return d;
+    }
+    d = new DashStream(s.vhost, s.app, s.stream, v.dash, this.store, this.ctx.log.child({ stream: streamUrl(s.vhost, s.app, s.stream) }));
+    this.streams.set(s.key, d);
+    return d;
+  }
+
+  private roots(): string[] {
+    const set = new Set<string>();
+    for (const v of this.ctx.config.vhosts) if (v.enabled && v.dash.enabled) set.add(v.dash.path);
+    return [...set];
+  }
+
+  private async routeDisk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const roots = this.roots();
+    if (roots.length === 0) return false;
+    const raw = (req.url ?? '/').split('?')[0]!;
+    const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
+    if (path === null) return false;
+    return serveStaticFile(roots, req, res, url, path, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
+  }
+
+  private async stop(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const d of this.streams.values()) {
+      d.stopTimers();
+      // As for HLS, SRS deletes the files at shutdown when dash_dispose is set.
+      waits.push(d.cfg.dispose > 0 ? d.dispose('server stopping') : d.io.idle());
+    }
+    await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
+  }
+}
+
+export const dashFeature: Feature = {
+  name: 'dash',
+  install(ctx) {
+    return new DashService(ctx).install();
+  },
+};

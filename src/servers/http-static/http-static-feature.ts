@@ -1,0 +1,43 @@
+/**
+ * The HTTP server's own files: `http_server.dir` (SRS's web root, where
+ * SRS's players and a default hls_path live). Its guard refuses, with a 403
+ * and one log line, any request path that tries to leave a root, before a
+ * live route or a file lookup sees it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Feature } from '../../core/feature.js';
+import type { ServerContext } from '../../core/server-context.js';
+import { corsHeaders } from '../../core/http-cors.js';
+import { clientIp } from '../../core/http-request.js';
+import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
+
+function requestPath(req: IncomingMessage): { raw: string; path: string | null } {
+  const raw = (req.url ?? '/').split('?')[0]!;
+  return { raw, path: safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`) };
+}
+
+function guard(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const { raw, path } = requestPath(req);
+  if (path !== null) return false;
+  ctx.log.warn({ ip: clientIp(req), path: raw.slice(0, 200) }, 'HTTP path refused (outside the web root)');
+  res.writeHead(403, { ...corsHeaders(req, ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end('Forbidden');
+  return true;
+}
+
+async function serveWebRoot(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const { path } = requestPath(req);
+  if (path === null) return false;
+  return serveStaticFile([ctx.config.httpServer.dir], req, res, url, path, corsHeaders(req, ctx.config.httpServer.crossdomain));
+}
+
+export const httpStaticFeature: Feature = {
+  name: 'http-static',
+  install(ctx) {
+    ctx.routes.stream.push((req, res) => guard(ctx, req, res));
+    ctx.routes.fallback.push((req, res, url) => serveWebRoot(ctx, req, res, url));
+    return {};
+  },
+};
