@@ -6,7 +6,7 @@
 
 import { block, bool, endpoint, float, free, int, list, raw, str, type Use } from './schema-types.js';
 
-export const HTML_DIR = './objs/nginx/html';
+const HTML_DIR = './objs/nginx/html';
 
 const u: Use = 'used';
 const n: Use = 'not-yet';

@@ -424,7 +424,7 @@ function cluster(s: Block<'cluster'>): ClusterConfig {
 }
 
 /** A number outside [min, max] falls back to the schema default (as SRS). */
-function clamped<C extends Block<'rtc'>>(s: C, name: 'opus_bitrate' | 'aac_bitrate' | 'pli_for_rtmp', min: number, max: number): number {
+function clamped(s: Block<'rtc'>, name: 'opus_bitrate' | 'aac_bitrate' | 'pli_for_rtmp', min: number, max: number): number {
   return clamp(s.get(name), min, max, VHOST.children.rtc.children[name].def);
 }
 
