@@ -1,97 +1,32 @@
 // What changed between two loaded configs (contract §5.5), so SIGHUP can apply
-// vhost-level changes live and report the rest (e.g. "restart needed").
+// vhost-level changes live and report the rest (e.g. "restart needed"). The
+// sections and root keys, and whether each reloads, come from the schema.
 
 import type { Endpoint } from './endpoint.js';
+import { ROOT, VHOST, type VhostSchema } from './schema.js';
 import type { ServerConfig } from './server-config.js';
 import type { VhostConfig } from './vhost-config.js';
 
-/** Vhost parts, named after their config directives. */
-export type VhostSection =
-  | 'enabled'
-  | 'min_latency'
-  | 'tcp_nodelay'
-  | 'chunk_size'
-  | 'in_ack_size'
-  | 'out_ack_size'
-  | 'play'
-  | 'publish'
-  | 'http_remux'
-  | 'http_static'
-  | 'hls'
-  | 'hds'
-  | 'dash'
-  | 'dvr'
-  | 'http_hooks'
-  | 'security'
-  | 'refer'
-  | 'forward'
-  | 'cluster'
-  | 'rtc'
-  | 'srt'
-  | 'exec'
-  | 'ingest'
-  | 'transcode';
+/** Vhost parts, named after their config directives (the vhost block's children in the schema). */
+export type VhostSection = keyof VhostSchema & string;
 
-const VHOST_SECTIONS: ReadonlyArray<[VhostSection, keyof VhostConfig]> = [
-  ['enabled', 'enabled'],
-  ['min_latency', 'minLatency'],
-  ['tcp_nodelay', 'tcpNodelay'],
-  ['chunk_size', 'chunkSize'],
-  ['in_ack_size', 'inAckSize'],
-  ['out_ack_size', 'outAckSize'],
-  ['play', 'play'],
-  ['publish', 'publish'],
-  ['http_remux', 'httpRemux'],
-  ['http_static', 'httpStatic'],
-  ['hls', 'hls'],
-  ['hds', 'hds'],
-  ['dash', 'dash'],
-  ['dvr', 'dvr'],
-  ['http_hooks', 'httpHooks'],
-  ['security', 'security'],
-  ['refer', 'refer'],
-  ['forward', 'forward'],
-  ['cluster', 'cluster'],
-  ['rtc', 'rtc'],
-  ['srt', 'srt'],
-  ['exec', 'exec'],
-  ['ingest', 'ingests'],
-  ['transcode', 'transcodes'],
-];
+/** Root fields the diff compares (everything but the file facts, `listen` and the vhosts). */
+export type GlobalKey = Exclude<keyof ServerConfig, 'file' | 'envOnly' | 'warnings' | 'listen' | 'vhosts' | 'getVhost'>;
 
-/** Root-level keys compared by the diff, with whether SRS applies them on reload. */
-const GLOBAL_KEYS: ReadonlyArray<[keyof ServerConfig, boolean]> = [
-  ['maxConnections', true],
-  ['chunkSize', true],
-  ['pithyPrintMs', true],
-  ['rtcServer', true],
-  ['pid', false],
-  ['serverId', false],
-  ['daemon', false],
-  ['logLevel', false],
-  ['logTank', false],
-  ['logFile', false],
-  ['utcTime', false],
-  ['ffLogDir', false],
-  ['ffLogLevel', false],
-  ['workDir', false],
-  ['asprocess', false],
-  ['graceStartWait', true],
-  ['graceFinalWait', true],
-  ['forceGraceQuit', true],
-  ['emptyIpOk', true],
-  ['inotifyAutoReload', true],
-  ['httpApi', false],
-  ['httpServer', false],
-  ['srtServer', false],
-  ['exporter', false],
-  ['heartbeat', true],
-  ['stats', true],
-  ['circuitBreaker', true],
-  ['streamCasters', false],
-];
+/** `hls_m3u8_file` → `hlsM3u8File`. */
+function camel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
 
-export type GlobalKey = (typeof GLOBAL_KEYS)[number][0];
+/** Each vhost section with its typed-view field, in schema order (the order changes are listed in). */
+export const VHOST_SECTIONS: ReadonlyArray<readonly [VhostSection, keyof VhostConfig]> = Object.entries(VHOST.children).map(
+  ([name, e]) => [name as VhostSection, (e.field ?? camel(name)) as keyof VhostConfig] as const,
+);
+
+/** Root fields compared by the diff, with whether SRS applies them on reload (schema entries with a field). */
+export const GLOBAL_KEYS: ReadonlyArray<readonly [GlobalKey, boolean]> = Object.values(ROOT.children).flatMap((e) =>
+  e.field === undefined ? [] : [[e.field as GlobalKey, e.reload === 'live'] as const],
+);
 
 export type ConfigChange =
   | { kind: 'listen'; before: Endpoint[]; after: Endpoint[] }

@@ -1,90 +1,125 @@
 // Typed reads of one config block with SRS's getter rules: first directive wins,
 // empty arg means default, a non-empty env var `SRS_<PATH>` wins over the file.
+// The block's schema gives each directive's kind, default and env rule, so a
+// reader names a directive and gets its typed value (a typo does not compile).
 
 import { ConfigError, findChild, findChildren, type ConfigDirective } from './parser.js';
 import { parseEndpoint, type Endpoint } from './endpoint.js';
+import type { BlockNames, Children, ChildrenOf, Entry, ValueEntry, ValueNames, ValueOf } from './schema-types.js';
 import { atof, atoi, envKey, envLookup, toBool, type Env } from './values.js';
 
-export class Scope {
+export class Scope<C extends Children = Children> {
   constructor(
     readonly node: ConfigDirective | undefined,
     /** Path used to name env overrides; null for sections SRS gives no env vars. */
     readonly envPath: readonly string[] | null,
     readonly env: Env,
-    /** Where to blame a bad value that came from the file. */
+    readonly schema: C,
+    /** Where to blame a bad value that came from env. */
     readonly fallbackFile = '<config>',
   ) {}
 
-  child(name: string): Scope {
-    return new Scope(findChild(this.node, name), this.envPath === null ? null : [...this.envPath, name], this.env, this.fallbackFile);
+  private entry(name: string): Entry {
+    const e = this.schema[name];
+    if (e === undefined) throw new Error(`config schema has no directive "${name}"`);
+    return e;
   }
 
-  /** Same block, no env overrides below this point. */
-  withoutEnv(): Scope {
-    return new Scope(this.node, null, this.env, this.fallbackFile);
+  /** The first `name` block; its env path follows the schema (a block may have none). */
+  child<N extends BlockNames<C>>(name: N): Scope<ChildrenOf<C[N]>> {
+    const e = this.entry(name);
+    const children = (e.kind === 'block' ? e.children : {}) as ChildrenOf<C[N]>;
+    const envPath = this.envPath === null || e.env === false ? null : [...this.envPath, name];
+    return new Scope(findChild(this.node, name), envPath, this.env, children, this.fallbackFile);
   }
 
-  directive(name: string): ConfigDirective | undefined {
+  /** Every `name` block (repeatable blocks), each read without env overrides. */
+  each<N extends BlockNames<C>>(name: N): Array<Scope<ChildrenOf<C[N]>>> {
+    const e = this.entry(name);
+    const children = (e.kind === 'block' ? e.children : {}) as ChildrenOf<C[N]>;
+    return findChildren(this.node, name).map((d) => new Scope(d, null, this.env, children, this.fallbackFile));
+  }
+
+  directive(name: keyof C & string): ConfigDirective | undefined {
     return findChild(this.node, name);
   }
 
-  directives(name: string): ConfigDirective[] {
+  directives(name: keyof C & string): ConfigDirective[] {
     return findChildren(this.node, name);
   }
 
-  envName(name: string): string | null {
-    return this.envPath === null ? null : envKey([...this.envPath, name]);
-  }
-
-  private envValue(name: string, aliases: readonly string[]): string | undefined {
-    const own = this.envName(name);
-    const keys = own === null ? aliases : [own, ...aliases];
-    return envLookup(this.env, keys);
+  /** The directive's typed value; `def` replaces the schema default when it is derived. */
+  get<N extends ValueNames<C>>(name: N, def?: ValueOf<C[N]>): ValueOf<C[N]> {
+    const e = this.entry(name) as ValueEntry;
+    return this.read(name, e, def) as ValueOf<C[N]>;
   }
 
   /** env value, else arg0 of the first directive; undefined when unset or empty. */
-  raw(name: string, aliases: readonly string[] = []): string | undefined {
-    const e = this.envValue(name, aliases);
-    if (e !== undefined) return e;
-    const v = findChild(this.node, name)?.args[0];
+  raw(name: keyof C & string): string | undefined {
+    return this.rawWith(name, this.entry(name));
+  }
+
+  private read(name: string, e: ValueEntry, def: unknown): boolean | number | string | string[] | Endpoint {
+    switch (e.kind) {
+      case 'bool': {
+        const d = (def as boolean | undefined) ?? e.def;
+        const v = this.rawWith(name, e);
+        // The family follows the default: prefer-true when it is on.
+        return v === undefined ? d : toBool(v, d);
+      }
+      case 'int': {
+        const v = this.rawWith(name, e);
+        return v === undefined ? ((def as number | undefined) ?? e.def) : atoi(v);
+      }
+      case 'float': {
+        const v = this.rawWith(name, e);
+        return v === undefined ? ((def as number | undefined) ?? e.def) : atof(v);
+      }
+      case 'str':
+        return this.rawWith(name, e) ?? (def as string | undefined) ?? e.def;
+      case 'list': {
+        const l = this.list(name, e);
+        return l.length === 0 ? [...((def as string[] | undefined) ?? e.def)] : l;
+      }
+      case 'endpoint':
+        return this.endpoint(name, e, (def as Endpoint | undefined) ?? { host: null, port: e.def });
+    }
+  }
+
+  private envName(name: string, e: Entry): string | null {
+    return this.envPath === null || e.env === false ? null : envKey([...this.envPath, name]);
+  }
+
+  private envValue(name: string, e: Entry): string | undefined {
+    const own = this.envName(name, e);
+    const aliases = e.aliases ?? [];
+    return envLookup(this.env, own === null ? aliases : [own, ...aliases]);
+  }
+
+  private rawWith(name: string, e: Entry): string | undefined {
+    const v = this.envValue(name, e) ?? findChild(this.node, name)?.args[0];
     return v === undefined || v === '' ? undefined : v;
   }
 
-  str(name: string, def: string, aliases: readonly string[] = []): string {
-    return this.raw(name, aliases) ?? def;
-  }
-
-  int(name: string, def: number, aliases: readonly string[] = []): number {
-    const v = this.raw(name, aliases);
-    return v === undefined ? def : atoi(v);
-  }
-
-  float(name: string, def: number, aliases: readonly string[] = []): number {
-    const v = this.raw(name, aliases);
-    return v === undefined ? def : atof(v);
-  }
-
-  /** Boolean of the family implied by `def` (prefer-true when def is true). */
-  bool(name: string, def: boolean, aliases: readonly string[] = []): boolean {
-    const v = this.raw(name, aliases);
-    return v === undefined ? def : toBool(v, def);
-  }
-
   /** All args of the first directive, or the env value split on whitespace. */
-  list(name: string, aliases: readonly string[] = []): string[] {
-    const e = this.envValue(name, aliases);
-    if (e !== undefined) return e.split(/\s+/).filter((s) => s !== '');
+  args(name: keyof C & string): string[] {
+    return this.list(name, this.entry(name));
+  }
+
+  private list(name: string, e: Entry): string[] {
+    const v = this.envValue(name, e);
+    if (v !== undefined) return v.split(/\s+/).filter((s) => s !== '');
     return [...(findChild(this.node, name)?.args ?? [])];
   }
 
   /** A TCP listen endpoint (first arg); a bad value is a ConfigError at the directive. */
-  endpoint(name: string, def: Endpoint): Endpoint {
-    const text = this.raw(name);
+  private endpoint(name: string, e: Entry, def: Endpoint): Endpoint {
+    const text = this.rawWith(name, e);
     if (text === undefined) return def;
     const r = parseEndpoint(text);
     if (r.ok) return r.endpoint;
     const d = findChild(this.node, name);
-    const envName = this.envName(name);
+    const envName = this.envName(name, e);
     if (d !== undefined && (envName === null || envLookup(this.env, [envName]) === undefined)) {
       throw new ConfigError(d.file, d.line, r.reason);
     }

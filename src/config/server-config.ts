@@ -1,6 +1,6 @@
 // The typed view of the whole config that the rest of the server reads. Nothing
-// outside src/config walks the raw directive tree. Defaults are SRS's code values
-// (contract §4.6); env overrides follow contract §4.4 and are passed in explicitly.
+// outside src/config walks the raw directive tree. Kinds, defaults and env rules
+// come from the schema (schema.ts); env is passed in explicitly.
 
 import { DEFAULT_CONFIG_TEXT } from './default-config-text.js';
 import { endpointEquals, parseEndpoint, type Endpoint } from './endpoint.js';
@@ -13,6 +13,8 @@ import {
   type ConfigDirective,
   type IncludeReader,
 } from './parser.js';
+import { ROOT, type RootSchema } from './schema.js';
+import type { ChildrenOf } from './schema-types.js';
 import { Scope } from './scope.js';
 import { validateConfig } from './validate.js';
 import { envLookup, type Env } from './values.js';
@@ -216,10 +218,13 @@ const V1_LEVELS: Readonly<Record<string, LogLevel>> = {
 };
 const V2_LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', 'error']);
 
-function logLevel(root: Scope): LogLevel {
-  const v2 = root.raw('srs_log_level_v2', ['SRS_LOG_LEVEL_V2']);
+type RootScope = Scope<RootSchema>;
+type HttpsScope = Scope<ChildrenOf<ChildrenOf<RootSchema['http_server']>['https']>>;
+
+function logLevel(root: RootScope): LogLevel {
+  const v2 = root.raw('srs_log_level_v2');
   if (v2 !== undefined && V2_LEVELS.has(v2)) return v2 as LogLevel;
-  const v1 = root.raw('srs_log_level', ['SRS_LOG_LEVEL']);
+  const v1 = root.raw('srs_log_level');
   return (v1 !== undefined ? V1_LEVELS[v1] : undefined) ?? 'info';
 }
 
@@ -227,8 +232,8 @@ function anyPort(port: number): Endpoint {
   return { host: null, port };
 }
 
-function listenEndpoints(root: Scope, envOnly: boolean): Endpoint[] {
-  const texts = root.list('listen');
+function listenEndpoints(root: RootScope, envOnly: boolean): Endpoint[] {
+  const texts = root.args('listen');
   if (texts.length === 0 && envOnly) return [anyPort(1935)];
   const d = root.directive('listen');
   return texts.map((t) => {
@@ -238,17 +243,17 @@ function listenEndpoints(root: Scope, envOnly: boolean): Endpoint[] {
   });
 }
 
-function https(s: Scope, defPort: number): HttpsConfig {
+function https(s: HttpsScope, listen?: Endpoint): HttpsConfig {
   return {
-    enabled: s.bool('enabled', false),
-    listen: s.endpoint('listen', anyPort(defPort)),
-    key: s.str('key', './conf/server.key'),
-    cert: s.str('cert', './conf/server.crt'),
+    enabled: s.get('enabled'),
+    listen: s.get('listen', listen),
+    key: s.get('key'),
+    cert: s.get('cert'),
   };
 }
 
-function rtcCandidate(s: Scope, env: Env): string {
-  const raw = s.str('candidate', '*');
+function rtcCandidate(s: Scope<ChildrenOf<RootSchema['rtc_server']>>, env: Env): string {
+  const raw = s.get('candidate');
   if (!raw.startsWith('$')) return raw;
   return envLookup(env, [raw.slice(1)]) ?? '*';
 }
@@ -263,41 +268,41 @@ export function buildServerConfig(
   env: Env,
   info: { file: string | null; envOnly: boolean; warnings: readonly string[] },
 ): ServerConfig {
-  const root = new Scope(tree, [], env, tree.file);
+  const root = new Scope(tree, [], env, ROOT.children, tree.file);
   const { envOnly } = info;
 
   const httpServerScope = root.child('http_server');
-  const httpServerListen = httpServerScope.endpoint('listen', anyPort(8080));
-  const httpServerHttps = https(httpServerScope.child('https'), 8088);
+  const httpServerListen = httpServerScope.get('listen');
+  const httpServerHttps = https(httpServerScope.child('https'));
   const httpServer: HttpServerConfig = {
-    enabled: httpServerScope.bool('enabled', false),
+    enabled: httpServerScope.get('enabled'),
     listen: httpServerListen,
-    dir: httpServerScope.str('dir', './objs/nginx/html'),
-    crossdomain: httpServerScope.bool('crossdomain', true),
+    dir: httpServerScope.get('dir'),
+    crossdomain: httpServerScope.get('crossdomain'),
     https: httpServerHttps,
   };
 
   const api = root.child('http_api');
-  const apiListen = api.endpoint('listen', anyPort(1985));
+  const apiListen = api.get('listen');
   // Sharing the HTTP port with the server also shares the HTTPS port by default (contract §1.1).
-  const apiHttpsDefault = endpointEquals(apiListen, httpServerListen) ? httpServerHttps.listen.port : 1990;
+  const apiHttpsDefault = endpointEquals(apiListen, httpServerListen) ? anyPort(httpServerHttps.listen.port) : undefined;
   const auth = api.child('auth');
   const rawApi = api.child('raw_api');
   const httpApi: HttpApiConfig = {
-    enabled: api.bool('enabled', false),
+    enabled: api.get('enabled'),
     listen: apiListen,
-    crossdomain: api.bool('crossdomain', true),
+    crossdomain: api.get('crossdomain'),
     auth: {
-      enabled: auth.bool('enabled', false),
-      username: auth.str('username', ''),
-      password: auth.str('password', ''),
-      token: auth.str('token', ''),
-      readonlyToken: auth.str('readonly_token', ''),
+      enabled: auth.get('enabled'),
+      username: auth.get('username'),
+      password: auth.get('password'),
+      token: auth.get('token'),
+      readonlyToken: auth.get('readonly_token'),
     },
     https: https(api.child('https'), apiHttpsDefault),
     rawApi: {
-      enabled: rawApi.bool('enabled', false),
-      allowReload: rawApi.bool('allow_reload', false),
+      enabled: rawApi.get('enabled'),
+      allowReload: rawApi.get('allow_reload'),
       allowQuery: false,
       allowUpdate: false,
     },
@@ -307,53 +312,53 @@ export function buildServerConfig(
   const rtcTcp = rtcS.child('tcp');
   const blackHole = rtcS.child('black_hole');
   const rtcServer: RtcServerConfig = {
-    enabled: rtcS.bool('enabled', false),
-    listen: rtcS.int('listen', 8000),
-    tcp: { enabled: rtcTcp.bool('enabled', false), listen: rtcTcp.int('listen', 8000) },
-    protocol: oneOf(rtcS.str('protocol', 'udp'), ['udp', 'tcp', 'all'], 'udp'),
+    enabled: rtcS.get('enabled'),
+    listen: rtcS.get('listen'),
+    tcp: { enabled: rtcTcp.get('enabled'), listen: rtcTcp.get('listen') },
+    protocol: oneOf(rtcS.get('protocol'), ['udp', 'tcp', 'all'], 'udp'),
     candidate: rtcCandidate(rtcS, env),
-    useAutoDetectNetworkIp: rtcS.bool('use_auto_detect_network_ip', true),
-    ipFamily: oneOf(rtcS.str('ip_family', 'ipv4'), ['ipv4', 'ipv6', 'all'], 'ipv4'),
-    apiAsCandidates: rtcS.bool('api_as_candidates', true),
-    resolveApiDomain: rtcS.bool('resolve_api_domain', true),
-    keepApiDomain: rtcS.bool('keep_api_domain', false),
-    ecdsa: rtcS.bool('ecdsa', true),
-    encrypt: rtcS.bool('encrypt', true),
-    reuseport: rtcS.int('reuseport', 1),
-    mergeNalus: rtcS.bool('merge_nalus', false),
-    blackHole: { enabled: blackHole.bool('enabled', false), addr: blackHole.str('addr', '') },
-    followClientAddress: rtcS.bool('follow_client_address', true),
+    useAutoDetectNetworkIp: rtcS.get('use_auto_detect_network_ip'),
+    ipFamily: oneOf(rtcS.get('ip_family'), ['ipv4', 'ipv6', 'all'], 'ipv4'),
+    apiAsCandidates: rtcS.get('api_as_candidates'),
+    resolveApiDomain: rtcS.get('resolve_api_domain'),
+    keepApiDomain: rtcS.get('keep_api_domain'),
+    ecdsa: rtcS.get('ecdsa'),
+    encrypt: rtcS.get('encrypt'),
+    reuseport: rtcS.get('reuseport'),
+    mergeNalus: rtcS.get('merge_nalus'),
+    blackHole: { enabled: blackHole.get('enabled'), addr: blackHole.get('addr') },
+    followClientAddress: rtcS.get('follow_client_address'),
   };
 
   const srt = root.child('srt_server');
   const srtServer: SrtServerConfig = {
-    enabled: srt.bool('enabled', false),
-    listen: srt.int('listen', 10080),
-    maxbw: srt.int('maxbw', -1),
-    mss: srt.int('mss', 1500),
-    connectTimeout: srt.int('connect_timeout', 3000),
-    peerIdleTimeout: srt.int('peer_idle_timeout', 10000),
-    defaultApp: srt.str('default_app', 'live'),
-    peerLatency: srt.int('peerlatency', 0),
-    recvLatency: srt.int('recvlatency', 120),
-    latency: srt.int('latency', 120),
-    tsbpdMode: srt.bool('tsbpdmode', true),
-    tlpktDrop: srt.bool('tlpktdrop', true),
-    sendBuf: srt.int('sendbuf', 8192 * (1500 - 28)),
-    recvBuf: srt.int('recvbuf', 8192 * (1500 - 28)),
-    payloadSize: srt.int('payloadsize', 1316),
-    passphrase: srt.str('passphrase', ''),
-    pbKeyLen: srt.int('pbkeylen', 0),
-    seiFilter: srt.bool('sei_filter', true),
+    enabled: srt.get('enabled'),
+    listen: srt.get('listen'),
+    maxbw: srt.get('maxbw'),
+    mss: srt.get('mss'),
+    connectTimeout: srt.get('connect_timeout'),
+    peerIdleTimeout: srt.get('peer_idle_timeout'),
+    defaultApp: srt.get('default_app'),
+    peerLatency: srt.get('peerlatency'),
+    recvLatency: srt.get('recvlatency'),
+    latency: srt.get('latency'),
+    tsbpdMode: srt.get('tsbpdmode'),
+    tlpktDrop: srt.get('tlpktdrop'),
+    sendBuf: srt.get('sendbuf'),
+    recvBuf: srt.get('recvbuf'),
+    payloadSize: srt.get('payloadsize'),
+    passphrase: srt.get('passphrase'),
+    pbKeyLen: srt.get('pbkeylen'),
+    seiFilter: srt.get('sei_filter'),
   };
 
   const exp = root.child('exporter');
   const hb = root.child('heartbeat');
-  const stats = root.child('stats').withoutEnv();
+  const stats = root.child('stats');
   const cb = root.child('circuit_breaker');
 
-  // Global chunk_size is overridden by SRS_VHOST_CHUNK_SIZE (SRS quirk, contract §4.4).
-  const chunkSize = root.withoutEnv().int('chunk_size', 60000, ['SRS_VHOST_CHUNK_SIZE']);
+  // Global chunk_size is overridden by SRS_VHOST_CHUNK_SIZE (SRS quirk, contract §4.4; in the schema).
+  const chunkSize = root.get('chunk_size');
 
   const vhostNodes = findChildren(tree, 'vhost');
   const vhosts: VhostConfig[] = [];
@@ -371,7 +376,7 @@ export function buildServerConfig(
     byName.set(DEFAULT_VHOST, v);
   }
 
-  const tankRaw = root.raw('srs_log_tank', ['SRS_LOG_TANK']);
+  const tankRaw = root.raw('srs_log_tank');
   const daemonRaw = root.raw('daemon');
 
   return {
@@ -379,71 +384,70 @@ export function buildServerConfig(
     envOnly,
     warnings: info.warnings,
     listen: listenEndpoints(root, envOnly),
-    maxConnections: root.int('max_connections', 1000),
+    maxConnections: root.get('max_connections'),
     chunkSize,
-    pid: root.str('pid', './objs/srs.pid'),
+    pid: root.get('pid'),
     serverId: root.raw('server_id'),
-    daemon: daemonRaw === undefined ? !envOnly : root.bool('daemon', true),
+    daemon: daemonRaw === undefined ? !envOnly : root.get('daemon'),
     logLevel: logLevel(root),
     logTank: tankRaw === undefined ? (envOnly ? 'console' : 'file') : tankRaw === 'console' ? 'console' : 'file',
-    logFile: root.str('srs_log_file', './objs/srs.log', ['SRS_LOG_FILE']),
-    utcTime: root.bool('utc_time', false),
-    pithyPrintMs: root.int('pithy_print_ms', 10000),
-    ffLogDir: root.str('ff_log_dir', './objs'),
-    ffLogLevel: root.str('ff_log_level', 'info'),
-    graceStartWait: root.int('grace_start_wait', 2300),
-    graceFinalWait: root.int('grace_final_wait', 3200),
-    forceGraceQuit: root.bool('force_grace_quit', false),
-    workDir: root.str('work_dir', './'),
-    asprocess: root.bool('asprocess', false),
-    emptyIpOk: root.bool('empty_ip_ok', true),
-    inotifyAutoReload: root.bool('inotify_auto_reload', false),
+    logFile: root.get('srs_log_file'),
+    utcTime: root.get('utc_time'),
+    pithyPrintMs: root.get('pithy_print_ms'),
+    ffLogDir: root.get('ff_log_dir'),
+    ffLogLevel: root.get('ff_log_level'),
+    graceStartWait: root.get('grace_start_wait'),
+    graceFinalWait: root.get('grace_final_wait'),
+    forceGraceQuit: root.get('force_grace_quit'),
+    workDir: root.get('work_dir'),
+    asprocess: root.get('asprocess'),
+    emptyIpOk: root.get('empty_ip_ok'),
+    inotifyAutoReload: root.get('inotify_auto_reload'),
     httpApi,
     httpServer,
     rtcServer,
     srtServer,
     exporter: {
-      enabled: exp.bool('enabled', false),
-      listen: exp.endpoint('listen', anyPort(9972)),
-      label: exp.str('label', ''),
-      tag: exp.str('tag', ''),
+      enabled: exp.get('enabled'),
+      listen: exp.get('listen'),
+      label: exp.get('label'),
+      tag: exp.get('tag'),
     },
     heartbeat: {
-      enabled: hb.bool('enabled', false),
-      interval: hb.int('interval', 10),
-      url: hb.str('url', 'http://127.0.0.1:8085/api/v1/servers'),
-      deviceId: hb.str('device_id', ''),
-      summaries: hb.bool('summaries', false),
-      ports: hb.bool('ports', false),
+      enabled: hb.get('enabled'),
+      interval: hb.get('interval'),
+      url: hb.get('url'),
+      deviceId: hb.get('device_id'),
+      summaries: hb.get('summaries'),
+      ports: hb.get('ports'),
     },
     stats: {
-      enabled: stats.bool('enabled', true),
-      network: stats.int('network', 0),
-      disk: stats.list('disk'),
+      enabled: stats.get('enabled'),
+      network: stats.get('network'),
+      disk: stats.get('disk'),
     },
     circuitBreaker: {
-      enabled: cb.bool('enabled', true),
-      highThreshold: cb.int('high_threshold', 90),
-      highPulse: cb.int('high_pulse', 2),
-      criticalThreshold: cb.int('critical_threshold', 95),
-      criticalPulse: cb.int('critical_pulse', 1),
-      dyingThreshold: cb.int('dying_threshold', 99),
-      dyingPulse: cb.int('dying_pulse', 5),
+      enabled: cb.get('enabled'),
+      highThreshold: cb.get('high_threshold'),
+      highPulse: cb.get('high_pulse'),
+      criticalThreshold: cb.get('critical_threshold'),
+      criticalPulse: cb.get('critical_pulse'),
+      dyingThreshold: cb.get('dying_threshold'),
+      dyingPulse: cb.get('dying_pulse'),
     },
-    streamCasters: findChildren(tree, 'stream_caster').map((d) => {
-      const s = new Scope(d, null, env);
+    streamCasters: root.each('stream_caster').map((s) => {
       const sip = s.child('sip');
       return {
-        enabled: s.bool('enabled', false),
-        caster: s.str('caster', ''),
-        output: s.str('output', ''),
-        listen: s.int('listen', 0),
+        enabled: s.get('enabled'),
+        caster: s.get('caster'),
+        output: s.get('output'),
+        listen: s.get('listen'),
         sip: {
-          enabled: sip.bool('enabled', true),
-          listen: sip.int('listen', 5060),
-          timeout: sip.int('timeout', 60),
-          reinvite: sip.int('reinvite', 5),
-          candidate: sip.str('candidate', '*'),
+          enabled: sip.get('enabled'),
+          listen: sip.get('listen'),
+          timeout: sip.get('timeout'),
+          reinvite: sip.get('reinvite'),
+          candidate: sip.get('candidate'),
         },
       };
     }),

@@ -1,273 +1,14 @@
-// Config validation (contract §4.3): unknown directives are fatal, a few value and
-// cross-directive rules are checked, and every error names the offending
-// directive's file:line. Runs on the tree after the legacy transform.
+// Config validation (contract §4.3): a directive the schema does not list is
+// fatal, a few value and cross-directive rules are checked, and every error names
+// the offending directive's file:line. Runs on the tree after the legacy transform.
 
 import { parseEndpoint } from './endpoint.js';
 import { ConfigError, findChild, findChildren, type ConfigDirective } from './parser.js';
+import { ROOT, VHOST } from './schema.js';
+import type { Children } from './schema-types.js';
 import { atof, atoi, envKey, envLookup, preferFalse, preferTrue, type Env } from './values.js';
 
 export { transformLegacy, type TransformResult } from './legacy-transform.js';
-
-/** A block's allowed children: a nested spec, `LEAF` (children not checked) or `FREE` (any children). */
-type Spec = { readonly [name: string]: Spec | typeof LEAF | typeof FREE };
-const LEAF = 0;
-const FREE = 1;
-
-function leaves(...names: string[]): Spec {
-  const spec: Record<string, typeof LEAF> = {};
-  for (const n of names) spec[n] = LEAF;
-  return spec;
-}
-
-const HTTPS_SPEC = leaves('enabled', 'listen', 'key', 'cert');
-
-const ENGINE_SPEC: Spec = {
-  ...leaves(
-    'enabled',
-    'iformat',
-    'vcodec',
-    'vbitrate',
-    'vfps',
-    'vwidth',
-    'vheight',
-    'vthreads',
-    'vprofile',
-    'vpreset',
-    'acodec',
-    'abitrate',
-    'asample_rate',
-    'achannels',
-    'oformat',
-    'output',
-  ),
-  perfile: FREE,
-  vfilter: FREE,
-  vparams: FREE,
-  aparams: FREE,
-};
-
-const VHOST_SPEC: Spec = {
-  ...leaves('enabled', 'chunk_size', 'min_latency', 'tcp_nodelay', 'in_ack_size', 'out_ack_size'),
-  play: leaves(
-    'time_jitter',
-    'mix_correct',
-    'atc',
-    'atc_auto',
-    'mw_latency',
-    'mw_msgs',
-    'gop_cache',
-    'gop_cache_max_frames',
-    'queue_length',
-    'send_min_interval',
-    'reduce_sequence_header',
-  ),
-  publish: leaves(
-    'mr',
-    'mr_latency',
-    'firstpkt_timeout',
-    'normal_timeout',
-    'parse_sps',
-    'try_annexb_first',
-    'kickoff_for_idle',
-  ),
-  http_remux: leaves('enabled', 'mount', 'fast_cache', 'drop_if_not_match', 'has_audio', 'has_video', 'guess_has_av'),
-  http_static: leaves('enabled', 'mount', 'dir'),
-  hls: leaves(
-    'enabled',
-    'hls_fragment',
-    'hls_td_ratio',
-    'hls_aof_ratio',
-    'hls_window',
-    'hls_on_error',
-    'hls_path',
-    'hls_m3u8_file',
-    'hls_ts_file',
-    'hls_ts_floor',
-    'hls_entry_prefix',
-    'hls_acodec',
-    'hls_vcodec',
-    'hls_cleanup',
-    'hls_dispose',
-    'hls_wait_keyframe',
-    'hls_nb_notify',
-    'hls_dts_directly',
-    'hls_ctx',
-    'hls_ts_ctx',
-    'hls_keys',
-    'hls_fragments_per_key',
-    'hls_key_file',
-    'hls_key_file_path',
-    'hls_key_url',
-    'hls_storage',
-    'hls_mount',
-    'hls_ll',
-    'hls_part_duration',
-  ),
-  hds: leaves('enabled', 'hds_fragment', 'hds_window', 'hds_path'),
-  dash: leaves(
-    'enabled',
-    'dash_fragment',
-    'dash_update_period',
-    'dash_timeshift',
-    'dash_path',
-    'dash_mpd_file',
-    'dash_window_size',
-    'dash_cleanup',
-    'dash_dispose',
-  ),
-  dvr: leaves('enabled', 'dvr_apply', 'dvr_plan', 'dvr_path', 'dvr_duration', 'dvr_wait_keyframe', 'time_jitter'),
-  http_hooks: leaves(
-    'enabled',
-    'on_connect',
-    'on_close',
-    'on_publish',
-    'on_unpublish',
-    'on_play',
-    'on_stop',
-    'on_dvr',
-    'on_hls',
-    'on_hls_notify',
-  ),
-  security: leaves('enabled', 'allow', 'deny'),
-  refer: leaves('enabled', 'all', 'publish', 'play'),
-  forward: leaves('enabled', 'destination', 'backend'),
-  cluster: leaves(
-    'mode',
-    'origin',
-    'token_traverse',
-    'vhost',
-    'debug_srs_upnode',
-    'origin_cluster',
-    'coworkers',
-    'protocol',
-    'follow_client',
-  ),
-  rtc: leaves(
-    'enabled',
-    'nack',
-    'nack_no_copy',
-    'twcc',
-    'stun_timeout',
-    'stun_strict_check',
-    'dtls_role',
-    'dtls_version',
-    'drop_for_pt',
-    'rtmp_to_rtc',
-    'keep_bframe',
-    'keep_avc_nalu_sei',
-    'opus_bitrate',
-    'rtc_to_rtmp',
-    'pli_for_rtmp',
-    'aac_bitrate',
-  ),
-  srt: leaves('enabled', 'srt_to_rtmp'),
-  exec: leaves('enabled', 'publish'),
-  ingest: { ...leaves('enabled', 'ffmpeg'), input: leaves('type', 'url'), engine: ENGINE_SPEC },
-  transcode: { ...leaves('enabled', 'ffmpeg'), engine: ENGINE_SPEC },
-};
-
-const ROOT_SPEC: Spec = {
-  ...leaves(
-    'listen',
-    'pid',
-    'chunk_size',
-    'ff_log_dir',
-    'ff_log_level',
-    'srs_log_tank',
-    'srs_log_level',
-    'srs_log_level_v2',
-    'srs_log_file',
-    'max_connections',
-    'daemon',
-    'pithy_print_ms',
-    'utc_time',
-    'work_dir',
-    'asprocess',
-    'server_id',
-    'grace_final_wait',
-    'force_grace_quit',
-    'grace_start_wait',
-    'empty_ip_ok',
-    'disable_daemon_for_docker',
-    'inotify_auto_reload',
-    'auto_reload_for_docker',
-    'tcmalloc_release_rate',
-    'query_latest_version',
-    'first_wait_for_qlv',
-    'is_full',
-    'in_docker',
-  ),
-  tencentcloud_apm: FREE,
-  tencentcloud_cls: FREE,
-  threads: leaves('interval'),
-  circuit_breaker: leaves(
-    'enabled',
-    'high_threshold',
-    'high_pulse',
-    'critical_threshold',
-    'critical_pulse',
-    'dying_threshold',
-    'dying_pulse',
-  ),
-  heartbeat: leaves('enabled', 'interval', 'url', 'device_id', 'summaries', 'ports'),
-  stats: leaves('enabled', 'network', 'disk'),
-  exporter: leaves('enabled', 'listen', 'label', 'tag'),
-  http_api: {
-    ...leaves('enabled', 'listen', 'crossdomain'),
-    raw_api: leaves('enabled', 'allow_reload', 'allow_query', 'allow_update'),
-    // token / readonly_token: Sluice's bearer tokens (full / read-only API access).
-    auth: leaves('enabled', 'username', 'password', 'token', 'readonly_token'),
-    https: HTTPS_SPEC,
-  },
-  http_server: { ...leaves('enabled', 'listen', 'dir', 'crossdomain'), https: HTTPS_SPEC },
-  rtc_server: {
-    ...leaves(
-      'enabled',
-      'listen',
-      'protocol',
-      'candidate',
-      'use_auto_detect_network_ip',
-      'ip_family',
-      'api_as_candidates',
-      'resolve_api_domain',
-      'keep_api_domain',
-      'ecdsa',
-      'encrypt',
-      'reuseport',
-      'merge_nalus',
-      // Sluice extension: a session follows its client's address changes (on by default).
-      'follow_client_address',
-    ),
-    tcp: leaves('enabled', 'listen'),
-    black_hole: leaves('enabled', 'addr'),
-  },
-  srt_server: leaves(
-    'enabled',
-    'listen',
-    'maxbw',
-    'mss',
-    'connect_timeout',
-    'peer_idle_timeout',
-    'default_app',
-    'peerlatency',
-    'recvlatency',
-    'latency',
-    'tsbpdmode',
-    'tlpktdrop',
-    'sendbuf',
-    'recvbuf',
-    'payloadsize',
-    'passphrase',
-    'pbkeylen',
-    'sei_filter',
-    'mix_correct',
-  ),
-  stream_caster: {
-    ...leaves('enabled', 'caster', 'output', 'listen'),
-    sip: leaves('enabled', 'listen', 'timeout', 'reinvite', 'candidate'),
-  },
-  vhost: VHOST_SPEC,
-};
 
 export interface ValidateOptions {
   env: Env;
@@ -279,12 +20,13 @@ function fail(d: ConfigDirective, reason: string): never {
   throw new ConfigError(d.file, d.line, reason);
 }
 
-function checkNames(block: ConfigDirective, spec: Spec, path: string): void {
+/** Every child must be in the schema; blocks are checked below, free-form blocks are not. */
+function checkNames(block: ConfigDirective, schema: Children, path: string): void {
   for (const c of block.children) {
-    const sub = Object.prototype.hasOwnProperty.call(spec, c.name) ? spec[c.name] : undefined;
+    const entry = Object.prototype.hasOwnProperty.call(schema, c.name) ? schema[c.name] : undefined;
     const full = path === '' ? c.name : `${path}.${c.name}`;
-    if (sub === undefined) fail(c, `illegal directive "${full}"`);
-    if (sub !== LEAF && sub !== FREE) checkNames(c, sub, full);
+    if (entry === undefined) fail(c, `illegal directive "${full}"`);
+    if (entry.kind === 'block') checkNames(c, entry.children, full);
   }
 }
 
@@ -353,12 +95,14 @@ function checkHttpPorts(root: ConfigDirective, env: Env): void {
 
   // Port sharing only matters when both HTTP services run (see contract §1.1).
   if (!apiOn || !serverOn) return;
-  const apiListen = value(api, 'listen', ['SRS_HTTP_API_LISTEN'], env) ?? '1985';
-  const serverListen = value(server, 'listen', ['SRS_HTTP_SERVER_LISTEN'], env) ?? '8080';
-  const serverHttpsListen = value(serverHttps, 'listen', ['SRS_HTTP_SERVER_HTTPS_LISTEN'], env) ?? '8088';
+  const { http_api: apiSchema, http_server: serverSchema } = ROOT.children;
+  const apiListen = value(api, 'listen', ['SRS_HTTP_API_LISTEN'], env) ?? String(apiSchema.children.listen.def);
+  const serverListen = value(server, 'listen', ['SRS_HTTP_SERVER_LISTEN'], env) ?? String(serverSchema.children.listen.def);
+  const serverHttpsListen =
+    value(serverHttps, 'listen', ['SRS_HTTP_SERVER_HTTPS_LISTEN'], env) ?? String(serverSchema.children.https.children.listen.def);
   const apiHttpsListen =
     value(apiHttps, 'listen', ['SRS_HTTP_API_HTTPS_LISTEN'], env) ??
-    (apiListen === serverListen ? serverHttpsListen : '1990');
+    (apiListen === serverListen ? serverHttpsListen : String(apiSchema.children.https.children.listen.def));
   const sameHttp = apiListen === serverListen;
   const sameHttps = apiHttpsListen === serverHttpsListen;
   if (sameHttp !== sameHttps) {
@@ -388,7 +132,7 @@ function checkVhost(vhost: ConfigDirective, env: Env, warnings: string[]): void 
   const hls = findChild(vhost, 'hls');
   const hlsOn = preferFalse(value(hls, 'enabled', ['SRS_VHOST_HLS_ENABLED'], env));
   const mountDir = findChild(remux, 'mount');
-  const mount = value(remux, 'mount', ['SRS_VHOST_HTTP_REMUX_MOUNT'], env) ?? '[vhost]/[app]/[stream].flv';
+  const mount = value(remux, 'mount', ['SRS_VHOST_HTTP_REMUX_MOUNT'], env) ?? VHOST.children.http_remux.children.mount.def;
   if (hlsOn && mount.endsWith('.ts')) {
     fail(mountDir ?? remux ?? hls ?? vhost, `vhost ${name}: hls conflicts with http_remux mount "${mount}" (.ts)`);
   }
@@ -423,7 +167,7 @@ export function validateConfig(root: ConfigDirective, opts: ValidateOptions): st
   const { env } = opts;
   if (root.children.length === 0 && !opts.envOnly) throw new ConfigError(root.file, 0, 'conf is empty');
 
-  checkNames(root, ROOT_SPEC, '');
+  checkNames(root, ROOT.children, '');
   checkListen(root, opts);
 
   const maxConnDir = findChild(root, 'max_connections');

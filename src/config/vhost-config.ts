@@ -1,8 +1,10 @@
-// Typed per-vhost settings with the code defaults of contract §4.6. Env overrides
-// `SRS_VHOST_*` apply to every vhost; security/refer/forward/cluster/exec/ingest/
-// transcode have none (contract §4.4).
+// Typed per-vhost settings. Kinds, defaults and env rules come from the schema
+// (schema.ts); this file shapes them into the typed view and keeps the few
+// derived values (clamps, enums, defaults that follow another directive).
 
 import type { ConfigDirective } from './parser.js';
+import { VHOST, type VhostSchema } from './schema.js';
+import type { ChildrenOf } from './schema-types.js';
 import { Scope } from './scope.js';
 import type { Env } from './values.js';
 
@@ -292,7 +294,9 @@ export interface VhostConfig {
   transcodes: TranscodeConfig[];
 }
 
-const HTML_DIR = './objs/nginx/html';
+type V = VhostSchema;
+type Block<N extends keyof V> = Scope<ChildrenOf<V[N]>>;
+type EngineSchema = ChildrenOf<ChildrenOf<V['transcode']>['engine']>;
 
 function timeJitter(text: string): TimeJitter {
   return text === 'full' || text === 'zero' ? text : 'off';
@@ -302,98 +306,98 @@ function clamp(value: number, min: number, max: number, fallback: number): numbe
   return value < min || value > max ? fallback : value;
 }
 
-function play(s: Scope, minLatency: boolean): PlayConfig {
+function play(s: Block<'play'>, minLatency: boolean): PlayConfig {
   const mwMsgsRaw = s.raw('mw_msgs');
   return {
-    gopCache: s.bool('gop_cache', true),
-    gopCacheMaxFrames: s.int('gop_cache_max_frames', 2500),
-    queueLength: s.int('queue_length', 30),
-    timeJitter: timeJitter(s.str('time_jitter', 'full')),
-    mixCorrect: s.bool('mix_correct', false),
-    atc: s.bool('atc', false),
-    atcAuto: s.bool('atc_auto', false),
-    mwLatency: s.int('mw_latency', 350),
-    mwMsgs: mwMsgsRaw === undefined ? (minLatency ? 0 : 8) : Math.max(0, Math.min(128, s.int('mw_msgs', 8))),
-    sendMinInterval: s.float('send_min_interval', 0),
-    reduceSequenceHeader: s.bool('reduce_sequence_header', false),
+    gopCache: s.get('gop_cache'),
+    gopCacheMaxFrames: s.get('gop_cache_max_frames'),
+    queueLength: s.get('queue_length'),
+    timeJitter: timeJitter(s.get('time_jitter')),
+    mixCorrect: s.get('mix_correct'),
+    atc: s.get('atc'),
+    atcAuto: s.get('atc_auto'),
+    mwLatency: s.get('mw_latency'),
+    mwMsgs: mwMsgsRaw === undefined ? (minLatency ? 0 : 8) : Math.max(0, Math.min(128, s.get('mw_msgs'))),
+    sendMinInterval: s.get('send_min_interval'),
+    reduceSequenceHeader: s.get('reduce_sequence_header'),
   };
 }
 
-function publish(s: Scope): PublishConfig {
+function publish(s: Block<'publish'>): PublishConfig {
   return {
-    mr: s.bool('mr', false),
-    mrLatency: s.int('mr_latency', 350),
-    firstpktTimeout: s.int('firstpkt_timeout', 20000),
-    normalTimeout: s.int('normal_timeout', 5000),
-    parseSps: s.bool('parse_sps', true),
-    tryAnnexbFirst: s.bool('try_annexb_first', true),
-    kickoffForIdle: s.float('kickoff_for_idle', 0),
+    mr: s.get('mr'),
+    mrLatency: s.get('mr_latency'),
+    firstpktTimeout: s.get('firstpkt_timeout'),
+    normalTimeout: s.get('normal_timeout'),
+    parseSps: s.get('parse_sps'),
+    tryAnnexbFirst: s.get('try_annexb_first'),
+    kickoffForIdle: s.get('kickoff_for_idle'),
   };
 }
 
-function hls(s: Scope): HlsConfig {
-  const path = s.str('hls_path', HTML_DIR);
-  const onError = s.str('hls_on_error', 'continue');
+function hls(s: Block<'hls'>): HlsConfig {
+  const path = s.get('hls_path');
+  const onError = s.get('hls_on_error');
   return {
-    enabled: s.bool('enabled', false),
-    fragment: s.float('hls_fragment', 10),
-    tdRatio: s.float('hls_td_ratio', 1.0),
-    aofRatio: s.float('hls_aof_ratio', 2.1),
-    window: s.float('hls_window', 60),
+    enabled: s.get('enabled'),
+    fragment: s.get('hls_fragment'),
+    tdRatio: s.get('hls_td_ratio'),
+    aofRatio: s.get('hls_aof_ratio'),
+    window: s.get('hls_window'),
     onError: onError === 'ignore' || onError === 'continue' ? onError : 'disconnect',
     path,
-    m3u8File: s.str('hls_m3u8_file', '[app]/[stream].m3u8'),
-    tsFile: s.str('hls_ts_file', '[app]/[stream]-[seq].ts'),
-    tsFloor: s.bool('hls_ts_floor', false),
-    entryPrefix: s.str('hls_entry_prefix', ''),
-    acodec: s.str('hls_acodec', 'aac'),
-    vcodec: s.str('hls_vcodec', 'h264'),
-    cleanup: s.bool('hls_cleanup', true),
-    dispose: s.int('hls_dispose', 120),
-    waitKeyframe: s.bool('hls_wait_keyframe', true),
-    nbNotify: s.int('hls_nb_notify', 64),
-    dtsDirectly: s.bool('hls_dts_directly', true),
-    ctx: s.bool('hls_ctx', true),
-    tsCtx: s.bool('hls_ts_ctx', true),
-    keys: s.bool('hls_keys', false),
-    fragmentsPerKey: s.int('hls_fragments_per_key', 5),
-    keyFile: s.str('hls_key_file', '[app]/[stream]-[seq].key'),
-    keyFilePath: s.str('hls_key_file_path', path),
-    keyUrl: s.str('hls_key_url', path),
-    ll: s.bool('hls_ll', false),
-    partDuration: s.float('hls_part_duration', 0.5),
+    m3u8File: s.get('hls_m3u8_file'),
+    tsFile: s.get('hls_ts_file'),
+    tsFloor: s.get('hls_ts_floor'),
+    entryPrefix: s.get('hls_entry_prefix'),
+    acodec: s.get('hls_acodec'),
+    vcodec: s.get('hls_vcodec'),
+    cleanup: s.get('hls_cleanup'),
+    dispose: s.get('hls_dispose'),
+    waitKeyframe: s.get('hls_wait_keyframe'),
+    nbNotify: s.get('hls_nb_notify'),
+    dtsDirectly: s.get('hls_dts_directly'),
+    ctx: s.get('hls_ctx'),
+    tsCtx: s.get('hls_ts_ctx'),
+    keys: s.get('hls_keys'),
+    fragmentsPerKey: s.get('hls_fragments_per_key'),
+    keyFile: s.get('hls_key_file'),
+    // Both default to the (configured) hls_path.
+    keyFilePath: s.get('hls_key_file_path', path),
+    keyUrl: s.get('hls_key_url', path),
+    ll: s.get('hls_ll'),
+    partDuration: s.get('hls_part_duration'),
   };
 }
 
-function dvr(s: Scope): DvrConfig {
-  const apply = s.list('dvr_apply');
+function dvr(s: Block<'dvr'>): DvrConfig {
   return {
-    enabled: s.bool('enabled', false),
-    apply: apply.length === 0 ? ['all'] : apply,
-    plan: s.str('dvr_plan', 'session') === 'segment' ? 'segment' : 'session',
-    path: s.str('dvr_path', `${HTML_DIR}/[app]/[stream].[timestamp].flv`),
-    duration: s.int('dvr_duration', 30),
-    waitKeyframe: s.bool('dvr_wait_keyframe', true),
-    timeJitter: timeJitter(s.str('time_jitter', 'full')),
+    enabled: s.get('enabled'),
+    apply: s.get('dvr_apply'),
+    plan: s.get('dvr_plan') === 'segment' ? 'segment' : 'session',
+    path: s.get('dvr_path'),
+    duration: s.get('dvr_duration'),
+    waitKeyframe: s.get('dvr_wait_keyframe'),
+    timeJitter: timeJitter(s.get('time_jitter')),
   };
 }
 
-function hooks(s: Scope): HttpHooksConfig {
+function hooks(s: Block<'http_hooks'>): HttpHooksConfig {
   return {
-    enabled: s.bool('enabled', false),
-    onConnect: s.list('on_connect'),
-    onClose: s.list('on_close'),
-    onPublish: s.list('on_publish'),
-    onUnpublish: s.list('on_unpublish'),
-    onPlay: s.list('on_play'),
-    onStop: s.list('on_stop'),
-    onDvr: s.list('on_dvr'),
-    onHls: s.list('on_hls'),
-    onHlsNotify: s.list('on_hls_notify'),
+    enabled: s.get('enabled'),
+    onConnect: s.get('on_connect'),
+    onClose: s.get('on_close'),
+    onPublish: s.get('on_publish'),
+    onUnpublish: s.get('on_unpublish'),
+    onPlay: s.get('on_play'),
+    onStop: s.get('on_stop'),
+    onDvr: s.get('on_dvr'),
+    onHls: s.get('on_hls'),
+    onHlsNotify: s.get('on_hls_notify'),
   };
 }
 
-function security(s: Scope): SecurityConfig {
+function security(s: Block<'security'>): SecurityConfig {
   const rules: SecurityRule[] = [];
   for (const d of s.node?.children ?? []) {
     if (d.name !== 'allow' && d.name !== 'deny') continue;
@@ -401,42 +405,47 @@ function security(s: Scope): SecurityConfig {
     if (scope !== 'publish' && scope !== 'play') continue; // SRS never matches other scopes
     for (const target of d.args.slice(1)) rules.push({ action: d.name, scope, target });
   }
-  return { enabled: s.bool('enabled', false), rules };
+  return { enabled: s.get('enabled'), rules };
 }
 
-function cluster(s: Scope): ClusterConfig {
-  const protocol = s.str('protocol', 'rtmp');
+function cluster(s: Block<'cluster'>): ClusterConfig {
+  const protocol = s.get('protocol');
   return {
-    mode: s.str('mode', 'local') === 'remote' ? 'remote' : 'local',
-    origins: s.list('origin'),
-    tokenTraverse: s.bool('token_traverse', false),
-    vhost: s.str('vhost', '[vhost]'),
-    debugSrsUpnode: s.bool('debug_srs_upnode', true),
-    originCluster: s.bool('origin_cluster', false),
-    coworkers: s.list('coworkers'),
+    mode: s.get('mode') === 'remote' ? 'remote' : 'local',
+    origins: s.get('origin'),
+    tokenTraverse: s.get('token_traverse'),
+    vhost: s.get('vhost'),
+    debugSrsUpnode: s.get('debug_srs_upnode'),
+    originCluster: s.get('origin_cluster'),
+    coworkers: s.get('coworkers'),
     protocol: protocol === 'flv' || protocol === 'flvs' ? protocol : 'rtmp',
-    followClient: s.bool('follow_client', false),
+    followClient: s.get('follow_client'),
   };
 }
 
-function rtc(s: Scope): VhostRtcConfig {
+/** A number outside [min, max] falls back to the schema default (as SRS). */
+function clamped(s: Block<'rtc'>, name: 'opus_bitrate' | 'aac_bitrate' | 'pli_for_rtmp', min: number, max: number): number {
+  return clamp(s.get(name), min, max, VHOST.children.rtc.children[name].def);
+}
+
+function rtc(s: Block<'rtc'>): VhostRtcConfig {
   return {
-    enabled: s.bool('enabled', false),
-    nack: s.bool('nack', true),
-    nackNoCopy: s.bool('nack_no_copy', true),
-    twcc: s.bool('twcc', true),
-    stunTimeout: s.float('stun_timeout', 30),
-    stunStrictCheck: s.bool('stun_strict_check', false),
-    dtlsRole: s.str('dtls_role', 'passive'),
-    dtlsVersion: s.str('dtls_version', 'auto'),
-    dropForPt: s.int('drop_for_pt', 0),
-    rtmpToRtc: s.bool('rtmp_to_rtc', false),
-    keepBframe: s.bool('keep_bframe', false),
-    keepAvcNaluSei: s.bool('keep_avc_nalu_sei', true),
-    opusBitrate: clamp(s.int('opus_bitrate', 48000), 8000, 320000, 48000),
-    rtcToRtmp: s.bool('rtc_to_rtmp', false),
-    pliForRtmp: clamp(s.float('pli_for_rtmp', 6.0), 0.5, 30, 6.0),
-    aacBitrate: clamp(s.int('aac_bitrate', 48000), 8000, 320000, 48000),
+    enabled: s.get('enabled'),
+    nack: s.get('nack'),
+    nackNoCopy: s.get('nack_no_copy'),
+    twcc: s.get('twcc'),
+    stunTimeout: s.get('stun_timeout'),
+    stunStrictCheck: s.get('stun_strict_check'),
+    dtlsRole: s.get('dtls_role'),
+    dtlsVersion: s.get('dtls_version'),
+    dropForPt: s.get('drop_for_pt'),
+    rtmpToRtc: s.get('rtmp_to_rtc'),
+    keepBframe: s.get('keep_bframe'),
+    keepAvcNaluSei: s.get('keep_avc_nalu_sei'),
+    opusBitrate: clamped(s, 'opus_bitrate', 8000, 320000),
+    rtcToRtmp: s.get('rtc_to_rtmp'),
+    pliForRtmp: clamped(s, 'pli_for_rtmp', 0.5, 30),
+    aacBitrate: clamped(s, 'aac_bitrate', 8000, 320000),
   };
 }
 
@@ -444,30 +453,29 @@ function options(d: ConfigDirective | undefined): FfmpegOption[] {
   return (d?.children ?? []).map((c) => ({ name: c.name, args: [...c.args] }));
 }
 
-function engine(d: ConfigDirective, env: Env): TranscodeEngineConfig {
-  const s = new Scope(d, null, env);
+function engine(s: Scope<EngineSchema>): TranscodeEngineConfig {
   return {
-    name: d.args[0] ?? '',
-    enabled: s.bool('enabled', false),
+    name: s.node?.args[0] ?? '',
+    enabled: s.get('enabled'),
     perfile: options(s.directive('perfile')),
-    iformat: s.str('iformat', 'flv'),
+    iformat: s.get('iformat'),
     vfilter: options(s.directive('vfilter')),
-    vcodec: s.str('vcodec', ''),
-    vbitrate: s.int('vbitrate', 0),
-    vfps: s.float('vfps', 0),
-    vwidth: s.int('vwidth', 0),
-    vheight: s.int('vheight', 0),
-    vthreads: s.int('vthreads', 1),
-    vprofile: s.str('vprofile', ''),
-    vpreset: s.str('vpreset', ''),
+    vcodec: s.get('vcodec'),
+    vbitrate: s.get('vbitrate'),
+    vfps: s.get('vfps'),
+    vwidth: s.get('vwidth'),
+    vheight: s.get('vheight'),
+    vthreads: s.get('vthreads'),
+    vprofile: s.get('vprofile'),
+    vpreset: s.get('vpreset'),
     vparams: options(s.directive('vparams')),
-    acodec: s.str('acodec', ''),
-    abitrate: s.int('abitrate', 0),
-    asampleRate: s.int('asample_rate', 0),
-    achannels: s.int('achannels', 0),
+    acodec: s.get('acodec'),
+    abitrate: s.get('abitrate'),
+    asampleRate: s.get('asample_rate'),
+    achannels: s.get('achannels'),
     aparams: options(s.directive('aparams')),
-    oformat: s.str('oformat', 'flv'),
-    output: s.str('output', ''),
+    oformat: s.get('oformat'),
+    output: s.get('output'),
   };
 }
 
@@ -476,102 +484,97 @@ function engine(d: ConfigDirective, env: Env): TranscodeEngineConfig {
  * implicitly (env-only mode). `globalChunkSize` is the root `chunk_size`.
  */
 export function buildVhostConfig(name: string, node: ConfigDirective | undefined, env: Env, globalChunkSize: number): VhostConfig {
-  const v = new Scope(node, ['vhost'], env);
-  const noEnv = v.withoutEnv();
-  const minLatency = v.bool('min_latency', false);
+  const v = new Scope(node, ['vhost'], env, VHOST.children);
+  const minLatency = v.get('min_latency');
   const remux = v.child('http_remux');
   const stat = v.child('http_static');
   const hds = v.child('hds');
   const dash = v.child('dash');
-  const refer = noEnv.child('refer');
-  const forward = noEnv.child('forward');
-  const exec = noEnv.child('exec');
+  const refer = v.child('refer');
+  const forward = v.child('forward');
+  const exec = v.child('exec');
   const srt = v.child('srt');
   return {
     name,
-    enabled: noEnv.bool('enabled', true),
+    enabled: v.get('enabled'),
     minLatency,
-    tcpNodelay: v.bool('tcp_nodelay', false),
-    chunkSize: v.int('chunk_size', globalChunkSize),
-    inAckSize: v.int('in_ack_size', 0),
-    outAckSize: v.int('out_ack_size', 2500000),
+    tcpNodelay: v.get('tcp_nodelay'),
+    chunkSize: v.get('chunk_size', globalChunkSize),
+    inAckSize: v.get('in_ack_size'),
+    outAckSize: v.get('out_ack_size'),
     play: play(v.child('play'), minLatency),
     publish: publish(v.child('publish')),
     httpRemux: {
-      enabled: remux.bool('enabled', false),
-      mount: remux.str('mount', '[vhost]/[app]/[stream].flv'),
-      fastCache: remux.float('fast_cache', 0),
-      dropIfNotMatch: remux.bool('drop_if_not_match', true),
-      hasAudio: remux.bool('has_audio', true),
-      hasVideo: remux.bool('has_video', true),
-      guessHasAv: remux.bool('guess_has_av', true),
+      enabled: remux.get('enabled'),
+      mount: remux.get('mount'),
+      fastCache: remux.get('fast_cache'),
+      dropIfNotMatch: remux.get('drop_if_not_match'),
+      hasAudio: remux.get('has_audio'),
+      hasVideo: remux.get('has_video'),
+      guessHasAv: remux.get('guess_has_av'),
     },
     httpStatic: {
-      enabled: stat.bool('enabled', false),
-      mount: stat.str('mount', '[vhost]/'),
-      dir: stat.str('dir', HTML_DIR),
+      enabled: stat.get('enabled'),
+      mount: stat.get('mount'),
+      dir: stat.get('dir'),
     },
     hls: hls(v.child('hls')),
     hds: {
-      enabled: hds.bool('enabled', false),
-      fragment: hds.float('hds_fragment', 10),
-      window: hds.float('hds_window', 60),
-      path: hds.str('hds_path', HTML_DIR),
+      enabled: hds.get('enabled'),
+      fragment: hds.get('hds_fragment'),
+      window: hds.get('hds_window'),
+      path: hds.get('hds_path'),
     },
     dash: {
-      enabled: dash.bool('enabled', false),
-      fragment: dash.float('dash_fragment', 10),
-      updatePeriod: dash.float('dash_update_period', 5),
-      timeshift: dash.float('dash_timeshift', 300),
-      path: dash.str('dash_path', HTML_DIR),
-      mpdFile: dash.str('dash_mpd_file', '[app]/[stream].mpd'),
-      windowSize: dash.int('dash_window_size', 5),
-      cleanup: dash.bool('dash_cleanup', true),
-      dispose: dash.float('dash_dispose', 120),
+      enabled: dash.get('enabled'),
+      fragment: dash.get('dash_fragment'),
+      updatePeriod: dash.get('dash_update_period'),
+      timeshift: dash.get('dash_timeshift'),
+      path: dash.get('dash_path'),
+      mpdFile: dash.get('dash_mpd_file'),
+      windowSize: dash.get('dash_window_size'),
+      cleanup: dash.get('dash_cleanup'),
+      dispose: dash.get('dash_dispose'),
     },
     dvr: dvr(v.child('dvr')),
     httpHooks: hooks(v.child('http_hooks')),
-    security: security(noEnv.child('security')),
+    security: security(v.child('security')),
     refer: {
-      enabled: refer.bool('enabled', false),
-      all: refer.list('all'),
-      publish: refer.list('publish'),
-      play: refer.list('play'),
+      enabled: refer.get('enabled'),
+      all: refer.get('all'),
+      publish: refer.get('publish'),
+      play: refer.get('play'),
     },
     forward: {
-      enabled: forward.bool('enabled', false),
-      destinations: forward.list('destination'),
-      backend: forward.str('backend', ''),
+      enabled: forward.get('enabled'),
+      destinations: forward.get('destination'),
+      backend: forward.get('backend'),
     },
-    cluster: cluster(noEnv.child('cluster')),
+    cluster: cluster(v.child('cluster')),
     rtc: rtc(v.child('rtc')),
     srt: {
-      enabled: srt.bool('enabled', false),
-      srtToRtmp: srt.bool('srt_to_rtmp', true, ['SRS_VHOST_SRT_TO_RTMP']),
+      enabled: srt.get('enabled'),
+      srtToRtmp: srt.get('srt_to_rtmp'),
     },
     exec: {
-      enabled: exec.bool('enabled', false),
+      enabled: exec.get('enabled'),
       publish: exec.directives('publish').map((d) => d.args.join(' ')),
     },
-    ingests: noEnv.directives('ingest').map((d) => {
-      const s = new Scope(d, null, env);
+    ingests: v.each('ingest').map((s) => {
       const input = s.child('input');
       return {
-        id: d.args[0] ?? '',
-        enabled: s.bool('enabled', false),
-        input: { type: input.str('type', 'file') === 'stream' ? 'stream' : 'file', url: input.str('url', '') },
-        ffmpeg: s.str('ffmpeg', ''),
-        engines: s.directives('engine').map((e) => engine(e, env)),
+        id: s.node?.args[0] ?? '',
+        enabled: s.get('enabled'),
+        input: { type: input.get('type') === 'stream' ? 'stream' : 'file', url: input.get('url') },
+        ffmpeg: s.get('ffmpeg'),
+        engines: s.each('engine').map(engine),
       };
     }),
-    transcodes: noEnv.directives('transcode').map((d) => {
-      const s = new Scope(d, null, env);
-      return {
-        scope: d.args[0] ?? '',
-        enabled: s.bool('enabled', false),
-        ffmpeg: s.str('ffmpeg', ''),
-        engines: s.directives('engine').map((e) => engine(e, env)),
-      };
-    }),
+    transcodes: v.each('transcode').map((s) => ({
+      scope: s.node?.args[0] ?? '',
+      enabled: s.get('enabled'),
+      ffmpeg: s.get('ffmpeg'),
+      engines: s.each('engine').map(engine),
+    })),
   };
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText, type Env, type ServerConfig } from '../../src/config/server-config.js';
-import { deepEqual, diffConfig } from '../../src/config/reload.js';
+import { deepEqual, diffConfig, GLOBAL_KEYS, VHOST_SECTIONS } from '../../src/config/reload.js';
 
 function load(text: string, env: Env = {}): ServerConfig {
   return parseConfigText(text, 't.conf', env, () => null);
@@ -81,5 +81,16 @@ describe('reload diff', () => {
     assert.equal(deepEqual({ a: 1 }, { a: 1, b: undefined }), false);
     assert.equal(deepEqual(null, {}), false);
     assert.equal(deepEqual({ f: () => 1, a: 1 }, { f: () => 2, a: 1 }), true);
+  });
+
+  test('the schema-derived sections and root keys cover the typed view exactly', () => {
+    const c = load(BASE);
+    const vhost = c.vhosts[0];
+    assert.ok(vhost !== undefined);
+    const fields = VHOST_SECTIONS.map(([, f]) => f);
+    assert.deepEqual([...fields].sort(), Object.keys(vhost).filter((k) => k !== 'name').sort());
+    const notCompared = new Set(['file', 'envOnly', 'warnings', 'listen', 'vhosts', 'getVhost']);
+    const keys = GLOBAL_KEYS.map(([k]) => k);
+    assert.deepEqual([...keys].sort(), Object.keys(c).filter((k) => !notCompared.has(k)).sort());
   });
 });
