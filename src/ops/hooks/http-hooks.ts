@@ -6,8 +6,8 @@
  * applies to the next session. Calls are plain async requests with a time
  * limit: a pending callback holds only its own session.
  *
- * HLS and DVR report through `onHls()` / `onDvr()` (async, after a segment or
- * file is closed); see `httpHooksOf(ctx)`.
+ * HLS reports through `httpHooksOf(ctx).onHls()` (async, after a segment is
+ * closed). DVR's on_dvr joins when DVR does; its body is in hook-bodies.ts.
  */
 import type { ServerContext } from '../../core/server-context.js';
 import type { ClientSession } from '../../core/client-registry.js';
@@ -19,7 +19,7 @@ import { serverIdentity } from '../../core/server-identity.js';
 import { serverStats } from '../stats/server-stats.js';
 import { hookRequest } from './hook-client.js';
 import { judgeHookResponse } from './hook-response.js';
-import { hookBody, hlsNotifyUrl, type HlsHookData, type DvrHookData, type HookAction, type HookSubject } from './hook-bodies.js';
+import { hookBody, hlsNotifyUrl, type HlsHookData, type HookAction, type HookSubject } from './hook-bodies.js';
 
 /** SRS's per-call limit (connect/send/receive). */
 export const HOOK_TIMEOUT_MS = 30_000;
@@ -38,17 +38,6 @@ export interface HlsHookEvent extends HlsHookData {
   param: string;
   tcUrl: string;
   /** The publisher's client id and address ('' when unknown). */
-  clientId: string;
-  ip: string;
-}
-
-/** A DVR file that has just been closed and renamed (for on_dvr). */
-export interface DvrHookEvent extends DvrHookData {
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
   clientId: string;
   ip: string;
 }
@@ -134,16 +123,7 @@ export class HttpHooks implements SessionPolicy {
     }
   }
 
-  /** DVR: call after each file is closed and renamed. Never throws, never blocks. */
-  onDvr(ev: DvrHookEvent): void {
-    const v = this.hooksOf(ev.vhost);
-    if (!v || v.httpHooks.onDvr.length === 0) return;
-    const subject = this.eventSubject(ev);
-    const body = JSON.stringify(hookBody(serverIdentity(this.ctx), 'on_dvr', subject, ev));
-    void this.callAll('on_dvr', v.httpHooks.onDvr, body, subject).catch(() => undefined);
-  }
-
-  private eventSubject(ev: HlsHookEvent | DvrHookEvent): HookSubject {
+  private eventSubject(ev: HlsHookEvent): HookSubject {
     const st = serverStats(this.ctx).streams.get(`${ev.vhost}/${ev.app}/${ev.stream}`);
     return { clientId: ev.clientId, ip: ev.ip, vhost: ev.vhost, app: ev.app, stream: ev.stream, param: ev.param, tcUrl: ev.tcUrl, pageUrl: '', streamId: st?.id };
   }
@@ -240,14 +220,4 @@ export function httpHooksOf(ctx: ServerContext): HttpHooks {
   let h = hooksByCtx.get(ctx);
   if (!h) hooksByCtx.set(ctx, (h = new HttpHooks(ctx)));
   return h;
-}
-
-/** For the HLS muxer: report a kept segment (on_hls + on_hls_notify). */
-export function onHls(ctx: ServerContext, event: HlsHookEvent): void {
-  httpHooksOf(ctx).onHls(event);
-}
-
-/** For DVR: report a closed file (on_dvr). */
-export function onDvr(ctx: ServerContext, event: DvrHookEvent): void {
-  httpHooksOf(ctx).onDvr(event);
 }

@@ -178,9 +178,6 @@ export function userControlMessage(event: number, ...values: number[]): Buffer {
 
 export const streamBeginMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_BEGIN, streamId);
 export const streamEofMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_EOF, streamId);
-export const streamDryMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_DRY, streamId);
-export const streamIsRecordedMessage = (streamId: number): Buffer =>
-  userControlMessage(USER_CONTROL.STREAM_IS_RECORDED, streamId);
 export const setBufferLengthMessage = (streamId: number, ms: number): Buffer =>
   userControlMessage(USER_CONTROL.SET_BUFFER_LENGTH, streamId, ms);
 export const pingRequestMessage = (timestamp: number): Buffer => userControlMessage(USER_CONTROL.PING_REQUEST, timestamp);
