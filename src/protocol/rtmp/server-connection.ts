@@ -73,7 +73,8 @@ export type RtmpServerEvent =
   | { type: 'setBufferLength'; streamId: number; milliseconds: number }
   | { type: 'pingResponse'; timestamp: number };
 
-export interface RtmpServerConnectionOptions extends ChunkReaderOptions {}
+/** Named apart from the reader's options so server-only options can join later without renaming. */
+export type RtmpServerConnectionOptions = ChunkReaderOptions;
 
 export interface ConnectResultOptions {
   fmsVer?: string;
