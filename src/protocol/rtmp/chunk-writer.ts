@@ -169,7 +169,7 @@ export function setPeerBandwidthMessage(size: number, limitType: 0 | 1 | 2): Buf
   return control(MSG.SET_PEER_BANDWIDTH, p);
 }
 
-export function userControlMessage(event: number, ...values: number[]): Buffer {
+function userControlMessage(event: number, ...values: number[]): Buffer {
   const p = Buffer.allocUnsafe(2 + 4 * values.length);
   p.writeUInt16BE(event, 0);
   values.forEach((v, i) => p.writeUInt32BE(v >>> 0, 2 + 4 * i));

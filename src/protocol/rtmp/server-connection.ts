@@ -32,9 +32,8 @@ import { RtmpServerHandshake } from './handshake.js';
 import { RtmpError } from './rtmp-error.js';
 
 export { RtmpError } from './rtmp-error.js';
-export type { RtmpErrorCode } from './rtmp-error.js';
 
-export type RtmpMediaType = 8 | 9 | 15 | 18;
+type RtmpMediaType = 8 | 9 | 15 | 18;
 
 export type RtmpServerEvent =
   | { type: 'send'; data: Buffer }
