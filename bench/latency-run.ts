@@ -4,7 +4,7 @@
  * HTTP-FLV) that reads the stamps; the difference is the delay the server
  * adds (plus loopback and this process's own event loop delay, reported).
  */
-import { BenchPlayer } from './bench-player.js';
+import type { BenchPlayer } from './bench-player.js';
 import { FlvBenchPlayer } from './flv-player.js';
 import { RtmpBenchPlayer } from './rtmp-player.js';
 import { BenchPublisher } from './rtmp-publisher.js';

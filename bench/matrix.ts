@@ -37,7 +37,7 @@ const SETTLE = 3;
 /** Seconds the stamped publisher runs before the players start (a GOP in the cache). */
 const LEAD = 3;
 
-export interface PlayRow {
+interface PlayRow {
   server: PeerName;
   proto: 'rtmp' | 'flv';
   n: number;
@@ -46,7 +46,7 @@ export interface PlayRow {
   note: string;
 }
 
-export interface PublishRow {
+interface PublishRow {
   server: PeerName;
   m: number;
   publish: PublishRunResult | null;
@@ -133,7 +133,7 @@ async function publishRun(server: PeerName, m: number, o: MatrixOptions): Promis
   }
 }
 
-export function playTable(rows: PlayRow[]): string {
+function playTable(rows: PlayRow[]): string {
   const head =
     '| server | proto | players | connected | behind | kbit/s median (p1) | first frame median / p99 ms | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | latency median / p99 ms | generator CPU % | listen drops |\n' +
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
@@ -146,7 +146,7 @@ export function playTable(rows: PlayRow[]): string {
   return [head, ...lines].join('\n');
 }
 
-export function publishTable(rows: PublishRow[]): string {
+function publishTable(rows: PublishRow[]): string {
   const head =
     '| server | publishers | publishing | behind | sent kbit/s median | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | generator CPU % |\n' +
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';

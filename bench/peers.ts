@@ -15,16 +15,15 @@ import { BenchError } from './bench-error.js';
 import { sleep } from './run-clock.js';
 
 export type PeerName = 'sluice-mw' | 'sluice-rt' | 'nms' | 'nginx';
-export const PEER_NAMES: readonly PeerName[] = ['sluice-mw', 'sluice-rt', 'nms', 'nginx'];
 
 /** Core the server runs on, and the core for the load generator and probe. */
-export const SERVER_CPU = '0';
+const SERVER_CPU = '0';
 export const LOAD_CPU = '1';
 
 export const NMS_VERSION = '4.4.3';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SLUICE_CLI = join(ROOT, 'dist', 'src', 'main', 'cli.js');
-export const NMS_APP = join(ROOT, 'bench', '.peers', 'node_modules', 'node-media-server', 'bin', 'app.js');
+const SLUICE_CLI = join(ROOT, 'dist', 'src', 'main', 'cli.js');
+const NMS_APP = join(ROOT, 'bench', '.peers', 'node_modules', 'node-media-server', 'bin', 'app.js');
 const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
 export interface RunningPeer {
@@ -41,7 +40,7 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -70,7 +69,7 @@ async function waitForPort(port: number, proc: ChildProcess, timeoutMs = 15_000)
   throw new BenchError(`server did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-export function sluiceConfig(mode: 'mw' | 'rt', rtmp: number, http: number): string {
+function sluiceConfig(mode: 'mw' | 'rt', rtmp: number, http: number): string {
   const play = mode === 'mw' ? 'gop_cache on; queue_length 10; mw_latency 350;' : 'gop_cache on; queue_length 10; mw_latency 0;';
   return `listen ${rtmp};
 max_connections 20000;
@@ -86,11 +85,11 @@ vhost __defaultVhost__ {
 `;
 }
 
-export function nmsConfig(dir: string, rtmp: number, http: number): string {
+function nmsConfig(dir: string, rtmp: number, http: number): string {
   return JSON.stringify({ bind: '127.0.0.1', rtmp: { port: rtmp }, http: { port: http }, webadmin: { enable: false }, store: { path: join(dir, 'data') } }, null, 2);
 }
 
-export function nginxConfig(dir: string, rtmp: number): string {
+function nginxConfig(dir: string, rtmp: number): string {
   return `load_module ${NGINX_RTMP_MODULE};
 daemon off;
 master_process on;

@@ -3,7 +3,7 @@
  * set rate, reported every interval and at the end over the steady window
  * (from ramp end + settle to the end).
  */
-import { BenchPlayer } from './bench-player.js';
+import type { BenchPlayer } from './bench-player.js';
 import { FlvBenchPlayer } from './flv-player.js';
 import { RtmpBenchPlayer } from './rtmp-player.js';
 import { BenchPublisher } from './rtmp-publisher.js';

@@ -26,7 +26,7 @@ function read(path: string): string | null {
 }
 
 /** utime+stime in ticks, or null when the process is gone. */
-export function cpuTicks(pid: number): number | null {
+function cpuTicks(pid: number): number | null {
   const s = read(`/proc/${pid}/stat`);
   if (s === null) return null;
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
@@ -35,14 +35,14 @@ export function cpuTicks(pid: number): number | null {
 }
 
 /** Resident set size in bytes, or null. */
-export function rssBytes(pid: number): number | null {
+function rssBytes(pid: number): number | null {
   const s = read(`/proc/${pid}/status`);
   if (s === null) return null;
   const m = /VmRSS:\s+(\d+) kB/.exec(s);
   return m ? Number(m[1]) * 1024 : null;
 }
 
-export function childPids(pid: number): number[] {
+function childPids(pid: number): number[] {
   const s = read(`/proc/${pid}/task/${pid}/children`);
   if (!s) return [];
   return s.trim().split(/\s+/).filter(Boolean).map(Number);

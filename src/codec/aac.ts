@@ -6,7 +6,7 @@ import { BitReader } from './bit-reader.js';
 import { CodecError } from './codec-error.js';
 import type { AudioInfo } from './codec-info.js';
 
-export const AAC_SAMPLE_RATES: readonly number[] = [
+const AAC_SAMPLE_RATES: readonly number[] = [
   96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
 ];
 
@@ -28,7 +28,7 @@ export interface AacConfig {
   coreObjectType: number;
 }
 
-export function aacProfileName(objectType: number): string {
+function aacProfileName(objectType: number): string {
   switch (objectType) {
     case 1:
       return 'Main';

@@ -7,7 +7,7 @@ import { BitReader } from './bit-reader.js';
 import { CodecError } from './codec-error.js';
 import type { VideoInfo } from './codec-info.js';
 
-export const AV1_OBU_SEQUENCE_HEADER = 1;
+const AV1_OBU_SEQUENCE_HEADER = 1;
 
 export interface Av1Config {
   seqProfile: number;

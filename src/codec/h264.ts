@@ -6,7 +6,7 @@ import { BitReader, nalToRbsp } from './bit-reader.js';
 import { CodecError } from './codec-error.js';
 import type { VideoInfo } from './codec-info.js';
 
-export const H264NalType = {
+const H264NalType = {
   NonIdr: 1,
   Idr: 5,
   Sei: 6,

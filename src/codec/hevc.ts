@@ -7,7 +7,7 @@ import { CodecError } from './codec-error.js';
 import type { VideoInfo } from './codec-info.js';
 import { readNalLength } from './h264.js';
 
-export const HevcNalType = {
+const HevcNalType = {
   /** 16..21 are IRAP pictures (BLA, IDR, CRA); 22..23 reserved IRAP. */
   IrapFirst: 16,
   IrapLast: 23,
@@ -21,7 +21,7 @@ export const HevcNalType = {
   PrefixSei: 39,
 } as const;
 
-export interface HevcNalArray {
+interface HevcNalArray {
   nalType: number;
   completeness: boolean;
   /** NAL units (with 2-byte NAL header), subarrays of the input. */

@@ -40,7 +40,7 @@ export class AmfError extends Error {
 }
 
 /** AMF0 type markers. */
-export const AMF0 = {
+const AMF0 = {
   NUMBER: 0x00,
   BOOLEAN: 0x01,
   STRING: 0x02,
@@ -62,7 +62,7 @@ export const AMF0 = {
 } as const;
 
 /** Nesting limit for objects/arrays; real RTMP traffic nests 2-3 deep. */
-export const AMF_MAX_DEPTH = 64;
+const AMF_MAX_DEPTH = 64;
 
 // ---------------------------------------------------------------------------
 // Decoding

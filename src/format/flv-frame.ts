@@ -95,7 +95,7 @@ function buildBody(frame: MediaFrame): Buffer {
   }
 }
 
-export function flvTagTypeOf(frame: MediaFrame): number {
+function flvTagTypeOf(frame: MediaFrame): number {
   return frame.kind === 'video' ? FlvTagType.Video : frame.kind === 'audio' ? FlvTagType.Audio : FlvTagType.Script;
 }
 

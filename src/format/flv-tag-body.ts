@@ -21,9 +21,9 @@ export const FlvVideoCodecId = {
 } as const;
 
 /** Legacy FLV audio SoundFormat values. */
-export const FlvSoundFormat = { MP3: 2, AAC: 10, MP3_8k: 14, ExHeader: 9 } as const;
+const FlvSoundFormat = { MP3: 2, AAC: 10, MP3_8k: 14, ExHeader: 9 } as const;
 
-export const VideoPacketType = {
+const VideoPacketType = {
   SequenceStart: 0,
   CodedFrames: 1,
   SequenceEnd: 2,
@@ -34,7 +34,7 @@ export const VideoPacketType = {
   ModEx: 7,
 } as const;
 
-export const AudioPacketType = {
+const AudioPacketType = {
   SequenceStart: 0,
   CodedFrames: 1,
   SequenceEnd: 2,

@@ -4,7 +4,7 @@ import { FlvError } from './flv-error.js';
 export const FLV_HEADER_SIZE = 9;
 export const FLV_TAG_HEADER_SIZE = 11;
 /** The 24-bit DataSize field's ceiling. */
-export const FLV_MAX_BODY_SIZE = 0xffffff;
+const FLV_MAX_BODY_SIZE = 0xffffff;
 
 /** 9-byte FLV header followed by PreviousTagSize0 (13 bytes in all). */
 export function encodeFlvHeader(hasAudio: boolean, hasVideo: boolean): Buffer {
@@ -22,7 +22,7 @@ export function encodeFlvHeader(hasAudio: boolean, hasVideo: boolean): Buffer {
  * Writes the 11-byte tag header into out at offset. The timestamp is the
  * low 24 bits plus the extended (high) byte; negative times are written as 0.
  */
-export function writeFlvTagHeader(out: Buffer, offset: number, tagType: number, timestamp: number, bodySize: number): void {
+function writeFlvTagHeader(out: Buffer, offset: number, tagType: number, timestamp: number, bodySize: number): void {
   if (bodySize < 0 || bodySize > FLV_MAX_BODY_SIZE) throw new FlvError(`FLV tag body of ${bodySize} bytes exceeds 24-bit size`);
   const ts = timestamp > 0 ? Math.floor(timestamp) % 0x100000000 : 0;
   out[offset] = tagType & 0x1f;

@@ -1,30 +1,8 @@
-/** FLV container: one import for tag bodies, tags, frames and the streaming demuxer. */
-export { FlvError } from './flv-error.js';
-export {
-  FlvTagType,
-  FlvVideoCodecId,
-  FlvSoundFormat,
-  VideoPacketType,
-  AudioPacketType,
-  FourCC,
-  parseFlvVideoBody,
-  parseFlvAudioBody,
-  buildLegacyVideoBody,
-  buildExVideoBody,
-  buildAacBody,
-  buildMp3Body,
-  buildExAudioBody,
-  isOnMetaData,
-} from './flv-tag-body.js';
-export type { FlvVideoBody, FlvAudioBody } from './flv-tag-body.js';
-export {
-  FLV_HEADER_SIZE,
-  FLV_TAG_HEADER_SIZE,
-  FLV_MAX_BODY_SIZE,
-  encodeFlvHeader,
-  encodeFlvTag,
-  writeFlvTagHeader,
-} from './flv-tag.js';
-export { frameFromFlvTag, flvBodyFromFrame, flvTagOf, flvTagTypeOf } from './flv-frame.js';
-export { FlvDemuxer } from './flv-demuxer.js';
-export type { FlvTag, FlvFileHeader, FlvDemuxerOptions } from './flv-demuxer.js';
+/**
+ * FLV container, the part the servers and outputs share: FLV tags to and from
+ * MediaFrames, and the stream header. Parsers and tag-body builders are
+ * imported from their own modules (flv-tag-body, flv-tag, flv-demuxer); a name
+ * joins this list when a second user needs it, not before (knip reports the rest).
+ */
+export { encodeFlvHeader } from './flv-tag.js';
+export { frameFromFlvTag, flvBodyFromFrame, flvTagOf } from './flv-frame.js';

@@ -5,7 +5,7 @@
  * partial segments, preload hints and server control. Pure functions.
  */
 
-export interface M3u8Segment {
+interface M3u8Segment {
   uri: string;
   /** Seconds. */
   duration: number;
@@ -65,7 +65,7 @@ export interface LlPart {
   independent: boolean;
 }
 
-export interface LlSegment extends M3u8Segment {
+interface LlSegment extends M3u8Segment {
   /** The segment's parts, listed while the segment is recent; empty for older ones. */
   parts: readonly LlPart[];
 }

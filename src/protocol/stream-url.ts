@@ -60,8 +60,8 @@ function safeDecode(s: string): string {
  */
 export function parseStreamRequest(tcUrl: string, stream: string): StreamRequest {
   // Step 1: legacy `...vhost...` form.
-  let tc = tcUrl.replaceAll('...vhost...', '?vhost=');
-  let streamPart = stream.replaceAll('...vhost...', '?vhost=');
+  const tc = tcUrl.replaceAll('...vhost...', '?vhost=');
+  const streamPart = stream.replaceAll('...vhost...', '?vhost=');
   // Step 2: one full URL.
   let full = `${tc}/${streamPart}`;
   // Step 3: FMLE style `rtmp://ip/app?k=v/stream` → query moved after the stream.

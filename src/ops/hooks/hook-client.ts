@@ -32,7 +32,7 @@ export interface HookRequestOptions {
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
 
-export const USER_AGENT = `Sluice/${VERSION}`;
+const USER_AGENT = `Sluice/${VERSION}`;
 
 export function hookRequest(url: string, opts: HookRequestOptions): Promise<HookReply> {
   let target: URL;

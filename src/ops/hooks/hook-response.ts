@@ -3,9 +3,9 @@
  * 201, a non-empty body that is exactly `0` or a JSON object whose integer
  * `code` is 0. Everything else is a refusal, with SRS's error code.
  */
-export const HOOK_ERROR_STATUS = 4005;
-export const HOOK_ERROR_CODE = 3064;
-export const HOOK_ERROR_DATA = 3008;
+const HOOK_ERROR_STATUS = 4005;
+const HOOK_ERROR_CODE = 3064;
+const HOOK_ERROR_DATA = 3008;
 
 export type HookVerdict = { ok: true } | { ok: false; code: number; reason: string };
 

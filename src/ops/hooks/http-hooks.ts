@@ -22,10 +22,10 @@ import { judgeHookResponse } from './hook-response.js';
 import { hookBody, hlsNotifyUrl, type HlsHookData, type HookAction, type HookSubject } from './hook-bodies.js';
 
 /** SRS's per-call limit (connect/send/receive). */
-export const HOOK_TIMEOUT_MS = 30_000;
+const HOOK_TIMEOUT_MS = 30_000;
 /** on_hls_notify: SRS's limit and how much of the answer it reads (hls_nb_notify). */
-export const HLS_NOTIFY_TIMEOUT_MS = 10_000;
-export const HLS_NOTIFY_MAX_BYTES = 64;
+const HLS_NOTIFY_TIMEOUT_MS = 10_000;
+const HLS_NOTIFY_MAX_BYTES = 64;
 
 /** What the exporter learns about each call. */
 export type HookObserver = (action: string, seconds: number, ok: boolean) => void;

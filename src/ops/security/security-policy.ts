@@ -14,10 +14,10 @@ import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { SecurityConfig, ReferConfig } from '../../config/server-config.js';
 import { parseIpRule, ruleMatches, type IpRule } from './ip-match.js';
 
-export const ERROR_SECURITY_CHECK = 1052;
-export const ERROR_SECURITY_DENY = 1053;
-export const ERROR_SECURITY_ALLOW = 1054;
-export const ERROR_REFER_DENIED = 2015;
+const ERROR_SECURITY_CHECK = 1052;
+const ERROR_SECURITY_DENY = 1053;
+const ERROR_SECURITY_ALLOW = 1054;
+const ERROR_REFER_DENIED = 2015;
 
 export type SecurityAction = 'publish' | 'play';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** /proc/self/stat, in field order (see proc(5)); names as SRS's API prints them. */
-export const SELF_STAT_FIELDS = [
+const SELF_STAT_FIELDS = [
   'pid', 'comm', 'state', 'ppid', 'pgrp', 'session', 'tty_nr', 'tpgid', 'flags', 'minflt', 'cminflt', 'majflt', 'cmajflt',
   'utime', 'stime', 'cutime', 'cstime', 'priority', 'nice', 'num_threads', 'itrealvalue', 'starttime', 'vsize', 'rss',
   'rsslim', 'startcode', 'endcode', 'startstack', 'kstkesp', 'kstkeip', 'signal', 'blocked', 'sigignore', 'sigcatch',
@@ -52,7 +52,7 @@ export function parseProcStat(text: string): CpuTimes | null {
   return { user: n[0] ?? 0, nice: n[1] ?? 0, sys: n[2] ?? 0, idle: n[3] ?? 0, iowait: n[4] ?? 0, irq: n[5] ?? 0, softirq: n[6] ?? 0, steal: n[7] ?? 0, guest: n[8] ?? 0 };
 }
 
-export function cpuTotal(t: CpuTimes): number {
+function cpuTotal(t: CpuTimes): number {
   return t.user + t.nice + t.sys + t.idle + t.iowait + t.irq + t.softirq + t.steal;
 }
 

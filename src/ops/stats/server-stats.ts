@@ -21,8 +21,8 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { RateWindow } from './rate-window.js';
 import { ProcSampler } from './proc-stats.js';
 
-export const STATS_SAMPLE_MS = 2000;
-export const STATS_WINDOW_MS = 30_000;
+const STATS_SAMPLE_MS = 2000;
+const STATS_WINDOW_MS = 30_000;
 
 export interface Counters {
   sendBytes: number;

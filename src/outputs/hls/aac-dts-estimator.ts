@@ -9,9 +9,9 @@
  */
 
 /** Samples per AAC frame (AAC-LC; the ASC's core rate goes with it for HE-AAC too). */
-export const AAC_FRAME_SAMPLES = 1024;
+const AAC_FRAME_SAMPLES = 1024;
 /** Beyond this gap between the estimate and the real timestamp, start again from the real one. */
-export const SYNC_MS = 100;
+const SYNC_MS = 100;
 
 export class AacDtsEstimator {
   private baseMs = -1;

@@ -37,7 +37,7 @@ export interface HlsOptions {
   store?: FileStore;
 }
 
-export class HlsService {
+class HlsService {
   /** By source key; they outlive their source until disposed, so sequence numbers go on across republish. */
   readonly tsStreams = new Map<string, HlsTsStream>();
   readonly llStreams = new Map<string, LlHlsStream>();

@@ -7,7 +7,7 @@
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 
-export const HLS_KEY_BYTES = 16;
+const HLS_KEY_BYTES = 16;
 
 export interface HlsKey {
   /** 16 bytes: the content of the key file. */

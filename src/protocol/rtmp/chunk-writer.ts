@@ -169,7 +169,7 @@ export function setPeerBandwidthMessage(size: number, limitType: 0 | 1 | 2): Buf
   return control(MSG.SET_PEER_BANDWIDTH, p);
 }
 
-export function userControlMessage(event: number, ...values: number[]): Buffer {
+function userControlMessage(event: number, ...values: number[]): Buffer {
   const p = Buffer.allocUnsafe(2 + 4 * values.length);
   p.writeUInt16BE(event, 0);
   values.forEach((v, i) => p.writeUInt32BE(v >>> 0, 2 + 4 * i));
@@ -178,9 +178,6 @@ export function userControlMessage(event: number, ...values: number[]): Buffer {
 
 export const streamBeginMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_BEGIN, streamId);
 export const streamEofMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_EOF, streamId);
-export const streamDryMessage = (streamId: number): Buffer => userControlMessage(USER_CONTROL.STREAM_DRY, streamId);
-export const streamIsRecordedMessage = (streamId: number): Buffer =>
-  userControlMessage(USER_CONTROL.STREAM_IS_RECORDED, streamId);
 export const setBufferLengthMessage = (streamId: number, ms: number): Buffer =>
   userControlMessage(USER_CONTROL.SET_BUFFER_LENGTH, streamId, ms);
 export const pingRequestMessage = (timestamp: number): Buffer => userControlMessage(USER_CONTROL.PING_REQUEST, timestamp);

@@ -11,7 +11,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { RtmpError } from './rtmp-error.js';
 
-export const RTMP_VERSION = 3;
+const RTMP_VERSION = 3;
 export const HANDSHAKE_SIZE = 1536;
 const DIGEST_SIZE = 32;
 

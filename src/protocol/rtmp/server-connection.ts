@@ -32,9 +32,8 @@ import { RtmpServerHandshake } from './handshake.js';
 import { RtmpError } from './rtmp-error.js';
 
 export { RtmpError } from './rtmp-error.js';
-export type { RtmpErrorCode } from './rtmp-error.js';
 
-export type RtmpMediaType = 8 | 9 | 15 | 18;
+type RtmpMediaType = 8 | 9 | 15 | 18;
 
 export type RtmpServerEvent =
   | { type: 'send'; data: Buffer }
@@ -73,7 +72,8 @@ export type RtmpServerEvent =
   | { type: 'setBufferLength'; streamId: number; milliseconds: number }
   | { type: 'pingResponse'; timestamp: number };
 
-export interface RtmpServerConnectionOptions extends ChunkReaderOptions {}
+/** Named apart from the reader's options so server-only options can join later without renaming. */
+export type RtmpServerConnectionOptions = ChunkReaderOptions;
 
 export interface ConnectResultOptions {
   fmsVer?: string;

@@ -22,7 +22,7 @@ export function oggCrc(b: Buffer): number {
   return crc;
 }
 
-export function buildOpusHead(channels: number, inputSampleRate: number, preSkip = 312): Buffer {
+function buildOpusHead(channels: number, inputSampleRate: number, preSkip = 312): Buffer {
   const b = Buffer.alloc(19);
   b.write('OpusHead', 0, 'latin1');
   b[8] = 1;

@@ -9,7 +9,7 @@ import { RtpError } from './rtp-error.js';
 export const MAX_SDP_BYTES = 64 * 1024;
 const MAX_MEDIA = 16;
 
-export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface SdpCodec {
   payloadType: number;
@@ -116,7 +116,7 @@ export function parseSdp(text: string): SdpSession {
   return session;
 }
 
-export function fmtpParams(fmtp: string): Map<string, string> {
+function fmtpParams(fmtp: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const kv of fmtp.split(';')) {
     const eq = kv.indexOf('=');

@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { isIP } from 'node:net';
 
-export const STUN_MAGIC = 0x2112a442;
+const STUN_MAGIC = 0x2112a442;
 const HEADER = 20;
 const ATTR_USERNAME = 0x0006;
 const ATTR_MESSAGE_INTEGRITY = 0x0008;
@@ -19,7 +19,7 @@ const ATTR_USE_CANDIDATE = 0x0025;
 const ATTR_FINGERPRINT = 0x8028;
 const FINGERPRINT_XOR = 0x5354554e;
 
-export type StunClass = 'request' | 'indication' | 'success' | 'error';
+type StunClass = 'request' | 'indication' | 'success' | 'error';
 
 export interface StunMessage {
   method: number;
