@@ -22,7 +22,7 @@ export function needsAuth(path: string): boolean {
   return path.includes('/api/');
 }
 
-export function isWrite(method: string): boolean {
+function isWrite(method: string): boolean {
   return method !== 'GET' && method !== 'HEAD';
 }
 

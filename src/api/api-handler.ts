@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from '../core/server-context.js';
+import type { VhostConfig } from '../config/vhost-config.js';
 import { corsHeaders } from '../core/http-cors.js';
 import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
@@ -17,13 +18,13 @@ import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, sum
 import { serveWeb } from './web-assets.js';
 import { randomId } from '../log/logger.js';
 
-export const ERROR_SYSTEM_API_CALLBACK = 4058;
-export const ERROR_RTMP_NO_VHOST = 2014;
-export const ERROR_STREAM_NOT_FOUND = 2048;
-export const ERROR_CLIENT_NOT_FOUND = 2049;
-export const ERROR_CONFIG_RAW = 1060;
-export const ERROR_CONFIG_RAW_DISABLED = 1061;
-export const ERROR_EXPORTER_DISABLED = 1090;
+const ERROR_SYSTEM_API_CALLBACK = 4058;
+const ERROR_RTMP_NO_VHOST = 2014;
+const ERROR_STREAM_NOT_FOUND = 2048;
+const ERROR_CLIENT_NOT_FOUND = 2049;
+const ERROR_CONFIG_RAW = 1060;
+const ERROR_CONFIG_RAW_DISABLED = 1061;
+const ERROR_EXPORTER_DISABLED = 1090;
 
 /** What the API shows, handed to it by the composition root. */
 export interface ApiDeps {
@@ -303,7 +304,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
 }
 
 function featuresData(ctx: ServerContext): Record<string, unknown> {
-  const any = (f: (v: import('../config/server-config.js').VhostConfig) => boolean): boolean => ctx.config.vhosts.some((v) => v.enabled && f(v));
+  const any = (f: (v: VhostConfig) => boolean): boolean => ctx.config.vhosts.some((v) => v.enabled && f(v));
   return {
     options: '',
     options2: '',

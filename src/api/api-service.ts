@@ -20,7 +20,7 @@ import { createApiServer, watchApiServer } from './api-server.js';
 import { serveWeb } from './web-assets.js';
 
 /** True when `http_api` is served by the HTTP server's listener (same `listen`), as SRS allows. */
-export function apiSharesHttpPort(ctx: ServerContext): boolean {
+function apiSharesHttpPort(ctx: ServerContext): boolean {
   const c = ctx.config;
   return c.httpApi.enabled && c.httpServer.enabled && endpointEquals(c.httpApi.listen, c.httpServer.listen);
 }
@@ -30,7 +30,7 @@ export function apiSharesHttpPort(ctx: ServerContext): boolean {
  * server: same origin when the API shares the port, else the API's port on
  * the host the browser used. null when the API is off.
  */
-export function pageConfig(ctx: ServerContext, hostHeader: string | undefined, shared: boolean): Record<string, unknown> {
+function pageConfig(ctx: ServerContext, hostHeader: string | undefined, shared: boolean): Record<string, unknown> {
   const api = ctx.config.httpApi;
   if (!api.enabled) return { api: null };
   if (shared) return { api: '' };

@@ -13,7 +13,7 @@ import { notFound, safeRequestPath, serveStaticFile } from '../core/static-files
 /** The project directory holding `web/` (found upward from this module, in src/ or dist/src/). */
 let webRootFound: string | null | undefined;
 
-export function findWebRoot(): string | null {
+function findWebRoot(): string | null {
   // Found once: serveWeb asks for every request on the HTTP port, and existsSync must not run per request.
   if (webRootFound !== undefined) return webRootFound;
   webRootFound = searchWebRoot();
@@ -42,7 +42,7 @@ function packageDir(name: string): string | null {
 }
 
 /** `/assets/<name>` → a file from an npm package. */
-export const ASSETS: Record<string, { pkg: string; file: string }> = {
+const ASSETS: Record<string, { pkg: string; file: string }> = {
   'mpegts.js': { pkg: 'mpegts.js', file: 'dist/mpegts.js' },
   'hls.js': { pkg: 'hls.js', file: 'dist/hls.min.js' },
 };

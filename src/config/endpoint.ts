@@ -37,13 +37,6 @@ export function parseEndpoint(text: string): EndpointParse {
   return { ok: true, endpoint: { host, port } };
 }
 
-/** Parses or throws a plain Error (callers wrap it with a file:line). */
-export function parseEndpointOrThrow(text: string): Endpoint {
-  const r = parseEndpoint(text);
-  if (!r.ok) throw new Error(r.reason);
-  return r.endpoint;
-}
-
 export function endpointEquals(a: Endpoint, b: Endpoint): boolean {
   return a.host === b.host && a.port === b.port;
 }

@@ -44,7 +44,7 @@ export class ConfigError extends Error {
 export type IncludeReader = (absolutePath: string) => string | null;
 
 /** Reads from disk; ENOENT/ENOTDIR become null so the next candidate path is tried. */
-export const fsIncludeReader: IncludeReader = (absolutePath) => {
+const fsIncludeReader: IncludeReader = (absolutePath) => {
   try {
     return readFileSync(absolutePath, 'utf8');
   } catch (e) {
@@ -63,7 +63,7 @@ export interface ParseOptions {
 
 /** Guards against pathological input: a stack overflow is not a config error message. */
 export const MAX_BLOCK_DEPTH = 64;
-export const MAX_INCLUDE_DEPTH = 16;
+const MAX_INCLUDE_DEPTH = 16;
 
 type StatementEnd = 'entire' | 'block-start' | 'block-end' | 'eof';
 

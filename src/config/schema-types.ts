@@ -7,7 +7,7 @@ import type { Endpoint } from './endpoint.js';
 export type Use = 'used' | 'not-yet' | 'ignored';
 
 /** What a reload does with a change (root level; vhost sections are always live). */
-export type Reload = 'live' | 'restart';
+type Reload = 'live' | 'restart';
 
 interface EntryInfo {
   readonly use: Use;

@@ -20,7 +20,6 @@ import { validateConfig } from './validate.js';
 import { envLookup, type Env } from './values.js';
 import { buildVhostConfig, DEFAULT_VHOST, type VhostConfig } from './vhost-config.js';
 
-export type { Endpoint } from './endpoint.js';
 export type { Env } from './values.js';
 export * from './vhost-config.js';
 
@@ -263,7 +262,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], def: T): 
 }
 
 /** Builds the typed view from a transformed, validated tree. */
-export function buildServerConfig(
+function buildServerConfig(
   tree: ConfigDirective,
   env: Env,
   info: { file: string | null; envOnly: boolean; warnings: readonly string[] },

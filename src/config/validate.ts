@@ -8,7 +8,7 @@ import { ROOT, VHOST } from './schema.js';
 import type { Children } from './schema-types.js';
 import { atof, atoi, envKey, envLookup, preferFalse, preferTrue, type Env } from './values.js';
 
-export { transformLegacy, type TransformResult } from './legacy-transform.js';
+export { transformLegacy } from './legacy-transform.js';
 
 export interface ValidateOptions {
   env: Env;

@@ -14,7 +14,7 @@ export interface Denial {
   code: number;
 }
 
-export function denialOf(err: unknown): Denial {
+function denialOf(err: unknown): Denial {
   if (err instanceof AccessDenied) return { reason: err.message, code: err.code };
   return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0 };
 }

@@ -20,7 +20,7 @@ export function clientIp(req: IncomingMessage): string {
   return unmapIpv4(req.socket.remoteAddress ?? '');
 }
 
-export function unmapIpv4(ip: string): string {
+function unmapIpv4(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 

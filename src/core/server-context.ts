@@ -19,7 +19,7 @@ import { HttpRoutes } from './http-route.js';
 import { newServerIdentity, type ServerIdentity } from './server-identity.js';
 
 /** A republish within this time keeps players attached (an encoder restart); then they get EOF. */
-export const REPUBLISH_WAIT_MS = 3000;
+const REPUBLISH_WAIT_MS = 3000;
 
 export interface ServerContextOptions {
   /** How long a source with no publisher and no player is kept (ms). */

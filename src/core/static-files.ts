@@ -162,7 +162,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
  * and its size taken from that handle, so a segment replaced meanwhile
  * (temp + rename) is still sent whole and consistent with Content-Length.
  */
-export async function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, url: URL, cors: Record<string, string>): Promise<void> {
+async function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, url: URL, cors: Record<string, string>): Promise<void> {
   // A symlink inside the root may point outside it.
   try {
     const [real, realRoot] = await Promise.all([realpath(file.abs), realpath(file.root)]);

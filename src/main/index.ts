@@ -7,7 +7,48 @@
  */
 export { SluiceServer, type SluiceServerOptions, type ListeningPorts } from './sluice-server.js';
 export { loadConfig, parseConfigText, defaultConfig } from '../config/server-config.js';
-export type { ServerConfig, VhostConfig } from '../config/server-config.js';
+// The typed config view, for applications that build or read a config.
+export type {
+  ServerConfig,
+  LogLevel,
+  HttpsConfig,
+  HttpApiConfig,
+  HttpServerConfig,
+  RtcServerConfig,
+  SrtServerConfig,
+  ExporterConfig,
+  HeartbeatConfig,
+  StatsConfig,
+  CircuitBreakerConfig,
+  StreamCasterConfig,
+  LoadOptions,
+} from '../config/server-config.js';
+export type {
+  VhostConfig,
+  TimeJitter,
+  PlayConfig,
+  PublishConfig,
+  HttpRemuxConfig,
+  HttpStaticConfig,
+  HlsConfig,
+  HdsConfig,
+  DashConfig,
+  DvrConfig,
+  HttpHooksConfig,
+  SecurityRule,
+  SecurityConfig,
+  ReferConfig,
+  ForwardConfig,
+  ClusterConfig,
+  VhostRtcConfig,
+  VhostSrtConfig,
+  ExecConfig,
+  FfmpegOption,
+  TranscodeEngineConfig,
+  IngestConfig,
+  TranscodeConfig,
+} from '../config/vhost-config.js';
+export type { Endpoint } from '../config/endpoint.js';
 export { ConfigError } from '../config/parser.js';
 export { createLogger, silentLogger } from '../log/logger.js';
 export { LiveSource, type SourceObserver } from '../live/live-source.js';

@@ -94,7 +94,10 @@ describe('BitReader', () => {
       for (let j = 0; j < buf.length; j++) buf[j] = Math.floor(rand() * 256);
       const r = new BitReader(buf);
       try {
-        for (let k = 0; k < 100; k++) (rand() < 0.5 ? r.readUE() : r.readBits(1 + Math.floor(rand() * 32)));
+        for (let k = 0; k < 100; k++) {
+          if (rand() < 0.5) r.readUE();
+          else r.readBits(1 + Math.floor(rand() * 32));
+        }
       } catch (e) {
         assert.ok(e instanceof CodecError, String(e));
       }

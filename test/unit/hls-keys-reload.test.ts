@@ -174,12 +174,12 @@ describe('hls_keys on a live stream', () => {
 describe('reload restarts the HLS muxer', () => {
   test('the open segment closes at the next keyframe, then the new hls_fragment applies', async () => {
     const { s } = setup('hls_fragment 2; hls_window 100;');
-    let t = feed(s, 6.5, 1);
+    const t = feed(s, 6.5, 1);
     await s.io.idle();
     const before = s.window.length;
     assert.ok(s.window.every((w) => Math.abs(w.duration - 2) < 0.05), JSON.stringify(s.window.map((w) => w.duration)));
     s.restart(hlsConfig('hls_fragment 4; hls_window 100; hls_keys on;'));
-    t = feed(s, 13, 1, t);
+    feed(s, 13, 1, t);
     await s.io.idle();
     const after = s.window.slice(before);
     // The segment open at reload (from 6 s) ends at the next keyframe (6.5 s), then 4 s segments, with keys now.

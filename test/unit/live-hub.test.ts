@@ -87,7 +87,12 @@ test('merge-write consumer writes before the oldest frame would wait past mw_lat
   const sink = new RecordingSink();
   const c = new Consumer('c', sink, { queueLengthMs: 10_000, mwLatencyMs: 100 });
   let flushes = 0;
-  for (let t = 0; t <= 220; t += 20) if (c.enqueue(video(t, t === 0))) (c.flush(), flushes++);
+  for (let t = 0; t <= 220; t += 20) {
+    if (c.enqueue(video(t, t === 0))) {
+      c.flush();
+      flushes++;
+    }
+  }
   assert.equal(flushes, 2);
   // Flushed one frame early, so that no frame waits longer than mw_latency for the next.
   assert.deepEqual(sink.batches.map((b) => b.length), [5, 5]);

@@ -14,7 +14,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { DashStream } from './dash-stream.js';
 
-export class DashService {
+class DashService {
   /** By source key; they outlive their source until disposed, so segment numbers go on across republish. */
   readonly streams = new Map<string, DashStream>();
 

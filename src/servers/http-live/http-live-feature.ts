@@ -37,7 +37,7 @@ interface Target {
   format: RemuxFormat;
 }
 
-export class HttpLiveService {
+class HttpLiveService {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   /** fast_cache: the last seconds of audio of each source, for new AAC/MP3 players. */
   private readonly fastCaches = new WeakMap<LiveSource, AudioFastCache>();
@@ -221,7 +221,7 @@ export class HttpLiveService {
       bytesOut: () => 0,
       close: () => req.socket.destroy(),
     };
-    this.ctx.admission.gate('onPlay', probe, start, deny);
+    void this.ctx.admission.gate('onPlay', probe, start, deny);
   }
 }
 
