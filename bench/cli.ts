@@ -28,7 +28,7 @@ play:    --players N  --rate N/s (default 500)  --window S (default 10)  --settl
          --stream-kbps K (default: from --file)  --publish-url rtmp://... (publish the workload there first)
 publish: --publishers N  --rate N/s (default 100)  --tick MS (default 40)   (publisher i publishes URL-i)
 latency: --play-url URL (rtmp:// or http://, default: --url)  --skip S (samples left out at the start, default 3)
-matrix:  --servers sluice-mw,sluice-rt,nms,nginx  --players 500,1000,2000,4000  --publishers 100,500,1000
+matrix:  --servers sluice-mw,sluice-rt,sluice-base,nms,nginx (sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000
          --steady S (default 20)  --protos rtmp,flv  --out FILE.json`;
 
 function num(v: string | undefined, dflt: number, name: string): number {

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './bench-error.js';
 import { sleep } from './run-clock.js';
 
-export type PeerName = 'sluice-mw' | 'sluice-rt' | 'nms' | 'nginx';
+/** `sluice-base` is another build of Sluice (its cli.js in SLUICE_BASE_CLI), run as sluice-mw: before/after rows in one run. */
+export type PeerName = 'sluice-mw' | 'sluice-rt' | 'sluice-base' | 'nms' | 'nginx';
 
 /** Core the server runs on, and the core for the load generator and probe. */
 const SERVER_CPU = '0';
@@ -114,6 +115,7 @@ export function peerMissing(name: PeerName): string | null {
   if (name === 'nms' && !existsSync(NMS_APP)) return 'node-media-server is not installed (run scripts/bench-peers.sh)';
   if (name === 'nginx' && !existsSync(NGINX_RTMP_MODULE)) return 'nginx with libnginx-mod-rtmp is not installed (run scripts/bench-peers.sh)';
   if ((name === 'sluice-mw' || name === 'sluice-rt') && !existsSync(SLUICE_CLI)) return 'Sluice is not built (npm run build)';
+  if (name === 'sluice-base' && !existsSync(process.env['SLUICE_BASE_CLI'] ?? '')) return 'set SLUICE_BASE_CLI to the dist/src/.../cli.js of the build to compare with';
   return null;
 }
 
@@ -124,9 +126,9 @@ export async function startPeer(name: PeerName): Promise<RunningPeer> {
   const rtmpPort = await freePort();
   const httpPort = name === 'nginx' ? null : await freePort();
   let cmd: string[];
-  if (name === 'sluice-mw' || name === 'sluice-rt') {
-    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(name === 'sluice-mw' ? 'mw' : 'rt', rtmpPort, httpPort as number));
-    cmd = [process.execPath, SLUICE_CLI, '-c', join(dir, 'sluice.conf')];
+  if (name === 'sluice-mw' || name === 'sluice-rt' || name === 'sluice-base') {
+    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(name === 'sluice-rt' ? 'rt' : 'mw', rtmpPort, httpPort as number));
+    cmd = [process.execPath, name === 'sluice-base' ? process.env['SLUICE_BASE_CLI']! : SLUICE_CLI, '-c', join(dir, 'sluice.conf')];
   } else if (name === 'nms') {
     writeFileSync(join(dir, 'nms.json'), nmsConfig(dir, rtmpPort, httpPort as number));
     cmd = [process.execPath, NMS_APP, '-c', join(dir, 'nms.json'), '--no-admin'];
