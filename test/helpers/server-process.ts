@@ -10,7 +10,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './ports.js';
 
-export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main', 'cli.js');
+/** The repository (this file runs from dist/test/helpers/). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CLI = join(REPO_ROOT, 'dist', 'src', 'main', 'cli.js');
 
 export interface LogLine {
   level: number;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, CLI } from '../helpers/server-process.js';
+import { startServer, CLI, REPO_ROOT } from '../helpers/server-process.js';
 import { publish, decodeFrames, run, sleep } from '../helpers/ffmpeg.js';
 
 test('a player that connects before the publisher gets the stream, and EOF after the publisher leaves', async () => {
@@ -62,7 +62,7 @@ test('garbage, a truncated handshake and an absurd chunk size end only their own
 });
 
 test('-t checks a config: ok, and file:line: reason on an error', () => {
-  const root = join(CLI, '..', '..', '..');
+  const root = REPO_ROOT;
   const good = spawnSync(process.execPath, [CLI, '-t', '-c', 'conf/default.conf'], { cwd: root, encoding: 'utf8' });
   assert.equal(good.status, 0, good.stderr);
   const bad = spawnSync(process.execPath, [CLI, '-t', '-c', 'test/fixtures/bad.conf'], { cwd: root, encoding: 'utf8' });
