@@ -7,28 +7,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SluiceServer } from '../../src/main/sluice-server.js';
-import { parseConfigText } from '../../src/config/server-config.js';
+import type { SluiceServer } from '../../src/main/sluice-server.js';
 import { FlvDemuxer, type FlvTag } from '../../src/format/flv-demuxer.js';
 import { RtmpSocketClient } from '../helpers/rtmp-socket-client.js';
-import { freePort } from '../helpers/ports.js';
+import { startInProcess as startOnFreshPorts } from '../helpers/inprocess-server.js';
 import { sleep } from '../helpers/ffmpeg.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 async function startInProcess(vhostBody = '', options: { sourceIdleMs?: number; sourceSweepMs?: number } = {}): Promise<SluiceServer> {
-  const rtmp = await freePort();
-  const http = await freePort();
-  const text = `listen ${rtmp};
-http_server { enabled on; listen ${http}; }
+  const text = `listen {{RTMP}};
+http_server { enabled on; listen {{HTTP}}; }
 vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   ${vhostBody}
 }`;
-  const server = new SluiceServer({ config: parseConfigText(text, 'test.conf', {}), ...options });
-  await server.start();
-  return server;
+  return (await startOnFreshPorts(text, options)).server;
 }
 
 // Minimal but well-formed FLV bodies: AVC sequence header + frames.
