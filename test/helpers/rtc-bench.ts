@@ -11,9 +11,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { startServer } from './server-process.js';
-import { freePort } from './ports.js';
 import { sleep } from './ffmpeg.js';
-import { rtcConfig } from './rtc-browser.js';
+import { rtcConfig, RTC_PORT } from './rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
 import { AacToOpusTranscoder } from '../../src/ffmpeg/aac-to-opus.js';
 import { OpusToAacTranscoder } from '../../src/ffmpeg/opus-to-aac.js';
@@ -108,8 +107,7 @@ async function transcodeLatency(): Promise<void> {
 }
 
 async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promise<void> {
-  const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
   if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(server.proc.pid)], { stdio: 'ignore' });
   console.log(`WHEP fan-out, follow_client_address ${follow ? 'on' : 'off'}${pin ? ', server pinned to CPU 0' : ''}`);
   const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '600',

@@ -194,7 +194,10 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ti
   return v;
 }
 
-export function rtcConfig(rtcPort: number, vhostRtc = 'rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp on; }', extra = ''): string {
+/** The WebRTC UDP port as a `startServer` placeholder: the server gets a fresh one (`server.port('RTC')`). */
+export const RTC_PORT = '{{RTC}}';
+
+export function rtcConfig(rtcPort: number | typeof RTC_PORT, vhostRtc = 'rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp on; }', extra = ''): string {
   return `
 listen {{RTMP}};
 srs_log_tank console;

@@ -15,9 +15,8 @@ import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { startServer } from './server-process.js';
-import { freePort } from './ports.js';
 import { sleep } from './ffmpeg.js';
-import { rtcConfig } from './rtc-browser.js';
+import { rtcConfig, RTC_PORT } from './rtc-browser.js';
 import { ndcWhep, ndcWhip, type NdcPlayer, type WhipPublisher } from './rtc-ndc-client.js';
 
 function rssMb(pid: number): number {
@@ -37,8 +36,8 @@ const wave = nums[1] ?? 40;
 const followAt = args.indexOf('--follow-client-address');
 const follow = followAt < 0 || args[followAt + 1] !== 'off';
 
-const rtcPort = await freePort();
-const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp off; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
+const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp off; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
+const rtcPort = server.port('RTC');
 const pid = server.proc.pid!;
 let exited = false;
 let stopping = false;

@@ -86,7 +86,13 @@ describe('API with a live stream', () => {
     rtmpPlayer = player(server.rtmpUrl('live/livestream'), 60);
     flvPlayer = player(server.httpUrl('live/livestream.flv'), 60);
     await server.waitForLog((l) => l.msg === 'HTTP-FLV play started', 10_000);
-    await sleep(10_000);
+    // The assertions below want > 10 s of traffic (frames >= 200 at 25 fps): wait for the frames, not the clock.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { streams } = await getJson<{ streams: StreamJson[] }>(server.apiUrl('api/v1/streams/'));
+      if ((streams.find((x) => x.url === '/live/livestream')?.frames ?? 0) >= 250 || Date.now() > deadline) break;
+      await sleep(250);
+    }
   });
 
   after(async () => {
@@ -245,9 +251,14 @@ describe('API with a live stream', () => {
     await getJson(server.apiUrl(`api/v1/clients/${pub.id}?callback=x&method=DELETE`).replace('callback=x&', ''), { method: 'DELETE' });
     const pcode = await Promise.race([publisher.done, sleep(15_000).then(() => 'still running')]);
     assert.notEqual(pcode, 'still running', 'the kicked publisher (ffmpeg) exits');
-    await sleep(300);
-    const s = await getJson<{ streams: StreamJson[] }>(server.apiUrl('api/v1/streams/'));
-    assert.ok(s.streams.every((x) => x.publish.active === false));
+    // The server may see the close a moment after ffmpeg exits: wait for the API to say it.
+    const deadline = Date.now() + 10_000;
+    let s = await getJson<{ streams: StreamJson[] }>(server.apiUrl('api/v1/streams/'));
+    while (s.streams.some((x) => x.publish.active) && Date.now() < deadline) {
+      await sleep(100);
+      s = await getJson<{ streams: StreamJson[] }>(server.apiUrl('api/v1/streams/'));
+    }
+    assert.ok(s.streams.every((x) => x.publish.active === false), JSON.stringify(s.streams));
   });
 });
 

@@ -62,7 +62,8 @@ test('console lists the stream, the FLV player plays it, kick ends the publisher
   await player.goto(new URL(href, page.url()).toString());
   await player.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 1, undefined, { timeout: 20_000 });
   const t1 = await player.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
-  await sleep(2000);
+  // Playback goes on: wait for a further second of media time (a busy machine only makes it slower).
+  await player.waitForFunction((from) => (document.querySelector('video') as HTMLVideoElement).currentTime > from + 1, t1, { timeout: 20_000 });
   const t2 = await player.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
   assert.ok(t2 > t1 + 1, `video time advances: ${t1} → ${t2}`);
   const size = await player.evaluate(() => {

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../helpers/server-process.js';
-import { publish, sleep } from '../helpers/ffmpeg.js';
+import { publish } from '../helpers/ffmpeg.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'main', 'ctl.js');
 
@@ -16,8 +17,12 @@ test('sluice-ctl lists streams and clients and kicks a publisher', async () => {
   const server = await startServer();
   const pub = publish(server.rtmpUrl('live/ctl'), { seconds: 30, size: '320x240' });
   try {
-    await server.waitForLog((l) => l.msg === 'publish started', 15_000);
-    await sleep(1500);
+    // Until the API knows both codecs (what 'streams' prints), not a guessed 1.5 s.
+    const ready = await waitFor(async () => {
+      const { streams } = (await (await fetch(server.apiUrl('/api/v1/streams/'))).json()) as { streams: { url: string; video: { width: number } | null; audio: unknown }[] };
+      return streams.some((st) => st.url === '/live/ctl' && st.video?.width === 320 && Boolean(st.audio));
+    }, 15_000, 100);
+    assert.ok(ready, 'the API shows the stream with its codecs');
     const ctl = (...a: string[]): { out: string; code: number | null } => {
       const r = spawnSync(process.execPath, [CTL, '--api', server.apiUrl(''), ...a], { encoding: 'utf8', timeout: 15_000 });
       return { out: r.stdout + r.stderr, code: r.status };

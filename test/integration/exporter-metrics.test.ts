@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
 import { publish, run, sleep, type Proc } from '../helpers/ffmpeg.js';
 
 interface Sample {
@@ -20,6 +19,17 @@ interface Family {
   help?: string;
   type?: string;
   samples: Sample[];
+}
+
+/** Reads until `ok` holds or the time is up (then returns the last value, for the assertion to show). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await read();
+  while (!ok(v) && Date.now() < deadline) {
+    await sleep(200);
+    v = await read();
+  }
+  return v;
 }
 
 /** A strict reader of the Prometheus text format (version 0.0.4): throws on any malformed line. */
@@ -55,6 +65,7 @@ function parsePrometheus(text: string): Map<string, Family> {
 }
 
 let server: RunningServer;
+let serverStartedAt = 0;
 let exporterPort: number;
 let hookServer: http.Server;
 let pub: Proc;
@@ -67,25 +78,31 @@ before(async () => {
   });
   await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/`;
-  exporterPort = await freePort();
+  serverStartedAt = Date.now();
   server = await startServer({
     config: `
 listen {{RTMP}};
 srs_log_tank console;
 http_api { enabled on; listen {{API}}; }
 http_server { enabled on; listen {{HTTP}}; }
-exporter { enabled on; listen ${exporterPort}; label cn-beijing; tag cn-edge; }
+exporter { enabled on; listen {{EXPORTER}}; label cn-beijing; tag cn-edge; }
 vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   http_hooks { enabled on; on_play ${hook}; }
 }
 `,
   });
+  exporterPort = server.port('EXPORTER');
   pub = publish(server.rtmpUrl('live/metrics'), { seconds: 30 });
   await server.waitForLog((l) => l.msg === 'publish started', 15_000);
   player = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', server.httpUrl('live/metrics.flv'), '-t', '25', '-f', 'null', '-'], 40_000);
   await server.waitForLog((l) => l.msg === 'HTTP-FLV play started', 10_000);
-  await sleep(5000);
+  // The stats are sampled on a timer: wait until they have seen the traffic, however slow the machine.
+  await until(async () => {
+    const f = parsePrometheus(await (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text());
+    const sample = (name: string): number => f.get(name)?.samples.find((x) => x.labels.stream === undefined || x.labels.stream === 'metrics')?.value ?? 0;
+    return sample('srs_receive_bytes_total') > 100_000 && sample('srs_send_bytes_total') > 100_000 && sample('sluice_stream_receive_kbps') > 50;
+  }, (seen) => seen, 30_000);
 });
 
 after(async () => {
@@ -129,16 +146,33 @@ test('exporter output parses as Prometheus text with SRS names and true values',
   assert.ok(families.has('sluice_frames_dropped_total'));
   assert.equal(one('sluice_hook_duration_seconds_count', { action: 'on_play', result: 'allow' }), 1);
   assert.ok(one('sluice_hook_duration_seconds_sum', { action: 'on_play' }) >= 0.02, 'the callback took its 30 ms');
-  assert.ok(one('sluice_event_loop_lag_seconds', { stat: 'max' }) >= 0);
+  // Seconds since the previous scrape, not ms or ns: never above the few seconds this server has run.
+  const lag = { mean: one('sluice_event_loop_lag_seconds', { stat: 'mean' }), p99: one('sluice_event_loop_lag_seconds', { stat: 'p99' }), max: one('sluice_event_loop_lag_seconds', { stat: 'max' }) };
+  assert.ok(lag.mean >= 0 && lag.mean <= lag.max && lag.p99 >= 0 && lag.p99 <= lag.max, `lag ${JSON.stringify(lag)}`);
+  assert.ok(lag.max < (Date.now() - serverStartedAt) / 1000, `lag ${JSON.stringify(lag)} is longer than the server has run`);
   assert.ok(families.has('process_cpu_user_seconds_total'), 'Node process metrics too');
+});
+
+test('a stalled event loop shows in sluice_event_loop_lag_seconds', async () => {
+  const lagMax = async (): Promise<number> => {
+    const f = parsePrometheus(await (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text());
+    return f.get('sluice_event_loop_lag_seconds')!.samples.find((x) => x.labels.stat === 'max')!.value;
+  };
+  await lagMax(); // a scrape starts a new measuring window
+  // A stopped process cannot run its event loop: a stall of at least 500 ms, on any machine.
+  server.signal('SIGSTOP');
+  await sleep(500);
+  server.signal('SIGCONT');
+  const max = await lagMax();
+  assert.ok(max >= 0.4, `a 500 ms stall shows as ${max} s of lag`);
 });
 
 test('counters only grow between scrapes; /metrics is on the API port too; the exporter port answers the API', async () => {
   const scrape = async (url: string): Promise<Map<string, Family>> => parsePrometheus(await (await fetch(url)).text());
-  const a = await scrape(`http://127.0.0.1:${exporterPort}/metrics`);
-  await sleep(2500);
-  const b = await scrape(server.apiUrl('metrics'));
   const v = (f: Map<string, Family>, n: string): number => f.get(n)!.samples[0]!.value;
+  const a = await scrape(`http://127.0.0.1:${exporterPort}/metrics`);
+  // The next stats sample comes on the server's timer: wait for it rather than guess its period.
+  const b = await until(() => scrape(server.apiUrl('metrics')), (f) => v(f, 'srs_send_bytes_total') > v(a, 'srs_send_bytes_total') && v(f, 'srs_receive_bytes_total') > v(a, 'srs_receive_bytes_total'), 15_000);
   assert.ok(v(b, 'srs_receive_bytes_total') > v(a, 'srs_receive_bytes_total'));
   assert.ok(v(b, 'srs_send_bytes_total') > v(a, 'srs_send_bytes_total'));
   const versions = (await (await fetch(`http://127.0.0.1:${exporterPort}/api/v1/versions`)).json()) as { code: number };

@@ -7,15 +7,20 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startServer, CLI } from '../helpers/server-process.js';
-import { publish, decodeFrames, run, sleep } from '../helpers/ffmpeg.js';
+import { startServer, CLI, REPO_ROOT } from '../helpers/server-process.js';
+import { publish, decodeFrames, run } from '../helpers/ffmpeg.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('a player that connects before the publisher gets the stream, and EOF after the publisher leaves', async () => {
   const server = await startServer();
   try {
     const player = run('ffmpeg', ['-hide_banner', '-nostdin', '-i', server.httpUrl('live/early.flv'), '-f', 'null', '-'], 60_000);
-    await sleep(500);
+    // The player is waiting on the server (the API lists it) before the publisher comes.
+    const waiting = await waitFor(async () => {
+      const { clients } = (await (await fetch(server.apiUrl('/api/v1/clients/'))).json()) as { clients: { type: string; url: string }[] };
+      return clients.some((c) => c.type === 'flv-play' && c.url === '/live/early');
+    }, 15_000, 100);
+    assert.ok(waiting, 'the HTTP-FLV player is listed before the publisher starts');
     const pub = publish(server.rtmpUrl('live/early'), { seconds: 4 });
     assert.equal(await pub.done, 0, pub.stderr());
     const started = Date.now();
@@ -62,7 +67,7 @@ test('garbage, a truncated handshake and an absurd chunk size end only their own
 });
 
 test('-t checks a config: ok, and file:line: reason on an error', () => {
-  const root = join(CLI, '..', '..', '..', '..');
+  const root = REPO_ROOT;
   const good = spawnSync(process.execPath, [CLI, '-t', '-c', 'conf/default.conf'], { cwd: root, encoding: 'utf8' });
   assert.equal(good.status, 0, good.stderr);
   const bad = spawnSync(process.execPath, [CLI, '-t', '-c', 'test/fixtures/bad.conf'], { cwd: root, encoding: 'utf8' });

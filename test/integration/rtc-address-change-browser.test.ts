@@ -15,8 +15,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
-import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, selectedPair, until, rtcConfig } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, selectedPair, until, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 
 /** Browser ⇄ relay (fixed port) ⇄ server; the server side can move to a new source port. */
 class UdpRelay {
@@ -63,9 +62,9 @@ class UdpRelay {
 }
 
 test('client address change: the player and the publisher sessions follow their clients to new addresses and media goes on', { timeout: 75_000 }, async () => {
-  const rtcPort = await freePort();
   // The configured candidate is unreachable (TEST-NET-2): the relays' eip candidates are the only way in.
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtc_to_rtmp off; }').replace('candidate 127.0.0.1;', 'candidate 198.51.100.1;') });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp off; }').replace('candidate 127.0.0.1;', 'candidate 198.51.100.1;') });
+  const rtcPort = server.port('RTC');
   const pubRelay = new UdpRelay(rtcPort);
   const playRelay = new UdpRelay(rtcPort);
   const browser = await launchChromium();

@@ -9,10 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SluiceServer } from '../../src/main/sluice-server.js';
-import { parseConfigText } from '../../src/config/server-config.js';
 import { RtcSession } from '../../src/servers/webrtc/rtc-session.js';
-import { freePort } from '../helpers/ports.js';
+import { startInProcess } from '../helpers/inprocess-server.js';
 import { sleep } from '../helpers/ffmpeg.js';
 import { ndcWhep, ndcWhip, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 
@@ -20,15 +18,11 @@ v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 test('ended WebRTC sessions are garbage-collected (no growth with session churn)', { timeout: 120_000 }, async () => {
-  const [rtmp, api, rtc] = [await freePort(), await freePort(), await freePort()];
-  const text = `listen ${rtmp};
-srs_log_level warn;
-http_api { enabled on; listen ${api}; }
-rtc_server { enabled on; listen ${rtc}; candidate 127.0.0.1; }
-vhost __defaultVhost__ { rtc { enabled on; rtc_to_rtmp off; rtmp_to_rtc off; } }`;
-  const server = new SluiceServer({ config: parseConfigText(text, 'test.conf', {}) });
-  await server.start();
-  const base = `http://127.0.0.1:${api}`;
+  const { server, port } = await startInProcess(`listen {{RTMP}};
+http_api { enabled on; listen {{API}}; }
+rtc_server { enabled on; listen {{RTC}}; candidate 127.0.0.1; }
+vhost __defaultVhost__ { rtc { enabled on; rtc_to_rtmp off; rtmp_to_rtc off; } }`);
+  const base = `http://127.0.0.1:${port('API')}`;
   const alive = new Set<WeakRef<RtcSession>>();
   const seen = new WeakSet<RtcSession>();
   // Every session the server makes is watched through the client registry's add().

@@ -8,13 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
-import { launchChromium, openPage, whipPublish, whepPlay, playStats, selectedPair, until, rtcConfig } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whipPublish, whepPlay, playStats, selectedPair, until, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 
 test('WebRTC over TCP only: browser WHIP → browser WHEP, frames decode', { timeout: 60_000 }, async () => {
-  const rtcPort = await freePort();
-  const tcpPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtc_to_rtmp off; }', `protocol tcp; tcp { enabled on; listen ${tcpPort}; }`) });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp off; }', `protocol tcp; tcp { enabled on; listen {{RTC_TCP}}; }`) });
+  const tcpPort = server.port('RTC_TCP');
   const browser = await launchChromium();
   try {
     await server.waitForLog((l) => l.msg === 'WebRTC server listening' && l.tcp === tcpPort, 5000);

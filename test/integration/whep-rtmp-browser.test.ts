@@ -6,13 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
 import { publish, sleep } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whepPlay, playStats, until, rtcConfig } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whepPlay, playStats, until, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 
 test('ffmpeg RTMP → browser WHEP: H.264 decodes, AAC arrives as Opus', { timeout: 60_000 }, async () => {
-  const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; }') });
   const ff = publish(server.rtmpUrl('live/bridge'), { seconds: 25, gop: 25, size: '640x360' });
   const browser = await launchChromium();
   try {
@@ -35,8 +33,7 @@ test('ffmpeg RTMP → browser WHEP: H.264 decodes, AAC arrives as Opus', { timeo
 });
 
 test('WHEP of an RTMP stream with rtmp_to_rtc off is refused with 5021', { timeout: 30_000 }, async () => {
-  const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc off; }') });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc off; }') });
   const ff = publish(server.rtmpUrl('live/nobridge'), { seconds: 10 });
   try {
     await server.waitForLog((l) => l.msg === 'publish started', 10_000);

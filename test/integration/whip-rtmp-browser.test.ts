@@ -6,13 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
 import { probe, monotonicDts } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whipPublish, rtcConfig } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whipPublish, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 
 test('browser WHIP → ffprobe RTMP and HTTP-FLV: h264 + aac', { timeout: 60_000 }, async () => {
-  const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
   const browser = await launchChromium();
   try {
     const api = server.apiUrl('').replace(/\/$/, '');

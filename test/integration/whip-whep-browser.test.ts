@@ -6,12 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
-import { freePort } from '../helpers/ports.js';
-import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, until, rtcConfig } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whipPublish, whepPlay, playStats, publishStats, until, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 
 test('browser WHIP → browser WHEP: frames decode and audio arrives', { timeout: 60_000 }, async () => {
-  const rtcPort = await freePort();
-  const server = await startServer({ config: rtcConfig(rtcPort) });
+  const server = await startServer({ config: rtcConfig(RTC_PORT) });
   const browser = await launchChromium();
   try {
     const api = server.apiUrl('').replace(/\/$/, '');
@@ -34,20 +32,30 @@ test('browser WHIP → browser WHEP: frames decode and audio arrives', { timeout
     const pub = await publishStats(pubPage);
     assert.ok(pub.pliCount >= 1, `the player's join reached the publisher as a PLI (${pub.pliCount})`);
 
-    // Both show in the client list as rtc sessions; DELETE ends them.
-    const clients = (await (await fetch(server.apiUrl('/api/v1/clients/'))).json()) as { clients?: { type: string }[] };
-    if (clients.clients) {
-      const types = clients.clients.map((c) => c.type);
-      assert.ok(types.includes('rtc-publish') && types.includes('rtc-play'), `client types ${types.join(',')}`);
-    }
+    // Both show in the client list as rtc sessions of this stream; DELETE ends the player's.
+    const rtcClients = async (): Promise<{ type: string; url: string; publish: boolean }[]> => {
+      const res = await fetch(server.apiUrl('/api/v1/clients/'));
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { code: number; clients: { type: string; url: string; publish: boolean }[] };
+      assert.equal(body.code, 0);
+      assert.ok(Array.isArray(body.clients), `clients: ${JSON.stringify(body)}`);
+      return body.clients.filter((c) => c.type.startsWith('rtc-'));
+    };
+    const listed = await rtcClients();
+    assert.deepEqual(listed.map((c) => [c.type, c.url, c.publish]).sort(), [
+      ['rtc-play', '/live/sfu', false],
+      ['rtc-publish', '/live/sfu', true],
+    ]);
     const del = await fetch(`${api}${playLocation}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
-    await server.waitForLog((l) => l.msg === 'rtc-play session closed', 5000);
+    const afterPlayDelete = await until(rtcClients, (l) => l.length === 1, 5000);
+    assert.deepEqual(afterPlayDelete.map((c) => c.type), ['rtc-publish'], 'the player is gone from the client list');
     const bad = await fetch(`${api}${location.replace(/token=\w+/, 'token=wrongtokn')}`, { method: 'DELETE' });
     assert.notEqual(bad.status, 200);
+    assert.deepEqual((await rtcClients()).map((c) => c.type), ['rtc-publish'], 'a wrong token ends nothing');
     const ok = await fetch(`${api}${location}`, { method: 'DELETE' });
     assert.equal(ok.status, 200);
-    await server.waitForLog((l) => l.msg === 'rtc-publish session closed', 5000);
+    assert.deepEqual(await until(rtcClients, (l) => l.length === 0, 5000), [], 'the publisher is gone from the client list');
   } finally {
     await browser.close();
     await server.stop();

@@ -181,22 +181,41 @@ describe('AVCDecoderConfigurationRecord', () => {
     assert.throws(() => parseAvcDecoderConfig(bad), CodecError);
   });
 
-  test('fuzz: mutated records parse or throw CodecError', () => {
+  test('fuzz: mutated records parse or throw CodecError, and an intact SPS still says 1280x720', () => {
     const base = fixture('h264-baseline-720p.avcc');
+    // Bytes 5..32: the SPS count, its length and the SPS itself (what the dimensions come from).
+    const SPS_FROM = 5;
+    const SPS_END = 8 + base.readUInt16BE(6);
     let seed = 1;
     const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let intactParsed = 0;
+    let mutatedParsed = 0;
     for (let i = 0; i < 3000; i++) {
       const b = Buffer.from(base);
       const flips = 1 + Math.floor(rand() * 4);
       for (let k = 0; k < flips; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
       const cut = rand() < 0.2 ? b.subarray(0, Math.floor(rand() * b.length)) : b;
+      const spsIntact = cut.length >= SPS_END && cut.subarray(SPS_FROM, SPS_END).equals(base.subarray(SPS_FROM, SPS_END));
+      let info: ReturnType<typeof describeAvcConfig>;
       try {
-        const info = describeAvcConfig(cut);
-        assert.ok(info.width >= 0 && info.height >= 0);
+        info = describeAvcConfig(cut);
       } catch (e) {
         assert.ok(e instanceof CodecError, String(e));
+        continue;
+      }
+      if (spsIntact) {
+        // Damage elsewhere (header, PPS) must not change what the SPS says.
+        assert.deepEqual([info.width, info.height, info.profile], [1280, 720, 'Baseline'], `case ${i}: ${cut.toString('hex')}`);
+        intactParsed++;
+      } else {
+        // A damaged SPS gives either no size (unreadable) or a whole picture size, never half of one.
+        assert.ok(Number.isInteger(info.width) && Number.isInteger(info.height), `case ${i}`);
+        assert.equal(info.width > 0, info.height > 0, `case ${i}: ${info.width}x${info.height}`);
+        mutatedParsed++;
       }
     }
+    // Both branches ran often enough to mean something.
+    assert.ok(intactParsed > 100 && mutatedParsed > 100, `intact ${intactParsed}, mutated ${mutatedParsed}`);
   });
 });
 

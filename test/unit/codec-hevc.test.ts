@@ -89,21 +89,60 @@ describe('HEVCDecoderConfigurationRecord', () => {
     assert.throws(() => describeHevcConfig(rec.subarray(0, 22)), CodecError);
   });
 
-  test('fuzz: mutated records describe or throw CodecError', () => {
-    const base = fixture('hevc-160x120.hvcc').subarray(0, 120); // VPS + SPS + PPS, SEI cut
+  test('fuzz: mutated records describe or throw CodecError, and an intact SPS still says 160x120', () => {
+    // VPS + SPS + PPS: the SEI array is dropped (3 arrays, cut after the PPS). Cutting
+    // inside the SEI, as this test once did, left a record that never parsed: its SPS was never fuzzed.
+    const base = Buffer.from(fixture('hevc-160x120.hvcc').subarray(0, 111));
+    base[22] = 3;
+    assert.deepEqual(describeHevcConfig(base), { codec: 'HEVC', profile: 'Main', level: '1', width: 160, height: 120 });
+    // Where the record's SPS ends (walking its NAL arrays): damage after it must not change the size.
+    let spsEnd = 0;
+    for (let o = 23, a = 0; a < base[22]! && o + 3 <= base.length; a++) {
+      const type = base[o]! & 0x3f;
+      const count = base.readUInt16BE(o + 1);
+      o += 3;
+      for (let k = 0; k < count && o + 2 <= base.length; k++) {
+        o += 2 + base.readUInt16BE(o);
+        if (type === 33) spsEnd = o;
+      }
+    }
+    assert.ok(spsEnd > 0 && spsEnd < base.length, `SPS ends at ${spsEnd}`);
     let seed = 99;
     const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let intactParsed = 0;
     for (let i = 0; i < 3000; i++) {
       const b = Buffer.from(base);
       const flips = 1 + Math.floor(rand() * 4);
-      for (let k = 0; k < flips; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      // Every other record is damaged after the SPS only (in the PPS), the rest anywhere.
+      const from = i % 2 ? spsEnd : 0;
+      for (let k = 0; k < flips; k++) b[from + Math.floor(rand() * (b.length - from))] = Math.floor(rand() * 256);
+      const rec = rand() < 0.2 ? b.subarray(0, Math.floor(rand() * b.length)) : b;
+      let info: ReturnType<typeof describeHevcConfig>;
       try {
-        const info = describeHevcConfig(rand() < 0.2 ? b.subarray(0, Math.floor(rand() * b.length)) : b);
-        assert.equal(info.codec, 'HEVC');
+        info = describeHevcConfig(rec);
       } catch (e) {
         assert.ok(e instanceof CodecError, String(e));
+        continue;
+      }
+      assert.equal(info.codec, 'HEVC');
+      if (rec.length >= spsEnd && rec.subarray(0, spsEnd).equals(base.subarray(0, spsEnd))) {
+        // The size comes from the SPS when the record's arrays parse, else there is none.
+        let arraysParse = true;
+        try {
+          parseHevcDecoderConfig(rec);
+        } catch (e) {
+          assert.ok(e instanceof CodecError, String(e));
+          arraysParse = false;
+        }
+        const expected = arraysParse ? [160, 120] : [0, 0];
+        assert.deepEqual([info.width, info.height], expected, `case ${i}: ${rec.toString('hex')}`);
+        if (arraysParse) intactParsed++;
+      } else {
+        // A damaged SPS gives no size or a whole one, never width without height.
+        assert.equal(info.width > 0, info.height > 0, `case ${i}: ${info.width}x${info.height}`);
       }
     }
+    assert.ok(intactParsed > 300, `intact SPS cases that parsed: ${intactParsed}`);
   });
 });
 

@@ -75,6 +75,17 @@ describe('LL-HLS stream', () => {
     assert.equal(await s.waitFor(msn + 5, 0, 50), false, 'times out');
   });
 
+  test('right after a segment is cut, the playlist already hints the new segment\'s first part', () => {
+    // A player reloading between the cut and the new segment's first part must still learn what to ask for.
+    const s = new LlHlsStream('s', cfg('hls_fragment 1; hls_part_duration 0.25;'), silentLogger());
+    s.onPublish();
+    s.onFrame(new MediaFrame('video', 'H264', 0, 0, false, true, AVCC, null));
+    feed(s, 0, 1040); // the keyframe at 1000 ms cuts segment 0 and opens segment 1, with no part yet
+    assert.deepEqual(s.segments.map((x) => x.msn), [0]);
+    assert.equal(s.cur?.parts.length, 0);
+    assert.match(s.playlist!, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="s-1\.0\.m4s"\n$/);
+  });
+
   test('unpublish closes the segment; republish marks a discontinuity', () => {
     const s = new LlHlsStream('s', cfg('hls_fragment 1;'), silentLogger());
     s.onPublish();

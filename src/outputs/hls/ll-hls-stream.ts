@@ -206,6 +206,8 @@ export class LlHlsStream {
     this.pendingDiscontinuity = false;
     this.segStart = this.partStart = this.lastDts = dts;
     this.partIndependent = true;
+    // Until its first part closes, the playlist must already hint that part (else it has no PRELOAD-HINT).
+    this.rebuildPlaylist();
   }
 
   private buildInit(): void {
