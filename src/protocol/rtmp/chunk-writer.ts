@@ -38,6 +38,11 @@ export const CSID = {
   OVER_STREAM2: 8,
 } as const;
 
+/** The chunk stream a media or data message of a stream goes on (SRS's choice: audio 7, video 6, data 5). */
+export function mediaChunkStream(type: number): number {
+  return type === MSG.AUDIO ? CSID.AUDIO : type === MSG.VIDEO ? CSID.VIDEO : CSID.OVER_STREAM;
+}
+
 /** User control event types. */
 export const USER_CONTROL = {
   STREAM_BEGIN: 0,

@@ -9,6 +9,7 @@ import { RtmpChunkReader, DEFAULT_CHUNK_SIZE } from './chunk-reader.js';
 import type { ChunkReaderOptions, RtmpMessage } from './chunk-reader.js';
 import {
   CSID,
+  mediaChunkStream,
   MSG,
   USER_CONTROL,
   acknowledgementMessage,
@@ -204,8 +205,7 @@ export class RtmpClientConnection {
 
   /** Audio/video/data message with the client's out chunk size. */
   media(type: number, streamId: number, timestamp: number, payload: Buffer): Buffer {
-    const csid = type === MSG.AUDIO ? CSID.AUDIO : type === MSG.VIDEO ? CSID.VIDEO : CSID.OVER_STREAM;
-    return encodeRtmpMessage({ type, streamId, timestamp, payload }, this.chunkSize, csid);
+    return encodeRtmpMessage({ type, streamId, timestamp, payload }, this.chunkSize, mediaChunkStream(type));
   }
 
   setChunkSize(n: number): Buffer {

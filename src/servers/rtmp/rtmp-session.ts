@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { randomId } from '../../log/logger.js';
 import { RtmpServerConnection, type RtmpServerEvent } from '../../protocol/rtmp/server-connection.js';
+import { MSG } from '../../protocol/rtmp/chunk-writer.js';
 import { parseStreamRequest, isSafeStreamName, streamUrl, type StreamRequest } from '../../protocol/stream-url.js';
 import { frameFromFlvTag } from '../../format/flv.js';
 import { Consumer } from '../../live/consumer.js';
@@ -343,8 +344,9 @@ export class RtmpSession implements ClientSession, Publisher {
     const source = this.source;
     if (!source || source.publisher !== this) return;
     this.lastMediaAt = Date.now();
-    const type = messageType === 15 ? 18 : messageType;
-    if (type !== 8 && type !== 9 && type !== 18) return;
+    // AMF3 data (onMetaData from some encoders) is kept as AMF0 data, as SRS does.
+    const type = messageType === MSG.DATA_AMF3 ? MSG.DATA_AMF0 : messageType;
+    if (type !== MSG.AUDIO && type !== MSG.VIDEO && type !== MSG.DATA_AMF0) return;
     let frame;
     try {
       frame = frameFromFlvTag(type, timestamp, payload);
