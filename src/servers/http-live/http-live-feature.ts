@@ -111,11 +111,7 @@ class HttpLiveService {
     const t = this.target(req, url, ['flv']);
     if (!t || !t.vhost.httpRemux.mount.toLowerCase().endsWith('.flv')) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    if (this.ctx.draining) {
-      res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
-      res.end('Server is shutting down');
-      return true;
-    }
+    if (this.ctx.draining) return shuttingDown(res, cors);
     const id = randomId();
     const ip = clientIp(req);
     this.admitThen(req, t, id, url.search, 'http', () => {
@@ -142,11 +138,7 @@ class HttpLiveService {
     if (!t) return false;
     if (!waiting && !this.ctx.sources.get(t.vhost.name, t.app, t.stream)?.active) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    if (this.ctx.draining) {
-      res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
-      res.end('Server is shutting down');
-      return true;
-    }
+    if (this.ctx.draining) return shuttingDown(res, cors);
     const id = randomId();
     this.admitThen(req, t, id, url.search, 'http', () => {
       if (res.destroyed) return;
@@ -223,6 +215,13 @@ class HttpLiveService {
     };
     void this.ctx.admission.gate('onPlay', probe, start, deny);
   }
+}
+
+/** A graceful stop is under way: no new player (503, as SRS answers then). */
+function shuttingDown(res: ServerResponse, cors: Record<string, string>): true {
+  res.writeHead(503, { ...cors, 'Content-Type': 'text/plain' });
+  res.end('Server is shutting down');
+  return true;
 }
 
 function httpTransport(req: IncomingMessage, res: ServerResponse): RemuxTransport {
