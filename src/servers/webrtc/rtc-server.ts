@@ -234,6 +234,7 @@ export class RtcServer {
     };
     this.ctx.clients.add(session);
     this.sessions.set(session.username, session);
+    session.viaGateway = this.viaGateway;
     session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
     this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, rtcToRtmp: source !== null }, 'WebRTC publish answered');
     return { session, answer: neg.answer };
@@ -296,6 +297,7 @@ export class RtcServer {
     };
     this.ctx.clients.add(session);
     this.sessions.set(session.username, session);
+    session.viaGateway = this.viaGateway;
     session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
     if (!stream.producer && vh.rtc.rtmpToRtc) this.startBridge(vh, stream);
     this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), producer: stream.producer?.kind ?? null }, 'WebRTC play answered');
@@ -330,6 +332,12 @@ export class RtcServer {
       undo();
       throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
     }
+  }
+
+  /** Behind the gateway, libjuice's only legitimate peers are the gateway's and the TCP relay's loopback sockets. */
+  private get viaGateway(): ((address: string, port: number) => boolean) | null {
+    if (!this.juiceAddress) return null;
+    return (address, port) => address === '127.0.0.1' && (this.gateway?.ownsLoopbackPort(port) === true || this.tcp?.ownsLoopbackPort(port) === true);
   }
 
   private stunTimeoutMs(vh: VhostConfig): number {
