@@ -25,6 +25,6 @@ export {
   encodeFlvTag,
   writeFlvTagHeader,
 } from './flv-tag.js';
-export { frameFromFlvTag, flvBodyFromFrame, flvTagOf, flvTagTypeOf } from './flv-frame.js';
+export { FLV_TAG, frameFromFlvTag, flvBodyFromFrame, flvTagOf, flvTagTypeOf } from './flv-frame.js';
 export { FlvDemuxer } from './flv-demuxer.js';
 export type { FlvTag, FlvFileHeader, FlvDemuxerOptions } from './flv-demuxer.js';
