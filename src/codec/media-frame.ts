@@ -7,11 +7,13 @@
  * `header: true` (or kind 'script'), and the live source remembers them.
  *
  * The fan-out principle (serialize once per frame per output format, never per
- * player) lives in the `wire` slots: the first egress of a given format that
- * needs the frame's bytes fills the slot, every other player of that format
- * reuses the same Buffer. Fields are plain and fixed so that V8 keeps every
- * frame of one shape (monomorphic access on the hot path).
+ * player) lives in the wire slots: an egress registers a WireFormat, the first
+ * of its players that needs the frame's bytes fills the frame's slot, every
+ * other player reuses them. The slots are one small array indexed by the
+ * form's id (no Map per frame), and fields are plain and fixed so that V8
+ * keeps every frame of one shape (monomorphic access on the hot path).
  */
+import { wireFormatAt, wireFormatCount, type WireFormat } from './wire-format.js';
 
 export type FrameKind = 'video' | 'audio' | 'script';
 
@@ -38,10 +40,8 @@ export class MediaFrame {
    */
   flvBody: Buffer | null;
 
-  /** Serialized-once caches, shared by every player of a format. */
-  wireFlvTag: Buffer | null = null;
-  wireRtmp: Buffer | null = null;
-  wireRtmpChunkSize = 0;
+  /** Serialized-once forms by WireFormat id; null until one is filled. */
+  private wires: unknown[] | null = null;
 
   constructor(
     readonly kind: FrameKind,
@@ -61,13 +61,30 @@ export class MediaFrame {
     this.flvBody = flvBody;
   }
 
-  /** Moves the frame on the timeline; drops serialized caches that held the old time. */
+  /** The frame in this form, if an egress (or the ingest) filled it. */
+  wire<T>(format: WireFormat<T>): T | undefined {
+    const w = this.wires;
+    return w !== null && format.id < w.length ? (w[format.id] as T | undefined) : undefined;
+  }
+
+  /** Stores the frame in this form (for every later player of it) and returns it. */
+  setWire<T>(format: WireFormat<T>, value: T): T {
+    let w = this.wires;
+    if (w === null || format.id >= w.length) {
+      const grown: unknown[] = new Array(wireFormatCount()).fill(undefined);
+      if (w !== null) for (let i = 0; i < w.length; i++) grown[i] = w[i];
+      this.wires = w = grown;
+    }
+    w[format.id] = value;
+    return value;
+  }
+
+  /** Moves the frame on the timeline; drops serialized forms that held the old time. */
   retime(dts: number): void {
     if (dts === this.dts) return;
     this.pts += dts - this.dts;
     this.dts = dts;
-    this.wireFlvTag = null;
-    this.wireRtmp = null;
-    this.wireRtmpChunkSize = 0;
+    const w = this.wires;
+    if (w !== null) for (let i = 0; i < w.length; i++) if (w[i] !== undefined && !wireFormatAt(i)!.keepOnRetime) w[i] = undefined;
   }
 }

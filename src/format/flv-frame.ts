@@ -1,9 +1,10 @@
 /**
  * MediaFrame <-> FLV: frames from FLV/RTMP keep their tag body (no copy);
  * frames from elsewhere get one built once and cached on the frame, and the
- * serialized tag is cached in `wireFlvTag` for every HTTP-FLV player.
+ * serialized tag is cached on the frame (FLV_TAG) for every HTTP-FLV player.
  */
 import { MediaFrame } from '../codec/media-frame.js';
+import { WireFormat } from '../codec/wire-format.js';
 import { parseMpegAudioHeader } from '../codec/mp3.js';
 import { CodecError } from '../codec/codec-error.js';
 import { FlvError } from './flv-error.js';
@@ -99,7 +100,10 @@ function flvTagTypeOf(frame: MediaFrame): number {
   return frame.kind === 'video' ? FlvTagType.Video : frame.kind === 'audio' ? FlvTagType.Audio : FlvTagType.Script;
 }
 
-/** The frame's complete FLV tag at its dts, serialized once and cached in `frame.wireFlvTag`. */
+/** A frame's complete FLV tag (11-byte header, body, previous-tag-size) at its dts. */
+export const FLV_TAG = new WireFormat<Buffer>('flv-tag');
+
+/** The frame's complete FLV tag at its dts, serialized once and cached on the frame. */
 export function flvTagOf(frame: MediaFrame): Buffer {
-  return (frame.wireFlvTag ??= encodeFlvTag(flvTagTypeOf(frame), frame.dts, flvBodyFromFrame(frame)));
+  return frame.wire(FLV_TAG) ?? frame.setWire(FLV_TAG, encodeFlvTag(flvTagTypeOf(frame), frame.dts, flvBodyFromFrame(frame)));
 }

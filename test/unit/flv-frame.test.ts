@@ -5,7 +5,7 @@ import { MediaFrame } from '../../src/codec/media-frame.js';
 import { describeVideoConfig } from '../../src/codec/describe-codec.js';
 import { FlvDemuxer } from '../../src/format/flv-demuxer.js';
 import { FlvError } from '../../src/format/flv-error.js';
-import { flvBodyFromFrame, flvTagOf, frameFromFlvTag } from '../../src/format/flv-frame.js';
+import { FLV_TAG, flvBodyFromFrame, flvTagOf, frameFromFlvTag } from '../../src/format/flv-frame.js';
 import { encodeFlvHeader, encodeFlvTag } from '../../src/format/flv-tag.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url));
@@ -53,7 +53,7 @@ describe('frameFromFlvTag', () => {
     const tag = flvTagOf(frames[5]!);
     assert.ok(tag.equals(encodeFlvTag(tags[5]!.type, tags[5]!.timestamp, tags[5]!.body)));
     assert.equal(flvTagOf(frames[5]!), tag);
-    assert.equal(frames[5]!.wireFlvTag, tag);
+    assert.equal(frames[5]!.wire(FLV_TAG), tag);
   });
 });
 
@@ -122,7 +122,7 @@ describe('flvBodyFromFrame for frames from elsewhere', () => {
     const t1 = flvTagOf(f);
     assert.equal(t1.readUIntBE(4, 3), 100);
     f.retime(250);
-    assert.equal(f.wireFlvTag, null);
+    assert.equal(f.wire(FLV_TAG), undefined);
     const t2 = flvTagOf(f);
     assert.equal(t2.readUIntBE(4, 3), 250);
     assert.notEqual(t1, t2);

@@ -16,6 +16,7 @@ import { parseRtpHeader, type RtpHeader } from '../../src/protocol/rtp/rtp-packe
 import { RtcToRtmpBridge, avcConfigRecord } from '../../src/servers/webrtc/rtc-to-rtmp-bridge.js';
 import { RtmpToRtcBridge } from '../../src/servers/webrtc/rtmp-to-rtc-bridge.js';
 import { RtcStream, type RtcPlayer, type MediaKind, type RtcProducer } from '../../src/servers/webrtc/rtc-stream.js';
+import { RTP_VIDEO } from '../../src/servers/webrtc/rtp-form.js';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8]);
 const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
@@ -106,7 +107,8 @@ describe('RTMP → RTC bridge and RtcStream', () => {
     assert.ok(bridge.start());
     assert.equal(a.producers, 1);
     source.onFrame(new MediaFrame('video', 'H264', 40, 40, false, false, avcc([slice(1, 500, 2)]), null));
-    source.onFrame(new MediaFrame('video', 'H264', 80, 80, true, false, avcc([slice(5, 2500, 3)]), null));
+    const idrFrame = new MediaFrame('video', 'H264', 80, 80, true, false, avcc([slice(5, 2500, 3)]), null);
+    source.onFrame(idrFrame);
     // A non-reference B slice (nal_ref_idc 0, slice_type 1) is dropped.
     source.onFrame(new MediaFrame('video', 'H264', 120, 160, false, false, avcc([Buffer.from([0x01, 0b10100000, 0, 0])]), null));
     for (const c of source.consumers) c.flush();
@@ -116,6 +118,17 @@ describe('RTMP → RTC bridge and RtcStream', () => {
     assert.equal(idr[0]!.payload[0]! & 0x1f, 24, 'STAP-A with SPS/PPS first');
     assert.ok(idr.length >= 3, 'FU-A fragments follow');
     assert.equal(bridge.bframesDropped, 1);
+    assert.equal(idrFrame.wire(RTP_VIDEO)?.length, idr.length, "the frame's RTP form holds its packets, made once");
+    // A second RTP egress of the same source takes the frame's packets, it does not packetize again.
+    const other = new RtcStream('v', 'live', 'b');
+    const c = new FakePlayer('c');
+    other.addPlayer(c);
+    const again = new RtmpToRtcBridge('br2', source, other, { opusBitrate: 48000, keepBframe: false, keepSei: true, consumer: { queueLengthMs: 10_000, mwLatencyMs: 0 }, isRtcPublisher: () => false, log: silentLogger() });
+    const packets = idrFrame.wire(RTP_VIDEO);
+    again.encode(idrFrame);
+    assert.equal(idrFrame.wire(RTP_VIDEO), packets);
+    assert.equal(c.got.length, idr.length);
+    assert.equal(again.videoPackets, idr.length);
     // Sequence numbers are contiguous.
     for (let i = 1; i < a.got.length; i++) assert.equal(a.got[i]!.seq, (a.got[i - 1]!.seq + 1) & 0xffff);
     bridge.stop();

@@ -148,16 +148,54 @@ export function chooseCodec(media: SdpMedia, name: string): SdpCodec | null {
   return media.codecs.find((c) => c.name.toLowerCase() === name.toLowerCase()) ?? null;
 }
 
-/** Replaces the ICE candidates of an answer by ours (the same set in every media section). */
+/** Whether an SDP line is an ICE candidate (or the end-of-candidates marker). */
+function isCandidateLine(l: string): boolean {
+  return l.startsWith('a=candidate:') || l === 'a=end-of-candidates';
+}
+
+/**
+ * The offer without its ICE candidates, for an ICE agent behind a relay: it
+ * must learn the client only from the checks the relay forwards, never send
+ * its own checks to the client's addresses (the client would see a new,
+ * peer-reflexive server address and might nominate it, bypassing the relay).
+ */
+export function withoutCandidates(sdp: string): string {
+  return sdp
+    .split(/\r?\n/)
+    .filter((l) => l !== '' && !isCandidateLine(l))
+    .join('\r\n') + '\r\n';
+}
+
+/** `ip` and `port` of a candidate line (with or without `a=`), or null. */
+function candidateAddress(line: string): { ip: string; port: number; transport: string } | null {
+  const f = line.replace(/^a=/, '').split(' ');
+  if (f.length < 6 || !f[0]!.startsWith('candidate:')) return null;
+  const port = Number(f[5]);
+  return Number.isInteger(port) ? { ip: f[4]!, port, transport: f[2]!.toLowerCase() } : null;
+}
+
+/**
+ * Replaces the ICE candidates of an answer by ours (the same set in every
+ * media section), and the default destination (the m= port and c= address,
+ * RFC 8839 §4.2.1.2) by our first UDP candidate: the ICE agent fills them
+ * with its own socket, which behind a relay is an internal port no client
+ * may see. Without a UDP candidate they become the "no candidate" 9 / 0.0.0.0.
+ */
 export function replaceCandidates(sdp: string, candidates: readonly string[]): string {
-  const lines = sdp.split(/\r?\n/).filter((l) => l !== '' && !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates');
+  const udp = candidates.map(candidateAddress).find((c) => c?.transport === 'udp') ?? null;
+  const port = udp ? udp.port : 9;
+  const conn = udp && udp.ip.includes(':') ? `c=IN IP6 ${udp.ip}` : `c=IN IP4 ${udp ? udp.ip : '0.0.0.0'}`;
+  const lines = sdp.split(/\r?\n/).filter((l) => l !== '' && !isCandidateLine(l));
   const out: string[] = [];
   let mCount = 0;
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
+    let l = lines[i]!;
+    if (l.startsWith('m=')) {
+      mCount++;
+      l = l.replace(/^(m=\S+ )\d+/, `$1${port}`);
+    } else if (mCount > 0 && l.startsWith('c=')) l = conn;
     out.push(l);
     const nextIsM = i + 1 >= lines.length || lines[i + 1]!.startsWith('m=');
-    if (l.startsWith('m=')) mCount++;
     if (mCount > 0 && nextIsM) {
       for (const c of candidates) out.push(`a=${c}`);
       out.push('a=end-of-candidates');

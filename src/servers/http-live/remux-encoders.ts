@@ -1,7 +1,7 @@
 /**
  * The byte forms of the live remux outputs, serialized once per frame per
- * format and shared by every player of that format (WeakMaps keyed by the
- * shared frame; the MPEG-TS muxer state is one per source).
+ * format and shared by every player of that format (the frame's wire slots;
+ * the MPEG-TS muxer state is one per source).
  *
  * - TS: PAT/PMT for sequence headers, one PES per frame (video keyframes
  *   repeat PAT/PMT, so a player may start at any GOP).
@@ -9,6 +9,7 @@
  * - FLV: the tags HTTP-FLV uses (for WebSocket-FLV).
  */
 import type { MediaFrame } from '../../codec/media-frame.js';
+import { WireFormat } from '../../codec/wire-format.js';
 import type { LiveSource } from '../../live/live-source.js';
 import { TsMuxer } from '../../format/mpegts-muxer.js';
 import { TsError } from '../../format/mpegts-common.js';
@@ -35,16 +36,18 @@ export interface RemuxEncoder {
 }
 
 const tsMuxers = new WeakMap<LiveSource, TsMuxer>();
-const tsBytes = new WeakMap<MediaFrame, Buffer>();
+/** A frame's TS packets from its source's muxer (empty when the muxer emits nothing for it). */
+const TS_PACKETS = new WireFormat<Buffer>('mpegts');
 const adtsConfigs = new WeakMap<LiveSource, { objectType: number; samplingIndex: number; channelConfig: number }>();
-const adtsBytes = new WeakMap<MediaFrame, Buffer>();
+/** An AAC frame with its ADTS header. */
+const ADTS_FRAME = new WireFormat<Buffer>('adts');
 
 function tsEncoder(source: LiveSource): RemuxEncoder {
   return {
     start: () => null,
     encode(f) {
-      const cached = tsBytes.get(f);
-      if (cached) return cached;
+      const cached = f.wire(TS_PACKETS);
+      if (cached !== undefined) return cached;
       let m = tsMuxers.get(source);
       if (!m) tsMuxers.set(source, (m = new TsMuxer()));
       let b: Buffer;
@@ -54,8 +57,7 @@ function tsEncoder(source: LiveSource): RemuxEncoder {
         if (!(err instanceof TsError)) throw err;
         b = EMPTY;
       }
-      tsBytes.set(f, b);
-      return b;
+      return f.setWire(TS_PACKETS, b);
     },
   };
 }
@@ -74,8 +76,8 @@ function aacEncoder(source: LiveSource): RemuxEncoder {
         }
         return EMPTY;
       }
-      const cached = adtsBytes.get(f);
-      if (cached) return cached;
+      const cached = f.wire(ADTS_FRAME);
+      if (cached !== undefined) return cached;
       const c = adtsConfigs.get(source);
       if (!c) return EMPTY;
       const out = Buffer.allocUnsafe(ADTS_HEADER_SIZE + f.payload.length);
@@ -86,8 +88,7 @@ function aacEncoder(source: LiveSource): RemuxEncoder {
         return EMPTY;
       }
       f.payload.copy(out, ADTS_HEADER_SIZE);
-      adtsBytes.set(f, out);
-      return out;
+      return f.setWire(ADTS_FRAME, out);
     },
   };
 }

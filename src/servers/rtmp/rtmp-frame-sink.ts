@@ -5,24 +5,27 @@
  */
 import type { Socket } from 'node:net';
 import type { MediaFrame } from '../../codec/media-frame.js';
+import { WireFormat } from '../../codec/wire-format.js';
 import { flvBodyFromFrame } from '../../format/flv.js';
-import { encodeRtmpMessage } from '../../protocol/rtmp/chunk-writer.js';
+import { MSG, encodeRtmpMessage, mediaChunkStream } from '../../protocol/rtmp/chunk-writer.js';
 import type { RtmpServerConnection } from '../../protocol/rtmp/server-connection.js';
 import type { Consumer, FrameSink } from '../../live/consumer.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
 
-/** Chunk stream ids for media, as SRS uses them. */
-const CSID_DATA = 5;
-const CSID_VIDEO = 6;
-const CSID_AUDIO = 7;
+/** A frame chunked for RTMP, with the chunk size it was chunked at (players normally share one). */
+interface RtmpWire {
+  chunkSize: number;
+  bytes: Buffer;
+}
 
-export function rtmpBytesOf(frame: MediaFrame, chunkSize: number, streamId: number): Buffer {
-  if (frame.wireRtmp !== null && frame.wireRtmpChunkSize === chunkSize) return frame.wireRtmp;
-  const type = frame.kind === 'video' ? 9 : frame.kind === 'audio' ? 8 : 18;
-  const csid = type === 9 ? CSID_VIDEO : type === 8 ? CSID_AUDIO : CSID_DATA;
-  const bytes = encodeRtmpMessage({ type, streamId, timestamp: frame.dts, payload: flvBodyFromFrame(frame) }, chunkSize, csid);
-  frame.wireRtmp = bytes;
-  frame.wireRtmpChunkSize = chunkSize;
+const RTMP_CHUNKS = new WireFormat<RtmpWire>('rtmp-chunks');
+
+function rtmpBytesOf(frame: MediaFrame, chunkSize: number, streamId: number): Buffer {
+  const cached = frame.wire(RTMP_CHUNKS);
+  if (cached !== undefined && cached.chunkSize === chunkSize) return cached.bytes;
+  const type = frame.kind === 'video' ? MSG.VIDEO : frame.kind === 'audio' ? MSG.AUDIO : MSG.DATA_AMF0;
+  const bytes = encodeRtmpMessage({ type, streamId, timestamp: frame.dts, payload: flvBodyFromFrame(frame) }, chunkSize, mediaChunkStream(type));
+  frame.setWire(RTMP_CHUNKS, { chunkSize, bytes });
   return bytes;
 }
 

@@ -7,7 +7,7 @@
  */
 import ndc from 'node-datachannel';
 import type { PeerConnection, Track } from 'node-datachannel';
-import { parseSdp, chooseH264, chooseCodec, replaceCandidates, type SdpCodec, type SdpMedia } from '../../protocol/rtp/sdp.js';
+import { parseSdp, chooseH264, chooseCodec, replaceCandidates, withoutCandidates, type SdpCodec, type SdpMedia } from '../../protocol/rtp/sdp.js';
 import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
 
@@ -25,7 +25,12 @@ export class RtcError extends Error {
 export interface PeerTransport {
   /** libjuice's UDP mux port (the public port, or a loopback one behind the gateway). */
   udpPort: number;
-  /** The mux's bind address when it is not the wildcard (the gateway's loopback). */
+  /**
+   * The mux's bind address when it is not the wildcard: the gateway's
+   * loopback. libjuice is then hidden: it gets the offer without the
+   * client's candidates (it learns the client only from the checks the
+   * gateway forwards) and its own port never appears in the answer.
+   */
   bindAddress?: string;
   /** Candidate lines without the `a=` (see candidates.ts). */
   candidates: string[];
@@ -150,15 +155,16 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       pc.onLocalDescription(() => setImmediate(check));
       setImmediate(check);
     });
+    const hidden = o.transport.bindAddress !== undefined;
     try {
-      pc.setRemoteDescription(o.offer, 'offer');
+      pc.setRemoteDescription(hidden ? withoutCandidates(o.offer) : o.offer, 'offer');
     } catch (err) {
       throw new RtcError(`offer refused: ${(err as Error).message}`, 5018);
     }
     await gathered;
     const local = pc.localDescription();
     if (!local || local.type !== 'answer') throw new RtcError('no answer was created', 5018);
-    const answer = o.transport.candidates.length ? replaceCandidates(local.sdp, o.transport.candidates) : local.sdp;
+    const answer = hidden || o.transport.candidates.length ? replaceCandidates(local.sdp, o.transport.candidates) : local.sdp;
     const localUfrag = /a=ice-ufrag:(\S+)/.exec(answer)?.[1] ?? '';
     const localPwd = /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '';
     return { pc, answer, tracks, localUfrag, localPwd, remoteUfrag: offer.iceUfrag };

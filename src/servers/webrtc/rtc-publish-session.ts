@@ -1,9 +1,10 @@
 /**
- * One WHIP (or /rtc/v1/publish/) publisher: the producer of its RtcStream,
- * and, with `rtc_to_rtmp on`, the publisher of the LiveSource through the
- * RTC→RTMP bridge. Packets are forwarded to players as they arrive (players
- * reorder themselves); the bridge runs its own jitter buffer and asks for
- * retransmissions (NACK) and keyframes (PLI).
+ * One WHIP (or /rtc/v1/publish/) publisher: the publisher of its stream's
+ * LiveSource (as an RTMP publisher is) and the producer of the source's RTP
+ * form (RtcStream). Packets are forwarded to WHEP players as they arrive
+ * (players reorder themselves); with `rtc_to_rtmp on` the RTC→RTMP bridge
+ * also makes the frame form for the other players, with its own jitter
+ * buffer, retransmission requests (NACK) and keyframe requests (PLI).
  */
 import type { ClientType } from '../../core/client-registry.js';
 import type { Publisher } from '../../live/live-source.js';

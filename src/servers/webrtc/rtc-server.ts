@@ -1,10 +1,14 @@
 /**
  * The WebRTC service of one server: the one UDP port (libdatachannel's ICE
  * UDP mux, kept open by an IceUdpMuxListener), the optional TCP port, the
- * RTC streams, the sessions by ICE username (for DELETE and the API), and
- * the bridges to and from the live hub. Admission follows SRS's order:
- * enabled check → busy check (5020) → policies (security, on_publish /
- * on_play hooks) → answer.
+ * sessions by ICE username (for DELETE and the API), and the RTP form of
+ * each live stream. There is one hub: a WHIP publisher publishes the
+ * stream's LiveSource like an RTMP publisher (one name registry, one busy
+ * check), and a WHEP player takes a seat on it like any player. The RTP
+ * form (RtcStream) hangs off the source: the WHIP publisher's own packets,
+ * forwarded as they arrive, or the RTMP→RTC packetizer for other
+ * publishers. Admission follows SRS's order: enabled check → busy check
+ * (5020) → policies (security, on_publish / on_play hooks) → answer.
  */
 import ndc from 'node-datachannel';
 import type { IceUdpMuxListener } from 'node-datachannel';
@@ -13,10 +17,10 @@ import { sourcePlayConfig, consumerOptions } from '../../core/server-context.js'
 import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { ClientSession } from '../../core/client-registry.js';
 import type { VhostConfig } from '../../config/server-config.js';
-import type { Publisher } from '../../live/live-source.js';
+import type { LiveSource, Publisher } from '../../live/live-source.js';
 import { isSafeStreamName, streamUrl } from '../../protocol/stream-url.js';
 import { randomId } from '../../log/logger.js';
-import { RtcStreamRegistry, type RtcStream, type RtcTrackFormat } from './rtc-stream.js';
+import { RtcStream, type RtcTrackFormat } from './rtc-stream.js';
 import { negotiate, RtcError, type Negotiated, type PeerTransport } from './rtc-peer.js';
 import { candidateAddresses, candidateLines } from './candidates.js';
 import { RtcPublishSession } from './rtc-publish-session.js';
@@ -27,6 +31,7 @@ import { RtmpToRtcBridge } from './rtmp-to-rtc-bridge.js';
 import { RtcTcpRelay } from './rtc-tcp-relay.js';
 import { RtcUdpGateway, type GatewayPeer } from './rtc-udp-gateway.js';
 import { freeLoopbackUdpPort } from './loopback-port.js';
+import { playSeat } from './rtc-play-seat.js';
 
 export interface RtcRequest {
   role: 'publish' | 'play';
@@ -49,9 +54,10 @@ export interface RtcAnswer {
 }
 
 export class RtcServer {
-  readonly streams = new RtcStreamRegistry();
   readonly sessions = new Map<string, RtcSession>();
-  private readonly bridges = new Map<string, RtmpToRtcBridge>();
+  /** The RTP form of each source that has a WebRTC producer or player; freed with the source. */
+  private readonly rtpForms = new WeakMap<LiveSource, RtcStream>();
+  private readonly bridges = new Map<LiveSource, RtmpToRtcBridge>();
   private mux: IceUdpMuxListener | null = null;
   private tcp: RtcTcpRelay | null = null;
   /** Holds the public UDP port when `follow_client_address` is on (the default). */
@@ -68,8 +74,7 @@ export class RtcServer {
     name: 'rtc-busy',
     onPublish: (s: ClientSession): void => {
       if (s instanceof RtcPublishSession) return;
-      const st = this.streams.get(s.vhost, s.app, s.stream);
-      if (st?.producer?.kind === 'rtc') throw new AccessDenied('stream is busy: a WebRTC publisher holds it', 1028);
+      if (isRtcPublisher(this.ctx.sources.get(s.vhost, s.app, s.stream)?.publisher ?? null)) throw new AccessDenied('stream is busy: a WebRTC publisher holds it', 1028);
     },
   };
 
@@ -172,8 +177,7 @@ export class RtcServer {
 
   async publish(req: RtcRequest): Promise<RtcAnswer> {
     const vh = this.checkVhost(req);
-    const isBusy = (st: RtcStream): boolean => st.producer?.kind === 'rtc' || this.ctx.sources.get(vh.name, req.app, req.stream)?.active === true;
-    if (isBusy(this.streams.getOrCreate(vh.name, req.app, req.stream))) throw new RtcError('stream is busy', 5020);
+    if (this.ctx.sources.get(vh.name, req.app, req.stream)?.active) throw new RtcError('stream is busy', 5020);
     const session = new RtcPublishSession(this.newSessionInit(req, vh));
     session.dropPt = vh.rtc.dropForPt;
     await this.admitSession('onPublish', session);
@@ -184,75 +188,65 @@ export class RtcServer {
       this.notify('onUnpublish', session);
       throw err;
     }
-    const stream = this.streams.getOrCreate(vh.name, req.app, req.stream);
-    if (isBusy(stream)) {
+    // The one busy check that counts: the source's publisher slot, whichever protocol took it meanwhile.
+    const source = this.ctx.sources.getOrCreate(vh.name, req.app, req.stream, sourcePlayConfig(vh));
+    if (!source.publish(session)) {
       neg.pc.close();
       this.notify('onUnpublish', session);
       throw new RtcError('stream is busy', 5020);
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
     const route = await this.route(neg, () => {
+      source.unpublish(session);
       this.notify('onUnpublish', session);
-      this.streams.release(stream);
     });
-    const bridge = this.bridges.get(stream.key);
-    if (bridge) {
-      bridge.stop();
-      this.bridges.delete(stream.key);
-    }
+    // The source is ours now: its RTP form comes from our packets, not from packetizing frames.
+    this.bridges.get(source)?.stop();
+    this.bridges.delete(source);
     const formats = {
       video: neg.tracks.find((t) => t.kind === 'video')?.format ?? null,
       audio: neg.tracks.find((t) => t.kind === 'audio')?.format ?? null,
     };
+    const stream = this.rtpFormOf(source);
     stream.setProducer(session, formats.video, formats.audio);
-    let source = null;
     if (vh.rtc.rtcToRtmp) {
-      source = this.ctx.sources.getOrCreate(vh.name, req.app, req.stream, sourcePlayConfig(vh));
-      if (source.publish(session)) {
-        session.bridge = new RtcToRtmpBridge({
-          source,
-          videoCodec: formats.video?.codec ?? null,
-          hasAudio: formats.audio !== null,
-          aacBitrate: vh.rtc.aacBitrate,
-          pliIntervalMs: vh.rtc.pliForRtmp * 1000,
-          requestKeyframe: () => session.requestKeyframe(),
-          sendNack: (seqs) => session.sendNack(seqs),
-          log: this.ctx.log.child({ cid: session.id }),
-        });
-      } else source = null;
+      // The frame form, for RTMP, FLV, HLS and the other players of the source.
+      session.bridge = new RtcToRtmpBridge({
+        source,
+        videoCodec: formats.video?.codec ?? null,
+        hasAudio: formats.audio !== null,
+        aacBitrate: vh.rtc.aacBitrate,
+        pliIntervalMs: vh.rtc.pliForRtmp * 1000,
+        requestKeyframe: () => session.requestKeyframe(),
+        sendNack: (seqs) => session.sendNack(seqs),
+        log: this.ctx.log.child({ cid: session.id }),
+      });
     }
     session.onRelease = (s, reason) => {
       if (route) this.gateway?.unregister(route);
-      if (source && source.publisher === s) source.unpublish(s);
+      source.unpublish(s);
       this.ctx.clients.remove(s);
       this.sessions.delete(s.username);
       this.notify('onUnpublish', s);
-      this.streams.release(stream);
+      // Players that stay (republish wait) may get the stream from an RTMP republisher.
+      if (stream.players.size > 0 && vh.rtc.rtmpToRtc) this.startBridge(vh, source, stream);
       this.ctx.log.debug({ cid: s.id, reason }, 'WebRTC publisher released');
     };
     this.ctx.clients.add(session);
     this.sessions.set(session.username, session);
+    session.viaGateway = this.viaGateway;
     session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
-    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, rtcToRtmp: source !== null }, 'WebRTC publish answered');
+    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, rtcToRtmp: session.bridge !== null }, 'WebRTC publish answered');
     return { session, answer: neg.answer };
   }
 
   async play(req: RtcRequest): Promise<RtcAnswer> {
     const vh = this.checkVhost(req);
-    const stream = this.streams.getOrCreate(vh.name, req.app, req.stream);
-    const source = this.ctx.sources.get(vh.name, req.app, req.stream);
-    const rtcProducer = stream.producer?.kind === 'rtc';
-    if (!vh.rtc.rtmpToRtc && !rtcProducer && source?.active && !isRtcPublisher(source.publisher)) {
-      this.streams.release(stream);
-      throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
-    }
+    const source = this.ctx.sources.getOrCreate(vh.name, req.app, req.stream, sourcePlayConfig(vh));
+    const stream = this.rtpFormOf(source);
+    if (!vh.rtc.rtmpToRtc && source.active && !isRtcPublisher(source.publisher)) throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
     const session = new RtcPlaySession(this.newSessionInit(req, vh));
-    try {
-      await this.admitSession('onPlay', session);
-    } catch (err) {
-      this.streams.release(stream);
-      throw err;
-    }
+    await this.admitSession('onPlay', session);
     let video: RtcTrackFormat | null = null;
     let audio: RtcTrackFormat | null = null;
     let h264Profile = '42';
@@ -264,7 +258,7 @@ export class RtcServer {
       const f = RtmpToRtcBridge.formats();
       video = f.video;
       audio = f.audio;
-      const vhdr = source?.videoHeader;
+      const vhdr = source.videoHeader;
       if (vhdr && vhdr.codec === 'H264' && vhdr.payload.length > 1) h264Profile = vhdr.payload[1]!.toString(16).padStart(2, '0');
     }
     let neg;
@@ -272,50 +266,56 @@ export class RtcServer {
       neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile });
     } catch (err) {
       this.notify('onStop', session);
-      this.streams.release(stream);
       throw err;
     }
     session.username = `${neg.localUfrag}:${neg.remoteUfrag}`;
-    const route = await this.route(neg, () => {
-      this.notify('onStop', session);
-      this.streams.release(stream);
-    });
+    const route = await this.route(neg, () => this.notify('onStop', session));
+    const seat = playSeat(session.id, consumerOptions(vh), (reason) => session.close(`stream ended: ${reason}`));
     session.onRelease = (s) => {
       if (route) this.gateway?.unregister(route);
       this.ctx.clients.remove(s);
       this.sessions.delete(s.username);
       this.notify('onStop', s);
-      const b = this.bridges.get(stream.key);
+      source.removeConsumer(seat);
+      const b = this.bridges.get(source);
       if (b && stream.players.size === 0 && ![...this.sessions.values()].some((o) => o instanceof RtcPlaySession && o !== s && o.vhost === s.vhost && o.app === s.app && o.stream === s.stream)) {
         b.stop();
-        this.bridges.delete(stream.key);
+        this.bridges.delete(source);
       }
-      this.streams.release(stream);
     };
     this.ctx.clients.add(session);
     this.sessions.set(session.username, session);
+    session.viaGateway = this.viaGateway;
     session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
-    if (!stream.producer && vh.rtc.rtmpToRtc) this.startBridge(vh, stream);
+    source.addConsumer(seat);
+    if (!stream.producer && vh.rtc.rtmpToRtc) this.startBridge(vh, source, stream);
     this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), producer: stream.producer?.kind ?? null }, 'WebRTC play answered');
     return { session, answer: neg.answer };
   }
 
-  private startBridge(vh: VhostConfig, stream: RtcStream): void {
-    if (this.bridges.has(stream.key)) return;
-    const source = this.ctx.sources.getOrCreate(vh.name, stream.app, stream.stream, sourcePlayConfig(vh));
+  /** The RTP form of a source: the fan-out to its WHEP players. */
+  private rtpFormOf(source: LiveSource): RtcStream {
+    let s = this.rtpForms.get(source);
+    if (!s) this.rtpForms.set(source, (s = new RtcStream(source.vhost, source.app, source.stream)));
+    return s;
+  }
+
+  /** Packetizes the frames of a publisher that is not WebRTC, once per stream, for its WHEP players. */
+  private startBridge(vh: VhostConfig, source: LiveSource, stream: RtcStream): void {
+    if (this.bridges.has(source)) return;
     const bridge = new RtmpToRtcBridge(`rtmp2rtc-${randomId(6)}`, source, stream, {
       opusBitrate: vh.rtc.opusBitrate,
       keepBframe: vh.rtc.keepBframe,
       keepSei: vh.rtc.keepAvcNaluSei,
       consumer: consumerOptions(vh),
       isRtcPublisher,
-      log: this.ctx.log.child({ stream: streamUrl(vh.name, stream.app, stream.stream) }),
+      log: this.ctx.log.child({ stream: streamUrl(vh.name, source.app, source.stream) }),
     });
-    bridge.onEnd = (reason) => {
-      this.bridges.delete(stream.key);
-      for (const p of [...stream.players]) p.close(`stream ended: ${reason}`);
+    // The players' seats end with the source: the bridge only has to be forgotten.
+    bridge.onEnd = () => {
+      if (this.bridges.get(source) === bridge) this.bridges.delete(source);
     };
-    if (bridge.start()) this.bridges.set(stream.key, bridge);
+    if (bridge.start()) this.bridges.set(source, bridge);
   }
 
   /** The session's way through the gateway (null when libjuice holds the public port); on failure the peer is closed and `undo` runs. */
@@ -328,6 +328,12 @@ export class RtcServer {
       undo();
       throw new RtcError(`no UDP route for the session: ${(err as Error).message}`, 5021);
     }
+  }
+
+  /** Behind the gateway, libjuice's only legitimate peers are the gateway's and the TCP relay's loopback sockets. */
+  private get viaGateway(): ((address: string, port: number) => boolean) | null {
+    if (!this.juiceAddress) return null;
+    return (address, port) => address === '127.0.0.1' && (this.gateway?.ownsLoopbackPort(port) === true || this.tcp?.ownsLoopbackPort(port) === true);
   }
 
   private stunTimeoutMs(vh: VhostConfig): number {

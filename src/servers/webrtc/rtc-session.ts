@@ -23,7 +23,7 @@ export interface RtcSessionInit {
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** A session not connected within this time is dropped (ms). */
-export const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 15_000;
 
 export abstract class RtcSession implements ClientSession {
   readonly createdAt = Date.now();
@@ -50,6 +50,13 @@ export abstract class RtcSession implements ClientSession {
   private bytesOutLast = 0;
   private lifeTimer: NodeJS.Timeout | null = null;
   onClosed: ((s: RtcSession) => void) | null = null;
+  /**
+   * Behind the gateway: whether libjuice's peer address is one of the
+   * gateway's (or TCP relay's) loopback sockets. A session whose ICE pair
+   * reached libjuice's internal port some other way bypasses the gateway
+   * (no address following, no spoofing guard) and is closed.
+   */
+  viaGateway: ((address: string, port: number) => boolean) | null = null;
 
   constructor(init: RtcSessionInit) {
     this.id = init.id;
@@ -85,6 +92,12 @@ export abstract class RtcSession implements ClientSession {
         if (this.lifeTimer) clearTimeout(this.lifeTimer);
         this.lifeTimer = null;
         if (!this.connected) {
+          const remote = this.viaGateway ? pc.getSelectedCandidatePair()?.remote : undefined;
+          if (this.viaGateway && (!remote || !this.viaGateway(remote.address, remote.port))) {
+            this.log.warn({ ip: this.ip, remote: remote ? `${remote.address}:${remote.port}` : null }, 'WebRTC: ICE pair bypasses the UDP gateway');
+            setImmediate(() => this.close('ICE pair bypasses the UDP gateway'));
+            return;
+          }
           this.connected = true;
           this.log.info({ ip: this.ip }, `${this.type} connected`);
           this.onConnected();

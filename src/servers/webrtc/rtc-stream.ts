@@ -1,6 +1,7 @@
 /**
- * The WebRTC side of one stream: one producer (a WHIP publisher, or the
- * RTMP→RTC bridge) and its players. RTP is forwarded without decoding; each
+ * The RTP form of one stream (one LiveSource; the source registry holds the
+ * name): one producer (the WHIP publisher of the source, or the RTMP→RTC
+ * bridge for another publisher) and its WHEP players. RTP is forwarded without decoding; each
  * player rewrites SSRC, payload type, sequence and timestamp for itself
  * (rtc-play-session.ts). Keyframe requests from players are rate-limited
  * before they reach the producer.
@@ -35,7 +36,7 @@ export interface RtcPlayer {
 }
 
 /** Keyframe requests reach the producer at most this often (ms). */
-export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
+const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
 export class RtcStream {
   producer: RtcProducer | null = null;
@@ -104,33 +105,5 @@ export class RtcStream {
     this.lastKeyframeRequest = t;
     this.keyframeRequests++;
     this.producer.requestKeyframe();
-  }
-}
-
-/** The RTC streams of one server, by vhost/app/stream; a stream is dropped when it has no producer and no player. */
-export class RtcStreamRegistry {
-  private readonly streams = new Map<string, RtcStream>();
-
-  getOrCreate(vhost: string, app: string, stream: string): RtcStream {
-    const key = `${vhost}/${app}/${stream}`;
-    let s = this.streams.get(key);
-    if (!s) this.streams.set(key, (s = new RtcStream(vhost, app, stream)));
-    return s;
-  }
-
-  get(vhost: string, app: string, stream: string): RtcStream | undefined {
-    return this.streams.get(`${vhost}/${app}/${stream}`);
-  }
-
-  release(s: RtcStream): void {
-    if (!s.producer && s.players.size === 0 && this.streams.get(s.key) === s) this.streams.delete(s.key);
-  }
-
-  all(): IterableIterator<RtcStream> {
-    return this.streams.values();
-  }
-
-  get size(): number {
-    return this.streams.size;
   }
 }

@@ -25,6 +25,8 @@ const MAX_QUEUED_BYTES = 256 * 1024;
 export class RtcTcpRelay {
   private readonly server: net.Server;
   private readonly conns = new Set<net.Socket>();
+  /** The loopback ports of the sockets towards libjuice: the only peers libjuice may have. */
+  private readonly innerPorts = new Set<number>();
 
   constructor(
     private readonly udpPort: number,
@@ -43,6 +45,11 @@ export class RtcTcpRelay {
     });
   }
 
+  /** Whether a loopback port is one of this relay's UDP sockets towards libjuice. */
+  ownsLoopbackPort(port: number): boolean {
+    return this.innerPorts.has(port);
+  }
+
   get port(): number {
     const a = this.server.address();
     return typeof a === 'object' && a ? a.port : 0;
@@ -55,8 +62,10 @@ export class RtcTcpRelay {
     const deframer = new Rfc4571Deframer();
     const udp = dgram.createSocket('udp4');
     let first = true;
+    let innerPort = 0;
     const close = (): void => {
       this.conns.delete(sock);
+      this.innerPorts.delete(innerPort);
       sock.destroy();
       try {
         udp.close();
@@ -68,7 +77,10 @@ export class RtcTcpRelay {
       if (!sock.destroyed && sock.writableLength <= MAX_QUEUED_BYTES) sock.write(frameRfc4571(msg));
     });
     udp.on('error', close);
-    udp.bind(0, '127.0.0.1');
+    udp.bind(0, '127.0.0.1', () => {
+      innerPort = udp.address().port;
+      if (!sock.destroyed) this.innerPorts.add(innerPort);
+    });
     sock.on('data', (chunk: Buffer) => {
       let packets: Buffer[];
       try {

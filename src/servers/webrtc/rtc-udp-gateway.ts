@@ -93,6 +93,8 @@ export class RtcUdpGateway {
   private front: dgram.Socket | null = null;
   private readonly byAddr = new Map<string, GatewayPeer>();
   private readonly byUfrag = new Map<string, GatewayPeer>();
+  /** The loopback ports of the session sockets: the only peers libjuice may have. */
+  private readonly innerPorts = new Set<number>();
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly counters: GatewayCounters = { unknown: 0, unverified: 0, moves: 0 };
   /** libjuice's loopback port, where every session's socket sends. */
@@ -136,6 +138,11 @@ export class RtcUdpGateway {
     return this.front ? (this.front.address() as AddressInfo).port : 0;
   }
 
+  /** Whether a loopback port is one of this gateway's session sockets. */
+  ownsLoopbackPort(port: number): boolean {
+    return this.innerPorts.has(port);
+  }
+
   get sessions(): number {
     return this.byUfrag.size;
   }
@@ -153,6 +160,7 @@ export class RtcUdpGateway {
     inner.connect(this.juicePort, '127.0.0.1');
     await new Promise<void>((resolve) => inner.once('connect', resolve));
     const peer = new GatewayPeer(localUfrag, localPwd, inner);
+    this.innerPorts.add(inner.address().port);
     inner.on('message', (msg) => this.onInner(peer, msg));
     inner.on('error', (err) => this.log.warn({ ufrag: localUfrag, err: err.message }, 'WebRTC session socket error'));
     this.byUfrag.set(localUfrag, peer);
@@ -166,6 +174,7 @@ export class RtcUdpGateway {
     for (const k of peer.addresses.keys()) if (this.byAddr.get(k) === peer) this.byAddr.delete(k);
     peer.addresses.clear();
     peer.pending.clear();
+    this.innerPorts.delete(peer.inner.address().port);
     peer.inner.close();
   }
 

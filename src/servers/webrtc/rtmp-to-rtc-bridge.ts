@@ -4,7 +4,9 @@
  * packetized (STAP-A for SPS/PPS in front of every IDR, FU-A for large NAL
  * units), non-reference B frames are dropped unless `keep_bframe on` (see
  * docs/WEBRTC.md), AAC is transcoded to Opus by FFmpeg (Opus from Enhanced
- * RTMP passes through). The RtcStream then fans the packets out to players.
+ * RTMP passes through). A video frame's packets are kept in its RTP form
+ * (rtp-form.ts), made once per frame. The RtcStream then fans the packets
+ * out to players.
  */
 import type { MediaFrame } from '../../codec/media-frame.js';
 import { parseAvcDecoderConfig } from '../../codec/h264.js';
@@ -15,6 +17,7 @@ import { H264Packetizer, webrtcNalus, isDroppableBFrame } from '../../protocol/r
 import { writeRtpHeader, RTP_HEADER_SIZE } from '../../protocol/rtp/rtp-packet.js';
 import { AacToOpusTranscoder } from '../../ffmpeg/aac-to-opus.js';
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
+import { RTP_VIDEO } from './rtp-form.js';
 
 export interface RtmpToRtcOptions {
   opusBitrate: number;
@@ -118,16 +121,20 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
     }
     // The GOP handed over at attach time is old: players start at the next keyframe anyway.
     if (this.attaching) return;
-    const nalus = webrtcNalus(frame.payload, this.sps, this.pps, this.o.keepSei);
-    if (!this.o.keepBframe && isDroppableBFrame(nalus)) {
-      this.bframesDropped++;
-      return;
-    }
-    const ts = Math.round(frame.pts * 90) >>> 0;
-    for (const pkt of this.packetizer.packetize(nalus, ts)) {
+    const packets = frame.wire(RTP_VIDEO) ?? frame.setWire(RTP_VIDEO, this.packetize(frame));
+    for (const pkt of packets) {
       this.videoPackets++;
       this.stream.onRtp('video', pkt);
     }
+  }
+
+  private packetize(frame: MediaFrame): readonly Buffer[] {
+    const nalus = webrtcNalus(frame.payload, this.sps, this.pps, this.o.keepSei);
+    if (!this.o.keepBframe && isDroppableBFrame(nalus)) {
+      this.bframesDropped++;
+      return [];
+    }
+    return this.packetizer.packetize(nalus, Math.round(frame.pts * 90) >>> 0);
   }
 
   private onAudio(frame: MediaFrame): void {
