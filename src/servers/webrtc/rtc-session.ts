@@ -23,7 +23,7 @@ export interface RtcSessionInit {
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** A session not connected within this time is dropped (ms). */
-export const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 15_000;
 
 export abstract class RtcSession implements ClientSession {
   readonly createdAt = Date.now();

@@ -35,7 +35,7 @@ export interface RtcPlayer {
 }
 
 /** Keyframe requests reach the producer at most this often (ms). */
-export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
+const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
 export class RtcStream {
   producer: RtcProducer | null = null;
