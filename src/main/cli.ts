@@ -127,14 +127,9 @@ async function main(): Promise<void> {
     logger.info({ file: config.logTank === 'file' ? config.logFile : null }, 'log file reopened (SIGUSR1)');
   });
   const server = new SluiceServer({ config, logger, serverId });
-  try {
-    await server.start();
-  } catch (err) {
-    logger.fatal({ err }, 'cannot start');
-    logger.flush();
-    process.exit(1);
-  }
 
+  // Signal handlers before the start: the 'listening' line must never come
+  // before SIGQUIT's default action (a core dump) is replaced.
   let stopping = false;
   // Fires when a fast-stop signal comes during a graceful stop: SRS then quits fast.
   const fastNow = new AbortController();
@@ -162,10 +157,6 @@ async function main(): Promise<void> {
     server.stopGracefully(waits, fastNow.signal).then(() => exit(0), () => exit(1));
   };
   process.on('SIGQUIT', () => stopGraceful('SIGQUIT'));
-  // One session's bug must not end every other stream: log it with its stack
-  // and go on (sessions already end themselves on their own errors).
-  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
   process.on('SIGHUP', () => {
     try {
       config = readConfig(args);
@@ -174,6 +165,19 @@ async function main(): Promise<void> {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload refused, the old config stays');
     }
   });
+
+  try {
+    await server.start();
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start');
+    logger.flush();
+    process.exit(1);
+  }
+
+  // One session's bug must not end every other stream: log it with its stack
+  // and go on (sessions already end themselves on their own errors).
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
 }
 
 /**
