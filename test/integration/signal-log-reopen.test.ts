@@ -40,15 +40,18 @@ async function inspectorAnswers(port: number): Promise<boolean> {
   }
 }
 
-test('SIGUSR1 opens no inspector, and the server goes on', async () => {
+test('SIGUSR1 opens no inspector, and the server goes on', async (t) => {
   const server = await startServer();
   try {
     const before = await accepts(INSPECTOR_PORT);
     server.signal('SIGUSR1');
     await server.waitForLog((l) => l.msg === 'log file reopened (SIGUSR1)');
     assert.equal(server.proc.exitCode, null, 'the server is still running');
-    if (!before) assert.equal(await accepts(INSPECTOR_PORT), false, 'nothing listens on 127.0.0.1:9229 after SIGUSR1');
-    assert.equal(await inspectorAnswers(INSPECTOR_PORT), false, '/json/list on 9229 fails');
+    // Another process of the machine may hold 9229; the port then says nothing about this server.
+    if (!before) {
+      assert.equal(await accepts(INSPECTOR_PORT), false, 'nothing listens on 127.0.0.1:9229 after SIGUSR1');
+      assert.equal(await inspectorAnswers(INSPECTOR_PORT), false, '/json/list on 9229 fails');
+    } else t.diagnostic('127.0.0.1:9229 was already taken before the signal: only the log line is checked');
     const r = await fetch(server.apiUrl('/api/v1/versions'));
     assert.equal(r.status, 200, 'the API still answers');
   } finally {
