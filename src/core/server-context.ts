@@ -25,6 +25,8 @@ export interface ServerContextOptions {
   /** How long a source with no publisher and no player is kept (ms). */
   sourceIdleMs?: number;
   sourceSweepMs?: number;
+  /** `server_id` when the config sets none (the CLI's id kept across restarts). */
+  serverId?: string;
 }
 
 export class ServerContext {
@@ -45,7 +47,7 @@ export class ServerContext {
     readonly log: Logger,
     options: ServerContextOptions = {},
   ) {
-    this.identity = newServerIdentity(config.serverId);
+    this.identity = newServerIdentity(config.serverId ?? options.serverId);
     this.admission = new Admission(log);
     this.sources = new SourceRegistry({
       idleTimeoutMs: options.sourceIdleMs ?? 5000,

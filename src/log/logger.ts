@@ -17,17 +17,33 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  return createReopenableLogger(opts).logger;
+}
+
+/** A logger and the means to reopen its file (SIGUSR1, after logrotate moved it). */
+export interface ReopenableLogger {
+  logger: Logger;
+  /** Opens the log file's path anew (a no-op for stdout): new lines go to the new file. */
+  reopen(): void;
+}
+
+export function createReopenableLogger(opts: LoggerOptions = {}): ReopenableLogger {
   const level = opts.level ?? 'info';
   const pretty = opts.pretty ?? (process.stdout.isTTY === true && !opts.file);
   if (pretty) {
-    return pino({
+    const logger = pino({
       level,
       base: { pid: process.pid },
       transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'hostname' } },
     });
+    return { logger, reopen: () => undefined };
   }
-  const dest = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination({ sync: false });
-  return pino({ level, base: { pid: process.pid } }, dest);
+  // SonicBoom keeps the path and reopens it by name, which is what logrotate's
+  // `mv srs.log srs.log.1; kill -USR1` needs (the moved file keeps its old lines).
+  const file = opts.file;
+  const dest = file ? pino.destination({ dest: file, mkdir: true, sync: false }) : pino.destination({ sync: false });
+  const logger = pino({ level, base: { pid: process.pid } }, dest);
+  return { logger, reopen: () => (file ? dest.reopen() : undefined) };
 }
 
 /** A logger that drops everything: the default when Sluice is embedded without one. */

@@ -4,17 +4,22 @@
  *   no -c   run on the built-in default config (RTMP 1935, API 1985, HTTP 8080)
  *   -t      test the config and exit (non-zero with `file:line: reason` on error)
  *   -e      env-only config (SRS_* variables), no file
- * Signals: SIGTERM/SIGINT stop fast, SIGQUIT stops gracefully, SIGHUP reloads.
+ * Signals: SIGTERM/SIGINT stop fast, SIGQUIT stops gracefully, SIGHUP reloads,
+ * SIGUSR1 reopens the log file (never Node's inspector).
  */
+// First: from here on SIGUSR1 cannot open Node's inspector.
+import { onSigusr1, guardInspector, withoutInspectorFlags } from './inspector-guard.js';
 import cluster from 'node:cluster';
 import { loadConfig, defaultConfig, envOnlyConfig } from '../config/server-config.js';
 import { ConfigError } from '../config/parser.js';
 import type { ServerConfig } from '../config/server-config.js';
-import { createLogger } from '../log/logger.js';
+import { createReopenableLogger } from '../log/logger.js';
 import { SluiceServer } from './sluice-server.js';
 import { VERSION } from '../version.js';
+import { acquirePidFile, PidFileBusyError, type PidFile } from './pid-file.js';
+import { persistentServerId, serverIdFile } from './server-id-file.js';
 
-/** Upper bound of a graceful stop: publishers get this long to finish (ms). */
+/** Upper bound of a graceful stop's wait for publishers (ms); SRS waits for ever. */
 const GRACEFUL_MAX_WAIT_MS = 30_000;
 
 interface CliArgs {
@@ -90,31 +95,54 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
+  // The pid file and the kept server id belong to the process the operator
+  // started: a cluster's primary (its workers get the id through the env).
+  let serverId: string | undefined;
+  if (!cluster.isWorker) {
+    const pidFile = holdPidFile(config.pid);
+    if (pidFile === null) process.exit(1);
+    process.on('exit', () => pidFile.release());
+    try {
+      serverId = config.serverId ?? persistentServerId(serverIdFile(pidFile.file));
+    } catch (err) {
+      console.error(`cannot keep the server id next to ${pidFile.file}: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  }
+
   if (args.workers > 1 && cluster.isPrimary) {
-    runPrimary(args.workers);
+    const logger = createReopenableLogger({ level: config.logLevel, file: config.logTank === 'file' ? config.logFile : undefined }).logger;
+    guardInspector(logger);
+    runPrimary(args.workers, serverId);
     return;
   }
 
-  const logger = createLogger({
+  const { logger, reopen } = createReopenableLogger({
     level: config.logLevel,
     file: config.logTank === 'file' ? config.logFile : undefined,
   });
-  const server = new SluiceServer({ config, logger });
-  try {
-    await server.start();
-  } catch (err) {
-    logger.fatal({ err }, 'cannot start');
-    logger.flush();
-    process.exit(1);
-  }
+  guardInspector(logger);
+  onSigusr1(() => {
+    reopen();
+    logger.info({ file: config.logTank === 'file' ? config.logFile : null }, 'log file reopened (SIGUSR1)');
+  });
+  const server = new SluiceServer({ config, logger, serverId });
 
+  // Signal handlers before the start: the 'listening' line must never come
+  // before SIGQUIT's default action (a core dump) is replaced.
   let stopping = false;
+  // Fires when a fast-stop signal comes during a graceful stop: SRS then quits fast.
+  const fastNow = new AbortController();
   const exit = (code: number): void => {
     logger.flush();
     setTimeout(() => process.exit(code), 50).unref();
   };
   const stopFast = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      if (!fastNow.signal.aborted) logger.info({ signal }, 'graceful stop turned into a fast stop');
+      fastNow.abort();
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'fast stop');
     server.stop().then(() => exit(0), () => exit(1));
@@ -124,14 +152,11 @@ async function main(): Promise<void> {
   const stopGraceful = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'graceful stop');
-    server.stopGracefully(GRACEFUL_MAX_WAIT_MS).then(() => exit(0), () => exit(1));
+    logger.info({ signal, graceStartWait: config.graceStartWait, graceFinalWait: config.graceFinalWait }, 'graceful stop');
+    const waits = { startWaitMs: config.graceStartWait, finalWaitMs: config.graceFinalWait, maxPublisherWaitMs: GRACEFUL_MAX_WAIT_MS };
+    server.stopGracefully(waits, fastNow.signal).then(() => exit(0), () => exit(1));
   };
   process.on('SIGQUIT', () => stopGraceful('SIGQUIT'));
-  // One session's bug must not end every other stream: log it with its stack
-  // and go on (sessions already end themselves on their own errors).
-  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
   process.on('SIGHUP', () => {
     try {
       config = readConfig(args);
@@ -140,6 +165,19 @@ async function main(): Promise<void> {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload refused, the old config stays');
     }
   });
+
+  try {
+    await server.start();
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start');
+    logger.flush();
+    process.exit(1);
+  }
+
+  // One session's bug must not end every other stream: log it with its stack
+  // and go on (sessions already end themselves on their own errors).
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (server goes on)'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (server goes on)'));
 }
 
 /**
@@ -147,8 +185,13 @@ async function main(): Promise<void> {
  * same command and shares the listen ports through Node's cluster), passes
  * signals on, restarts a worker that dies, and exits when all have stopped.
  */
-function runPrimary(count: number): void {
+function runPrimary(count: number, serverId: string | undefined): void {
   let stopping = false;
+  // Workers never inherit a debugger flag, and all report the primary's server id.
+  cluster.setupPrimary({ execArgv: withoutInspectorFlags(process.execArgv) });
+  const nodeOptions = process.env['NODE_OPTIONS'];
+  if (nodeOptions) process.env['NODE_OPTIONS'] = withoutInspectorFlags(nodeOptions.split(/\s+/)).join(' ');
+  if (serverId !== undefined) process.env['SRS_SERVER_ID'] = serverId;
   const fork = (): void => {
     cluster.fork();
   };
@@ -169,6 +212,18 @@ function runPrimary(count: number): void {
   process.on('SIGINT', () => relay('SIGTERM', true));
   process.on('SIGQUIT', () => relay('SIGQUIT', true));
   process.on('SIGHUP', () => relay('SIGHUP', false));
+  onSigusr1(() => relay('SIGUSR1', false));
+}
+
+/** Takes the pid file; null (after saying why on stderr) when another server holds it. */
+function holdPidFile(path: string): PidFile | null {
+  try {
+    return acquirePidFile(path);
+  } catch (err) {
+    if (err instanceof PidFileBusyError) console.error(`sluice: refusing to start: ${err.message}`);
+    else console.error(`sluice: cannot write the pid file ${path}: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 void main();

@@ -5,7 +5,7 @@
  *   const server = new SluiceServer({ config: parseConfigText('listen 1935; vhost __defaultVhost__ {}', 'inline', {}) });
  *   await server.start();
  */
-export { SluiceServer, type SluiceServerOptions, type ListeningPorts } from './sluice-server.js';
+export { SluiceServer, type SluiceServerOptions, type ListeningPorts, type GracefulWaits } from './sluice-server.js';
 export { loadConfig, parseConfigText, defaultConfig } from '../config/server-config.js';
 // The typed config view, for applications that build or read a config.
 export type {

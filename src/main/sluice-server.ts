@@ -6,6 +6,7 @@
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerConfig } from '../config/server-config.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { ServerContext, type ServerContextOptions } from '../core/server-context.js';
@@ -17,6 +18,19 @@ import { compose, type Composition } from './features.js';
 export interface SluiceServerOptions extends ServerContextOptions {
   config: ServerConfig;
   logger?: Logger;
+}
+
+/** The waits of a graceful stop (ms): SRS's `grace_start_wait`, `grace_final_wait`, and Sluice's cap on publishers. */
+export interface GracefulWaits {
+  startWaitMs: number;
+  finalWaitMs: number;
+  maxPublisherWaitMs: number;
+}
+
+/** Waits `ms`, or less when `abort` fires; never rejects. */
+async function pause(ms: number, abort?: AbortSignal): Promise<void> {
+  if (ms <= 0 || abort?.aborted) return;
+  await sleep(ms, undefined, { signal: abort }).catch(() => undefined);
 }
 
 export interface ListeningPorts {
@@ -84,20 +98,29 @@ export class SluiceServer {
   }
 
   /**
-   * Graceful stop (SIGQUIT): refuse new publish/play, let publishers finish by
-   * themselves for at most `maxWaitMs`, then stop.
+   * Graceful stop (SIGQUIT), SRS's sequence: listeners stay open for
+   * `startWaitMs` (a load balancer that was told first stops sending new
+   * clients; those already on their way are still served), then close; no new
+   * publish or play; publishers finish by themselves (for at most
+   * `maxPublisherWaitMs`, where SRS waits for ever); everything stops; then
+   * `finalWaitMs` passes before the promise resolves (the caller exits). An
+   * abort (a fast-stop signal meanwhile) skips what is left of the waits.
    */
-  async stopGracefully(maxWaitMs: number): Promise<void> {
+  async stopGracefully(waits: GracefulWaits, abort?: AbortSignal): Promise<void> {
+    this.log.info({ graceStartWait: waits.startWaitMs }, 'graceful stop: listeners stay open for grace_start_wait');
+    await pause(waits.startWaitMs, abort);
     this.ctx.draining = true;
     this.stopListening();
+    const maxWaitMs = waits.maxPublisherWaitMs;
+    this.log.info({ publishers: this.ctx.clients.publishers().length, maxWaitMs }, 'graceful stop: listeners closed, waiting for publishers to finish');
     const deadline = Date.now() + maxWaitMs;
-    this.log.info({ publishers: this.ctx.clients.publishers().length, maxWaitMs }, 'graceful stop: waiting for publishers to finish');
-    while (this.ctx.clients.publishers().length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    while (this.ctx.clients.publishers().length > 0 && Date.now() < deadline && !abort?.aborted) await pause(200, abort);
     const left = this.ctx.clients.publishers().length;
     if (left > 0) this.log.warn({ publishers: left }, 'graceful stop: wait is over, cutting the remaining publishers');
     await this.stop();
+    if (abort?.aborted) return;
+    this.log.info({ graceFinalWait: waits.finalWaitMs }, 'graceful stop: grace_final_wait before exit');
+    await pause(waits.finalWaitMs, abort);
   }
 
   private stopListening(): void {
