@@ -87,10 +87,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 }
 
 const isListening = (l: LogLine): boolean => l.msg === 'Sluice is listening';
-const isBindFailure = (l: LogLine): boolean =>
-  (l.msg === 'cannot start' && isBindConflict(l['err'])) || l.msg.startsWith('WebRTC UDP port unavailable');
+/**
+ * A port we picked was taken before the server bound it. The WebRTC UDP port
+ * counts only when it came from `{{RTC}}`: a test that names its own busy
+ * port wants the server to run on without it.
+ */
+const bindFailure =
+  (ports: ReadonlyMap<string, number>) =>
+  (l: LogLine): boolean =>
+    (l.msg === 'cannot start' && isBindConflict(l['err'])) || (ports.has('RTC') && l.msg.startsWith('WebRTC UDP port unavailable'));
 
 async function spawnServer(text: string, ports: Map<string, number>, opts: ServerOptions): Promise<RunningServer | 'bind-conflict'> {
+  const isBindFailure = bindFailure(ports);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const configFile = join(dir, 'sluice.conf');
   writeFileSync(configFile, text);

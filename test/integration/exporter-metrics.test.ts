@@ -163,8 +163,16 @@ test('a stalled event loop shows in sluice_event_loop_lag_seconds', async () => 
   server.signal('SIGSTOP');
   await sleep(500);
   server.signal('SIGCONT');
-  const max = await lagMax();
-  assert.ok(max >= 0.4, `a 500 ms stall shows as ${max} s of lag`);
+  // The late timer is recorded when the loop next runs its timers, which may come after the
+  // first scrape is answered (that scrape then still shows the old window): the stall shows in
+  // one of the next windows, and no window is lost between scrapes.
+  const seen: number[] = [];
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    seen.push(await lagMax());
+    if (seen.at(-1)! >= 0.4) break;
+  }
+  assert.ok(seen.some((m) => m >= 0.4), `a 500 ms stall shows as ${JSON.stringify(seen.slice(0, 10))} s of lag`);
 });
 
 test('counters only grow between scrapes; /metrics is on the API port too; the exporter port answers the API', async () => {
