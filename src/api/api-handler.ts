@@ -13,7 +13,7 @@ import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
-import { authorize, needsAuth } from './api-auth.js';
+import { authorize, changesState, needsAuth } from './api-auth.js';
 import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, summariesData, systemProcData, vhostObject } from './api-objects.js';
 import { serveWeb } from './web-assets.js';
 import { randomId } from '../log/logger.js';
@@ -111,7 +111,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     const path = url.pathname;
 
     if (needsAuth(path)) {
-      const auth = authorize(ctx.config.httpApi.auth, req, method);
+      const auth = authorize(ctx.config.httpApi.auth, req, changesState(method, url));
       if (!auth.ok) {
         const h: Record<string, string> = { ...cors, 'Content-Length': '0' };
         if (auth.challenge) h['WWW-Authenticate'] = 'Basic realm="Sluice"';
