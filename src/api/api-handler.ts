@@ -130,7 +130,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       });
     }
     if (path === '/metrics') return metrics(res, cors);
-    if (serveWeb(req, res, url, cors, false)) return;
+    if (serveWeb(req, res, url, cors, null)) return;
     if (path === '/api') return redirect(res, '/api/', url.search, cors);
     if (path === '/api/') return reply({ ...envelope(), urls: { v1: 'the api version 1.0' } });
     if (!path.startsWith('/api/v1')) return text(res, 404, 'Not Found', cors);
