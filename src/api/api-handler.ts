@@ -16,6 +16,7 @@ import { srsJson } from './srs-json.js';
 import { authorize, changesState, needsAuth } from './api-auth.js';
 import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, summariesData, systemProcData, vhostObject } from './api-objects.js';
 import { serveWeb } from './web-assets.js';
+import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
 
 const ERROR_SYSTEM_API_CALLBACK = 4058;
@@ -138,10 +139,8 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     switch (path) {
       case '/api/v1':
         return redirect(res, '/api/v1/', url.search, cors);
-      case '/api/v1/versions': {
-        const [major, minor, revision] = VERSION.split('.').map(Number);
-        return reply({ ...envelope(), data: { major, minor, revision, version: VERSION } });
-      }
+      case '/api/v1/versions':
+        return reply({ ...envelope(), data: versionsData() });
       case '/api/v1/summaries':
         stats.refresh();
         return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt) });

@@ -340,7 +340,7 @@ export const ROOT = block(u, '', {
   stats: block(n, '', {
     enabled: bool(true, n),
     network: int(0, n, 'a network interface index (the interface itself is not checked)'),
-    disk: list([], n),
+    disk: list([], u, 'devices of /proc/diskstats counted in `/api/v1/summaries`; none = every whole disk'),
   }, { env: false, field: 'stats', reload: 'live' }),
   circuit_breaker: block(n, '', {
     enabled: bool(true, n),

@@ -106,7 +106,9 @@ async function run(args: CtlArgs): Promise<string> {
     case 'summary': {
       const { data } = (await call(args, 'GET', '/api/v1/summaries')) as { data: { self: Record<string, unknown> } } & ApiReply;
       const s = data.self;
-      return `version ${String(s['version'])}, pid ${String(s['pid'])}, up ${String(s['srs_uptime'])} s, memory ${String(s['mem_kbyte'])} KB, cpu ${String(s['cpu_percent'] ?? '?')} %`;
+      // cpu_percent is a ratio in SRS's API (1.00 = one core).
+      const cpu = typeof s['cpu_percent'] === 'number' ? (s['cpu_percent'] * 100).toFixed(1) : '?';
+      return `version ${String(s['version'])}, pid ${String(s['pid'])}, up ${String(s['srs_uptime'])} s, memory ${String(s['mem_kbyte'])} KB, cpu ${cpu} %`;
     }
     default:
       return USAGE;
