@@ -302,29 +302,37 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
   }
 }
 
+/**
+ * SRS's features object: true only for what this server does with this
+ * config. Features Sluice does not have (DVR, HDS, transcode, ingest, stream
+ * casters, SO_SNDBUF tuning, merged read) are false whatever the config asks.
+ */
 function featuresData(ctx: ServerContext): Record<string, unknown> {
-  const any = (f: (v: VhostConfig) => boolean): boolean => ctx.config.vhosts.some((v) => v.enabled && f(v));
+  const cfg = ctx.config;
+  const any = (f: (v: VhostConfig) => boolean): boolean => cfg.vhosts.some((v) => v.enabled && f(v));
   return {
     options: '',
     options2: '',
     build: `Sluice ${VERSION}`,
     build2: `Node.js ${process.version}`,
     features: {
+      // HTTPS API listener and https:// callbacks.
       ssl: true,
       hls: any((v) => v.hls.enabled),
       hds: false,
       callback: any((v) => v.httpHooks.enabled),
       api: true,
-      httpd: ctx.config.httpServer.enabled,
-      dvr: any((v) => v.dvr.enabled),
-      transcode: any((v) => v.transcodes.some((t) => t.enabled)),
-      ingest: any((v) => v.ingests.some((i) => i.enabled)),
+      httpd: cfg.httpServer.enabled,
+      dvr: false,
+      transcode: false,
+      ingest: false,
       stat: true,
       caster: false,
+      // Merged writes (mw_latency) of several messages in one socket write.
       complex_send: true,
-      tcp_nodelay: true,
-      so_sendbuf: true,
-      mr: true,
+      tcp_nodelay: any((v) => v.tcpNodelay),
+      so_sendbuf: false,
+      mr: false,
     },
   };
 }

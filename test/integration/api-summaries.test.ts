@@ -1,8 +1,8 @@
 /**
- * `/api/v1/summaries` and `/api/v1/versions` as SRS sends them, from the real
- * server: percentages are ratios, disk/network/socket counters come from
- * /proc (non-zero where the machine is busy at all), and the versions report
- * the SRS API level with Sluice's own version beside it.
+ * What the API says about the server, from the real server: summaries as SRS
+ * sends them (percentages are ratios, disk/network/socket counters come from
+ * /proc), versions with the SRS API level and Sluice's own version beside it,
+ * and features true only for what the server does (a DVR config asks in vain).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, REPO_ROOT, type RunningServer } from '../helpers/server-process.js';
+import { startServer, BASIC_CONFIG, REPO_ROOT, type RunningServer } from '../helpers/server-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface Summaries {
@@ -20,7 +20,7 @@ interface Summaries {
 
 let server: RunningServer;
 before(async () => {
-  server = await startServer();
+  server = await startServer({ config: `${BASIC_CONFIG}vhost dvr.example { dvr { enabled on; } }\n` });
 });
 after(async () => server?.stop());
 
@@ -72,4 +72,26 @@ test('versions: the SRS API level in major/minor/revision/version, Sluice in `sl
   // Also on the HTTP port (cluster health checks).
   const onHttp = (await (await fetch(server.httpUrl('api/v1/versions'))).json()) as { data: { major: number } };
   assert.equal(onHttp.data.major, 7);
+});
+
+test('features: true only for what this server does with this config', async () => {
+  const f = (await (await fetch(server.apiUrl('api/v1/features'))).json()) as { code: number; data: { features: Record<string, boolean> } };
+  assert.equal(f.code, 0);
+  assert.deepEqual(f.data.features, {
+    ssl: true,
+    hls: false, // no vhost has hls on
+    hds: false,
+    callback: false,
+    api: true,
+    httpd: true,
+    dvr: false, // asked for by dvr.example, not implemented
+    transcode: false,
+    ingest: false,
+    stat: true,
+    caster: false,
+    complex_send: true,
+    tcp_nodelay: false,
+    so_sendbuf: false,
+    mr: false,
+  });
 });
