@@ -1,8 +1,10 @@
 /**
  * API access control (`http_api.auth`): SRS's HTTP Basic user (full access),
- * plus bearer tokens — `token` (full) and `readonly_token` (GET/HEAD only).
+ * plus bearer tokens — `token` (full) and `readonly_token` (reads only).
  * Only paths containing `/api/` are guarded, as in SRS. A refusal is a bare
- * 401 (or 403 for a read-only credential trying to write), with no detail.
+ * 401 (or 403 for a read-only credential asking for a change), with no detail.
+ * What counts as a change is decided by the action, not the HTTP verb:
+ * `GET /api/v1/raw?rpc=reload` reloads, so it is a change.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -22,12 +24,23 @@ export function needsAuth(path: string): boolean {
   return path.includes('/api/');
 }
 
-function isWrite(method: string): boolean {
-  return method !== 'GET' && method !== 'HEAD';
+/** raw API calls that only read (SRS's `rpc=raw` and `rpc=reload-fetch`); any other rpc may change state. */
+const READ_ONLY_RPCS: ReadonlySet<string> = new Set(['raw', 'reload-fetch']);
+
+/**
+ * Whether a request may change the server's state: every method but GET/HEAD
+ * (`method` is the effective one, after a JSONP `method=` override, so
+ * `?callback=x&method=DELETE` is a change) and every raw rpc that is not a read.
+ * Unknown actions count as changes, so a new write is guarded before it exists.
+ */
+export function changesState(method: string, url: URL): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return true;
+  if (url.pathname.replace(/\/+$/, '') === '/api/v1/raw') return !READ_ONLY_RPCS.has(url.searchParams.get('rpc') ?? '');
+  return false;
 }
 
-/** Decides one request. `method` is the effective method (after a JSONP `method=` override). */
-export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, method: string): AuthResult {
+/** Decides one request; `write` from changesState. */
+export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, write: boolean): AuthResult {
   if (!cfg.enabled) return { ok: true, access: 'full' };
   const header = req.headers.authorization;
   if (typeof header !== 'string' || header === '') return { ok: false, status: 401, challenge: true };
@@ -52,6 +65,6 @@ export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, meth
     return { ok: false, status: 401, challenge: false };
   }
   if (!access) return { ok: false, status: 401, challenge: true };
-  if (access === 'read' && isWrite(method)) return { ok: false, status: 403, challenge: false };
+  if (access === 'read' && write) return { ok: false, status: 403, challenge: false };
   return { ok: true, access };
 }

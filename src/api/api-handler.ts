@@ -13,9 +13,10 @@ import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
-import { authorize, needsAuth } from './api-auth.js';
+import { authorize, changesState, needsAuth } from './api-auth.js';
 import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, summariesData, systemProcData, vhostObject } from './api-objects.js';
 import { serveWeb } from './web-assets.js';
+import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
 
 const ERROR_SYSTEM_API_CALLBACK = 4058;
@@ -111,7 +112,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     const path = url.pathname;
 
     if (needsAuth(path)) {
-      const auth = authorize(ctx.config.httpApi.auth, req, method);
+      const auth = authorize(ctx.config.httpApi.auth, req, changesState(method, url));
       if (!auth.ok) {
         const h: Record<string, string> = { ...cors, 'Content-Length': '0' };
         if (auth.challenge) h['WWW-Authenticate'] = 'Basic realm="Sluice"';
@@ -130,7 +131,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       });
     }
     if (path === '/metrics') return metrics(res, cors);
-    if (serveWeb(req, res, url, cors, false)) return;
+    if (serveWeb(req, res, url, cors, null)) return;
     if (path === '/api') return redirect(res, '/api/', url.search, cors);
     if (path === '/api/') return reply({ ...envelope(), urls: { v1: 'the api version 1.0' } });
     if (!path.startsWith('/api/v1')) return text(res, 404, 'Not Found', cors);
@@ -138,10 +139,8 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     switch (path) {
       case '/api/v1':
         return redirect(res, '/api/v1/', url.search, cors);
-      case '/api/v1/versions': {
-        const [major, minor, revision] = VERSION.split('.').map(Number);
-        return reply({ ...envelope(), data: { major, minor, revision, version: VERSION } });
-      }
+      case '/api/v1/versions':
+        return reply({ ...envelope(), data: versionsData() });
       case '/api/v1/summaries':
         stats.refresh();
         return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt) });
@@ -303,29 +302,37 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
   }
 }
 
+/**
+ * SRS's features object: true only for what this server does with this
+ * config. Features Sluice does not have (DVR, HDS, transcode, ingest, stream
+ * casters, SO_SNDBUF tuning, merged read) are false whatever the config asks.
+ */
 function featuresData(ctx: ServerContext): Record<string, unknown> {
-  const any = (f: (v: VhostConfig) => boolean): boolean => ctx.config.vhosts.some((v) => v.enabled && f(v));
+  const cfg = ctx.config;
+  const any = (f: (v: VhostConfig) => boolean): boolean => cfg.vhosts.some((v) => v.enabled && f(v));
   return {
     options: '',
     options2: '',
     build: `Sluice ${VERSION}`,
     build2: `Node.js ${process.version}`,
     features: {
+      // HTTPS API listener and https:// callbacks.
       ssl: true,
       hls: any((v) => v.hls.enabled),
       hds: false,
       callback: any((v) => v.httpHooks.enabled),
       api: true,
-      httpd: ctx.config.httpServer.enabled,
-      dvr: any((v) => v.dvr.enabled),
-      transcode: any((v) => v.transcodes.some((t) => t.enabled)),
-      ingest: any((v) => v.ingests.some((i) => i.enabled)),
+      httpd: cfg.httpServer.enabled,
+      dvr: false,
+      transcode: false,
+      ingest: false,
       stat: true,
       caster: false,
+      // Merged writes (mw_latency) of several messages in one socket write.
       complex_send: true,
-      tcp_nodelay: true,
-      so_sendbuf: true,
-      mr: true,
+      tcp_nodelay: any((v) => v.tcpNodelay),
+      so_sendbuf: false,
+      mr: false,
     },
   };
 }

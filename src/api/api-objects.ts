@@ -8,6 +8,7 @@ import type { ClientStat, ServerStats, StreamStat, VhostStat } from '../ops/stat
 import { isPublishType } from '../ops/stats/server-stats.js';
 import { streamUrl } from '../protocol/stream-url.js';
 import { VERSION } from '../version.js';
+import { SRS_API_VERSION } from './srs-api-level.js';
 import { Fixed2 } from './srs-json.js';
 
 type Json = Record<string, unknown>;
@@ -75,6 +76,10 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
   };
 }
 
+/**
+ * SRS's summaries. Every `*_percent` is a ratio (1.00 = one core, all RAM, a
+ * disk busy all the time), as SRS sends it; SRS's console multiplies by 100.
+ */
 export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt: number): Json {
   const p = stats.proc;
   const rssKb = p.rssKb();
@@ -84,48 +89,49 @@ export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt:
     ok: true,
     now_ms: Date.now(),
     self: {
-      version: VERSION,
+      version: SRS_API_VERSION,
       pid: process.pid,
       ppid: process.ppid,
       argv: process.argv.join(' '),
       cwd: process.cwd(),
       mem_kbyte: rssKb,
-      mem_percent: new Fixed2(p.mem.MemTotal > 0 ? (rssKb / p.mem.MemTotal) * 100 : 0),
-      cpu_percent: new Fixed2(p.selfCpuPercent),
+      mem_percent: new Fixed2(p.mem.MemTotal > 0 ? rssKb / p.mem.MemTotal : 0),
+      cpu_percent: new Fixed2(p.selfCpuPercent / 100),
       srs_uptime: Math.floor((Date.now() - startedAt) / 1000),
     },
     system: {
-      cpu_percent: new Fixed2(p.systemCpuRatio * 100),
-      disk_read_KBps: 0,
-      disk_write_KBps: 0,
-      disk_busy_percent: new Fixed2(0),
+      cpu_percent: new Fixed2(p.systemCpuRatio),
+      disk_read_KBps: p.disk.readKBps,
+      disk_write_KBps: p.disk.writeKBps,
+      disk_busy_percent: new Fixed2(p.disk.busy),
       mem_ram_kbyte: p.mem.MemTotal,
-      mem_ram_percent: new Fixed2(p.mem.percent_ram * 100),
+      mem_ram_percent: new Fixed2(p.mem.percent_ram),
       mem_swap_kbyte: p.mem.SwapTotal,
-      mem_swap_percent: new Fixed2(p.mem.percent_swap * 100),
+      mem_swap_percent: new Fixed2(p.mem.percent_swap),
       cpus,
       cpus_online: cpus,
-      uptime: new Fixed2(os.uptime()),
-      ilde_time: new Fixed2(0),
+      uptime: new Fixed2(p.uptime?.uptime ?? os.uptime()),
+      ilde_time: new Fixed2(p.uptime?.idle ?? 0),
       load_1m: new Fixed2(l1 ?? 0),
       load_5m: new Fixed2(l5 ?? 0),
       load_15m: new Fixed2(l15 ?? 0),
-      net_sample_time: 0,
-      net_recv_bytes: 0,
-      net_send_bytes: 0,
-      net_recvi_bytes: 0,
-      net_sendi_bytes: 0,
+      net_sample_time: p.net.sampleTime,
+      net_recv_bytes: p.net.recvBytes,
+      net_send_bytes: p.net.sendBytes,
+      net_recvi_bytes: p.net.recviBytes,
+      net_sendi_bytes: p.net.sendiBytes,
       srs_sample_time: p.sampleTime,
       srs_recv_bytes: stats.totals.recvBytes,
       srs_send_bytes: stats.totals.sendBytes,
-      conn_sys: 0,
-      conn_sys_et: 0,
-      conn_sys_tw: 0,
-      conn_sys_udp: 0,
+      conn_sys: p.sockets.sys,
+      conn_sys_et: p.sockets.established,
+      conn_sys_tw: p.sockets.timeWait,
+      conn_sys_udp: p.sockets.udp,
       conn_srs: ctx.limit.current,
     },
     // Sluice additions (SRS clients ignore unknown keys).
     sluice: {
+      version: VERSION,
       streams: stats.streams.size,
       clients: ctx.clients.size,
       recv_kbps: stats.totals.recv.kbps(),

@@ -69,7 +69,7 @@ export class ApiService {
         onHttpPort(req, res);
         return true;
       }
-      return serveWeb(req, res, url, corsHeaders(req, cfg.httpServer.crossdomain), true, () => pageConfig(ctx, req.headers.host, shared));
+      return serveWeb(req, res, url, corsHeaders(req, cfg.httpServer.crossdomain), cfg.httpServer.dir, () => pageConfig(ctx, req.headers.host, shared));
     });
 
     if (cfg.httpApi.enabled && !shared) {

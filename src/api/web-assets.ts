@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { notFound, safeRequestPath, serveStaticFile } from '../core/static-files.js';
+import { findStaticFile, notFound, safeRequestPath, serveStaticFile } from '../core/static-files.js';
 
 /** The project directory holding `web/` (found upward from this module, in src/ or dist/src/). */
 let webRootFound: string | null | undefined;
@@ -62,15 +62,30 @@ function redirect(res: ServerResponse, to: string, headers: Record<string, strin
 }
 
 /**
- * Serves `/console/…`, `/players/…` and `/assets/…` (and `/` → console when
- * `rootIsConsole`). Returns false for any other path.
+ * `/` and `/index.html` on the HTTP port: the web root's own index.html when
+ * it has one (an operator's page wins, as in SRS), else a redirect to the console.
+ */
+function serveRoot(req: IncomingMessage, res: ServerResponse, url: URL, webRootDir: string, headers: Record<string, string>): void {
+  findStaticFile([webRootDir], '/index.html')
+    .then(async (found) => {
+      if (!found) return redirect(res, `/console/${url.search}`, headers);
+      if (!(await serveStaticFile([webRootDir], req, res, url, '/index.html', headers))) notFound(res, headers);
+    })
+    .catch(() => notFound(res, headers));
+}
+
+/**
+ * Serves `/console/…`, `/players/…` and `/assets/…`, and `/` (the web root's
+ * index.html, else the console) when `webRootDir` is given. Returns false for
+ * any other path.
  */
 export function serveWeb(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   headers: Record<string, string>,
-  rootIsConsole: boolean,
+  /** `http_server.dir` on the HTTP port; null elsewhere (`/` is not ours there). */
+  webRootDir: string | null,
   /** The pages' settings (where the API is), served as /console/config.json. */
   pageConfig?: () => Record<string, unknown>,
 ): boolean {
@@ -83,8 +98,8 @@ export function serveWeb(
     return true;
   }
   const web = findWebRoot();
-  if (rootIsConsole && (path === '/' || path === '/index.html')) {
-    redirect(res, `/console/${url.search}`, headers);
+  if (webRootDir !== null && (path === '/' || path === '/index.html')) {
+    serveRoot(req, res, url, webRootDir, headers);
     return true;
   }
   for (const [prefix, dirName] of [['/console', 'console'], ['/players', 'players']] as const) {

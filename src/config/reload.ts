@@ -11,7 +11,7 @@ import type { VhostConfig } from './vhost-config.js';
 export type VhostSection = keyof VhostSchema & string;
 
 /** Root fields the diff compares (everything but the file facts, `listen` and the vhosts). */
-export type GlobalKey = Exclude<keyof ServerConfig, 'file' | 'envOnly' | 'warnings' | 'listen' | 'vhosts' | 'getVhost'>;
+export type GlobalKey = Exclude<keyof ServerConfig, 'file' | 'envOnly' | 'warnings' | 'inert' | 'listen' | 'vhosts' | 'getVhost'>;
 
 /** `hls_m3u8_file` → `hlsM3u8File`. */
 function camel(name: string): string {

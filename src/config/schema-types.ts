@@ -25,6 +25,8 @@ interface EntryInfo {
   /** Field of the typed view compared by the reload diff (root and vhost children). */
   readonly field?: string;
   readonly reload?: Reload;
+  /** For a directive Sluice does not act on: the value it behaves as anyway (setting exactly that is no warning). */
+  readonly actsAs?: string;
 }
 
 export interface BoolEntry extends EntryInfo {

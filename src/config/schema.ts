@@ -174,11 +174,11 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     destination: list([], n, '`host[:port]` (default port 1935)'),
     backend: str('', n, 'a URL'),
   }, { env: false }),
-  cluster: block(n, '', {
-    mode: str('local', n, 'local, remote (= edge)'),
-    origin: list([], n),
+  cluster: block(u, 'Edge mode; the origin-cluster directives are not used yet.', {
+    mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
+    origin: list([], u),
     token_traverse: bool(false, n),
-    vhost: str('[vhost]', n, 'vhost used toward the origin'),
+    vhost: str('[vhost]', u, 'vhost used toward the origin'),
     debug_srs_upnode: bool(true, n),
     origin_cluster: bool(false, n),
     coworkers: list([], n),
@@ -187,7 +187,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { env: false }),
   rtc: block(u, 'WebRTC of the vhost; see docs/WEBRTC.md.', {
     enabled: bool(false, u),
-    nack: bool(true, n, 'NACK is always answered'),
+    nack: bool(true, n, 'NACK is always answered', { actsAs: 'on' }),
     nack_no_copy: bool(true, n),
     twcc: bool(true, n, 'TWCC is not negotiated'),
     stun_timeout: float(30, u, '', { unit: 's' }),
@@ -246,7 +246,7 @@ export const ROOT = block(u, '', {
     resolve_api_domain: bool(true, u),
     keep_api_domain: bool(false, u),
     ecdsa: bool(true, n),
-    encrypt: bool(true, n, 'media is always SRTP'),
+    encrypt: bool(true, n, 'media is always SRTP', { actsAs: 'on' }),
     reuseport: int(1, n),
     merge_nalus: bool(false, n),
     follow_client_address: bool(true, u, 'the UDP port is held by Sluice\'s gateway so that a session follows its client to a new address (NAT rebinding, Wi-Fi → mobile data); `off` lets libdatachannel hold the port directly (more WebRTC players per core, but a client whose address changes loses its session)', { sluice: true }),
@@ -261,7 +261,7 @@ export const ROOT = block(u, '', {
   }, { field: 'rtcServer', reload: 'live' }),
   pid: str('./objs/srs.pid', u, 'written at start and held (relative to the working directory): a second server on the same file refuses to start, a file left by a crashed run is taken over; removed on a clean exit', { field: 'pid', reload: 'restart' }),
   server_id: raw('generated', u, 'the server id of the API, hooks and exporter; unset: `vid-` and a random id, kept across restarts in the file next to the pid file (`srs.pid` → `srs.id`), as SRS does', { field: 'serverId', reload: 'restart' }),
-  daemon: bool(true, i, 'Sluice runs in the foreground', { defaultDoc: 'on (off in env-only mode)', field: 'daemon', reload: 'restart' }),
+  daemon: bool(true, i, 'Sluice runs in the foreground', { defaultDoc: 'on (off in env-only mode)', actsAs: 'off', field: 'daemon', reload: 'restart' }),
   srs_log_level: raw('trace', u, 'SRS names to Sluice levels: verbose→trace, info→debug, trace→info, warn, error', { aliases: ['SRS_LOG_LEVEL'], field: 'logLevel', reload: 'restart' }),
   srs_log_level_v2: raw('""', u, 'if set: trace, debug, info, warn, error; overrides `srs_log_level`', { aliases: ['SRS_LOG_LEVEL_V2'], reload: 'restart' }),
   srs_log_tank: raw('file (console in env-only mode and in `conf/default.conf`)', u, 'console or file', { aliases: ['SRS_LOG_TANK'], field: 'logTank', reload: 'restart' }),
@@ -283,8 +283,8 @@ export const ROOT = block(u, '', {
     raw_api: block(u, '`rpc=raw`, `reload`, `reload-fetch`.', {
       enabled: bool(false, u),
       allow_reload: bool(false, u),
-      allow_query: raw('off', i, 'removed from SRS: always off'),
-      allow_update: raw('off', i, 'removed from SRS: always off'),
+      allow_query: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
+      allow_update: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
     }),
     auth: block(u, 'Basic user (full access); bearer `token` (full) and `readonly_token` (GET only) are Sluice additions.', {
       enabled: bool(false, u),
@@ -340,7 +340,7 @@ export const ROOT = block(u, '', {
   stats: block(n, '', {
     enabled: bool(true, n),
     network: int(0, n, 'a network interface index (the interface itself is not checked)'),
-    disk: list([], n),
+    disk: list([], u, 'devices of /proc/diskstats counted in `/api/v1/summaries`; none = every whole disk'),
   }, { env: false, field: 'stats', reload: 'live' }),
   circuit_breaker: block(n, '', {
     enabled: bool(true, n),
@@ -370,7 +370,7 @@ export const ROOT = block(u, '', {
   tcmalloc_release_rate: raw('see SRS', i, GONE),
   query_latest_version: raw('see SRS', i, GONE),
   first_wait_for_qlv: raw('see SRS', i, GONE),
-  is_full: raw('off', i, '`on` is refused: full.conf is a reference, not a usable config'),
+  is_full: raw('off', i, '`on` is refused: full.conf is a reference, not a usable config', { actsAs: 'off' }),
   threads: block(i, '', { interval: raw('5 s', i) }),
   tencentcloud_apm: free(i, 'free-form; off'),
   tencentcloud_cls: free(i, 'free-form; off'),

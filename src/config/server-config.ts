@@ -17,6 +17,7 @@ import { ROOT, type RootSchema } from './schema.js';
 import type { ChildrenOf } from './schema-types.js';
 import { Scope } from './scope.js';
 import { validateConfig } from './validate.js';
+import { inertDirectives } from './inert.js';
 import { envLookup, type Env } from './values.js';
 import { buildVhostConfig, DEFAULT_VHOST, type VhostConfig } from './vhost-config.js';
 
@@ -154,6 +155,8 @@ export interface ServerConfig {
   readonly envOnly: boolean;
   /** Non-fatal findings as `file:line: message` (legacy conversions, duplicates, ...). */
   readonly warnings: readonly string[];
+  /** Directives set but not acted on (schema 'not-yet' / 'ignored'), one `file:line: message` each; `-t` and startup print them. */
+  readonly inert: readonly string[];
 
   listen: Endpoint[];
   maxConnections: number;
@@ -265,7 +268,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], def: T): 
 function buildServerConfig(
   tree: ConfigDirective,
   env: Env,
-  info: { file: string | null; envOnly: boolean; warnings: readonly string[] },
+  info: { file: string | null; envOnly: boolean; warnings: readonly string[]; inert: readonly string[] },
 ): ServerConfig {
   const root = new Scope(tree, [], env, ROOT.children, tree.file);
   const { envOnly } = info;
@@ -382,6 +385,7 @@ function buildServerConfig(
     file: info.file,
     envOnly,
     warnings: info.warnings,
+    inert: info.inert,
     listen: listenEndpoints(root, envOnly),
     maxConnections: root.get('max_connections'),
     chunkSize,
@@ -465,10 +469,12 @@ function isEnvOnly(env: Env, options: LoadOptions): boolean {
 function finish(tree: ConfigDirective, env: Env, file: string | null, envOnly: boolean): ServerConfig {
   const transformed = transformLegacy(tree);
   const checkWarnings = validateConfig(transformed.root, { env, envOnly });
+  const warnings = [...transformed.warnings, ...checkWarnings];
   return buildServerConfig(transformed.root, env, {
     file,
     envOnly,
-    warnings: [...transformed.warnings, ...checkWarnings],
+    warnings,
+    inert: inertDirectives(transformed.root, env, warnings),
   });
 }
 

@@ -67,6 +67,11 @@ function parseArgs(argv: string[]): CliArgs {
   return args;
 }
 
+/** What the config check found without refusing: legacy conversions, duplicates, and directives Sluice does not act on. */
+function configNotes(config: ServerConfig): readonly string[] {
+  return [...config.warnings, ...config.inert];
+}
+
 function readConfig(args: CliArgs): ServerConfig {
   const env = process.env;
   const file = env['SRS_CONFIG_FILE'] || args.configFile;
@@ -90,8 +95,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (args.testOnly) {
+    // A config whose DVR or SRT will never start is not "successful" without a word: one line per such directive.
+    for (const w of configNotes(config)) console.warn(`warning: ${w}`);
     console.log(`the config file ${args.configFile ?? '(built-in default)'} syntax is ok`);
-    console.log(`config file ${args.configFile ?? '(built-in default)'} test is successful`);
+    const inert = config.inert.length;
+    const note = inert > 0 ? ` (${inert} directive${inert === 1 ? '' : 's'} accepted but not acted on, see the warnings)` : '';
+    console.log(`config file ${args.configFile ?? '(built-in default)'} test is successful${note}`);
     process.exit(0);
   }
 
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
     reopen();
     logger.info({ file: config.logTank === 'file' ? config.logFile : null }, 'log file reopened (SIGUSR1)');
   });
+  for (const w of configNotes(config)) logger.warn(w);
   const server = new SluiceServer({ config, logger, serverId });
 
   // Signal handlers before the start: the 'listening' line must never come
@@ -159,7 +169,9 @@ async function main(): Promise<void> {
   process.on('SIGQUIT', () => stopGraceful('SIGQUIT'));
   process.on('SIGHUP', () => {
     try {
+      const before = new Set(configNotes(config));
       config = readConfig(args);
+      for (const w of configNotes(config)) if (!before.has(w)) logger.warn(w);
       server.reload(config);
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload refused, the old config stays');

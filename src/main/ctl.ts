@@ -104,9 +104,13 @@ async function run(args: CtlArgs): Promise<string> {
       return `kicked ${id}`;
     }
     case 'summary': {
-      const { data } = (await call(args, 'GET', '/api/v1/summaries')) as { data: { self: Record<string, unknown> } } & ApiReply;
+      const { data } = (await call(args, 'GET', '/api/v1/summaries')) as { data: { self: Record<string, unknown>; sluice?: Record<string, unknown> } } & ApiReply;
       const s = data.self;
-      return `version ${String(s['version'])}, pid ${String(s['pid'])}, up ${String(s['srs_uptime'])} s, memory ${String(s['mem_kbyte'])} KB, cpu ${String(s['cpu_percent'] ?? '?')} %`;
+      // self.version is the SRS API level; Sluice's own version is beside it (SRS has none).
+      const version = data.sluice?.['version'] !== undefined ? `Sluice ${String(data.sluice['version'])} (SRS API ${String(s['version'])})` : String(s['version']);
+      // cpu_percent is a ratio in SRS's API (1.00 = one core).
+      const cpu = typeof s['cpu_percent'] === 'number' ? (s['cpu_percent'] * 100).toFixed(1) : '?';
+      return `version ${version}, pid ${String(s['pid'])}, up ${String(s['srs_uptime'])} s, memory ${String(s['mem_kbyte'])} KB, cpu ${cpu} %`;
     }
     default:
       return USAGE;

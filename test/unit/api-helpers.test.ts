@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { srsJson, Fixed2 } from '../../src/api/srs-json.js';
 import { paging } from '../../src/api/api-handler.js';
-import { authorize, needsAuth } from '../../src/api/api-auth.js';
+import { authorize, changesState, needsAuth } from '../../src/api/api-auth.js';
 import { jailedPath } from '../../src/core/path-jail.js';
 
 describe('SRS JSON', () => {
@@ -37,23 +37,35 @@ describe('auth', () => {
   });
 
   test('off: everything allowed', () => {
-    assert.deepEqual(authorize({ ...cfg, enabled: false }, req(), 'DELETE'), { ok: true, access: 'full' });
+    assert.deepEqual(authorize({ ...cfg, enabled: false }, req(), true), { ok: true, access: 'full' });
   });
 
   test('basic user: full; wrong or missing: 401 with challenge; malformed: 401 without', () => {
-    assert.deepEqual(authorize(cfg, req(basic('admin', 'secret')), 'DELETE'), { ok: true, access: 'full' });
-    assert.deepEqual(authorize(cfg, req(basic('admin', 'nope')), 'GET'), { ok: false, status: 401, challenge: true });
-    assert.deepEqual(authorize(cfg, req(), 'GET'), { ok: false, status: 401, challenge: true });
-    assert.deepEqual(authorize(cfg, req(`Basic ${Buffer.from('a:b:c').toString('base64')}`), 'GET'), { ok: false, status: 401, challenge: false });
-    assert.deepEqual(authorize(cfg, req('Digest x'), 'GET'), { ok: false, status: 401, challenge: false });
+    assert.deepEqual(authorize(cfg, req(basic('admin', 'secret')), true), { ok: true, access: 'full' });
+    assert.deepEqual(authorize(cfg, req(basic('admin', 'nope')), false), { ok: false, status: 401, challenge: true });
+    assert.deepEqual(authorize(cfg, req(), false), { ok: false, status: 401, challenge: true });
+    assert.deepEqual(authorize(cfg, req(`Basic ${Buffer.from('a:b:c').toString('base64')}`), false), { ok: false, status: 401, challenge: false });
+    assert.deepEqual(authorize(cfg, req('Digest x'), false), { ok: false, status: 401, challenge: false });
   });
 
-  test('bearer tokens: full token writes, read-only token reads only (403 on DELETE)', () => {
-    assert.deepEqual(authorize(cfg, req('Bearer full-token'), 'DELETE'), { ok: true, access: 'full' });
-    assert.deepEqual(authorize(cfg, req('Bearer ro-token'), 'GET'), { ok: true, access: 'read' });
-    assert.deepEqual(authorize(cfg, req('Bearer ro-token'), 'DELETE'), { ok: false, status: 403, challenge: false });
-    assert.deepEqual(authorize(cfg, req('Bearer wrong'), 'GET'), { ok: false, status: 401, challenge: true });
-    assert.deepEqual(authorize({ ...cfg, token: '', readonlyToken: '' }, req('Bearer '), 'GET'), { ok: false, status: 401, challenge: true });
+  test('a change is decided by the action: any method but GET/HEAD, and every raw rpc but raw and reload-fetch', () => {
+    const u = (q: string): URL => new URL(`http://x${q}`);
+    assert.equal(changesState('GET', u('/api/v1/raw?rpc=reload')), true);
+    assert.equal(changesState('GET', u('/api/v1/raw/?rpc=reload')), true);
+    assert.equal(changesState('GET', u('/api/v1/raw?rpc=future-write')), true);
+    assert.equal(changesState('GET', u('/api/v1/raw?rpc=raw')), false);
+    assert.equal(changesState('GET', u('/api/v1/raw?rpc=reload-fetch')), false);
+    assert.equal(changesState('HEAD', u('/api/v1/streams/')), false);
+    assert.equal(changesState('DELETE', u('/api/v1/clients/abc')), true);
+    assert.equal(changesState('POST', u('/api/v1/versions')), true);
+  });
+
+  test('bearer tokens: full token writes, read-only token reads only (403 on a change)', () => {
+    assert.deepEqual(authorize(cfg, req('Bearer full-token'), true), { ok: true, access: 'full' });
+    assert.deepEqual(authorize(cfg, req('Bearer ro-token'), false), { ok: true, access: 'read' });
+    assert.deepEqual(authorize(cfg, req('Bearer ro-token'), true), { ok: false, status: 403, challenge: false });
+    assert.deepEqual(authorize(cfg, req('Bearer wrong'), false), { ok: false, status: 401, challenge: true });
+    assert.deepEqual(authorize({ ...cfg, token: '', readonlyToken: '' }, req('Bearer '), false), { ok: false, status: 401, challenge: true });
   });
 });
 

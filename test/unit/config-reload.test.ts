@@ -89,7 +89,7 @@ describe('reload diff', () => {
     assert.ok(vhost !== undefined);
     const fields = VHOST_SECTIONS.map(([, f]) => f);
     assert.deepEqual([...fields].sort(), Object.keys(vhost).filter((k) => k !== 'name').sort());
-    const notCompared = new Set(['file', 'envOnly', 'warnings', 'listen', 'vhosts', 'getVhost']);
+    const notCompared = new Set(['file', 'envOnly', 'warnings', 'inert', 'listen', 'vhosts', 'getVhost']);
     const keys = GLOBAL_KEYS.map(([k]) => k);
     assert.deepEqual([...keys].sort(), Object.keys(c).filter((k) => !notCompared.has(k)).sort());
   });

@@ -25,6 +25,8 @@ describe('shipped sample configs', () => {
     for (const f of files) {
       const c = loadConfig(join(CONF, f), {});
       assert.deepEqual(c.warnings, [], f);
+      // The shipped samples set only what Sluice acts on: `-t` prints no warning for them.
+      assert.deepEqual(c.inert, [], f);
       // The origin of the origin/edge sample sits behind its edges on another port.
       assert.deepEqual(c.listen, [{ host: null, port: f === 'origin.conf' ? 19351 : 1935 }], f);
     }
@@ -111,6 +113,7 @@ vhost __defaultVhost__ {
     assert.equal(v?.rtc.enabled, true);
     assert.equal(v?.rtc.rtmpToRtc, false);
     assert.equal(v?.play.gopCacheMaxFrames, 2500);
+    assert.deepEqual(c.inert, ['srs.conf:8: "daemon" is accepted but ignored: Sluice runs in the foreground']);
   });
 
   test('docker.conf-like: console log, rtmp2rtc bridges on', () => {
@@ -182,6 +185,7 @@ vhost __defaultVhost__ {
     assert.equal(edge.pid, 'objs/edge.pid');
     assert.deepEqual(edge.getVhost('x')?.cluster.origins, ['127.0.0.1:19350', '127.0.0.1:19351']);
     assert.equal(edge.getVhost('x')?.cluster.mode, 'remote');
+    assert.deepEqual(edge.inert, [], 'edge mode is acted on; daemon off is what Sluice does');
 
     const origin = load(
       `listen              19350;
@@ -205,6 +209,10 @@ vhost __defaultVhost__ {
     );
     assert.equal(origin.getVhost('x')?.cluster.originCluster, true);
     assert.deepEqual(origin.getVhost('x')?.cluster.coworkers, ['127.0.0.1:9091', '127.0.0.1:9092']);
+    assert.deepEqual(origin.inert, [
+      'origin.cluster.serverA.conf:13: "vhost.cluster.origin_cluster" is accepted but not acted on (not implemented yet)',
+      'origin.cluster.serverA.conf:14: "vhost.cluster.coworkers" is accepted but not acted on (not implemented yet)',
+    ]);
   });
 
   test('http.hooks.callback.conf, forward.master.conf, security.deny.publish.conf, dvr.segment.conf', () => {
@@ -252,6 +260,11 @@ vhost __defaultVhost__ {
       { action: 'allow', scope: 'play', target: 'all' },
     ]);
     assert.equal(v?.dvr.plan, 'segment');
+    assert.deepEqual(c.inert, [
+      'hooks.conf:12: "vhost.http_hooks.on_dvr" is accepted but not acted on (not implemented yet): no DVR yet',
+      'hooks.conf:16: "vhost.forward" is accepted but not acted on (not implemented yet)',
+      'hooks.conf:25: "vhost.dvr" is accepted but not acted on (not implemented yet)',
+    ]);
   });
 
   test('transcode / ingest / srt shapes', () => {
@@ -327,6 +340,12 @@ vhost __defaultVhost__ {
     const v = c.getVhost('x');
     assert.deepEqual(v?.transcodes[0].engines[0].vfilter, [{ name: 'vf', args: ['drawtext=text=SimpleRealtimeServer:fontsize=20'] }]);
     assert.equal(v?.ingests[0].input.url, './doc/source.flv');
+    assert.deepEqual(c.inert, [
+      'srt.conf:5: "srt_server" is accepted but not acted on (not implemented yet)',
+      'srt.conf:19: "vhost.srt" is accepted but not acted on (not implemented yet)',
+      'srt.conf:23: "vhost.transcode" is accepted but not acted on (not implemented yet)',
+      'srt.conf:50: "vhost.ingest" is accepted but not acted on (not implemented yet)',
+    ]);
   });
 
   test('an old SRS 2/3 config with legacy directives still loads', () => {

@@ -211,12 +211,14 @@ function renderSummary(sum, version) {
   const d = sum.data;
   $('sum-version').textContent = version;
   $('sum-uptime').textContent = duration(d.self.srs_uptime);
-  $('sum-cpu').textContent = `${d.self.cpu_percent.toFixed(1)}%`;
+  // SRS sends CPU as a ratio (1.00 = one core); the console shows percent, as SRS's does.
+  const cpu = d.self.cpu_percent * 100;
+  $('sum-cpu').textContent = `${cpu.toFixed(1)}%`;
   $('sum-mem').textContent = `${(d.self.mem_kbyte / 1024).toFixed(0)} MB`;
   $('sum-conn').textContent = d.system.conn_srs;
   const extra = d.sluice || {};
   $('sum-kbps').textContent = `${extra.recv_kbps ?? '–'} / ${extra.send_kbps ?? '–'} kbps`;
-  push(state.server, { conn: d.system.conn_srs, cpu: d.self.cpu_percent });
+  push(state.server, { conn: d.system.conn_srs, cpu });
   drawChart($('server-chart'), state.server, [{ key: 'conn', label: 'connections', color: '#4fb3ff' }, { key: 'cpu', label: 'CPU', color: '#ffb84f', unit: '%' }]);
 }
 
@@ -230,7 +232,7 @@ async function poll() {
     ]);
     state.clients = clients.clients;
     $('server-id').textContent = `${versions.server} · pid ${versions.pid}`;
-    renderSummary(sum, versions.data.version);
+    renderSummary(sum, versions.data.sluice ? `Sluice ${versions.data.sluice} (SRS API ${versions.data.version})` : versions.data.version);
     renderStreams(streams.streams);
     renderClients(clients.clients, streams.streams);
     setStatus(`live · ${new Date().toLocaleTimeString()}`, true);

@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import {
+  isInternetIpv4, parseDiskstats, parseNetDev, parseSnmpTcpEstablished, parseSockstat, parseUptime, selectDisks, type DiskDevice,
+} from './proc-net-disk.js';
 
 /** /proc/self/stat, in field order (see proc(5)); names as SRS's API prints them. */
 export const SELF_STAT_FIELDS = [
@@ -114,9 +117,45 @@ function readText(path: string): string | null {
   }
 }
 
+export interface DiskRates {
+  readKBps: number;
+  writeKBps: number;
+  /** Share of the time the busiest counted disk was doing I/O, 0..1 (SRS's `disk_busy_percent`, a ratio). */
+  busy: number;
+}
+
+/** Machine-wide network byte counters since boot, split as SRS does (public vs private/loopback interfaces). */
+export interface NetTotals {
+  sampleTime: number;
+  recvBytes: number;
+  sendBytes: number;
+  /** Interfaces without a public IPv4 address (loopback, LAN). */
+  recviBytes: number;
+  sendiBytes: number;
+}
+
+/** The machine's sockets, as SRS counts them (`conn_sys` = TCP allocated + TIME_WAIT). */
+export interface SocketTotals {
+  sys: number;
+  established: number;
+  timeWait: number;
+  udp: number;
+}
+
+type Interfaces = () => ReturnType<typeof os.networkInterfaces>;
+
+/** Interface names with a public IPv4 address. */
+function internetInterfaces(interfaces: Interfaces): Set<string> {
+  const out = new Set<string>();
+  for (const [name, addrs] of Object.entries(interfaces())) {
+    if (addrs?.some((a) => a.family === 'IPv4' && isInternetIpv4(a.address))) out.add(name);
+  }
+  return out;
+}
+
 /**
- * Samples the process and the machine; CPU percentages are over the time
- * between two `sample()` calls (the stats timer, every few seconds).
+ * Samples the process and the machine; CPU percentages and disk rates are over
+ * the time between two `sample()` calls (the stats timer, every few seconds).
  */
 export class ProcSampler {
   selfStat: SelfStat | null = null;
@@ -127,11 +166,22 @@ export class ProcSampler {
   /** Machine CPU busy ratio, 0..1 (SRS prints `percent` of system_proc_stats as a ratio). */
   systemCpuRatio = 0;
   sampleTime = 0;
+  disk: DiskRates = { readKBps: 0, writeKBps: 0, busy: 0 };
+  net: NetTotals = { sampleTime: 0, recvBytes: 0, sendBytes: 0, recviBytes: 0, sendiBytes: 0 };
+  sockets: SocketTotals = { sys: 0, established: 0, timeWait: 0, udp: 0 };
+  /** /proc/uptime: seconds since boot and idle seconds (summed over CPUs); null off Linux. */
+  uptime: { uptime: number; idle: number } | null = null;
   private lastCpuUsage = process.cpuUsage();
   private lastWall = performance.now();
   private lastCpu: CpuTimes | null = null;
+  private lastDisks: { at: number; devices: DiskDevice[] } | null = null;
 
-  constructor(private readonly read: (path: string) => string | null = readText) {
+  constructor(
+    private readonly read: (path: string) => string | null = readText,
+    /** `stats.disk`: the devices to count (empty = every whole disk). */
+    private readonly diskNames: () => readonly string[] = () => [],
+    private readonly interfaces: Interfaces = os.networkInterfaces,
+  ) {
     this.sample();
   }
 
@@ -159,6 +209,59 @@ export class ProcSampler {
     const mem = this.read('/proc/meminfo');
     this.mem = mem ? memInfoFrom(parseMeminfo(mem)) : memInfoFrom({ MemTotal: Math.round(os.totalmem() / 1024), MemFree: Math.round(os.freemem() / 1024) });
     this.sampleTime = Date.now();
+    this.sampleDisks(wall);
+    this.sampleNet();
+    this.sampleSockets();
+    const up = this.read('/proc/uptime');
+    this.uptime = up ? parseUptime(up) : null;
+  }
+
+  private sampleDisks(wall: number): void {
+    const text = this.read('/proc/diskstats');
+    if (!text) return;
+    const devices = selectDisks(parseDiskstats(text), this.diskNames());
+    const last = this.lastDisks;
+    this.lastDisks = { at: wall, devices };
+    if (!last || wall <= last.at) return;
+    const seconds = (wall - last.at) / 1000;
+    let read = 0;
+    let write = 0;
+    let busy = 0;
+    for (const d of devices) {
+      const before = last.devices.find((x) => x.name === d.name);
+      if (!before) continue;
+      // A counter that went back (device re-attached) counts as no activity, not as a huge negative rate.
+      read += Math.max(0, d.readSectors - before.readSectors);
+      write += Math.max(0, d.writeSectors - before.writeSectors);
+      busy = Math.max(busy, Math.max(0, d.ioTicksMs - before.ioTicksMs) / (wall - last.at));
+    }
+    this.disk = { readKBps: Math.round((read * 512) / 1024 / seconds), writeKBps: Math.round((write * 512) / 1024 / seconds), busy: Math.min(1, busy) };
+  }
+
+  private sampleNet(): void {
+    const text = this.read('/proc/net/dev');
+    if (!text) return;
+    const internet = internetInterfaces(this.interfaces);
+    const net: NetTotals = { sampleTime: Date.now(), recvBytes: 0, sendBytes: 0, recviBytes: 0, sendiBytes: 0 };
+    for (const d of parseNetDev(text)) {
+      if (internet.has(d.name)) {
+        net.recvBytes += d.recvBytes;
+        net.sendBytes += d.sendBytes;
+      } else {
+        net.recviBytes += d.recvBytes;
+        net.sendiBytes += d.sendBytes;
+      }
+    }
+    this.net = net;
+  }
+
+  private sampleSockets(): void {
+    const sockstat = this.read('/proc/net/sockstat');
+    const counts = sockstat ? parseSockstat(sockstat) : null;
+    if (!counts) return;
+    const snmp = this.read('/proc/net/snmp');
+    const established = snmp ? parseSnmpTcpEstablished(snmp) : null;
+    this.sockets = { sys: counts.tcpAlloc + counts.tcpTimeWait, established: established ?? 0, timeWait: counts.tcpTimeWait, udp: counts.udpInUse };
   }
 
   /** Resident memory of the process in kB. */

@@ -99,7 +99,7 @@ export class ServerStats {
     readonly windowMs = STATS_WINDOW_MS,
   ) {
     this.totals = counters(windowMs);
-    this.proc = new ProcSampler();
+    this.proc = new ProcSampler(undefined, () => ctx.config.stats.disk);
   }
 
   /** Starts sampling and follows new sources (for codecs without a header frame). */

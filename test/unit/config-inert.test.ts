@@ -1,0 +1,69 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfigText } from '../../src/config/server-config.js';
+
+const inert = (text: string, env: Record<string, string> = {}): readonly string[] => parseConfigText(text, 't.conf', env, () => null).inert;
+
+describe('directives accepted but not acted on', () => {
+  test('one line per directive path, at its first place; a reported block is not walked into', () => {
+    assert.deepEqual(
+      inert(`listen 1935;
+vhost a { dvr { enabled on; dvr_plan segment; } }
+vhost b { dvr { enabled on; } play { mix_correct on; } }
+`),
+      [
+        't.conf:2: "vhost.dvr" is accepted but not acted on (not implemented yet)',
+        't.conf:3: "vhost.play.mix_correct" is accepted but not acted on (not implemented yet)',
+      ],
+    );
+  });
+
+  test('ignored directives say so, with the reason from the schema', () => {
+    assert.deepEqual(inert('listen 1935;\ndaemon on;\nhttp_api { enabled on; crossdomain off; }\n'), [
+      't.conf:2: "daemon" is accepted but ignored: Sluice runs in the foreground',
+      't.conf:3: "http_api.crossdomain" is accepted but ignored: CORS follows `http_server.crossdomain`, as in SRS',
+    ]);
+  });
+
+  test('nothing asked for, nothing said: switched-off blocks, features asked off, what Sluice does anyway', () => {
+    assert.deepEqual(
+      inert(`listen 1935;
+daemon off;
+srt_server { enabled off; listen 10080; }
+http_server { enabled on; listen 8080; https { enabled off; } }
+rtc_server { enabled on; encrypt on; }
+vhost __defaultVhost__ { dvr { dvr_plan session; } play { atc off; } hls { enabled off; hls_ts_floor on; } }
+`),
+      [],
+    );
+  });
+
+  test('a block switched on by env is reported', () => {
+    assert.deepEqual(inert('listen 1935;\nsrt_server { listen 10080; }\n', { SRS_SRT_SERVER_ENABLED: 'on' }), [
+      't.conf:2: "srt_server" is accepted but not acted on (not implemented yet)',
+    ]);
+  });
+
+  test('a config of acted-on directives only has none', () => {
+    assert.deepEqual(
+      inert(`listen 1935;
+max_connections 1000;
+srs_log_tank console;
+http_api { enabled on; listen 1985; }
+http_server { enabled on; listen 8080; dir ./objs/nginx/html; }
+vhost __defaultVhost__ {
+  hls { enabled on; hls_fragment 2; }
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+  cluster { mode remote; origin 127.0.0.1:19350; }
+}
+`),
+      [],
+    );
+  });
+
+  test('a legacy warning at the same place is not repeated', () => {
+    const c = parseConfigText('listen 1935;\nvhost v { hls { enabled on; hls_storage ram; } }\n', 't.conf', {}, () => null);
+    assert.ok(c.warnings.some((w) => w.startsWith('t.conf:2: "hls.hls_storage"')));
+    assert.deepEqual(c.inert, []);
+  });
+});
