@@ -66,7 +66,11 @@ test('a WebRTC UDP port held by another process: the server runs on and refuses 
   const rtcPort = await freePort();
   const holder = dgram.createSocket({ type: 'udp6', ipv6Only: false });
   await new Promise<void>((resolve) => holder.bind({ port: rtcPort, address: '::', exclusive: true }, resolve));
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') });
+  // The holder closes whatever happens, or its socket would keep this test file's process alive.
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }') }).catch((err: unknown) => {
+    holder.close();
+    throw err;
+  });
   try {
     await server.waitForLog((l) => /WebRTC UDP port unavailable/.test(String(l.msg)), 10_000);
     const r = await fetch(server.apiUrl('rtc/v1/whep/?app=live&stream=busyport'), { method: 'POST', body: 'v=0\r\n' });
