@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { corsHeaders } from './http-cors.js';
+import { clip } from '../log/clip.js';
 import { notFound } from './static-files.js';
 import type { ServerContext } from './server-context.js';
 
@@ -44,7 +45,7 @@ async function fallback(ctx: ServerContext, req: http.IncomingMessage, res: http
   try {
     for (const route of ctx.routes.fallback) if (await route(req, res, url)) return;
   } catch (err) {
-    ctx.log.warn({ err: (err as Error).message, path: url.pathname.slice(0, 200) }, 'HTTP fallback route failed');
+    ctx.log.warn({ err: (err as Error).message, path: clip(url.pathname, 200) }, 'HTTP fallback route failed');
     if (res.headersSent) return void res.destroy();
   }
   if (!res.destroyed && !res.headersSent) notFound(res, cors);

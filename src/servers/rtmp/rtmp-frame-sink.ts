@@ -16,7 +16,7 @@ const CSID_DATA = 5;
 const CSID_VIDEO = 6;
 const CSID_AUDIO = 7;
 
-export function rtmpBytesOf(frame: MediaFrame, chunkSize: number, streamId: number): Buffer {
+function rtmpBytesOf(frame: MediaFrame, chunkSize: number, streamId: number): Buffer {
   if (frame.wireRtmp !== null && frame.wireRtmpChunkSize === chunkSize) return frame.wireRtmp;
   const type = frame.kind === 'video' ? 9 : frame.kind === 'audio' ? 8 : 18;
   const csid = type === 9 ? CSID_VIDEO : type === 8 ? CSID_AUDIO : CSID_DATA;

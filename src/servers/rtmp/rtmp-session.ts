@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { randomId } from '../../log/logger.js';
+import { clip } from '../../log/clip.js';
 import { RtmpServerConnection, type RtmpServerEvent } from '../../protocol/rtmp/server-connection.js';
 import { MSG } from '../../protocol/rtmp/chunk-writer.js';
 import { parseStreamRequest, isSafeStreamName, streamUrl, type StreamRequest } from '../../protocol/stream-url.js';
@@ -84,7 +85,7 @@ export class RtmpSession implements ClientSession, Publisher {
 
   close(reason: string): void {
     if (this.closed) return;
-    this.log.info({ reason }, 'RTMP session closing');
+    this.log.info({ reason: clip(reason) }, 'RTMP session closing');
     this.cleanup(reason);
     this.socket.end();
     this.socket.destroySoon();
@@ -97,7 +98,7 @@ export class RtmpSession implements ClientSession, Publisher {
     try {
       events = this.conn.feed(chunk);
     } catch (err) {
-      this.log.warn({ ip: this.ip, stream: this.stream || undefined, err: (err as Error).message }, 'RTMP protocol error, closing connection');
+      this.log.warn({ ip: this.ip, stream: this.stream || undefined, err: clip((err as Error).message) }, 'RTMP protocol error, closing connection');
       this.cleanup('protocol error');
       this.socket.destroy();
       return;
@@ -218,7 +219,7 @@ export class RtmpSession implements ClientSession, Publisher {
       this.send(this.conn.setPeerBandwidth(vhost.outAckSize, 2));
       this.send(this.conn.setChunkSize(this.chunkSize));
       this.send(this.conn.connectResult(transactionId));
-      this.log.info({ tcUrl, vhost: this.vhost, app: this.app }, 'RTMP connect');
+      this.log.info({ tcUrl: clip(tcUrl), vhost: this.vhost, app: clip(this.app) }, 'RTMP connect');
     };
     return this.admitThen('onConnect', accept, (reason) => this.reject(transactionId, reason));
   }
@@ -243,7 +244,7 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   private reject(transactionId: number, reason: string): void {
-    this.log.warn({ ip: this.ip, tcUrl: this.tcUrl, reason }, 'RTMP connect rejected');
+    this.log.warn({ ip: this.ip, tcUrl: clip(this.tcUrl), reason: clip(reason) }, 'RTMP connect rejected');
     this.send(this.conn.connectError(transactionId, 'NetConnection.Connect.Rejected', reason));
     this.close(reason);
   }
@@ -258,7 +259,7 @@ export class RtmpSession implements ClientSession, Publisher {
     else if (!isSafeStreamName(req.app) || !isSafeStreamName(req.stream)) reason = 'invalid stream name';
     else if (this.ctx.draining) reason = 'server is shutting down';
     if (reason) {
-      this.log.warn({ ip: this.ip, tcUrl: this.tcUrl, streamName, reason }, 'RTMP request refused');
+      this.log.warn({ ip: this.ip, tcUrl: clip(this.tcUrl), streamName: clip(streamName), reason }, 'RTMP request refused');
       this.send(this.conn.onStatus(STREAM_ID, 'error', badNameCode, reason));
       this.close(reason);
       return null;
@@ -268,7 +269,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.app = req.app;
     this.stream = req.stream;
     this.param = req.param;
-    this.log = this.log.child({ stream: streamUrl(this.vhost, req.app, req.stream) });
+    this.log = this.log.child({ stream: clip(streamUrl(this.vhost, req.app, req.stream)) });
     return req;
   }
 
@@ -322,7 +323,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.send(this.conn.publishStart(STREAM_ID, req.stream));
     this.publishStartedAt = Date.now();
     this.startPublishTimer(vhost);
-    this.log.info({ ip: this.ip, param: req.param }, 'publish started');
+    this.log.info({ ip: this.ip, param: clip(req.param) }, 'publish started');
   }
 
   /** firstpkt_timeout until the first media message, normal_timeout between messages. */
@@ -372,7 +373,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.consumer = new Consumer(this.id, this.sink, consumerOptions(vhost));
     this.sink.attach(this.consumer);
     source.addConsumer(this.consumer);
-    this.log.info({ ip: this.ip, param: req.param, active: source.active }, 'play started');
+    this.log.info({ ip: this.ip, param: clip(req.param), active: source.active }, 'play started');
   }
 
   private stopPublishing(why: string): void {
@@ -408,6 +409,6 @@ export class RtmpSession implements ClientSession, Publisher {
     this.stopPlaying();
     this.ctx.clients.remove(this);
     if (this.connected) this.notify('onClose');
-    this.log.info({ reason, recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
+    this.log.info({ reason: clip(reason), recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
   }
 }
