@@ -7,12 +7,13 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { corsHeaders } from './http-cors.js';
+import { HTTP_SERVER_LIMITS, clientErrorAnswer } from './http-limits.js';
 import { clip } from '../log/clip.js';
 import { notFound } from './static-files.js';
 import type { ServerContext } from './server-context.js';
 
 export function createHttpServer(ctx: ServerContext): http.Server {
-  const server = http.createServer({ keepAlive: true }, (req, res) => handle(ctx, req, res));
+  const server = http.createServer({ ...HTTP_SERVER_LIMITS, keepAlive: true }, (req, res) => handle(ctx, req, res));
   server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -21,7 +22,7 @@ export function createHttpServer(ctx: ServerContext): http.Server {
   });
   server.on('clientError', (err, socket) => {
     ctx.log.debug({ err: err.message, ip: (socket as Socket).remoteAddress }, 'bad HTTP request');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (socket.writable) socket.end(clientErrorAnswer(err));
     else socket.destroy();
   });
   return server;
