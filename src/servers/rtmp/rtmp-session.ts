@@ -22,6 +22,12 @@ import { RtmpFrameSink } from './rtmp-frame-sink.js';
 const STREAM_ID = 1;
 /** Until publish or play starts, a silent peer is cut after this long (ms). */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
+/**
+ * From accept until publish or play starts, however busy the peer is (one
+ * byte every few seconds resets an idle timer, not this). Time spent waiting
+ * for a policy (an HTTP callback) does not count: hooks have their own timeout.
+ */
+const PRE_AUTH_DEADLINE_MS = 10_000;
 
 export class RtmpSession implements ClientSession, Publisher {
   readonly id = randomId();
@@ -51,10 +57,16 @@ export class RtmpSession implements ClientSession, Publisher {
   private connected = false;
   /** FMLE-style clients (OBS, ffmpeg) announce with FCPublish and expect onFCPublish. */
   private fcPublish = false;
+  /** The pre-auth deadline: time left, when it was last armed, its timer; null once publish or play started. */
+  private deadlineLeft: number | null = PRE_AUTH_DEADLINE_MS;
+  private deadlineArmedAt = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: ServerContext,
+    /** Leaves the connection limit's pre-auth budget (publish or play admitted). */
+    private readonly authenticated: () => void = () => undefined,
   ) {
     this.ip = socket.remoteAddress ?? '';
     this.log = ctx.log.child({ cid: this.id });
@@ -65,10 +77,33 @@ export class RtmpSession implements ClientSession, Publisher {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => this.close('timeout before publish or play'));
+    this.armDeadline();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.cleanup('peer closed'));
     this.log.info({ ip: this.ip, port: socket.remotePort }, 'RTMP client connected');
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineLeft === null || this.deadlineTimer) return;
+    this.deadlineArmedAt = Date.now();
+    this.deadlineTimer = setTimeout(() => this.close(`no publish or play within ${PRE_AUTH_DEADLINE_MS} ms of connecting`), Math.max(0, this.deadlineLeft));
+  }
+
+  /** Stops the clock while a policy decides. */
+  private holdDeadline(): void {
+    if (!this.deadlineTimer || this.deadlineLeft === null) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineLeft -= Date.now() - this.deadlineArmedAt;
+  }
+
+  /** Publish or play started (or the session ended): no deadline, no pre-auth slot. */
+  private endDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineLeft = null;
+    this.authenticated();
   }
 
   bytesIn(): number {
@@ -124,9 +159,11 @@ export class RtmpSession implements ClientSession, Publisher {
       }
       if (pending) {
         this.socket.pause();
+        this.holdDeadline();
         pending.then(
           () => {
             if (this.closed) return;
+            this.armDeadline();
             this.socket.resume();
             this.run(events, i + 1);
           },
@@ -317,6 +354,7 @@ export class RtmpSession implements ClientSession, Publisher {
       return;
     }
     this.source = source;
+    this.endDeadline();
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay);
     if (this.fcPublish) this.send(this.conn.onFCPublish());
@@ -366,6 +404,7 @@ export class RtmpSession implements ClientSession, Publisher {
     const vhost = this.vhostConfig!;
     const source = this.ctx.sources.getOrCreate(this.vhost, req.app, req.stream, sourcePlayConfig(vhost));
     this.source = source;
+    this.endDeadline();
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay || vhost.minLatency);
     this.send(this.conn.playStart(STREAM_ID, req.stream));
@@ -405,6 +444,7 @@ export class RtmpSession implements ClientSession, Publisher {
   private cleanup(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.endDeadline();
     this.stopPublishing(reason);
     this.stopPlaying();
     this.ctx.clients.remove(this);
