@@ -18,6 +18,7 @@ import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, sum
 import { serveWeb } from './web-assets.js';
 import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
+import { clip } from '../log/clip.js';
 
 const ERROR_SYSTEM_API_CALLBACK = 4058;
 const ERROR_RTMP_NO_VHOST = 2014;
@@ -77,7 +78,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     try {
       handle(req, res);
     } catch (err) {
-      ctx.log.error({ err, url: req.url }, 'API request failed');
+      ctx.log.error({ err, url: clip(req.url ?? '') }, 'API request failed');
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Internal Server Error');

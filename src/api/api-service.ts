@@ -17,6 +17,7 @@ import { corsHeaders } from '../core/http-cors.js';
 import { closeServer, listen } from '../core/listen.js';
 import { createApiHandler, type ApiDeps } from './api-handler.js';
 import { createApiServer, watchApiServer } from './api-server.js';
+import { HTTP_SERVER_LIMITS } from '../core/http-limits.js';
 import { serveWeb } from './web-assets.js';
 
 /** True when `http_api` is served by the HTTP server's listener (same `listen`), as SRS allows. */
@@ -85,7 +86,7 @@ export class ApiService {
     }
     if (cfg.httpApi.enabled && cfg.httpApi.https.enabled) {
       const tls = cfg.httpApi.https;
-      const server = https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert), keepAlive: true }, this.handler(true, true));
+      const server = https.createServer({ ...HTTP_SERVER_LIMITS, key: readFileSync(tls.key), cert: readFileSync(tls.cert), keepAlive: true }, this.handler(true, true));
       watchApiServer(ctx, server, 'https-api');
       await listen(server, tls.listen);
       this.listeners.push(server);

@@ -5,6 +5,7 @@
  * order the composition root installed them; the first denial wins.
  */
 import type { Logger } from '../log/logger.js';
+import { clip } from '../log/clip.js';
 import type { ClientSession } from './client-registry.js';
 import { AccessDenied, type AdmissionPoint, type NotificationPoint, type SessionPolicy } from './session-policy.js';
 
@@ -77,7 +78,7 @@ export class Admission {
     const refuse = (err: unknown): void => {
       const d = denialOf(err);
       for (const l of this.denialListeners) l(s, d);
-      log.warn({ cid: s.id, ip: s.ip, stream: `${s.vhost}/${s.app}/${s.stream}`, type: s.type, point, reason: d.reason.slice(0, 200), code: d.code }, 'session denied');
+      log.warn({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, point, reason: clip(d.reason, 200), code: d.code }, 'session denied');
       denied(d);
     };
     let pending: Promise<void> | undefined;

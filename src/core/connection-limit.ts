@@ -2,12 +2,21 @@
  * `max_connections`: one count over every TCP connection the server accepts
  * (RTMP, HTTP, API), as SRS counts them. Over the limit, a new connection is
  * closed at once with a log line.
+ *
+ * Inside it, connections that have yet to authenticate (RTMP before its
+ * publish or play is admitted) have a smaller budget of their own, so that
+ * peers that never get that far (a slow-loris) cannot take the room of
+ * established players, publishers and the API (issue 11).
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 
+/** Share of max_connections that unauthenticated connections may hold at once. */
+const PRE_AUTH_SHARE = 0.5;
+
 export class ConnectionLimit {
   private count = 0;
+  private preAuth = 0;
 
   constructor(
     public max: number,
@@ -16,6 +25,11 @@ export class ConnectionLimit {
 
   get current(): number {
     return this.count;
+  }
+
+  /** How many connections may be unauthenticated at once (at least one). */
+  get maxPreAuth(): number {
+    return Math.max(1, Math.floor(this.max * PRE_AUTH_SHARE));
   }
 
   /** Returns false (and destroys the socket) when the server is full. */
@@ -28,5 +42,28 @@ export class ConnectionLimit {
     this.count++;
     socket.once('close', () => this.count--);
     return true;
+  }
+
+  /**
+   * admit() for a connection that must still authenticate: it also counts in
+   * the pre-auth budget until the returned `authenticated` is called (or it
+   * closes). Null (the socket destroyed) when either budget is full.
+   */
+  admitPreAuth(socket: Socket, listener: string): (() => void) | null {
+    if (this.preAuth >= this.maxPreAuth) {
+      this.log.warn({ ip: socket.remoteAddress, listener, max: this.maxPreAuth }, 'connection refused: unauthenticated connections at their limit');
+      socket.destroy();
+      return null;
+    }
+    if (!this.admit(socket, listener)) return null;
+    this.preAuth++;
+    let counted = true;
+    const authenticated = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.preAuth--;
+    };
+    socket.once('close', authenticated);
+    return authenticated;
   }
 }

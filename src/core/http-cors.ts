@@ -12,6 +12,7 @@ export function corsHeaders(req: IncomingMessage, enabled: boolean): Record<stri
     'Access-Control-Allow-Methods': '*',
     'Access-Control-Expose-Headers': '*',
     'Access-Control-Allow-Credentials': 'false',
-    'Access-Control-Request-Private-Network': 'true',
+    // The response header of Private Network Access (the browser sends Access-Control-Request-Private-Network).
+    'Access-Control-Allow-Private-Network': 'true',
   };
 }

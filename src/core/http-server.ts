@@ -7,11 +7,13 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { corsHeaders } from './http-cors.js';
+import { HTTP_SERVER_LIMITS, clientErrorAnswer } from './http-limits.js';
+import { clip } from '../log/clip.js';
 import { notFound } from './static-files.js';
 import type { ServerContext } from './server-context.js';
 
 export function createHttpServer(ctx: ServerContext): http.Server {
-  const server = http.createServer({ keepAlive: true }, (req, res) => handle(ctx, req, res));
+  const server = http.createServer({ ...HTTP_SERVER_LIMITS, keepAlive: true }, (req, res) => handle(ctx, req, res));
   server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -20,7 +22,7 @@ export function createHttpServer(ctx: ServerContext): http.Server {
   });
   server.on('clientError', (err, socket) => {
     ctx.log.debug({ err: err.message, ip: (socket as Socket).remoteAddress }, 'bad HTTP request');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (socket.writable) socket.end(clientErrorAnswer(err));
     else socket.destroy();
   });
   return server;
@@ -44,7 +46,7 @@ async function fallback(ctx: ServerContext, req: http.IncomingMessage, res: http
   try {
     for (const route of ctx.routes.fallback) if (await route(req, res, url)) return;
   } catch (err) {
-    ctx.log.warn({ err: (err as Error).message, path: url.pathname.slice(0, 200) }, 'HTTP fallback route failed');
+    ctx.log.warn({ err: (err as Error).message, path: clip(url.pathname, 200) }, 'HTTP fallback route failed');
     if (res.headersSent) return void res.destroy();
   }
   if (!res.destroyed && !res.headersSent) notFound(res, cors);

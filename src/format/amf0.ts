@@ -3,9 +3,10 @@
  * FLV script data), with enough AMF3 to survive the 0x11 "switch to AMF3"
  * marker that some Flash-era clients put inside AMF0 command messages.
  *
- * Decoding is bounded: every declared length is checked against the bytes
- * that are actually there before anything is read or allocated, and nesting
- * is limited so a hostile peer cannot blow the stack.
+ * Decoding is bounded: every declared length is checked against the limits
+ * (AmfLimits) and then against the bytes that are actually there, before
+ * anything is read or allocated; nesting and property counts are limited so a
+ * hostile peer can neither blow the stack nor build huge objects.
  */
 
 export interface Amf0Object {
@@ -61,7 +62,23 @@ const AMF0 = {
   AVMPLUS: 0x11,
 } as const;
 
-/** Nesting limit for objects/arrays; real RTMP traffic nests 2-3 deep. */
+/** What one decode call accepts; a peer that declares more gets an AmfError before any allocation. */
+export interface AmfLimits {
+  /** Longest string (AMF0 string, long string, XML, AMF3 string) in bytes. */
+  maxStringBytes: number;
+  /** Most properties in one object or ECMA array, and elements in one strict array. */
+  maxProperties: number;
+  /** Deepest nesting of objects and arrays. */
+  maxDepth: number;
+}
+
+/** Script data (onMetaData with keyframe tables): generous, bounded by the message anyway. */
+export const AMF_DATA_LIMITS: AmfLimits = { maxStringBytes: 1024 * 1024, maxProperties: 65_536, maxDepth: 64 };
+
+/** Commands (connect, publish, play, ...): real ones have a dozen short fields nested 2-3 deep. */
+export const AMF_COMMAND_LIMITS: AmfLimits = { maxStringBytes: 8 * 1024, maxProperties: 256, maxDepth: 16 };
+
+/** Encoding refuses cycles by depth; decoding uses the caller's limits. */
 const AMF_MAX_DEPTH = 64;
 
 // ---------------------------------------------------------------------------
@@ -74,7 +91,20 @@ const AMF_MAX_DEPTH = 64;
 class Decoder {
   readonly refs: Amf0Value[] = [];
   readonly amf3Strings: string[] = [];
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly limits: AmfLimits,
+  ) {}
+
+  /** Refuses a declared string length by the limit, before looking for the bytes. */
+  private strLen(len: number, what: string): number {
+    if (len > this.limits.maxStringBytes) throw new AmfError(`${what} of ${len} bytes exceeds limit ${this.limits.maxStringBytes}`);
+    return len;
+  }
+
+  private nest(depth: number): void {
+    if (depth + 1 > this.limits.maxDepth) throw new AmfError(`AMF nesting deeper than ${this.limits.maxDepth}`);
+  }
 
   private need(offset: number, n: number, what: string): void {
     if (offset + n > this.buf.length) {
@@ -100,13 +130,13 @@ class Decoder {
         return { value: buf[offset] !== 0, offset: offset + 1 };
       case AMF0.STRING: {
         this.need(offset, 2, 'string length');
-        const len = buf.readUInt16BE(offset);
+        const len = this.strLen(buf.readUInt16BE(offset), 'string');
         return { value: this.utf8(offset + 2, len, 'string'), offset: offset + 2 + len };
       }
       case AMF0.LONG_STRING:
       case AMF0.XML_DOCUMENT: {
         this.need(offset, 4, 'long string length');
-        const len = buf.readUInt32BE(offset);
+        const len = this.strLen(buf.readUInt32BE(offset), 'long string');
         return { value: this.utf8(offset + 4, len, 'long string'), offset: offset + 4 + len };
       }
       case AMF0.NULL:
@@ -128,7 +158,7 @@ class Decoder {
       case AMF0.TYPED_OBJECT: {
         // Class name is dropped; the properties are what matters to us.
         this.need(offset, 2, 'class name length');
-        const len = buf.readUInt16BE(offset);
+        const len = this.strLen(buf.readUInt16BE(offset), 'class name');
         this.need(offset + 2, len, 'class name');
         const obj: Amf0Object = {};
         this.refs.push(obj);
@@ -145,11 +175,12 @@ class Decoder {
         this.need(offset, 4, 'strict array count');
         const count = buf.readUInt32BE(offset);
         offset += 4;
+        if (count > this.limits.maxProperties) throw new AmfError(`strict array count ${count} exceeds limit ${this.limits.maxProperties}`);
         // Every element takes at least one byte: reject impossible counts up front.
         if (count > buf.length - offset) {
           throw new AmfError(`strict array count ${count} exceeds remaining ${buf.length - offset} bytes`);
         }
-        if (depth + 1 > AMF_MAX_DEPTH) throw new AmfError(`AMF nesting deeper than ${AMF_MAX_DEPTH}`);
+        this.nest(depth);
         const arr: Amf0Value[] = [];
         this.refs.push(arr);
         for (let i = 0; i < count; i++) {
@@ -176,16 +207,17 @@ class Decoder {
 
   /** Reads `key value` pairs until the empty key + object end marker. */
   private properties(obj: Amf0Object, offset: number, depth: number): number {
-    if (depth + 1 > AMF_MAX_DEPTH) throw new AmfError(`AMF nesting deeper than ${AMF_MAX_DEPTH}`);
+    this.nest(depth);
     const buf = this.buf;
-    for (;;) {
+    for (let count = 0; ; count++) {
       this.need(offset, 2, 'property name length');
-      const len = buf.readUInt16BE(offset);
+      const len = this.strLen(buf.readUInt16BE(offset), 'property name');
       offset += 2;
       if (len === 0) {
         this.need(offset, 1, 'object end');
         if (buf[offset] === AMF0.OBJECT_END) return offset + 1;
       }
+      if (count >= this.limits.maxProperties) throw new AmfError(`object with more than ${this.limits.maxProperties} properties`);
       const key = this.utf8(offset, len, 'property name');
       offset += len;
       const r = this.value(offset, depth + 1);
@@ -239,7 +271,7 @@ class Decoder {
           if (idx >= this.amf3Strings.length) throw new AmfError(`AMF3 string reference ${idx} out of range`);
           return { value: this.amf3Strings[idx], offset: r.offset };
         }
-        const len = r.value >>> 1;
+        const len = this.strLen(r.value >>> 1, 'AMF3 string');
         const s = this.utf8(r.offset, len, 'AMF3 string');
         // The empty string is never put in the reference table.
         if (len > 0) this.amf3Strings.push(s);
@@ -261,16 +293,16 @@ function setProperty(obj: Amf0Object, key: string, value: Amf0Value): void {
 }
 
 /** Decodes one AMF0 value at `offset`. Throws AmfError on bad or truncated input. */
-export function decodeAmf0Value(buf: Buffer, offset: number): { value: Amf0Value; offset: number } {
-  return new Decoder(buf).value(offset, 0);
+export function decodeAmf0Value(buf: Buffer, offset: number, limits: AmfLimits = AMF_DATA_LIMITS): { value: Amf0Value; offset: number } {
+  return new Decoder(buf, limits).value(offset, 0);
 }
 
 /**
  * Decodes consecutive AMF0 values until the end of `buf` (or until `max`
  * values were read). References and AMF3 strings resolve across values.
  */
-export function decodeAmf0(buf: Buffer, max = Infinity): Amf0Value[] {
-  const d = new Decoder(buf);
+export function decodeAmf0(buf: Buffer, max = Infinity, limits: AmfLimits = AMF_DATA_LIMITS): Amf0Value[] {
+  const d = new Decoder(buf, limits);
   const out: Amf0Value[] = [];
   let offset = 0;
   while (offset < buf.length && out.length < max) {

@@ -148,16 +148,20 @@ test('refer: play needs a page URL from the listed domain (ffmpeg sends pageUrl 
 });
 
 test('max_connections: the connection over the limit is refused with a log line', { timeout: 30_000 }, async () => {
-  const small = await startServer({ config: 'listen {{RTMP}};\nmax_connections 2;\nsrs_log_tank console;\nvhost __defaultVhost__ {}\n' });
+  const small = await startServer({ config: 'listen {{RTMP}};\nmax_connections 2;\nsrs_log_tank console;\nhttp_api { enabled on; listen {{API}}; }\nvhost __defaultVhost__ {}\n' });
   const sockets: net.Socket[] = [];
   try {
-    for (let i = 0; i < 2; i++) {
-      const s = net.connect(small.rtmpPort, '127.0.0.1');
+    // One RTMP and one API connection: the count spans listeners. (A second
+    // unauthenticated RTMP connection would meet the pre-auth budget first.)
+    for (const port of [small.rtmpPort, small.apiPort]) {
+      const s = net.connect(port, '127.0.0.1');
       await new Promise((r) => s.once('connect', r));
       sockets.push(s);
+      // Two listeners accept on their own: let the server take the RTMP one first.
+      if (port === small.rtmpPort) await small.waitForLog((l) => l.msg === 'RTMP client connected');
     }
     // The kernel hands connections to the server in the order they came: the third is the one over the limit.
-    const third = net.connect(small.rtmpPort, '127.0.0.1');
+    const third = net.connect(small.apiPort, '127.0.0.1');
     third.on('error', () => {}); // a reset instead of a close is a refusal too
     sockets.push(third);
     const ended = await new Promise<'closed'>((r) => third.once('close', () => r('closed')));

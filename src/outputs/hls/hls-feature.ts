@@ -23,6 +23,7 @@ import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
 import { HlsSessions } from './hls-sessions.js';
+import { clip } from '../../log/clip.js';
 import { HlsTsStream } from './hls-ts-stream.js';
 import { LlHlsStream } from './ll-hls-stream.js';
 
@@ -307,7 +308,7 @@ class HlsService {
         res.end(`HLS stream ${path} is EOF`);
         return;
       }
-      this.ctx.log.warn({ cid: id, path, reason: l.reason }, 'HLS play denied');
+      this.ctx.log.warn({ cid: id, path: clip(path), reason: clip(l.reason) }, 'HLS play denied');
       res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Forbidden');
     };

@@ -26,8 +26,10 @@ export interface RtmpMessage {
 }
 
 export interface ChunkReaderOptions {
-  /** Largest message length accepted (default 16 MiB). */
+  /** Largest media message (audio, video, data, aggregate) accepted (default 16 MiB). */
   maxMessageLength?: number;
+  /** Largest message of any other type: commands and control (default 64 KiB). */
+  maxCommandLength?: number;
   /** Largest chunk size the peer may set (default 16 MiB). */
   maxChunkSize?: number;
   /** Most chunk streams a peer may open (default 64). */
@@ -38,6 +40,13 @@ export interface ChunkReaderOptions {
 
 export const DEFAULT_CHUNK_SIZE = 128;
 const MIB = 1024 * 1024;
+/** A connect with every URL at its limit is ~20 KiB; nothing legitimate that is not media comes near this. */
+export const MAX_COMMAND_MESSAGE_BYTES = 64 * 1024;
+
+/** Audio 8, video 9, AMF3 data 15, AMF0 data 18, aggregate 22: the types that carry media. */
+function isMediaType(type: number): boolean {
+  return type === 8 || type === 9 || type === 15 || type === 18 || type === 22;
+}
 
 /** Per chunk stream: the last header (for compressed headers) and the message in progress. */
 interface ChunkStream {
@@ -58,13 +67,19 @@ interface ChunkStream {
 
 const MESSAGE_HEADER_SIZE = [11, 7, 3, 0];
 
+/** Where complete messages go. */
+interface Sink {
+  push(m: RtmpMessage): void;
+}
+
 export class RtmpChunkReader {
   private chunkSize = DEFAULT_CHUNK_SIZE;
   private readonly streams = new Map<number, ChunkStream>();
-  private readonly maxMessageLength: number;
+  private maxMessageLength: number;
+  private readonly maxCommandLength: number;
   private readonly maxChunkSize: number;
   private readonly maxChunkStreams: number;
-  private readonly maxPendingBytes: number;
+  private maxPendingBytes: number;
   private pendingBytes = 0;
 
   /** Partial header carried over from the previous feed. */
@@ -78,6 +93,7 @@ export class RtmpChunkReader {
 
   constructor(opts: ChunkReaderOptions = {}) {
     this.maxMessageLength = opts.maxMessageLength ?? 16 * MIB;
+    this.maxCommandLength = opts.maxCommandLength ?? MAX_COMMAND_MESSAGE_BYTES;
     this.maxChunkSize = opts.maxChunkSize ?? 16 * MIB;
     this.maxChunkStreams = opts.maxChunkStreams ?? 64;
     this.maxPendingBytes = opts.maxPendingBytes ?? 32 * MIB;
@@ -86,6 +102,16 @@ export class RtmpChunkReader {
   /** The peer's current chunk size. */
   get inChunkSize(): number {
     return this.chunkSize;
+  }
+
+  /**
+   * Changes the media message and pending-bytes limits for what follows (the
+   * server raises them once a peer asks to publish). Messages already being
+   * assembled keep the room they were given.
+   */
+  setMessageLimits(maxMessageLength: number, maxPendingBytes: number): void {
+    this.maxMessageLength = maxMessageLength;
+    this.maxPendingBytes = maxPendingBytes;
   }
 
   /** Applies a chunk size (from the peer's Set Chunk Size message). */
@@ -115,17 +141,27 @@ export class RtmpChunkReader {
 
   /** Parses as much as possible; returns the complete messages in order. */
   feed(input: Buffer): RtmpMessage[] {
+    const out: RtmpMessage[] = [];
+    this.feedEach(input, (m) => out.push(m));
+    return out;
+  }
+
+  /**
+   * Parses as much as possible, handing each complete message to `each` as
+   * soon as it is whole, so that what it does (a publish raising the limits)
+   * applies to the very next header.
+   */
+  feedEach(input: Buffer, each: (m: RtmpMessage) => void): void {
     if (this.failed) throw this.failed;
     try {
-      return this.parse(input);
+      this.parse(input, { push: each });
     } catch (e) {
       if (e instanceof RtmpError) this.failed = e;
       throw e;
     }
   }
 
-  private parse(input: Buffer): RtmpMessage[] {
-    const out: RtmpMessage[] = [];
+  private parse(input: Buffer, out: Sink): void {
     let pos = 0;
     const end = input.length;
     while (pos < end) {
@@ -139,7 +175,7 @@ export class RtmpChunkReader {
           const need = this.headerSize(this.stash, 0, this.stashLen);
           if (need <= this.stashLen) break;
           const n = Math.min(need - this.stashLen, end - pos);
-          if (n === 0) return out;
+          if (n === 0) return;
           input.copy(this.stash, this.stashLen, pos, pos + n);
           this.stashLen += n;
           pos += n;
@@ -153,12 +189,11 @@ export class RtmpChunkReader {
       if (need > end - pos) {
         input.copy(this.stash, 0, pos, end);
         this.stashLen = end - pos;
-        return out;
+        return;
       }
       // Fast path: a small message wholly inside this input is returned without copying.
       pos = this.header(input, pos, need, out, input, pos + need);
     }
-    return out;
   }
 
   /**
@@ -187,7 +222,7 @@ export class RtmpChunkReader {
    * (header parsed in place), the body may be taken straight from it; returns
    * the new position in `src`.
    */
-  private header(b: Buffer, off: number, len: number, out: RtmpMessage[], src?: Buffer, srcPos = 0): number {
+  private header(b: Buffer, off: number, len: number, out: Sink, src?: Buffer, srcPos = 0): number {
     const b0 = b[off];
     const fmt = b0 >> 6;
     const low = b0 & 0x3f;
@@ -223,8 +258,10 @@ export class RtmpChunkReader {
         const length = (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
         cs.type = b[p + 3];
         p += 4;
-        if (length > this.maxMessageLength) {
-          throw new RtmpError('limit', `message length ${length} exceeds limit ${this.maxMessageLength}`);
+        // Refused by the declared length, before a byte of the body is kept.
+        const max = isMediaType(cs.type) ? this.maxMessageLength : this.maxCommandLength;
+        if (length > max) {
+          throw new RtmpError('limit', `message type ${cs.type} of ${length} bytes exceeds limit ${max}`);
         }
         cs.length = length;
         if (fmt === 0) {
@@ -269,7 +306,7 @@ export class RtmpChunkReader {
   }
 
   /** Copies chunk body bytes into the current message. */
-  private body(input: Buffer, pos: number, out: RtmpMessage[]): number {
+  private body(input: Buffer, pos: number, out: Sink): number {
     const cs = this.current as ChunkStream;
     const buf = cs.buf as Buffer;
     const n = Math.min(this.chunkLeft, input.length - pos);

@@ -8,7 +8,7 @@
  * or play (auth, hooks, the live source) is the session's business; the
  * builders below produce the bytes SRS sends in reply.
  */
-import { Amf0EcmaArray, AmfError, decodeAmf0, encodeAmf0 } from '../../format/amf0.js';
+import { AMF_COMMAND_LIMITS, Amf0EcmaArray, AmfError, decodeAmf0, encodeAmf0 } from '../../format/amf0.js';
 import type { Amf0Object, Amf0Value } from '../../format/amf0.js';
 import { RtmpChunkReader, DEFAULT_CHUNK_SIZE } from './chunk-reader.js';
 import type { ChunkReaderOptions, RtmpMessage } from './chunk-reader.js';
@@ -75,6 +75,20 @@ export type RtmpServerEvent =
 /** Named apart from the reader's options so server-only options can join later without renaming. */
 export type RtmpServerConnectionOptions = ChunkReaderOptions;
 
+/**
+ * Longest tcUrl, pageUrl, swfUrl, app, flashVer or stream name (with its
+ * `?token=...` query) accepted, in bytes: real ones are well under 1 KiB.
+ */
+export const MAX_URL_FIELD_BYTES = 4096;
+/**
+ * Until a peer asks to publish, nothing it may send is bigger than a command:
+ * media messages and the partial messages it may keep open are held to this
+ * (a player never sends media), so an unauthenticated peer costs little memory.
+ */
+const PRE_PUBLISH_MESSAGE_BYTES = 64 * 1024;
+const PRE_PUBLISH_PENDING_BYTES = 256 * 1024;
+const MIB = 1024 * 1024;
+
 export interface ConnectResultOptions {
   fmsVer?: string;
   capabilities?: number;
@@ -97,6 +111,14 @@ function str(v: Amf0Value, def = ''): string {
   return typeof v === 'string' ? v : def;
 }
 
+/** A URL-like command field, refused (the connection fails) beyond MAX_URL_FIELD_BYTES. */
+function field(v: Amf0Value, what: string, def = ''): string {
+  const s = str(v, def);
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > MAX_URL_FIELD_BYTES) throw new RtmpError('limit', `${what} of ${n} bytes exceeds limit ${MAX_URL_FIELD_BYTES}`);
+  return s;
+}
+
 function num(v: Amf0Value, def = 0): number {
   return typeof v === 'number' && !Number.isNaN(v) ? v : def;
 }
@@ -117,9 +139,15 @@ export class RtmpServerConnection {
   /** The peer's Window Acknowledgement Size: we ack every time this many bytes arrived. */
   private peerWindow = 0;
   private failed: Error | null = null;
+  private readonly publishLimits: { message: number; pending: number };
 
   constructor(opts: RtmpServerConnectionOptions = {}) {
-    this.reader = new RtmpChunkReader(opts);
+    this.publishLimits = { message: opts.maxMessageLength ?? 16 * MIB, pending: opts.maxPendingBytes ?? 32 * MIB };
+    this.reader = new RtmpChunkReader({
+      ...opts,
+      maxMessageLength: Math.min(PRE_PUBLISH_MESSAGE_BYTES, this.publishLimits.message),
+      maxPendingBytes: Math.min(PRE_PUBLISH_PENDING_BYTES, this.publishLimits.pending),
+    });
   }
 
   /** Chunk size used for everything this connection writes. */
@@ -165,7 +193,7 @@ export class RtmpServerConnection {
       data = step.rest;
     }
     if (data) {
-      for (const m of this.reader.feed(data)) this.handle(m, events);
+      this.reader.feedEach(data, (m) => this.handle(m, events));
     }
     if (this.peerWindow > 0 && this.bytesIn - this.lastAckAt >= this.peerWindow) {
       this.lastAckAt = this.bytesIn;
@@ -256,7 +284,7 @@ export class RtmpServerConnection {
   }
 
   private command(payload: Buffer, streamId: number, events: RtmpServerEvent[]): void {
-    const v = decodeAmf0(payload);
+    const v = decodeAmf0(payload, Infinity, AMF_COMMAND_LIMITS);
     const name = v[0];
     if (typeof name !== 'string') throw new RtmpError('protocol', 'command message without a name');
     const transactionId = num(v[1]);
@@ -267,12 +295,12 @@ export class RtmpServerConnection {
         events.push({
           type: 'connect',
           transactionId,
-          tcUrl: str(co.tcUrl),
-          app: str(co.app),
-          pageUrl: str(co.pageUrl),
-          swfUrl: str(co.swfUrl),
+          tcUrl: field(co.tcUrl, 'tcUrl'),
+          app: field(co.app, 'app'),
+          pageUrl: field(co.pageUrl, 'pageUrl'),
+          swfUrl: field(co.swfUrl, 'swfUrl'),
           objectEncoding: num(co.objectEncoding),
-          flashVer: str(co.flashVer),
+          flashVer: field(co.flashVer, 'flashVer'),
           args: isPlainObject(v[3]) ? v[3] : {},
           commandObject: co,
         });
@@ -284,10 +312,12 @@ export class RtmpServerConnection {
       case 'releaseStream':
       case 'FCPublish':
       case 'FCUnpublish':
-        events.push({ type: name, transactionId, streamName: str(v[3]) });
+        events.push({ type: name, transactionId, streamName: field(v[3], 'stream name') });
         return;
       case 'publish':
-        events.push({ type: 'publish', transactionId, streamId, streamName: str(v[3]), publishType: str(v[4], 'live') });
+        events.push({ type: 'publish', transactionId, streamId, streamName: field(v[3], 'stream name'), publishType: field(v[4], 'publish type', 'live') });
+        // From here on media may follow: frames up to the full limits.
+        this.reader.setMessageLimits(this.publishLimits.message, this.publishLimits.pending);
         return;
       case 'play': {
         const r = v[6];
@@ -295,7 +325,7 @@ export class RtmpServerConnection {
           type: 'play',
           transactionId,
           streamId,
-          streamName: str(v[3]),
+          streamName: field(v[3], 'stream name'),
           start: num(v[4], -2),
           duration: num(v[5], -1),
           reset: typeof r === 'boolean' ? r : typeof r === 'number' ? r !== 0 : true,
@@ -312,7 +342,7 @@ export class RtmpServerConnection {
         events.push({ type: 'closeStream', streamId });
         return;
       case 'getStreamLength':
-        events.push({ type: 'getStreamLength', transactionId, streamName: str(v[3]) });
+        events.push({ type: 'getStreamLength', transactionId, streamName: field(v[3], 'stream name') });
         return;
       default:
         events.push({ type: 'command', name, transactionId, streamId, args: v.slice(2) });

@@ -9,6 +9,7 @@ import type { Feature } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import { corsHeaders } from '../../core/http-cors.js';
 import { clientIp } from '../../core/http-request.js';
+import { clip } from '../../log/clip.js';
 import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
 
 function requestPath(req: IncomingMessage): { raw: string; path: string | null } {
@@ -20,7 +21,7 @@ function guard(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): b
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const { raw, path } = requestPath(req);
   if (path !== null) return false;
-  ctx.log.warn({ ip: clientIp(req), path: raw.slice(0, 200) }, 'HTTP path refused (outside the web root)');
+  ctx.log.warn({ ip: clientIp(req), path: clip(raw, 200) }, 'HTTP path refused (outside the web root)');
   res.writeHead(403, { ...corsHeaders(req, ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
   res.end('Forbidden');
   return true;

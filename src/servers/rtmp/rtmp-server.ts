@@ -18,7 +18,8 @@ export class RtmpServer {
     for (const ep of this.ctx.config.listen) {
       // Nagle stays on until publish/play starts (rtmp-session.ts sets TCP_NODELAY for command replies).
       const server = net.createServer({ noDelay: false }, (socket) => {
-        if (this.ctx.limit.admit(socket, 'rtmp')) new RtmpSession(socket, this.ctx);
+        const authenticated = this.ctx.limit.admitPreAuth(socket, 'rtmp');
+        if (authenticated) new RtmpSession(socket, this.ctx, authenticated);
       });
       await listen(server, ep);
       this.servers.push(server);

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { randomId } from '../../log/logger.js';
+import { clip } from '../../log/clip.js';
 import { RtmpServerConnection, type RtmpServerEvent } from '../../protocol/rtmp/server-connection.js';
 import { MSG } from '../../protocol/rtmp/chunk-writer.js';
 import { parseStreamRequest, isSafeStreamName, streamUrl, type StreamRequest } from '../../protocol/stream-url.js';
@@ -21,6 +22,12 @@ import { RtmpFrameSink } from './rtmp-frame-sink.js';
 const STREAM_ID = 1;
 /** Until publish or play starts, a silent peer is cut after this long (ms). */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
+/**
+ * From accept until publish or play starts, however busy the peer is (one
+ * byte every few seconds resets an idle timer, not this). Time spent waiting
+ * for a policy (an HTTP callback) does not count: hooks have their own timeout.
+ */
+const PRE_AUTH_DEADLINE_MS = 10_000;
 
 export class RtmpSession implements ClientSession, Publisher {
   readonly id = randomId();
@@ -50,10 +57,16 @@ export class RtmpSession implements ClientSession, Publisher {
   private connected = false;
   /** FMLE-style clients (OBS, ffmpeg) announce with FCPublish and expect onFCPublish. */
   private fcPublish = false;
+  /** The pre-auth deadline: time left, when it was last armed, its timer; null once publish or play started. */
+  private deadlineLeft: number | null = PRE_AUTH_DEADLINE_MS;
+  private deadlineArmedAt = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: ServerContext,
+    /** Leaves the connection limit's pre-auth budget (publish or play admitted). */
+    private readonly authenticated: () => void = () => undefined,
   ) {
     this.ip = socket.remoteAddress ?? '';
     this.log = ctx.log.child({ cid: this.id });
@@ -64,10 +77,33 @@ export class RtmpSession implements ClientSession, Publisher {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => this.close('timeout before publish or play'));
+    this.armDeadline();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.cleanup('peer closed'));
     this.log.info({ ip: this.ip, port: socket.remotePort }, 'RTMP client connected');
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineLeft === null || this.deadlineTimer) return;
+    this.deadlineArmedAt = Date.now();
+    this.deadlineTimer = setTimeout(() => this.close(`no publish or play within ${PRE_AUTH_DEADLINE_MS} ms of connecting`), Math.max(0, this.deadlineLeft));
+  }
+
+  /** Stops the clock while a policy decides. */
+  private holdDeadline(): void {
+    if (!this.deadlineTimer || this.deadlineLeft === null) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineLeft -= Date.now() - this.deadlineArmedAt;
+  }
+
+  /** Publish or play started (or the session ended): no deadline, no pre-auth slot. */
+  private endDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineLeft = null;
+    this.authenticated();
   }
 
   bytesIn(): number {
@@ -84,7 +120,7 @@ export class RtmpSession implements ClientSession, Publisher {
 
   close(reason: string): void {
     if (this.closed) return;
-    this.log.info({ reason }, 'RTMP session closing');
+    this.log.info({ reason: clip(reason) }, 'RTMP session closing');
     this.cleanup(reason);
     this.socket.end();
     this.socket.destroySoon();
@@ -97,7 +133,7 @@ export class RtmpSession implements ClientSession, Publisher {
     try {
       events = this.conn.feed(chunk);
     } catch (err) {
-      this.log.warn({ ip: this.ip, stream: this.stream || undefined, err: (err as Error).message }, 'RTMP protocol error, closing connection');
+      this.log.warn({ ip: this.ip, stream: this.stream || undefined, err: clip((err as Error).message) }, 'RTMP protocol error, closing connection');
       this.cleanup('protocol error');
       this.socket.destroy();
       return;
@@ -123,9 +159,11 @@ export class RtmpSession implements ClientSession, Publisher {
       }
       if (pending) {
         this.socket.pause();
+        this.holdDeadline();
         pending.then(
           () => {
             if (this.closed) return;
+            this.armDeadline();
             this.socket.resume();
             this.run(events, i + 1);
           },
@@ -218,7 +256,7 @@ export class RtmpSession implements ClientSession, Publisher {
       this.send(this.conn.setPeerBandwidth(vhost.outAckSize, 2));
       this.send(this.conn.setChunkSize(this.chunkSize));
       this.send(this.conn.connectResult(transactionId));
-      this.log.info({ tcUrl, vhost: this.vhost, app: this.app }, 'RTMP connect');
+      this.log.info({ tcUrl: clip(tcUrl), vhost: this.vhost, app: clip(this.app) }, 'RTMP connect');
     };
     return this.admitThen('onConnect', accept, (reason) => this.reject(transactionId, reason));
   }
@@ -243,7 +281,7 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   private reject(transactionId: number, reason: string): void {
-    this.log.warn({ ip: this.ip, tcUrl: this.tcUrl, reason }, 'RTMP connect rejected');
+    this.log.warn({ ip: this.ip, tcUrl: clip(this.tcUrl), reason: clip(reason) }, 'RTMP connect rejected');
     this.send(this.conn.connectError(transactionId, 'NetConnection.Connect.Rejected', reason));
     this.close(reason);
   }
@@ -258,7 +296,7 @@ export class RtmpSession implements ClientSession, Publisher {
     else if (!isSafeStreamName(req.app) || !isSafeStreamName(req.stream)) reason = 'invalid stream name';
     else if (this.ctx.draining) reason = 'server is shutting down';
     if (reason) {
-      this.log.warn({ ip: this.ip, tcUrl: this.tcUrl, streamName, reason }, 'RTMP request refused');
+      this.log.warn({ ip: this.ip, tcUrl: clip(this.tcUrl), streamName: clip(streamName), reason }, 'RTMP request refused');
       this.send(this.conn.onStatus(STREAM_ID, 'error', badNameCode, reason));
       this.close(reason);
       return null;
@@ -268,7 +306,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.app = req.app;
     this.stream = req.stream;
     this.param = req.param;
-    this.log = this.log.child({ stream: streamUrl(this.vhost, req.app, req.stream) });
+    this.log = this.log.child({ stream: clip(streamUrl(this.vhost, req.app, req.stream)) });
     return req;
   }
 
@@ -316,13 +354,14 @@ export class RtmpSession implements ClientSession, Publisher {
       return;
     }
     this.source = source;
+    this.endDeadline();
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay);
     if (this.fcPublish) this.send(this.conn.onFCPublish());
     this.send(this.conn.publishStart(STREAM_ID, req.stream));
     this.publishStartedAt = Date.now();
     this.startPublishTimer(vhost);
-    this.log.info({ ip: this.ip, param: req.param }, 'publish started');
+    this.log.info({ ip: this.ip, param: clip(req.param) }, 'publish started');
   }
 
   /** firstpkt_timeout until the first media message, normal_timeout between messages. */
@@ -365,6 +404,7 @@ export class RtmpSession implements ClientSession, Publisher {
     const vhost = this.vhostConfig!;
     const source = this.ctx.sources.getOrCreate(this.vhost, req.app, req.stream, sourcePlayConfig(vhost));
     this.source = source;
+    this.endDeadline();
     this.socket.setTimeout(0);
     this.socket.setNoDelay(vhost.tcpNodelay || vhost.minLatency);
     this.send(this.conn.playStart(STREAM_ID, req.stream));
@@ -372,7 +412,7 @@ export class RtmpSession implements ClientSession, Publisher {
     this.consumer = new Consumer(this.id, this.sink, consumerOptions(vhost));
     this.sink.attach(this.consumer);
     source.addConsumer(this.consumer);
-    this.log.info({ ip: this.ip, param: req.param, active: source.active }, 'play started');
+    this.log.info({ ip: this.ip, param: clip(req.param), active: source.active }, 'play started');
   }
 
   private stopPublishing(why: string): void {
@@ -404,10 +444,11 @@ export class RtmpSession implements ClientSession, Publisher {
   private cleanup(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.endDeadline();
     this.stopPublishing(reason);
     this.stopPlaying();
     this.ctx.clients.remove(this);
     if (this.connected) this.notify('onClose');
-    this.log.info({ reason, recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
+    this.log.info({ reason: clip(reason), recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
   }
 }

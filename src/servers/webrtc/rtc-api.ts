@@ -17,28 +17,35 @@ import { MAX_SDP_BYTES } from '../../protocol/rtp/sdp.js';
 import { RtcError } from './rtc-peer.js';
 import type { RtcRequest, RtcServer } from './rtc-server.js';
 import { clientIp, requestHost, requestPageUrl, requestVhost } from '../../core/http-request.js';
+import { clip } from '../../log/clip.js';
 
 const PATHS = ['/rtc/v1/publish', '/rtc/v1/play', '/rtc/v1/whip', '/rtc/v1/whep', '/rtc/v1/whip-play', '/rtc/v1/nack'];
 const BODY_TIMEOUT_MS = 10_000;
+/**
+ * A body over the limit is read and dropped up to this much more, so the
+ * client reads its 413 instead of a reset; beyond it the 413 goes out at once
+ * and the connection closes after it.
+ */
+const BODY_DISCARD_BYTES = 1024 * 1024;
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = (): RtcError => new RtcError(`request body over ${limit} bytes`, 413);
+    if (Number(req.headers['content-length']) > limit + BODY_DISCARD_BYTES) return reject(tooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
     const timer = setTimeout(() => reject(new RtcError('request body timed out', 400)), BODY_TIMEOUT_MS);
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
+      if (size > limit + BODY_DISCARD_BYTES) {
         clearTimeout(timer);
-        reject(new RtcError(`request body over ${limit} bytes`, 400));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+        reject(tooLarge());
+      } else if (size <= limit) chunks.push(c);
     });
     req.on('end', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      if (size > limit) reject(tooLarge());
+      else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', (e) => {
       clearTimeout(timer);
@@ -65,6 +72,8 @@ function statusOf(code: number): number {
     case 1053:
     case 3064:
       return 403;
+    case 413:
+      return 413;
     default:
       return 500;
   }
@@ -89,6 +98,8 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       res.end(text);
     };
     const log = ctx.log.child({ api: bare });
+    // Taken now: once a connection is closed its socket no longer knows the peer.
+    const ip = clientIp(req);
     if (bare === '/rtc/v1/nack') {
       const username = url.searchParams.get('username') ?? '';
       const drop = url.searchParams.get('drop') ?? '';
@@ -103,8 +114,11 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       void legacy(bare === '/rtc/v1/publish' ? 'publish' : 'play', req, url, rtc, identity).then(
         (body) => json(200, body),
         (err: unknown) => {
-          log.warn({ ip: clientIp(req), err: (err as Error).message, code: (err as RtcError).code }, 'WebRTC API request failed');
-          json(200, { code: 400 });
+          const code = (err as RtcError).code;
+          log.warn({ ip, err: clip((err as Error).message), code }, 'WebRTC API request failed');
+          // SRS answers its JSON API's failures with 200 {code:400}; a body too large is an HTTP matter.
+          if (code === 413) json(413, { code });
+          else json(200, { code: 400 });
         },
       );
       return true;
@@ -144,7 +158,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
         stream,
         param: url.search.replace(/^\?/, ''),
         tcUrl: '',
-        ip: clientIp(req),
+        ip,
         pageUrl: requestPageUrl(req),
         offer,
         eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
@@ -160,7 +174,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       },
       (err: unknown) => {
         const code = err instanceof RtcError ? err.code : 500;
-        log.warn({ ip: clientIp(req), err: (err as Error).message, code }, `WHIP/WHEP ${role} refused`);
+        log.warn({ ip, err: clip((err as Error).message), code }, `WHIP/WHEP ${role} refused`);
         json(statusOf(code), { code, msg: (err as Error).message });
       },
     );
