@@ -17,6 +17,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when something accepts a TCP connection on 127.0.0.1:port. */
+export function acceptsTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 /** A UDP port that was free a moment ago (a free TCP port says nothing about UDP). */
 export async function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {

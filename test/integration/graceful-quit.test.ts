@@ -7,24 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startServer, BASIC_CONFIG } from '../helpers/server-process.js';
+import { acceptsTcp } from '../helpers/ports.js';
 
 const START_WAIT = 3000;
 const FINAL_WAIT = 2000;
 /** Time the server's clock may be read late by (timer granularity). */
 const SLACK_MS = 20;
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 test('SIGQUIT: listeners stay open for grace_start_wait, close, and the exit comes grace_final_wait after the stop', async () => {
   const server = await startServer({ config: `grace_start_wait ${START_WAIT};\ngrace_final_wait ${FINAL_WAIT};\n${BASIC_CONFIG}` });
@@ -36,7 +25,7 @@ test('SIGQUIT: listeners stay open for grace_start_wait, close, and the exit com
     });
     server.signal('SIGQUIT');
     const open = await server.waitForLog((l) => l.msg === 'graceful stop: listeners stay open for grace_start_wait');
-    assert.equal(await connects(server.rtmpPort), true, 'RTMP still accepts during grace_start_wait');
+    assert.equal(await acceptsTcp(server.rtmpPort), true, 'RTMP still accepts during grace_start_wait');
     const r = await fetch(server.apiUrl('/api/v1/versions'));
     assert.equal(r.status, 200, 'the API still answers during grace_start_wait');
 
@@ -44,7 +33,7 @@ test('SIGQUIT: listeners stay open for grace_start_wait, close, and the exit com
     const startWaited = (closed['time'] as number) - (open['time'] as number);
     assert.ok(startWaited >= START_WAIT - SLACK_MS, `listeners closed ${startWaited} ms after the signal (grace_start_wait ${START_WAIT})`);
     assert.ok(startWaited < START_WAIT + 20_000, `listeners closed in time (${startWaited} ms)`);
-    assert.equal(await connects(server.rtmpPort), false, 'RTMP refuses once the listeners are closed');
+    assert.equal(await acceptsTcp(server.rtmpPort), false, 'RTMP refuses once the listeners are closed');
 
     const final = await server.waitForLog((l) => l.msg === 'graceful stop: grace_final_wait before exit', 30_000);
     assert.equal(await exited, 0);

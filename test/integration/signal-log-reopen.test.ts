@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, renameSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,21 +13,10 @@ import { join } from 'node:path';
 import { startServer, CLI, BASIC_CONFIG } from '../helpers/server-process.js';
 import { fillPorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
+import { acceptsTcp } from '../helpers/ports.js';
 
 /** Node's inspector port when opened by SIGUSR1 without a port of its own. */
 const INSPECTOR_PORT = 9229;
-
-/** True when something accepts a TCP connection on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** True when an inspector answers /json/list on the port. */
 async function inspectorAnswers(port: number): Promise<boolean> {
@@ -43,13 +31,13 @@ async function inspectorAnswers(port: number): Promise<boolean> {
 test('SIGUSR1 opens no inspector, and the server goes on', async (t) => {
   const server = await startServer();
   try {
-    const before = await accepts(INSPECTOR_PORT);
+    const before = await acceptsTcp(INSPECTOR_PORT);
     server.signal('SIGUSR1');
     await server.waitForLog((l) => l.msg === 'log file reopened (SIGUSR1)');
     assert.equal(server.proc.exitCode, null, 'the server is still running');
     // Another process of the machine may hold 9229; the port then says nothing about this server.
     if (!before) {
-      assert.equal(await accepts(INSPECTOR_PORT), false, 'nothing listens on 127.0.0.1:9229 after SIGUSR1');
+      assert.equal(await acceptsTcp(INSPECTOR_PORT), false, 'nothing listens on 127.0.0.1:9229 after SIGUSR1');
       assert.equal(await inspectorAnswers(INSPECTOR_PORT), false, '/json/list on 9229 fails');
     } else t.diagnostic('127.0.0.1:9229 was already taken before the signal: only the log line is checked');
     const r = await fetch(server.apiUrl('/api/v1/versions'));
@@ -66,7 +54,7 @@ test('an inspector opened by NODE_OPTIONS=--inspect is logged as an error and cl
     const url = String(line['url']);
     const port = Number(/:(\d+)\//.exec(url)?.[1]);
     assert.ok(port > 0, `the error names the inspector's address (${url})`);
-    assert.equal(await accepts(port), false, `the inspector port ${port} is closed`);
+    assert.equal(await acceptsTcp(port), false, `the inspector port ${port} is closed`);
     assert.equal(await inspectorAnswers(port), false);
   } finally {
     await server.stop();
