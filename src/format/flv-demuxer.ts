@@ -36,6 +36,8 @@ const enum State {
 
 /** DataOffset beyond 9 is allowed by the spec but never used; cap what we skip. */
 const MAX_HEADER_EXTRA = 1024;
+/** First size of a partial tag's assembly buffer; it grows with the bytes that arrive. */
+const ASSEMBLY_START = 64 * 1024;
 
 export class FlvDemuxer {
   /** Set once the file header has been read. */
@@ -74,9 +76,10 @@ export class FlvDemuxer {
     try {
       let off = 0;
       for (;;) {
-        const asm = this.asm;
+        let asm = this.asm;
         if (asm) {
           const n = Math.min(this.need - this.asmFill, buf.length - off);
+          if (this.asmFill + n > asm.length) asm = this.growAssembly(this.asmFill + n);
           buf.copy(asm, this.asmFill, off, off + n);
           this.asmFill += n;
           off += n;
@@ -94,7 +97,9 @@ export class FlvDemuxer {
           continue;
         }
         if (avail > 0) {
-          this.asm = Buffer.allocUnsafe(this.need);
+          // Room for what arrived, not for the declared size: a peer that declares a
+          // 16 MiB tag and sends 11 bytes must not cost 16 MiB (found by fuzz/).
+          this.asm = Buffer.allocUnsafe(Math.min(this.need, Math.max(avail, ASSEMBLY_START)));
           buf.copy(this.asm, 0, off);
           this.asmFill = avail;
         }
@@ -105,6 +110,15 @@ export class FlvDemuxer {
       throw e;
     }
     return out;
+  }
+
+  /** Grows the assembly buffer to hold `fill` bytes, doubling (capped at the size needed) so copies stay linear. */
+  private growAssembly(fill: number): Buffer {
+    const old = this.asm as Buffer;
+    const grown = Buffer.allocUnsafe(Math.min(this.need, Math.max(fill, old.length * 2)));
+    old.copy(grown, 0, 0, this.asmFill);
+    this.asm = grown;
+    return grown;
   }
 
   /** Consumes exactly `this.need` bytes at src[at..] and sets the next state. */

@@ -205,3 +205,26 @@ describe('FlvDemuxer errors and limits', () => {
     }
   });
 });
+
+describe('FLV demuxer: memory follows the bytes received, not the declared size', () => {
+  test('a 16 MiB tag header followed by a few bytes does not allocate 16 MiB', () => {
+    const d = new FlvDemuxer({ fileHeader: false });
+    const before = process.memoryUsage().arrayBuffers;
+    // Video tag, DataSize 0xffffff, then 20 body bytes.
+    d.feed(Buffer.concat([Buffer.from('09ffffff00000000000000', 'hex'), Buffer.alloc(20)]));
+    assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024, 'allocated at the declared size');
+    assert.equal(d.pendingBytes, 20);
+  });
+
+  test('a large tag fed in small pieces is assembled whole', () => {
+    const body = Buffer.alloc(300_000);
+    for (let i = 0; i < body.length; i++) body[i] = i & 0xff;
+    const wire = encodeFlvTag(9, 40, body);
+    const d = new FlvDemuxer({ fileHeader: false });
+    const tags: FlvTag[] = [];
+    for (let o = 0; o < wire.length; o += 7_001) tags.push(...d.feed(wire.subarray(o, o + 7_001)));
+    assert.equal(tags.length, 1);
+    assert.equal(tags[0]!.timestamp, 40);
+    assert.ok(tags[0]!.body.equals(body));
+  });
+});
