@@ -4,15 +4,21 @@
  * `video-<n>.m4s`, `audio-<n>.m4s`. Segments are cut at keyframes once they
  * span `dash_fragment`; the MPD (dynamic, SegmentTimeline) keeps the last
  * `dash_window_size` segments and is rewritten after each one.
+ *
+ * A segment enters the timeline and the MPD only once its files are written:
+ * its number is given when the write runs, so a failed write (a full disk)
+ * leaves no hole in the numbering ($Number$ counts from startNumber) and no
+ * entry players would get a 404 for. Each <S> carries its own t, so the lost
+ * time shows as a gap.
  */
 import { posix } from 'node:path';
 import type { Logger } from '../../log/logger.js';
 import type { MediaFrame } from '../../codec/media-frame.js';
 import type { DashConfig } from '../../config/vhost-config.js';
-import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Track } from '../../format/fmp4.js';
+import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Run, type Fmp4Track } from '../../format/fmp4.js';
 import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buffer.js';
 import { writeMpd, type MpdRepresentation, type MpdTimelineEntry } from '../../format/mpd.js';
-import { IoQueue, type FileStore } from '../segment/file-store.js';
+import { IoQueue, WriteFailures, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
 import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
@@ -42,6 +48,11 @@ export class DashStream {
   private initDirty = true;
   private errorLogged = false;
   private disposeTimer: NodeJS.Timeout | null = null;
+  private readonly failures: WriteFailures;
+  /** Segments slid out while the MPD on disk (which still lists them) could not be rewritten. */
+  private staleFiles: string[] = [];
+  /** Init segments not yet on disk: written with the next segment, which is not listed without them. */
+  private readonly inits = new Map<string, Buffer>();
 
   constructor(
     readonly vhost: string,
@@ -58,6 +69,7 @@ export class DashStream {
     this.mpdAbs = abs;
     this.mediaDir = dir;
     this.io = new IoQueue((err, what) => log.error({ err: (err as Error).message, what }, 'DASH write failed; the stream goes on'));
+    this.failures = new WriteFailures(log, 'DASH');
   }
 
   onPublish(): void {
@@ -117,18 +129,21 @@ export class DashStream {
   dispose(reason: string): Promise<void> {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
-    const files = [this.mpdAbs];
-    for (const st of [this.video, this.audio]) {
-      if (!st) continue;
-      files.push(this.file(`${st.track.kind}-init.mp4`));
-      for (const e of st.timeline) files.push(this.file(`${st.track.kind}-${e.n}.m4s`));
-      st.timeline.length = 0;
-    }
+    const tracks = [this.video, this.audio];
+    // After the writes already queued, which may still add to the timelines.
     this.io.push('dispose', async () => {
+      const files = [this.mpdAbs, ...this.staleFiles];
+      this.staleFiles = [];
+      for (const st of tracks) {
+        if (!st) continue;
+        files.push(this.file(`${st.track.kind}-init.mp4`));
+        for (const e of st.timeline) files.push(this.file(`${st.track.kind}-${e.n}.m4s`));
+        st.timeline.length = 0;
+      }
       this.mpd = null;
+      this.log.info({ reason, files: files.length }, 'DASH disposed');
       for (const f of files) await this.store.remove(f);
     });
-    this.log.info({ reason, files: files.length }, 'DASH disposed');
     return this.io.idle();
   }
 
@@ -146,40 +161,69 @@ export class DashStream {
     for (const st of [this.video, this.audio]) {
       if (!st) continue;
       const init = fmp4InitSegment([st.track]);
-      const path = this.file(`${st.track.kind}-init.mp4`);
-      this.io.push(`init ${path}`, () => this.store.write(path, [init]));
+      this.inits.set(this.file(`${st.track.kind}-init.mp4`), init);
     }
   }
 
   private cut(endDts: number): void {
-    const n = this.nextNumber++;
-    const writes: [string, Buffer][] = [];
-    const removed: string[] = [];
+    const runs: [TrackState, Fmp4Run][] = [];
     for (const st of [this.video, this.audio]) {
       if (!st) continue;
       const run = st.buf.drain(endDts);
-      if (!run) continue;
-      const data = fmp4Fragment(n, [run]);
-      const d = run.samples.reduce((s, x) => s + x.duration, 0);
-      st.timeline.push({ t: run.baseDecodeTime, d, n, bytes: data.length });
-      while (st.timeline.length > this.cfg.windowSize) {
-        const old = st.timeline.shift()!;
-        removed.push(this.file(`${st.track.kind}-${old.n}.m4s`));
-      }
-      writes.push([this.file(`${st.track.kind}-${n}.m4s`), data]);
+      if (run) runs.push([st, run]);
     }
-    if (writes.length === 0) {
-      this.nextNumber--;
+    if (runs.length > 0) this.io.push('segment', () => this.write(runs));
+  }
+
+  /**
+   * Runs in the write queue: numbers the segment, writes its files, and only
+   * then adds it to the timelines and rewrites the MPD. A failed write
+   * removes what it wrote and lists nothing new.
+   */
+  private async write(runs: [TrackState, Fmp4Run][]): Promise<void> {
+    const n = this.nextNumber;
+    const done: string[] = [];
+    const entries: [TrackState, MpdTimelineEntry & { n: number; bytes: number }][] = [];
+    try {
+      for (const [path, init] of this.inits) {
+        await this.store.write(path, [init]);
+        this.inits.delete(path);
+      }
+      for (const [st, run] of runs) {
+        const data = fmp4Fragment(n, [run]);
+        const path = this.file(`${st.track.kind}-${n}.m4s`);
+        await this.store.write(path, [data]);
+        done.push(path);
+        entries.push([st, { t: run.baseDecodeTime, d: run.samples.reduce((s, x) => s + x.duration, 0), n, bytes: data.length }]);
+      }
+    } catch (err) {
+      // The store left no temp file; a track written without the other is not listed, so it goes too.
+      this.failures.fail(err, `segment ${n}`);
+      for (const f of done) await this.store.remove(f).catch(() => undefined);
       return;
     }
+    this.failures.ok();
+    this.nextNumber++;
+    for (const [st, e] of entries) {
+      st.timeline.push(e);
+      while (st.timeline.length > this.cfg.windowSize) {
+        const old = st.timeline.shift()!;
+        if (this.cfg.cleanup) this.staleFiles.push(this.file(`${st.track.kind}-${old.n}.m4s`));
+      }
+    }
+    this.segmentsWritten++;
     const text = this.buildMpd();
-    this.io.push(`segment ${n}`, async () => {
-      for (const [path, data] of writes) await this.store.write(path, [data]);
+    try {
       await this.store.write(this.mpdAbs, text);
-      this.mpd = text;
-      this.segmentsWritten++;
-      if (this.cfg.cleanup) for (const r of removed) await this.store.remove(r);
-    });
+    } catch (err) {
+      // The old MPD stays on disk and in memory; it still lists the slid-out segments, so they stay too.
+      this.failures.fail(err, this.mpdRel);
+      return;
+    }
+    this.mpd = text;
+    const files = this.staleFiles;
+    this.staleFiles = [];
+    for (const f of files) await this.store.remove(f);
   }
 
   buildMpd(): string {

@@ -4,6 +4,11 @@
  * `hls_dispose` without a publisher. Muxing runs once per stream on the
  * frame path; each segment is kept in memory as its TS packets and written
  * in one go when it is cut (async, in order, off the hot path).
+ *
+ * A segment enters the window and the playlist only once its file is
+ * complete on disk: the sequence number, file name and key are given when
+ * the write runs, so a failed write (a full disk) leaves no hole in the
+ * numbering and no entry players would get a 404 for.
  */
 import { posix } from 'node:path';
 import type { Logger } from '../../log/logger.js';
@@ -14,7 +19,7 @@ import { TsError } from '../../format/mpegts-common.js';
 import { hlsTargetDuration, writeMediaPlaylist } from '../../format/m3u8.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import type { HlsSegmentNotice } from './hls-segment-notice.js';
-import { IoQueue, type FileStore } from '../segment/file-store.js';
+import { IoQueue, WriteFailures, type FileStore } from '../segment/file-store.js';
 import { applyTemplate, configuredPath, urlDirname } from '../segment/path-template.js';
 import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
@@ -56,6 +61,17 @@ interface CurrentKey extends HlsKey {
   written: boolean;
 }
 
+/** A sealed segment waiting for its turn in the write queue. */
+interface SealedSegment {
+  cfg: HlsConfig;
+  chunks: Buffer[];
+  bytes: number;
+  durMs: number;
+  discontinuity: boolean;
+  programDateTime: number;
+  pub: { param: string; tcUrl: string };
+}
+
 interface OpenSegment {
   startDts: number;
   lastDts: number;
@@ -75,6 +91,7 @@ export class HlsTsStream {
   /** The playlist last written to disk (served from memory), null before the first segment or after dispose. */
   playlist: string | null = null;
   readonly io: IoQueue;
+  /** The segments of the playlist: written, complete files only. */
   readonly window: HlsSegmentInfo[] = [];
   segmentsWritten = 0;
   private readonly muxer: TsMuxer;
@@ -93,6 +110,13 @@ export class HlsTsStream {
   private restartPending = false;
   /** hls_dts_directly off: AAC DTS from the sample count. */
   private readonly aacDts = new AacDtsEstimator(0);
+  private readonly failures: WriteFailures;
+  /** A segment was lost to a failed write: the next one listed is a discontinuity (time jumps). */
+  private gap = false;
+  /** Written segments not yet in a playlist on disk (its write failed): their on_hls waits for it. */
+  private unlisted: HlsSegmentNotice[] = [];
+  /** Segments slid out while the playlist on disk (which still lists them) could not be rewritten. */
+  private staleFiles: string[] = [];
 
   constructor(
     readonly vhost: string,
@@ -106,6 +130,7 @@ export class HlsTsStream {
     if (!abs) throw new Error(`HLS playlist path "${this.m3u8Rel}" leaves hls_path`);
     this.m3u8Abs = abs;
     this.io = new IoQueue((err, what) => deps.log.error({ err: (err as Error).message, what }, 'HLS write failed; the stream goes on'));
+    this.failures = new WriteFailures(deps.log, 'HLS');
     const v = cfg.vcodec === 'h265' || cfg.vcodec === 'hevc' ? 'HEVC' : cfg.vcodec === 'vn' ? null : 'H264';
     const a = cfg.acodec === 'mp3' ? 'MP3' : cfg.acodec === 'an' ? null : 'AAC';
     this.muxer = new TsMuxer({ video: v as TsVideoCodec | null, audio: a as TsAudioCodec | null });
@@ -208,17 +233,20 @@ export class HlsTsStream {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
     this.cur = null;
-    const keyFiles = new Set<string>();
-    for (const s of this.window) if (s.keyAbs) keyFiles.add(s.keyAbs);
-    if (this.key?.written) keyFiles.add(this.key.abs);
-    this.key = null;
-    const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...keyFiles];
-    this.window.length = 0;
+    // After the writes already queued, which may still add to the window.
     this.io.push('dispose', async () => {
+      const keyFiles = new Set<string>();
+      for (const s of this.window) if (s.keyAbs) keyFiles.add(s.keyAbs);
+      if (this.key?.written) keyFiles.add(this.key.abs);
+      this.key = null;
+      const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...this.staleFiles, ...keyFiles];
+      this.window.length = 0;
+      this.staleFiles = [];
+      this.unlisted = [];
       this.playlist = null;
+      this.deps.log.info({ reason, files: files.length }, 'HLS disposed');
       for (const f of files) await this.deps.store.remove(f);
     });
-    this.deps.log.info({ reason, files: files.length }, 'HLS disposed');
     return this.io.idle();
   }
 
@@ -276,63 +304,97 @@ export class HlsTsStream {
       if (cur.discontinuity) this.pendingDiscontinuity = true;
       return;
     }
+    this.hadSegments = true;
+    const p: SealedSegment = { cfg: this.cfg, chunks: cur.chunks, bytes: cur.bytes, durMs, discontinuity: cur.discontinuity, programDateTime: this.epochMs + cur.startDts, pub: this.deps.publisher() };
+    this.io.push('segment', () => this.write(p));
+  }
+
+  /**
+   * Runs in the write queue: names the segment, writes it (and its key), and
+   * only then puts it in the window and rewrites the playlist. A failed write
+   * removes nothing listed, lists nothing new, and sends no on_hls.
+   */
+  private async write(p: SealedSegment): Promise<void> {
+    const { cfg } = p;
     const seq = this.nextSeq;
-    const rel = applyTemplate(this.cfg.tsFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq, durationMs: durMs });
-    const abs = jailedPath(this.cfg.path, rel);
+    const rel = applyTemplate(cfg.tsFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq, durationMs: p.durMs });
+    const abs = jailedPath(cfg.path, rel);
     if (!abs) {
       this.deps.log.error({ rel }, 'HLS segment path leaves hls_path; segment dropped');
+      this.gap = true;
       return;
     }
-    const key = this.cfg.keys ? this.keyFor(seq) : null;
-    if (this.cfg.keys && !key) return;
+    const key = cfg.keys ? this.keyFor(seq, cfg) : null;
+    if (cfg.keys && !key) {
+      this.gap = true;
+      return;
+    }
+    try {
+      // The key file first: a player that sees the playlist can always fetch it.
+      if (key && !key.written) {
+        await this.deps.store.write(key.abs, [key.key]);
+        key.written = true;
+      }
+      await this.deps.store.write(abs, key ? encryptSegment(p.chunks, key) : p.chunks);
+    } catch (err) {
+      // The store left no temp file; the number is given to the next segment.
+      this.failures.fail(err, rel);
+      this.gap = true;
+      return;
+    }
+    this.failures.ok();
     this.nextSeq++;
-    const seg: HlsSegmentInfo = { seq, duration: durMs / 1000, uri: this.segmentUri(rel), rel, abs, discontinuity: cur.discontinuity, bytes: cur.bytes, programDateTime: this.epochMs + cur.startDts };
+    const seg: HlsSegmentInfo = { seq, duration: p.durMs / 1000, uri: this.segmentUri(rel, cfg), rel, abs, discontinuity: p.discontinuity || this.gap, bytes: p.bytes, programDateTime: p.programDateTime };
+    this.gap = false;
     if (key) {
       seg.key = { uri: key.uri, iv: ivHex(key.iv) };
       seg.keyAbs = key.abs;
     }
     this.window.push(seg);
-    this.hadSegments = true;
     const removed = this.slide();
-    const text = this.buildPlaylist();
-    const chunks = cur.chunks;
-    const pub = this.deps.publisher();
-    const writeKey = key && !key.written;
-    if (key) key.written = true;
     // Key files no segment of the window (nor the current key) uses any more.
     const inUse = new Set<string>();
     for (const w of this.window) if (w.keyAbs) inUse.add(w.keyAbs);
-    if (key) inUse.add(key.abs);
-    const staleKeys = new Set<string>();
-    for (const r of removed) if (r.keyAbs && !inUse.has(r.keyAbs)) staleKeys.add(r.keyAbs);
-    this.io.push(`segment ${rel}`, async () => {
-      // The key file first: a player that sees the playlist can always fetch it.
-      if (writeKey) await this.deps.store.write(key.abs, [key.key]);
-      await this.deps.store.write(abs, key ? encryptSegment(chunks, key) : chunks);
+    if (this.key) inUse.add(this.key.abs);
+    const stale = removed.map((r) => r.abs);
+    for (const r of removed) if (r.keyAbs && !inUse.has(r.keyAbs)) stale.push(r.keyAbs);
+    this.segmentsWritten++;
+    this.unlisted.push(this.notice(seg, p));
+    if (cfg.cleanup) this.staleFiles.push(...stale);
+    const text = this.buildPlaylist();
+    try {
       await this.deps.store.write(this.m3u8Abs, text);
-      this.playlist = text;
-      this.segmentsWritten++;
-      const m3u8Dir = urlDirname(this.m3u8Rel);
-      this.deps.notify({
-        vhost: this.vhost,
-        app: this.app,
-        stream: this.stream,
-        param: pub.param,
-        tcUrl: pub.tcUrl,
-        streamUrl: streamUrl(this.vhost, this.app, this.stream),
-        file: configuredPath(this.cfg.path, rel),
-        cwd: process.cwd(),
-        url: /^https?:\/\//.test(seg.uri) ? seg.uri : m3u8Dir ? `${m3u8Dir}/${seg.uri}` : seg.uri,
-        m3u8: configuredPath(this.cfg.path, this.m3u8Rel),
-        m3u8Url: this.m3u8Rel,
-        duration: Math.round(seg.duration * 100) / 100,
-        seq,
-      });
-      if (this.cfg.cleanup) {
-        for (const r of removed) await this.deps.store.remove(r.abs);
-        for (const k of staleKeys) await this.deps.store.remove(k);
-      }
-    });
+    } catch (err) {
+      // The old playlist stays on disk and in memory; it still lists the slid-out segments, so they stay too.
+      this.failures.fail(err, this.m3u8Rel);
+      return;
+    }
+    this.playlist = text;
+    const notices = this.unlisted;
+    this.unlisted = [];
+    for (const n of notices) this.deps.notify(n);
+    const files = this.staleFiles;
+    this.staleFiles = [];
+    for (const f of files) await this.deps.store.remove(f);
+  }
+
+  private notice(seg: HlsSegmentInfo, p: SealedSegment): HlsSegmentNotice {
+    const m3u8Dir = urlDirname(this.m3u8Rel);
+    return {
+      vhost: this.vhost,
+      app: this.app,
+      stream: this.stream,
+      param: p.pub.param,
+      tcUrl: p.pub.tcUrl,
+      streamUrl: streamUrl(this.vhost, this.app, this.stream),
+      file: configuredPath(p.cfg.path, seg.rel),
+      cwd: process.cwd(),
+      url: /^https?:\/\//.test(seg.uri) ? seg.uri : m3u8Dir ? `${m3u8Dir}/${seg.uri}` : seg.uri,
+      m3u8: configuredPath(p.cfg.path, this.m3u8Rel),
+      m3u8Url: this.m3u8Rel,
+      duration: Math.round(seg.duration * 100) / 100,
+      seq: seg.seq,
+    };
   }
 
   /**
@@ -340,15 +402,15 @@ export class HlsTsStream {
    * random IV) every hls_fragments_per_key segments, in hls_key_file under
    * hls_key_file_path. Null (segment dropped) when that path leaves the jail.
    */
-  private keyFor(seq: number): CurrentKey | null {
-    if (!startsNewKey(seq, this.cfg.fragmentsPerKey, this.key)) return this.key;
-    const rel = applyTemplate(this.cfg.keyFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq });
-    const abs = jailedPath(this.cfg.keyFilePath, rel);
+  private keyFor(seq: number, cfg: HlsConfig): CurrentKey | null {
+    if (!startsNewKey(seq, cfg.fragmentsPerKey, this.key)) return this.key;
+    const rel = applyTemplate(cfg.keyFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq });
+    const abs = jailedPath(cfg.keyFilePath, rel);
     if (!abs) {
       this.deps.log.error({ rel }, 'HLS key file path leaves hls_key_file_path; segment dropped');
       return null;
     }
-    this.key = { ...newHlsKey(seq), rel, abs, uri: this.keyUri(rel), written: false };
+    this.key = { ...newHlsKey(seq), rel, abs, uri: this.keyUri(rel, cfg), written: false };
     return this.key;
   }
 
@@ -358,9 +420,9 @@ export class HlsTsStream {
    * segment URIs are, and the static server serves the key from
    * hls_key_file_path. A `/` is put between a URL and the file when neither has one.
    */
-  private keyUri(rel: string): string {
-    const base = this.cfg.keyUrl;
-    if (!base || base === this.cfg.path) return posix.relative(urlDirname(this.m3u8Rel) || '.', rel);
+  private keyUri(rel: string, cfg: HlsConfig): string {
+    const base = cfg.keyUrl;
+    if (!base || base === cfg.path) return posix.relative(urlDirname(this.m3u8Rel) || '.', rel);
     return base.endsWith('/') || rel.startsWith('/') ? base + rel : `${base}/${rel}`;
   }
 
@@ -390,10 +452,10 @@ export class HlsTsStream {
     });
   }
 
-  private segmentUri(rel: string): string {
+  private segmentUri(rel: string, cfg: HlsConfig): string {
     const m3u8Dir = urlDirname(this.m3u8Rel);
     const relative = posix.relative(m3u8Dir || '.', rel);
-    const prefix = this.cfg.entryPrefix;
+    const prefix = cfg.entryPrefix;
     if (!prefix) return relative;
     if (prefix.endsWith('/')) return prefix + relative;
     return `${prefix}/${m3u8Dir ? `${m3u8Dir}/` : ''}${relative}`;
