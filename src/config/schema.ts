@@ -232,7 +232,7 @@ const GONE = 'accepted for SRS compatibility';
 
 export const ROOT = block(u, '', {
   listen: raw('required (1935 in env-only mode)', u, 'endpoints `port`, `ip:port`, `[ipv6]:port`', { reload: 'live' }),
-  max_connections: int(1000, u, 'every TCP connection; RTMP ones not yet publishing or playing may hold at most half (docs/DECISIONS.md)', { field: 'maxConnections', reload: 'live' }),
+  max_connections: int(1000, u, 'every TCP connection and every WebRTC session (offer to close); RTMP ones not yet publishing or playing may hold at most half (docs/DECISIONS.md)', { field: 'maxConnections', reload: 'live' }),
   chunk_size: int(60000, u, 'env `SRS_VHOST_CHUNK_SIZE` (an SRS quirk)', { env: false, aliases: ['SRS_VHOST_CHUNK_SIZE'], field: 'chunkSize', reload: 'live' }),
   pithy_print_ms: int(10000, n, '', { field: 'pithyPrintMs', reload: 'live' }),
   rtc_server: block(u, 'WebRTC, see docs/WEBRTC.md. Changes apply on reload (the port is re-opened; sessions on the old port end).', {

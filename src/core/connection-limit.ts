@@ -1,7 +1,9 @@
 /**
  * `max_connections`: one count over every TCP connection the server accepts
- * (RTMP, HTTP, API), as SRS counts them. Over the limit, a new connection is
- * closed at once with a log line.
+ * (RTMP, HTTP, API), as SRS counts them, and every WebRTC session from its
+ * offer until it closes (SRS counts RTC sessions in its connection manager
+ * too; before issue 11 an offer flood was bounded by nothing). Over the
+ * limit, a new connection is closed at once with a log line.
  *
  * Inside it, connections that have yet to authenticate (RTMP before its
  * publish or play is admitted) have a smaller budget of their own, so that
@@ -42,6 +44,25 @@ export class ConnectionLimit {
     this.count++;
     socket.once('close', () => this.count--);
     return true;
+  }
+
+  /**
+   * A slot for something that is not a socket (a WebRTC session): the
+   * returned release gives it back (calling it again is harmless). Null when
+   * the server is full.
+   */
+  acquire(listener: string, ip: string): (() => void) | null {
+    if (this.count >= this.max) {
+      this.log.warn({ ip, listener, max: this.max }, 'session refused: max_connections reached');
+      return null;
+    }
+    this.count++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.count--;
+    };
   }
 
   /**

@@ -27,9 +27,18 @@ export async function ndcWhep(url: string): Promise<NdcPlayer> {
     try {
       return await ndcWhepOnce(url);
     } catch (err) {
-      if (attempt >= 4 || !/without ICE transport/.test((err as Error).message)) throw err;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      const limited = err instanceof RateLimited;
+      if (attempt >= (limited ? 30 : 4) || !(limited || /without ICE transport/.test((err as Error).message))) throw err;
+      // A well-behaved client waits as long as the server's Retry-After asks (offers are rate-limited per IP).
+      await new Promise((r) => setTimeout(r, limited ? err.retryAfterMs : 200 * attempt));
     }
+  }
+}
+
+/** The server's 429: the offer may be sent again after retryAfterMs. */
+class RateLimited extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`WHEP answered 429 (retry after ${retryAfterMs} ms)`);
   }
 }
 
@@ -65,7 +74,14 @@ async function ndcWhepOnce(url: string): Promise<NdcPlayer> {
   vt.onMessage(count(p.video));
   at.onMessage(count(p.audio));
   const r = await fetch(url, { method: 'POST', body: await localOffer(pc) });
-  if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
+  if (r.status === 429) {
+    pc.close();
+    throw new RateLimited(Number(r.headers.get('retry-after') ?? 1) * 1000);
+  }
+  if (r.status !== 201) {
+    pc.close();
+    throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
+  }
   p.location = r.headers.get('location');
   try {
     pc.setRemoteDescription(await r.text(), 'answer');

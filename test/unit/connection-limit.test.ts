@@ -42,3 +42,16 @@ test('a closed unauthenticated connection leaves both counts; tiny limits keep o
   assert.equal(limit.current, 0);
   assert.notEqual(limit.admitPreAuth(fakeSocket(), 'rtmp'), null);
 });
+
+test('acquire() counts a session that is not a socket until it releases (once)', () => {
+  const limit = new ConnectionLimit(2, silentLogger());
+  const a = limit.acquire('rtc-play', '10.0.0.1');
+  assert.ok(a);
+  assert.equal(limit.admit(fakeSocket(), 'api'), true);
+  assert.equal(limit.current, 2);
+  assert.equal(limit.acquire('rtc-play', '10.0.0.1'), null, 'full: sessions and sockets share max_connections');
+  a();
+  a();
+  assert.equal(limit.current, 1);
+  assert.ok(limit.acquire('rtc-play', '10.0.0.1'));
+});

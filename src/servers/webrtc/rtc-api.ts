@@ -18,6 +18,7 @@ import { RtcError } from './rtc-peer.js';
 import type { RtcRequest, RtcServer } from './rtc-server.js';
 import { clientIp, requestHost, requestPageUrl, requestVhost } from '../../core/http-request.js';
 import { clip } from '../../log/clip.js';
+import { IpRateLimit } from '../../core/ip-rate-limit.js';
 
 const PATHS = ['/rtc/v1/publish', '/rtc/v1/play', '/rtc/v1/whip', '/rtc/v1/whep', '/rtc/v1/whip-play', '/rtc/v1/nack'];
 const BODY_TIMEOUT_MS = 10_000;
@@ -27,6 +28,16 @@ const BODY_TIMEOUT_MS = 10_000;
  * and the connection closes after it.
  */
 const BODY_DISCARD_BYTES = 1024 * 1024;
+/**
+ * Offers per client IP (issue 11 item 5; docs/DECISIONS.md): a page that
+ * opens a few players at once, or a reconnecting one, stays far below a
+ * burst of 20, and 10 a second after it still lets one address start 600
+ * sessions a minute; a flood from one address is held to that rate. The map
+ * of addresses is bounded (10,000 × ~100 bytes).
+ */
+const OFFER_BURST = 20;
+const OFFERS_PER_SECOND = 10;
+const OFFER_LIMIT_IPS = 10_000;
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -74,12 +85,18 @@ function statusOf(code: number): number {
       return 403;
     case 413:
       return 413;
+    case 429:
+      return 429;
+    case 1074:
+      // max_connections reached: an overload, so 5xx as SRS's; the client may try again later.
+      return 503;
     default:
       return 500;
   }
 }
 
 export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, identity: () => { server: string; service: string }): HttpRoute {
+  const offers = new IpRateLimit({ burst: OFFER_BURST, perSecond: OFFERS_PER_SECOND, maxIps: OFFER_LIMIT_IPS });
   return (req, res, url) => {
     const path = url.pathname;
     const bare = path.replace(/\/+$/, '');
@@ -91,11 +108,26 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       res.end();
       return true;
     }
-    const json = (status: number, body: object): void => {
+    const json = (status: number, body: object, extra: Record<string, string> = {}): void => {
       const text = JSON.stringify(body);
       if (res.headersSent) return;
-      res.writeHead(status, { ...cors, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'Close' });
+      res.writeHead(status, { ...cors, ...extra, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'Close' });
       res.end(text);
+    };
+    /**
+     * Spends one offer of the peer's budget; false (429 answered) when it is
+     * spent. Keyed on the socket's address, not X-Forwarded-For, which any
+     * client can write (behind a proxy all its clients share the proxy's budget).
+     */
+    const offerAllowed = (): boolean => {
+      const peer = req.socket.remoteAddress ?? '';
+      const waitMs = offers.take(peer);
+      if (waitMs === 0) return true;
+      log.warn({ ip, peer, code: 429 }, 'WebRTC offer refused: too many offers from this address');
+      // The body is read (bounded, as for any offer) before the answer: closing on unread data resets the connection.
+      const refuse = (): void => json(429, { code: 429, msg: 'too many offers from this address' }, { 'Retry-After': String(Math.ceil(waitMs / 1000)) });
+      readBody(req, MAX_SDP_BYTES + 4096).then(refuse, refuse);
+      return false;
     };
     const log = ctx.log.child({ api: bare });
     // Taken now: once a connection is closed its socket no longer knows the peer.
@@ -111,13 +143,15 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
         json(405, { code: 400 });
         return true;
       }
+      if (!offerAllowed()) return true;
       void legacy(bare === '/rtc/v1/publish' ? 'publish' : 'play', req, url, rtc, identity).then(
         (body) => json(200, body),
         (err: unknown) => {
           const code = (err as RtcError).code;
           log.warn({ ip, err: clip((err as Error).message), code }, 'WebRTC API request failed');
-          // SRS answers its JSON API's failures with 200 {code:400}; a body too large is an HTTP matter.
+          // SRS answers its JSON API's failures with 200 {code:400}; a body too large or a full server is an HTTP matter.
           if (code === 413) json(413, { code });
+          else if (code === 1074) json(503, { code });
           else json(200, { code: 400 });
         },
       );
@@ -140,6 +174,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       json(405, { code: 400 });
       return true;
     }
+    if (!offerAllowed()) return true;
     const role = bare === '/rtc/v1/whep' || bare === '/rtc/v1/whip-play' || action === 'play' ? 'play' : 'publish';
     void (async () => {
       const ufrag = url.searchParams.get('ice-ufrag');

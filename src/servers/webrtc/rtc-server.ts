@@ -175,10 +175,35 @@ export class RtcServer {
     };
   }
 
-  async publish(req: RtcRequest): Promise<RtcAnswer> {
+  /**
+   * A session counts in max_connections from its offer until it closes
+   * (issue 11 item 5): an offer over the limit gets SRS's
+   * ERROR_EXCEED_CONNECTIONS (1074), a refused or failed one gives its slot back.
+   */
+  private async withSlot(req: RtcRequest, open: (slot: () => void) => Promise<RtcAnswer>): Promise<RtcAnswer> {
+    const slot = this.ctx.limit.acquire(`rtc-${req.role}`, req.ip);
+    if (!slot) throw new RtcError(`max_connections (${this.ctx.limit.max}) reached`, 1074);
+    try {
+      return await open(slot);
+    } catch (err) {
+      slot();
+      throw err;
+    }
+  }
+
+  publish(req: RtcRequest): Promise<RtcAnswer> {
+    return this.withSlot(req, (slot) => this.openPublish(req, slot));
+  }
+
+  play(req: RtcRequest): Promise<RtcAnswer> {
+    return this.withSlot(req, (slot) => this.openPlay(req, slot));
+  }
+
+  private async openPublish(req: RtcRequest, slot: () => void): Promise<RtcAnswer> {
     const vh = this.checkVhost(req);
     if (this.ctx.sources.get(vh.name, req.app, req.stream)?.active) throw new RtcError('stream is busy', 5020);
     const session = new RtcPublishSession(this.newSessionInit(req, vh));
+    session.slot = slot;
     session.dropPt = vh.rtc.dropForPt;
     await this.admitSession('onPublish', session);
     let neg;
@@ -240,12 +265,13 @@ export class RtcServer {
     return { session, answer: neg.answer };
   }
 
-  async play(req: RtcRequest): Promise<RtcAnswer> {
+  private async openPlay(req: RtcRequest, slot: () => void): Promise<RtcAnswer> {
     const vh = this.checkVhost(req);
     const source = this.ctx.sources.getOrCreate(vh.name, req.app, req.stream, sourcePlayConfig(vh));
     const stream = this.rtpFormOf(source);
     if (!vh.rtc.rtmpToRtc && source.active && !isRtcPublisher(source.publisher)) throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
     const session = new RtcPlaySession(this.newSessionInit(req, vh));
+    session.slot = slot;
     await this.admitSession('onPlay', session);
     let video: RtcTrackFormat | null = null;
     let audio: RtcTrackFormat | null = null;

@@ -50,6 +50,8 @@ export abstract class RtcSession implements ClientSession {
   private bytesOutLast = 0;
   private lifeTimer: NodeJS.Timeout | null = null;
   onClosed: ((s: RtcSession) => void) | null = null;
+  /** Gives the session's max_connections slot back; run once, on close. */
+  slot: (() => void) | null = null;
   /**
    * Behind the gateway: whether libjuice's peer address is one of the
    * gateway's (or TCP relay's) loopback sockets. A session whose ICE pair
@@ -143,6 +145,8 @@ export abstract class RtcSession implements ClientSession {
         }
         pc?.close();
       });
+      this.slot?.();
+      this.slot = null;
       this.onClosed?.(this);
       this.log.info({ reason, recv: this.bytesInLast, sent: this.bytesOutLast }, `${this.type} session closed`);
     }
