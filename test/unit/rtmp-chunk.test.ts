@@ -115,6 +115,33 @@ describe('chunk reader', () => {
     assert.equal(ms[0].payload.length, 1000);
   });
 
+  test('a large message (300 KB, past the first assembly buffer) comes out whole at any split', () => {
+    const payload = randomBytes(300_000);
+    const wire = encodeRtmpMessage({ type: 9, streamId: 1, timestamp: 7, payload }, 4096, 6);
+    for (const step of [wire.length, 7000, 4097, 1000]) {
+      const cuts: number[] = [];
+      for (let c = step; c < wire.length; c += step) cuts.push(c);
+      const reader = new RtmpChunkReader();
+      reader.setChunkSize(4096);
+      const ms = feedSplit(wire, cuts, reader);
+      assert.equal(ms.length, 1, `split every ${step}`);
+      assert.equal(ms[0].payload.length, payload.length);
+      assert.ok(ms[0].payload.equals(payload), `split every ${step}`);
+    }
+  });
+
+  test('memory follows the bytes received, not the length a header declares', () => {
+    // Abandoned 16 MiB declarations, one 12-byte header each: a peer must not make us allocate 16 MiB per header.
+    const reader = new RtmpChunkReader();
+    const header = (csid: number) => Buffer.concat([Buffer.from([csid, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0]), Buffer.alloc(8, 1)]);
+    const before = process.memoryUsage().arrayBuffers;
+    const held: RtmpMessage[] = [];
+    for (let i = 0; i < 200; i++) held.push(...reader.feed(header(4 + (i % 2))));
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.equal(held.length, 0);
+    assert.ok(grown < 16 * 1024 * 1024, `200 headers declaring 16 MiB each grew array buffers by ${grown} bytes`);
+  });
+
   test('extended timestamps: type 0 absolute, type 1 delta, type 3 continuation', () => {
     const big = 0x12345678;
     const payload = randomBytes(300);

@@ -60,12 +60,19 @@ interface ChunkStream {
   length: number;
   type: number;
   streamId: number;
-  /** Assembly buffer of a multi-chunk message, allocated at the declared length. */
+  /** Assembly buffer of a multi-chunk message: grows with the bytes received, up to the declared length. */
   buf: Buffer | null;
   received: number;
 }
 
 const MESSAGE_HEADER_SIZE = [11, 7, 3, 0];
+/**
+ * A multi-chunk message's buffer starts this big and doubles as its bytes
+ * arrive, up to the declared length: memory follows what the peer sent, not
+ * what it declared (a 12-byte header declaring 16 MiB, repeated, would
+ * otherwise make the server allocate 16 MiB per 12 bytes received).
+ */
+const FIRST_ASSEMBLY_BYTES = 64 * 1024;
 
 /** Where complete messages go. */
 interface Sink {
@@ -297,7 +304,7 @@ export class RtmpChunkReader {
         throw new RtmpError('limit', `partial messages exceed ${this.maxPendingBytes} bytes`);
       }
       this.pendingBytes += cs.length;
-      cs.buf = Buffer.allocUnsafe(cs.length);
+      cs.buf = Buffer.allocUnsafe(Math.min(cs.length, FIRST_ASSEMBLY_BYTES));
       cs.received = 0;
     }
     this.current = cs;
@@ -308,8 +315,13 @@ export class RtmpChunkReader {
   /** Copies chunk body bytes into the current message. */
   private body(input: Buffer, pos: number, out: Sink): number {
     const cs = this.current as ChunkStream;
-    const buf = cs.buf as Buffer;
     const n = Math.min(this.chunkLeft, input.length - pos);
+    let buf = cs.buf as Buffer;
+    if (cs.received + n > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(cs.length, Math.max(buf.length * 2, cs.received + n)));
+      buf.copy(grown, 0, 0, cs.received);
+      cs.buf = buf = grown;
+    }
     input.copy(buf, cs.received, pos, pos + n);
     cs.received += n;
     this.chunkLeft -= n;
