@@ -6,7 +6,7 @@
  * egress adds a WireFormat, not a MediaFrame field.
  */
 
-let registered = 0;
+const formats: WireFormat<unknown>[] = [];
 
 export interface WireFormatOptions {
   /**
@@ -29,17 +29,15 @@ export class WireFormat<T> {
     readonly name: string,
     opts: WireFormatOptions = {},
   ) {
-    this.id = registered++;
+    this.id = formats.length;
     this.keepOnRetime = opts.keepOnRetime ?? false;
     formats.push(this);
   }
 }
 
-const formats: WireFormat<unknown>[] = [];
-
 /** How many forms are registered (the length of a frame's slots array). */
 export function wireFormatCount(): number {
-  return registered;
+  return formats.length;
 }
 
 /** The registered form with this slot index. */
