@@ -79,6 +79,27 @@ export class MediaFrame {
     return value;
   }
 
+  /**
+   * Copies the bytes out of the larger buffer they were sliced from (a
+   * network read of up to 64 KB) and drops the serialized forms, so that a
+   * frame kept for long — metadata, sequence headers of a stream that may sit
+   * idle — pins only its own bytes. A no-op for bytes that own their buffer.
+   */
+  detach(): void {
+    const body = this.flvBody;
+    const payload = this.payload;
+    this.wires = null;
+    if (body !== null && payload.buffer === body.buffer && payload.byteOffset >= body.byteOffset && payload.byteOffset + payload.length <= body.byteOffset + body.length) {
+      if (!sharesBuffer(body)) return;
+      const copy = ownCopy(body);
+      this.flvBody = copy;
+      this.payload = copy.subarray(payload.byteOffset - body.byteOffset, payload.byteOffset - body.byteOffset + payload.length);
+      return;
+    }
+    if (body !== null && sharesBuffer(body)) this.flvBody = ownCopy(body);
+    if (sharesBuffer(payload)) this.payload = ownCopy(payload);
+  }
+
   /** Moves the frame on the timeline; drops serialized forms that held the old time. */
   retime(dts: number): void {
     if (dts === this.dts) return;
@@ -87,4 +108,15 @@ export class MediaFrame {
     const w = this.wires;
     if (w !== null) for (let i = 0; i < w.length; i++) if (w[i] !== undefined && !wireFormatAt(i)!.keepOnRetime) w[i] = undefined;
   }
+}
+
+function sharesBuffer(b: Buffer): boolean {
+  return b.buffer.byteLength > b.length;
+}
+
+/** Outside Buffer's shared 8 KB pool, which a small copy would pin instead. */
+function ownCopy(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length);
+  b.copy(out);
+  return out;
 }

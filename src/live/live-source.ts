@@ -124,8 +124,12 @@ export class LiveSource {
     this.framesIn++;
     this.bytesIn += frame.payload.length;
     frame.retime(this.jitter.correct(frame.dts, frame.kind === 'script'));
-    if (frame.kind === 'script') this.metadata = frame;
-    else if (frame.header) {
+    // Kept frames are detached from the network read they came in, which an idle source would pin.
+    if (frame.kind === 'script') {
+      frame.detach();
+      this.metadata = frame;
+    } else if (frame.header) {
+      frame.detach();
       if (frame.kind === 'video') this.videoHeader = frame;
       else this.audioHeader = frame;
     } else {

@@ -81,6 +81,50 @@ test('2,000 short publishes leave no source and no memory behind', async () => {
   }
 });
 
+test('idle sources keep their sequence headers, not the network reads they came in', async () => {
+  // Sources outlive their publisher (a republish finds its headers); each must then pin only its own bytes.
+  const server = await startInProcess('', { sourceIdleMs: 600_000, sourceSweepMs: 600_000 });
+  const port = server.ports().rtmp[0]!;
+  try {
+    const once = async (i: number): Promise<void> => {
+      const c = await RtmpSocketClient.connect(port, 'idle');
+      assert.equal(await c.publish(`s${i}`), 'NetStream.Publish.Start');
+      // Headers and a large keyframe in one write: the server reads them in one buffer.
+      c.sendMedia(18, 0, Buffer.from([0x02, 0x00, 0x0a, ...Buffer.from('onMetaData'), 0x05]));
+      c.sendMedia(9, 0, AVC_CONFIG);
+      c.sendMedia(8, 0, AAC_CONFIG);
+      c.sendMedia(9, 0, avcFrame(true, 40_000));
+      await c.close();
+    };
+    for (let i = 0; i < 10; i++) await once(i);
+    assert.ok(await waitFor(() => server.ctx.clients.size === 0, 30_000), 'clients gone');
+    await sleep(200);
+    gc();
+    const baseline = process.memoryUsage().arrayBuffers;
+    const total = 200;
+    for (let i = 0; i < total; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => once(100 + i + k)));
+    assert.ok(await waitFor(() => server.ctx.clients.size === 0, 30_000), 'clients gone');
+    const source = server.ctx.sources.get('__defaultVhost__', 'idle', 's150');
+    assert.ok(source?.videoHeader && source.audioHeader, 'the idle source kept its headers');
+    assert.equal(source.videoHeader.payload.buffer.byteLength, source.videoHeader.flvBody!.length, 'the header owns its bytes');
+    // Closed sockets release their buffers over a few turns of the loop: collect until the figure settles.
+    let last = Infinity;
+    for (let round = 0; round < 20; round++) {
+      await sleep(100);
+      gc();
+      const now = process.memoryUsage().arrayBuffers;
+      if (Math.abs(last - now) < 64 * 1024) break;
+      last = now;
+    }
+    const grown = process.memoryUsage().arrayBuffers - baseline;
+    // Pinned reads would be >= 40 KB per source (8 MB); the headers themselves are a few dozen bytes, and
+    // sockets closed last may still settle.
+    assert.ok(grown < total * 16384, `array buffers grew by ${(grown / 1024).toFixed(0)} KB for ${total} idle sources`);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('a silent publisher is cut after firstpkt_timeout, a stalled one after normal_timeout', async () => {
   const server = await startInProcess('publish { firstpkt_timeout 600; normal_timeout 600; }');
   const port = server.ports().rtmp[0]!;

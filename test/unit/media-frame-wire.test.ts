@@ -52,3 +52,25 @@ test('retime drops timed forms and keeps forms with their own clock', () => {
   assert.equal(f.wire(timed), undefined);
   assert.equal(f.wire(own), pkts);
 });
+
+const FORMAT = new WireFormat<string>('test-detach');
+
+test('detach copies a frame out of the read it was sliced from, keeping payload inside flvBody', () => {
+  const read = Buffer.alloc(65536, 7);
+  read.set([0x17, 0x00, 0, 0, 0, 1, 2, 3], 1000);
+  const body = read.subarray(1000, 1008);
+  const f = new MediaFrame('video', 'H264', 0, 0, false, true, body.subarray(5), body);
+  f.setWire(FORMAT, 'cached');
+  f.detach();
+  assert.equal(f.flvBody!.buffer.byteLength, 8);
+  assert.deepEqual([...f.flvBody!], [0x17, 0x00, 0, 0, 0, 1, 2, 3]);
+  assert.deepEqual([...f.payload], [1, 2, 3]);
+  assert.equal(f.payload.buffer, f.flvBody!.buffer, 'payload is still a view of the body');
+  assert.equal(f.wire(FORMAT), undefined, 'serialized forms are dropped');
+  read.fill(0);
+  assert.deepEqual([...f.payload], [1, 2, 3], 'the copy no longer shares the read');
+  // A payload apart from its body (a re-encoded frame) is copied on its own.
+  const g = new MediaFrame('audio', 'AAC', 0, 0, false, true, read.subarray(10, 12), null);
+  g.detach();
+  assert.equal(g.payload.buffer.byteLength, 2);
+});
