@@ -1,7 +1,7 @@
 /**
- * The child supervisor with real short-lived processes: argv splitting, a
- * stop that reaps (no zombie), SIGKILL after an ignored SIGTERM, a stop that
- * reaches the child's own children, backoff that grows to its cap, and a
+ * The child supervisor with real short-lived processes: a stop that reaps
+ * (no zombie), SIGKILL after an ignored SIGTERM, a stop that reaches the
+ * child's own children, backoff that grows to its cap, and a
  * command that does not exist.
  */
 import { test, describe, after } from 'node:test';
@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { splitCommandLine } from '../../src/ffmpeg/command-line.js';
 import { ProcessRegistry, SupervisedProcess, type SupervisedOptions } from '../../src/ffmpeg/child-supervisor.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { waitFor } from '../helpers/wait.js';
@@ -32,16 +31,6 @@ function gone(pid: number): boolean {
 function opts(argv: string[], over: Partial<SupervisedOptions> = {}): SupervisedOptions {
   return { kind: 'test', label: 'unit', argv, logFile: null, restart: null, log: silentLogger(), ...over };
 }
-
-describe('splitCommandLine', () => {
-  test('splits on whitespace and honours quotes and escapes', () => {
-    assert.deepEqual(splitCommandLine('ffmpeg -f flv  -i [url] -c copy'), ['ffmpeg', '-f', 'flv', '-i', '[url]', '-c', 'copy']);
-    assert.deepEqual(splitCommandLine(`a 'b c' "d \\"e\\"" f\\ g ''`), ['a', 'b c', 'd "e"', 'f g', '']);
-    assert.deepEqual(splitCommandLine(`echo $HOME;rm *|x>y`), ['echo', '$HOME;rm', '*|x>y']);
-    assert.deepEqual(splitCommandLine('  '), []);
-    assert.throws(() => splitCommandLine('a "b'), /unterminated/);
-  });
-});
 
 describe('SupervisedProcess', () => {
   test('runs, reports running with a pid, and a stop reaps it (no zombie)', async () => {

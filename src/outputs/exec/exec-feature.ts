@@ -1,0 +1,98 @@
+/**
+ * SRS's `exec`: while a stream is published, each `publish` command of its
+ * vhost runs as a supervised child (no shell; variables replaced inside each
+ * word). As SRS's exec cycle, a command that exits is started again (with
+ * backoff here, SRS retries every few seconds); at unpublish it gets SIGTERM,
+ * then SIGKILL. Names unsafe for a path are refused with a log line, since
+ * commands commonly put `[stream]` into an output file name.
+ */
+import type { Feature, FeatureHandle } from '../../core/feature.js';
+import type { ServerContext } from '../../core/server-context.js';
+import type { LiveSource } from '../../live/live-source.js';
+import type { ProcessRegistry, RestartPolicy, SupervisedProcess } from '../../ffmpeg/child-supervisor.js';
+import { jailedPath } from '../../core/path-jail.js';
+import { clip } from '../../log/clip.js';
+import { isSafeStreamName, streamUrl } from '../../protocol/stream-url.js';
+import { execVariables, expandExecArgv, type ExecRequest } from './exec-variables.js';
+
+/** 1 s, doubling to 30 s; a run of a minute counts as healthy. */
+const EXEC_RESTART: RestartPolicy = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
+const NULL_LOG = '/dev/null';
+
+class ExecService {
+  private readonly running = new Map<LiveSource, SupervisedProcess[]>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly processes: ProcessRegistry,
+  ) {}
+
+  install(): FeatureHandle {
+    this.ctx.onSourceCreated((source) =>
+      source.observers.add({
+        onPublish: (s) => this.onPublish(s),
+        onUnpublish: (s) => void this.onUnpublish(s),
+      }),
+    );
+    return { stop: () => this.stopAll() };
+  }
+
+  private onPublish(s: LiveSource): void {
+    void this.onUnpublish(s);
+    const v = this.ctx.vhost(s.vhost);
+    if (!v?.exec.enabled || v.exec.publish.length === 0) return;
+    const url = streamUrl(s.vhost, s.app, s.stream);
+    if (!isSafeStreamName(s.app) || !isSafeStreamName(s.stream)) {
+      this.ctx.log.warn({ stream: clip(url, 200) }, 'exec refused: app or stream name is unsafe for a path');
+      return;
+    }
+    const vars = execVariables(this.request(s), new Date());
+    const logFile = this.logFile(s);
+    const log = this.ctx.log.child({ stream: url });
+    const procs = v.exec.publish.map((words) =>
+      this.processes.start({ kind: 'exec', label: url, argv: expandExecArgv(words, vars), logFile, restart: EXEC_RESTART, log }),
+    );
+    this.running.set(s, procs);
+  }
+
+  private request(s: LiveSource): ExecRequest {
+    const session = s.publisher ? this.ctx.clients.get(s.publisher.id) : undefined;
+    const listen = this.ctx.config.listen[0];
+    const host = listen?.host;
+    const rtmpHost = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    const rtmpPort = listen?.port ?? 1935;
+    return {
+      vhost: s.vhost,
+      app: s.app,
+      stream: s.stream,
+      param: session?.param ?? '',
+      tcUrl: session?.tcUrl || `rtmp://${rtmpHost}:${rtmpPort}/${s.app}`,
+      pageUrl: session?.pageUrl ?? '',
+      rtmpHost,
+      rtmpPort,
+    };
+  }
+
+  /** SRS's name: `<ff_log_dir>/ffmpeg-exec-<vhost>-<app>-<stream>.log`, shared by the vhost's commands. */
+  private logFile(s: LiveSource): string | null {
+    const dir = this.ctx.config.ffLogDir;
+    if (dir === NULL_LOG) return null;
+    const name = `ffmpeg-exec-${s.vhost}-${s.app}-${s.stream}.log`.replaceAll('/', '_');
+    return jailedPath(dir, name);
+  }
+
+  private async onUnpublish(s: LiveSource): Promise<void> {
+    const procs = this.running.get(s);
+    if (!procs) return;
+    this.running.delete(s);
+    await Promise.all(procs.map((p) => this.processes.stop(p)));
+  }
+
+  private async stopAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((s) => this.onUnpublish(s)));
+  }
+}
+
+export function execFeature(processes: ProcessRegistry): Feature {
+  return { name: 'exec', install: (ctx) => new ExecService(ctx, processes).install() };
+}
