@@ -2,7 +2,8 @@
  * vhost.exec with real ffmpeg: the command copies the published stream (from
  * [url]) into a file that ffprobe reads back as H.264 + AAC; the API lists the
  * child; unpublish stops it (no process, no zombie); a killed child is
- * started again; a server stop leaves no child behind.
+ * started again; hostile names run nothing and cannot inject words; a server
+ * stop leaves no child behind.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, run, type Proc } from '../helpers/ffmpeg.js';
+import { RtmpSocketClient } from '../helpers/rtmp-socket-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CONFIG = `
@@ -105,10 +107,29 @@ test('exec copies the published stream to a file, is restarted when killed, and 
   assert.match(log, /Input #0, flv/);
 });
 
-test('a server stop leaves no exec child behind', async () => {
+test('hostile stream names run nothing; shell characters in a name stay one plain word', async () => {
   await server?.stop();
   server = await startServer({ config: CONFIG });
   const s = server;
+  for (const name of ['../x', '..', 'a/../../x', 'a\0b']) {
+    const c = await RtmpSocketClient.connect(s.rtmpPort, 'live');
+    assert.equal(await c.publish(name), 'NetStream.Publish.BadName', name);
+    await c.close();
+    assert.deepEqual(await processes(s), [], name);
+  }
+  const c = await RtmpSocketClient.connect(s.rtmpPort, 'live');
+  assert.equal(await c.publish('x;touch${IFS}pwned|$(id)'), 'NetStream.Publish.Start');
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.pid !== null), 20_000));
+  const pid = (await processes(s))[0]!.pid!;
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  assert.ok(argv.includes('./live-x;touch${IFS}pwned|$(id).flv'), argv.join('|'));
+  await c.close();
+  assert.ok(await waitFor(async () => (await processes(s)).length === 0, 10_000), 'stopped at unpublish');
+  assert.ok(!existsSync(join(s.dir, 'pwned')));
+});
+
+test('a server stop leaves no exec child behind', async () => {
+  const s = server!;
   const serverPid = s.proc.pid!;
   publishers.push(publish(s.rtmpUrl('live/other'), { seconds: 60 }));
   assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.state === 'running'), 20_000), 'exec child running');
