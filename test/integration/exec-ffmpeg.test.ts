@@ -2,12 +2,12 @@
  * vhost.exec with real ffmpeg: the command copies the published stream (from
  * [url]) into a file that ffprobe reads back as H.264 + AAC; the API lists the
  * child; unpublish stops it (no process, no zombie); a killed child is
- * started again; hostile names run nothing and cannot inject words; a server
- * stop leaves no child behind.
+ * started again; hostile names run nothing and cannot inject words; a
+ * reload restarts changed commands; a server stop leaves no child behind.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, run, type Proc } from '../helpers/ffmpeg.js';
@@ -128,13 +128,21 @@ test('hostile stream names run nothing; shell characters in a name stay one plai
   assert.ok(!existsSync(join(s.dir, 'pwned')));
 });
 
-test('a server stop leaves no exec child behind', async () => {
+test('a reload that changes exec restarts the commands of a live stream; a server stop leaves no child', async () => {
   const s = server!;
   const serverPid = s.proc.pid!;
   publishers.push(publish(s.rtmpUrl('live/other'), { seconds: 60 }));
   assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.state === 'running'), 20_000), 'exec child running');
-  const pid = (await processes(s))[0]!.pid!;
+  const old = (await processes(s))[0]!.pid!;
+
+  writeFileSync(s.configFile, readFileSync(s.configFile, 'utf8').replace(/publish ffmpeg[^;]*;/, 'publish sleep 30 [stream];'));
+  s.signal('SIGHUP');
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sleep 30 other' && p.state === 'running'), 20_000), 'new command');
+  assert.ok(await waitFor(() => gone(old, serverPid), 10_000), 'old command stopped');
+  const procs = await processes(s);
+  assert.equal(procs.length, 1);
+
   await s.stop();
   server = undefined;
-  assert.ok(gone(pid, serverPid), `exec child ${pid} outlived the server`);
+  assert.ok(gone(procs[0]!.pid!, serverPid), `exec child ${procs[0]!.pid} outlived the server`);
 });

@@ -4,11 +4,14 @@
  * word). As SRS's exec cycle, a command that exits is started again (with
  * backoff here, SRS retries every few seconds); at unpublish it gets SIGTERM,
  * then SIGKILL. Names unsafe for a path are refused with a log line, since
- * commands commonly put `[stream]` into an output file name.
+ * commands commonly put `[stream]` into an output file name. A reload that
+ * changes a vhost's exec restarts the commands of its live streams (SRS's
+ * on_reload_vhost_exec).
  */
 import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource } from '../../live/live-source.js';
+import type { VhostConfig } from '../../config/vhost-config.js';
 import type { ProcessRegistry, RestartPolicy, SupervisedProcess } from '../../ffmpeg/child-supervisor.js';
 import { jailedPath } from '../../core/path-jail.js';
 import { clip } from '../../log/clip.js';
@@ -19,8 +22,19 @@ import { execVariables, expandExecArgv, type ExecRequest } from './exec-variable
 const EXEC_RESTART: RestartPolicy = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
 const NULL_LOG = '/dev/null';
 
+interface Running {
+  procs: SupervisedProcess[];
+  /** The exec settings they were started with, to tell a reload that changes them. */
+  settings: string;
+}
+
+/** What a reload compares: '' when nothing should run. */
+function settingsKey(v: VhostConfig | null): string {
+  return v?.exec.enabled && v.exec.publish.length > 0 ? JSON.stringify(v.exec.publish) : '';
+}
+
 class ExecService {
-  private readonly running = new Map<LiveSource, SupervisedProcess[]>();
+  private readonly running = new Map<LiveSource, Running>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -34,13 +48,21 @@ class ExecService {
         onUnpublish: (s) => void this.onUnpublish(s),
       }),
     );
-    return { stop: () => this.stopAll() };
+    return { reload: () => this.reload(), stop: () => this.stopAll() };
+  }
+
+  private reload(): void {
+    for (const s of this.ctx.sources.all()) {
+      if (!s.publisher) continue;
+      if ((this.running.get(s)?.settings ?? '') !== settingsKey(this.ctx.vhost(s.vhost))) this.onPublish(s);
+    }
   }
 
   private onPublish(s: LiveSource): void {
     void this.onUnpublish(s);
     const v = this.ctx.vhost(s.vhost);
-    if (!v?.exec.enabled || v.exec.publish.length === 0) return;
+    const settings = settingsKey(v);
+    if (!v || settings === '') return;
     const url = streamUrl(s.vhost, s.app, s.stream);
     if (!isSafeStreamName(s.app) || !isSafeStreamName(s.stream)) {
       this.ctx.log.warn({ stream: clip(url, 200) }, 'exec refused: app or stream name is unsafe for a path');
@@ -52,7 +74,7 @@ class ExecService {
     const procs = v.exec.publish.map((words) =>
       this.processes.start({ kind: 'exec', label: url, argv: expandExecArgv(words, vars), logFile, restart: EXEC_RESTART, log }),
     );
-    this.running.set(s, procs);
+    this.running.set(s, { procs, settings });
   }
 
   private request(s: LiveSource): ExecRequest {
@@ -82,10 +104,10 @@ class ExecService {
   }
 
   private async onUnpublish(s: LiveSource): Promise<void> {
-    const procs = this.running.get(s);
-    if (!procs) return;
+    const r = this.running.get(s);
+    if (!r) return;
     this.running.delete(s);
-    await Promise.all(procs.map((p) => this.processes.stop(p)));
+    await Promise.all(r.procs.map((p) => this.processes.stop(p)));
   }
 
   private async stopAll(): Promise<void> {
