@@ -207,7 +207,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, n),
     srt_to_rtmp: bool(true, n, '', { aliases: ['SRS_VHOST_SRT_TO_RTMP'] }),
   }),
-  exec: block(u, 'See docs/EXEC.md. Each `publish` command runs (no shell) while a stream is published, is restarted with backoff when it exits, and is stopped with SIGTERM, then SIGKILL, at unpublish; its output is appended to `ff_log_dir/ffmpeg-exec-<vhost>-<app>-<stream>.log`. A reload that changes a vhost's `exec` restarts the commands of its live streams (as SRS).', {
+  exec: block(u, 'See docs/EXEC.md. Each `publish` command runs (no shell) while a stream is published, is restarted with backoff when it exits, and is stopped with SIGTERM, then SIGKILL, at unpublish; its output is appended to `ff_log_dir/ffmpeg-exec-<vhost>-<app>-<stream>.log`. A reload that changes the vhost `exec` restarts the commands of its live streams (as SRS).', {
     enabled: bool(false, u),
     publish: raw('none', u, '`publish <command>` (repeatable); variables [vhost] [port] [app] [stream] [engine] [url] [tcUrl] [param] [swfUrl] [pageUrl] and the time ones ([2006] [01] [02] [15] [04] [05] [999] [timestamp]) are replaced inside each word; quote a word to keep spaces in it'),
   }, { env: false }),
