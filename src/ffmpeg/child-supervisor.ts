@@ -170,6 +170,7 @@ export class SupervisedProcess {
     this.child = child;
     this.startedAt = Date.now();
     installExitHook();
+    if (child.pid !== undefined) liveGroups.add(child.pid);
     let ended = false;
     const end = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
       if (ended) return;
@@ -177,7 +178,6 @@ export class SupervisedProcess {
       this.onChildEnd(child, code, signal, error);
     };
     child.once('spawn', () => {
-      if (child.pid !== undefined) liveGroups.add(child.pid);
       if (this.child !== child) return;
       this.running = true;
       if (this.state === 'starting') this.state = 'running';

@@ -75,7 +75,7 @@ test('exec copies the published stream to a file, is restarted when killed, and 
   server = await startServer({ config: CONFIG });
   const s = server;
   const serverPid = s.proc.pid!;
-  const pub = publish(s.rtmpUrl('live/cam'), { seconds: 8, size: '320x240' });
+  const pub = publish(s.rtmpUrl('live/cam'), { seconds: 60, size: '320x240' });
   publishers.push(pub);
 
   assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.state === 'running'), 20_000), 'exec child running');
@@ -92,17 +92,24 @@ test('exec copies the published stream to a file, is restarted when killed, and 
   assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.restarts === 1 && p.state === 'running' && p.pid !== first!.pid), 20_000), 'restarted');
   const [second] = await processes(s);
   assert.ok(gone(first!.pid!, serverPid), 'the killed child was reaped');
+  // The new run overwrites the file (-y): wait until it has opened its output and written some media.
+  const logPath = join(s.dir, 'fflogs', 'ffmpeg-exec-__defaultVhost__-live-cam.log');
+  const outputs = (): number => (readFileSync(logPath, 'utf8').match(/^Output #0/gm) ?? []).length;
+  assert.ok(await waitFor(() => outputs() >= 2, 20_000), 'second run opened its output');
+  assert.ok(await waitFor(() => statSync(out).size > 10_000, 20_000), 'second run records');
 
-  // The publisher ends: the child gets SIGTERM and is gone (not a zombie) within a few seconds.
-  assert.equal(await pub.done, 0, pub.stderr());
-  assert.ok(await waitFor(() => gone(second!.pid!, serverPid), 10_000), `exec child ${second!.pid} still there after unpublish`);
+  // The publisher ends: the child gets SIGTERM and is gone (not a zombie) within a few seconds
+  // (ffmpeg acts on it when its input ends, after the server's 3 s republish wait).
+  await pub.stop();
+  assert.ok(await waitFor(() => gone(second!.pid!, serverPid), 15_000), `exec child ${second!.pid} still there after unpublish`);
   assert.ok(await waitFor(async () => (await processes(s)).length === 0, 5000));
 
   const probe = await probeFile(out);
   assert.deepEqual(probe.codecs, ['aac', 'h264']);
   assert.equal(probe.width, 320);
   assert.ok(probe.duration > 0.5, `duration ${probe.duration}`);
-  const log = readFileSync(join(s.dir, 'fflogs', 'ffmpeg-exec-__defaultVhost__-live-cam.log'), 'utf8');
+  assert.ok(!s.logs.some((l) => l.msg === 'child ignored SIGTERM: SIGKILL'), 'ffmpeg ended on SIGTERM, with its trailer');
+  const log = readFileSync(logPath, 'utf8');
   assert.match(log, /exec \/live\/cam: ffmpeg/);
   assert.match(log, /Input #0, flv/);
 });
@@ -124,7 +131,7 @@ test('hostile stream names run nothing; shell characters in a name stay one plai
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   assert.ok(argv.includes('./live-x;touch${IFS}pwned|$(id).flv'), argv.join('|'));
   await c.close();
-  assert.ok(await waitFor(async () => (await processes(s)).length === 0, 10_000), 'stopped at unpublish');
+  assert.ok(await waitFor(async () => (await processes(s)).length === 0, 15_000), 'stopped at unpublish');
   assert.ok(!existsSync(join(s.dir, 'pwned')));
 });
 

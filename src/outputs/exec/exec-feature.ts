@@ -20,6 +20,13 @@ import { execVariables, expandExecArgv, type ExecRequest } from './exec-variable
 
 /** 1 s, doubling to 30 s; a run of a minute counts as healthy. */
 const EXEC_RESTART: RestartPolicy = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
+/**
+ * SIGTERM to SIGKILL. Longer than the source's republish wait (3 s): an ffmpeg
+ * blocked reading [url] acts on SIGTERM only when its input ends, which the
+ * server does when that wait is over; killed earlier, it leaves its output
+ * file without a trailer (an FLV with no duration, an MP4 with no moov).
+ */
+const EXEC_KILL_GRACE_MS = 10_000;
 const NULL_LOG = '/dev/null';
 
 interface Running {
@@ -72,7 +79,7 @@ class ExecService {
     const logFile = this.logFile(s);
     const log = this.ctx.log.child({ stream: url });
     const procs = v.exec.publish.map((words) =>
-      this.processes.start({ kind: 'exec', label: url, argv: expandExecArgv(words, vars), logFile, restart: EXEC_RESTART, log }),
+      this.processes.start({ kind: 'exec', label: url, argv: expandExecArgv(words, vars), logFile, restart: EXEC_RESTART, killGraceMs: EXEC_KILL_GRACE_MS, log }),
     );
     this.running.set(s, { procs, settings });
   }
