@@ -11,6 +11,7 @@ import type { VhostConfig } from '../config/vhost-config.js';
 import { corsHeaders } from '../core/http-cors.js';
 import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
+import type { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
 import { authorize, changesState, needsAuth } from './api-auth.js';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   stats: ServerStats;
   /** null when the exporter is off (`/metrics` then answers SRS's "exporter disabled"). */
   metrics: ServerMetrics | null;
+  /** The supervised child processes (exec), for `/api/v1/processes`. */
+  processes: ProcessRegistry;
 }
 
 export interface ApiHandlerOptions {
@@ -58,6 +61,7 @@ const API_INDEX_URLS = {
   streams: 'manage all streams or specified stream',
   clients: 'manage all clients or specified client, default query top 10 clients',
   raw: 'raw api for srs, support CUID srs for instance the config',
+  processes: 'the supervised child processes (exec): command, pid, state, restarts, uptime',
   clusters: 'origin cluster server API',
   perf: 'System performance stat',
   tcmalloc: 'See gperf tcmalloc stats',
@@ -176,6 +180,8 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
         return reply(rawApi(url, envelope));
       case '/api/v1/clusters':
         return reply(clusters(url, req));
+      case '/api/v1/processes':
+        return reply({ ...envelope(), processes: deps.processes.list() });
       default:
         break;
     }

@@ -84,10 +84,10 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     has_video: bool(true, u),
     guess_has_av: bool(true, n),
   }),
-  http_static: block(n, '', {
-    enabled: bool(false, n),
-    mount: str('[vhost]/', n),
-    dir: str(HTML_DIR, n),
+  http_static: block(u, 'See docs/HTTP-STATIC.md. Files of `dir` served under `mount` on the HTTP port; the longest matching mount wins, `http_server.dir` stays at `/` unless a mount takes `/`.', {
+    enabled: bool(false, u),
+    mount: str('[vhost]/', u, '`[vhost]` is the vhost name; a mount without a leading `/` matches the Host header (`__defaultVhost__/` is `/`, any host); a trailing `/` is added'),
+    dir: str(HTML_DIR, u, '`[vhost]` is replaced; `..`, encoded dots and symlinks out of it are refused'),
   }),
   hls: block(u, 'See docs/HLS.md. A changed `hls` block restarts the HLS muxer of live streams on reload (as SRS): the open segment closes at the next keyframe and the stream goes on with the new settings.', {
     enabled: bool(false, u),
@@ -207,9 +207,9 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, n),
     srt_to_rtmp: bool(true, n, '', { aliases: ['SRS_VHOST_SRT_TO_RTMP'] }),
   }),
-  exec: block(n, '', {
-    enabled: bool(false, n),
-    publish: raw('none', n, '`publish <command>` (repeatable)'),
+  exec: block(u, 'See docs/EXEC.md. Each `publish` command runs (no shell) while a stream is published, is restarted with backoff when it exits, and is stopped with SIGTERM, then SIGKILL, at unpublish; its output is appended to `ff_log_dir/ffmpeg-exec-<vhost>-<app>-<stream>.log`. A reload that changes the vhost `exec` restarts the commands of its live streams (as SRS).', {
+    enabled: bool(false, u),
+    publish: raw('none', u, '`publish <command>` (repeatable); variables [vhost] [port] [app] [stream] [engine] [url] [tcUrl] [param] [swfUrl] [pageUrl] and the time ones ([2006] [01] [02] [15] [04] [05] [999] [timestamp]) are replaced inside each word; quote a word to keep spaces in it'),
   }, { env: false }),
   ingest: block(n, '', {
     enabled: bool(false, n),
@@ -267,7 +267,7 @@ export const ROOT = block(u, '', {
   srs_log_tank: raw('file (console in env-only mode and in `conf/default.conf`)', u, 'console or file', { aliases: ['SRS_LOG_TANK'], field: 'logTank', reload: 'restart' }),
   srs_log_file: str('./objs/srs.log', u, 'SIGUSR1 reopens it, so logrotate\'s `mv srs.log srs.log.1; kill -USR1 $(cat objs/srs.pid)` works', { aliases: ['SRS_LOG_FILE'], field: 'logFile', reload: 'restart' }),
   utc_time: bool(false, n, '', { field: 'utcTime', reload: 'restart' }),
-  ff_log_dir: str('./objs', n, '', { field: 'ffLogDir', reload: 'restart' }),
+  ff_log_dir: str('./objs', u, 'where supervised children (exec) append their stdout/stderr; `/dev/null` discards it', { field: 'ffLogDir', reload: 'restart' }),
   ff_log_level: str('info', n, '', { field: 'ffLogLevel', reload: 'restart' }),
   work_dir: str('./', n, '', { field: 'workDir', reload: 'restart' }),
   asprocess: bool(false, n, '', { field: 'asprocess', reload: 'restart' }),

@@ -214,8 +214,8 @@ export interface VhostSrtConfig {
 
 export interface ExecConfig {
   enabled: boolean;
-  /** Each `publish` directive's command line (args joined by a space). */
-  publish: string[];
+  /** Each `publish` directive's words (the config parser's words, quotes honoured): the argv before variables. */
+  publish: string[][];
 }
 
 /** A block whose keys are free-form ffmpeg options (`perfile`, `vfilter`, `vparams`, `aparams`). */
@@ -558,7 +558,7 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
     },
     exec: {
       enabled: exec.get('enabled'),
-      publish: exec.directives('publish').map((d) => d.args.join(' ')),
+      publish: exec.directives('publish').map((d) => [...d.args]),
     },
     ingests: v.each('ingest').map((s) => {
       const input = s.child('input');

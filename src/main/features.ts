@@ -22,6 +22,8 @@ import { httpStaticFeature } from '../servers/http-static/http-static-feature.js
 import { hlsFeature } from '../outputs/hls/hls-feature.js';
 import { dashFeature } from '../outputs/dash/dash-feature.js';
 import { edgeFeature } from '../outputs/edge/edge-feature.js';
+import { execFeature } from '../outputs/exec/exec-feature.js';
+import { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
 import { hlsHookEvent } from './hls-hook-bridge.js';
 
 export interface Composition {
@@ -37,7 +39,9 @@ export function compose(ctx: ServerContext): Composition {
   const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
-  const api = new ApiService(ctx, { stats, metrics });
+  // Every supervised child (exec): listed by the API, all stopped and reaped at server stop.
+  const processes = new ProcessRegistry();
+  const api = new ApiService(ctx, { stats, metrics, processes });
   const features: Feature[] = [
     edgeFeature,
     statsFeature(stats),
@@ -47,6 +51,8 @@ export function compose(ctx: ServerContext): Composition {
     rtcFeature,
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
+    execFeature(processes),
+    { name: 'processes', install: () => ({ stop: () => processes.stopAll() }) },
     httpStaticFeature,
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },

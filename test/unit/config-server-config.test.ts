@@ -251,7 +251,7 @@ describe('typed config: defaults', () => {
     );
     const v = c.getVhost('a');
     assert.ok(v);
-    assert.deepEqual(v.exec, { enabled: true, publish: ['./ffmpeg -i [url]'] });
+    assert.deepEqual(v.exec, { enabled: true, publish: [['./ffmpeg', '-i', '[url]']] });
     assert.equal(v.ingests[0].id, 'cam');
     assert.deepEqual(v.ingests[0].input, { type: 'stream', url: 'rtmp://x/y' });
     assert.equal(v.ingests[0].engines[0].output, 'rtmp://o/[stream]');

@@ -1,8 +1,10 @@
 /**
  * The HTTP server's own files: `http_server.dir` (SRS's web root, where
- * SRS's players and a default hls_path live). Its guard refuses, with a 403
- * and one log line, any request path that tries to leave a root, before a
- * live route or a file lookup sees it.
+ * SRS's players and a default hls_path live) at `/`, and each vhost's
+ * `http_static` mount (static-mounts.ts), through the same static-file
+ * server and path jail. Its guard refuses, with a 403 and one log line, any
+ * request path that tries to leave a root, before a live route or a file
+ * lookup sees it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Feature } from '../../core/feature.js';
@@ -11,6 +13,7 @@ import { corsHeaders } from '../../core/http-cors.js';
 import { clientIp } from '../../core/http-request.js';
 import { clip } from '../../log/clip.js';
 import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
+import { hostOf, matchMount, vhostMounts } from './static-mounts.js';
 
 function requestPath(req: IncomingMessage): { raw: string; path: string | null } {
   const raw = (req.url ?? '/').split('?')[0]!;
@@ -31,7 +34,11 @@ async function serveWebRoot(ctx: ServerContext, req: IncomingMessage, res: Serve
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const { path } = requestPath(req);
   if (path === null) return false;
-  return serveStaticFile([ctx.config.httpServer.dir], req, res, url, path, corsHeaders(req, ctx.config.httpServer.crossdomain));
+  const cors = corsHeaders(req, ctx.config.httpServer.crossdomain);
+  // A vhost mount owns its prefix (a file missing there is a 404, as SRS); a mount of `/` replaces the web root.
+  const hit = matchMount(vhostMounts(ctx.config.vhosts), hostOf(req.headers.host), path);
+  if (hit) return serveStaticFile([hit.mount.dir], req, res, url, hit.rest, cors);
+  return serveStaticFile([ctx.config.httpServer.dir], req, res, url, path, cors);
 }
 
 export const httpStaticFeature: Feature = {
