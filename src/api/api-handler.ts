@@ -11,6 +11,7 @@ import type { VhostConfig } from '../config/vhost-config.js';
 import { corsHeaders } from '../core/http-cors.js';
 import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
+import type { ForwardService } from '../outputs/forward/forward-feature.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
 import { authorize, changesState, needsAuth } from './api-auth.js';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   stats: ServerStats;
   /** null when the exporter is off (`/metrics` then answers SRS's "exporter disabled"). */
   metrics: ServerMetrics | null;
+  /** The forwards (`GET /api/v1/forwards`, a Sluice addition); absent: an empty list. */
+  forwards?: ForwardService;
 }
 
 export interface ApiHandlerOptions {
@@ -59,6 +62,7 @@ const API_INDEX_URLS = {
   clients: 'manage all clients or specified client, default query top 10 clients',
   raw: 'raw api for srs, support CUID srs for instance the config',
   clusters: 'origin cluster server API',
+  forwards: 'the forwards of published streams (Sluice)',
   perf: 'System performance stat',
   tcmalloc: 'See gperf tcmalloc stats',
 };
@@ -172,6 +176,12 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       case '/api/v1/streams':
       case '/api/v1/clients':
         return redirect(res, `${path}/`, url.search, cors);
+      case '/api/v1/forwards':
+      case '/api/v1/forwards/': {
+        const { start, count } = paging(url);
+        const all = deps.forwards?.list() ?? [];
+        return reply({ ...envelope(), total: all.length, forwards: all.slice(start, start + count) });
+      }
       case '/api/v1/raw':
         return reply(rawApi(url, envelope));
       case '/api/v1/clusters':
