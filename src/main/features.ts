@@ -25,6 +25,7 @@ import { edgeFeature } from '../outputs/edge/edge-feature.js';
 import { ForwardService, forwardFeature } from '../outputs/forward/forward-feature.js';
 import { hlsHookEvent } from './hls-hook-bridge.js';
 import { forwardBackendCall } from './forward-backend-bridge.js';
+import { registerForwardMetrics } from './forward-metrics.js';
 
 export interface Composition {
   features: Feature[];
@@ -40,6 +41,7 @@ export function compose(ctx: ServerContext): Composition {
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
+  if (metrics) registerForwardMetrics(metrics.registry, forwards);
   const api = new ApiService(ctx, { stats, metrics, forwards });
   const features: Feature[] = [
     edgeFeature,

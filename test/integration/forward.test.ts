@@ -20,11 +20,12 @@ http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ { }
 `;
 
-function forwarderConfig(forward: string): string {
+function forwarderConfig(forward: string, extra = ''): string {
   return `
 listen {{RTMP}};
 srs_log_tank console;
 http_api { enabled on; listen {{API}}; }
+${extra}
 vhost __defaultVhost__ {
   forward { enabled on; ${forward} }
 }
@@ -59,7 +60,9 @@ test('a stream published at Sluice is forwarded to a second Sluice (and not to i
   const peer = await startServer({ config: PEER });
   let origin: RunningServer | null = null;
   try {
-    origin = await startServer({ config: forwarderConfig(`destination 127.0.0.1:${peer.rtmpPort} 127.0.0.1:{{RTMP}};`) });
+    origin = await startServer({
+      config: forwarderConfig(`destination 127.0.0.1:${peer.rtmpPort} 127.0.0.1:{{RTMP}};`, 'exporter { enabled on; listen {{EXPORTER}}; }'),
+    });
     const pub = publish(origin.rtmpUrl('live/fwd?token=t1'), { seconds: 12 });
     try {
       await peer.waitForLog((l) => l.msg === 'publish started', 20_000);
@@ -72,6 +75,10 @@ test('a stream published at Sluice is forwarded to a second Sluice (and not to i
       assert.equal(rows[0]!.stream_url, '/live/fwd');
       assert.match(rows[0]!.destination, new RegExp(`^rtmp://127\\.0\\.0\\.1:${peer.rtmpPort}/live/fwd\\?token=t1$`));
       assert.ok(rows[0]!.send_bytes > 10_000, `sent ${rows[0]!.send_bytes} bytes`);
+      const metrics = await (await fetch(`http://127.0.0.1:${origin.port('EXPORTER')}/metrics`)).text();
+      assert.match(metrics, /^sluice_forwards\{state="forwarding"\} 1$/m);
+      const sent = Number(/^sluice_forward_send_bytes_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+      assert.ok(sent > 10_000, `exporter says ${sent} bytes forwarded`);
     } finally {
       await pub.stop();
     }

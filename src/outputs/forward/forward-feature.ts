@@ -41,6 +41,13 @@ export interface ForwardOptions {
   backoffMaxMs?: number;
 }
 
+/** Counts over the server's life (the exporter's counters). */
+export interface ForwardTotals {
+  sendBytes: number;
+  reconnects: number;
+  droppedFrames: number;
+}
+
 /** The forwards of one publish of one stream. */
 class StreamForwards {
   readonly forwarders: Forwarder[] = [];
@@ -64,6 +71,8 @@ export class ForwardService {
   private readonly active = new Map<string, StreamForwards>();
   private ctx: ServerContext | null = null;
   private log: Logger | null = null;
+  /** What forwards that have ended sent, retried and dropped. */
+  private readonly retired: ForwardTotals = { sendBytes: 0, reconnects: 0, droppedFrames: 0 };
 
   constructor(private readonly options: ForwardOptions = {}) {}
 
@@ -83,7 +92,7 @@ export class ForwardService {
     return {
       reload: () => this.reload(),
       stop: () => {
-        for (const a of this.active.values()) a.stop();
+        for (const a of this.active.values()) this.end(a);
         this.active.clear();
       },
     };
@@ -114,7 +123,8 @@ export class ForwardService {
   }
 
   private onPublish(source: LiveSource): void {
-    this.active.get(source.key)?.stop();
+    const old = this.active.get(source.key);
+    if (old) this.end(old);
     this.active.delete(source.key);
     const v = this.ctx?.vhost(source.vhost);
     if (!v?.forward.enabled) return;
@@ -126,7 +136,7 @@ export class ForwardService {
   private onUnpublish(source: LiveSource): void {
     const a = this.active.get(source.key);
     if (!a) return;
-    a.stop();
+    this.end(a);
     this.active.delete(source.key);
   }
 
@@ -136,10 +146,29 @@ export class ForwardService {
       const v = this.ctx?.vhost(a.source.vhost);
       const prev = a.config;
       if (v && prev && JSON.stringify(v.forward) === JSON.stringify(prev)) continue;
-      a.stop();
+      this.end(a);
       this.active.delete(key);
       if (a.source.publisher) this.onPublish(a.source);
     }
+  }
+
+  /** Forwards of live streams by state, for the exporter. */
+  countByState(): Map<ForwardState, number> {
+    const m = new Map<ForwardState, number>();
+    for (const a of this.active.values()) for (const f of a.forwarders) m.set(f.state, (m.get(f.state) ?? 0) + 1);
+    return m;
+  }
+
+  totals(): ForwardTotals {
+    const t = { ...this.retired };
+    for (const a of this.active.values()) for (const f of a.forwarders) add(t, f);
+    return t;
+  }
+
+  private end(a: StreamForwards): void {
+    const ended = [...a.forwarders];
+    a.stop();
+    for (const f of ended) add(this.retired, f);
   }
 
   private publisherOf(source: LiveSource): { id: string; ip: string; tcUrl: string; param: string } {
@@ -229,6 +258,12 @@ export class ForwardService {
       resolveVhost: (name) => ctx.vhost(name)?.name ?? '',
     };
   }
+}
+
+function add(t: ForwardTotals, f: Forwarder): void {
+  t.sendBytes += f.bytesSent;
+  t.reconnects += f.reconnects;
+  t.droppedFrames += f.framesDropped;
 }
 
 export function forwardFeature(service: ForwardService): Feature {
