@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, probe, decodeFrames } from '../helpers/ffmpeg.js';
@@ -181,5 +182,31 @@ test('backend: on_forward gets SRS body, its data.urls is where the stream goes 
     await origin?.stop();
     await peer.stop();
     await new Promise<void>((r) => backend.close(() => r()));
+  }
+});
+
+test('reload (SIGHUP) turns forward on for a stream already published, and off again', async () => {
+  const peer = await startServer({ config: PEER });
+  let origin: RunningServer | null = null;
+  try {
+    origin = await startServer({ config: forwarderConfig('').replace('forward { enabled on;  }', 'forward { enabled off; }') });
+    const pub = publish(origin.rtmpUrl('live/later'), { seconds: 30 });
+    try {
+      await origin.waitForLog((l) => l.msg === 'publish started', 20_000);
+      assert.equal((await forwards(origin)).length, 0);
+      const text = readFileSync(origin.configFile, 'utf8');
+      writeFileSync(origin.configFile, text.replace('forward { enabled off; }', `forward { enabled on; destination 127.0.0.1:${peer.rtmpPort}; }`));
+      origin.signal('SIGHUP');
+      await origin.waitForLog((l) => l.msg === 'forward started', 20_000);
+      await assertPlays(peer.rtmpUrl('live/later'));
+      writeFileSync(origin.configFile, text);
+      origin.signal('SIGHUP');
+      assert.ok(await waitFor(async () => (await forwards(origin!)).length === 0, 15_000), 'forward still listed after it was turned off');
+    } finally {
+      await pub.stop();
+    }
+  } finally {
+    await origin?.stop();
+    await peer.stop();
   }
 });

@@ -140,15 +140,21 @@ export class ForwardService {
     this.active.delete(source.key);
   }
 
-  /** SRS applies forward changes to live streams on reload: a stream whose settings changed restarts its forwards. */
+  /**
+   * SRS applies forward changes to live streams on reload: a stream whose
+   * settings changed restarts its forwards, a stream of a vhost that turned
+   * forward on starts them, one that turned it off stops them.
+   */
   private reload(): void {
-    for (const [key, a] of [...this.active]) {
-      const v = this.ctx?.vhost(a.source.vhost);
-      const prev = a.config;
-      if (v && prev && JSON.stringify(v.forward) === JSON.stringify(prev)) continue;
-      this.end(a);
-      this.active.delete(key);
-      if (a.source.publisher) this.onPublish(a.source);
+    const ctx = this.ctx;
+    if (!ctx) return;
+    for (const source of ctx.sources.all()) {
+      if (!source.publisher) continue;
+      const a = this.active.get(source.key);
+      const v = ctx.vhost(source.vhost);
+      if (a && v && JSON.stringify(v.forward) === JSON.stringify(a.config)) continue;
+      if (!a && !v?.forward.enabled) continue;
+      this.onPublish(source);
     }
   }
 
