@@ -33,6 +33,10 @@ export interface ForwarderOptions {
   backoffMaxMs?: number;
 }
 
+/** Reconnect failures in a row that each get a log line; after them, one line per this many (about a minute at the longest delay). */
+const LOGGED_FAILURES = 5;
+const LATER_FAILURE_LOG_EVERY = 12;
+
 /** Overflow lines: one per episode, and not more often than this. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -193,7 +197,11 @@ export class Forwarder implements FrameSink {
     const max = this.opts.backoffMaxMs ?? 5000;
     const delay = Math.min(max, min * 2 ** Math.min(this.failures, 16));
     this.failures++;
-    this.opts.log.warn({ destination: this.target.url, reason: this.lastError, failures: this.failures, retryMs: delay }, 'forward failed, retrying');
+    // A destination down for a day must not flood the log: every failure of a
+    // run up to LOGGED_FAILURES, then one line per LATER_FAILURE_LOG_EVERY.
+    if (this.failures <= LOGGED_FAILURES || this.failures % LATER_FAILURE_LOG_EVERY === 0) {
+      this.opts.log.warn({ destination: this.target.url, reason: this.lastError, failures: this.failures, retryMs: delay }, 'forward failed, retrying');
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.reconnects++;
