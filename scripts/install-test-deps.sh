@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives as real clients, through
 # apt-get, when they are missing: ffmpeg/ffprobe (publish, play, probe) and
-# Debian's chromium (browser players, WebRTC). Needs root or sudo.
+# Debian's chromium (browser players, WebRTC), nginx with libnginx-mod-rtmp
+# (a forward destination no one here wrote). Needs root or sudo.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(libnginx-mod-rtmp)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

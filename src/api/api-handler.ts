@@ -12,6 +12,7 @@ import { corsHeaders } from '../core/http-cors.js';
 import type { ServerStats } from '../ops/stats/server-stats.js';
 import type { ServerMetrics } from '../ops/exporter/metrics.js';
 import type { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
+import type { ForwardService } from '../outputs/forward/forward-feature.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
 import { authorize, changesState, needsAuth } from './api-auth.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   metrics: ServerMetrics | null;
   /** The supervised child processes (exec), for `/api/v1/processes`. */
   processes: ProcessRegistry;
+  /** The forwards (`GET /api/v1/forwards`, a Sluice addition); absent: an empty list. */
+  forwards?: ForwardService;
 }
 
 export interface ApiHandlerOptions {
@@ -63,6 +66,7 @@ const API_INDEX_URLS = {
   raw: 'raw api for srs, support CUID srs for instance the config',
   processes: 'the supervised child processes (exec): command, pid, state, restarts, uptime',
   clusters: 'origin cluster server API',
+  forwards: 'the forwards of published streams (Sluice)',
   perf: 'System performance stat',
   tcmalloc: 'See gperf tcmalloc stats',
 };
@@ -176,6 +180,12 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       case '/api/v1/streams':
       case '/api/v1/clients':
         return redirect(res, `${path}/`, url.search, cors);
+      case '/api/v1/forwards':
+      case '/api/v1/forwards/': {
+        const { start, count } = paging(url);
+        const all = deps.forwards?.list() ?? [];
+        return reply({ ...envelope(), total: all.length, forwards: all.slice(start, start + count) });
+      }
       case '/api/v1/raw':
         return reply(rawApi(url, envelope));
       case '/api/v1/clusters':

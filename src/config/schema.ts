@@ -169,10 +169,10 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     publish: list([], u, 'domain list'),
     play: list([], u, 'domain list'),
   }, { env: false }),
-  forward: block(n, '', {
-    enabled: bool(false, n),
-    destination: list([], n, '`host[:port]` (default port 1935)'),
-    backend: str('', n, 'a URL'),
+  forward: block(u, 'Pushes every stream published here over RTMP (see docs/FORWARD.md).', {
+    enabled: bool(false, u),
+    destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` and `srt://` are refused with a log line'),
+    backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
   }, { env: false }),
   cluster: block(u, 'Edge mode; the origin-cluster directives are not used yet.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),

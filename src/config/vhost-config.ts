@@ -167,7 +167,7 @@ export interface ReferConfig {
 
 export interface ForwardConfig {
   enabled: boolean;
-  /** `host[:port]` (default port 1935). */
+  /** `host[:port]` (default port 1935), `host:port/app/stream` or an `rtmp://` URL. */
   destinations: string[];
   /** First backend URL, or ''. */
   backend: string;

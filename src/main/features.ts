@@ -24,7 +24,10 @@ import { dashFeature } from '../outputs/dash/dash-feature.js';
 import { edgeFeature } from '../outputs/edge/edge-feature.js';
 import { execFeature } from '../outputs/exec/exec-feature.js';
 import { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
+import { ForwardService, forwardFeature } from '../outputs/forward/forward-feature.js';
 import { hlsHookEvent } from './hls-hook-bridge.js';
+import { forwardBackendCall } from './forward-backend-bridge.js';
+import { registerForwardMetrics } from './forward-metrics.js';
 
 export interface Composition {
   features: Feature[];
@@ -41,7 +44,9 @@ export function compose(ctx: ServerContext): Composition {
   const rtmp = new RtmpServer(ctx);
   // Every supervised child (exec): listed by the API, all stopped and reaped at server stop.
   const processes = new ProcessRegistry();
-  const api = new ApiService(ctx, { stats, metrics, processes });
+  const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
+  if (metrics) registerForwardMetrics(metrics.registry, forwards);
+  const api = new ApiService(ctx, { stats, metrics, processes, forwards });
   const features: Feature[] = [
     edgeFeature,
     statsFeature(stats),
@@ -53,6 +58,7 @@ export function compose(ctx: ServerContext): Composition {
     dashFeature,
     execFeature(processes),
     { name: 'processes', install: () => ({ stop: () => processes.stopAll() }) },
+    forwardFeature(forwards),
     httpStaticFeature,
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },
