@@ -235,7 +235,10 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       return { ...envelope(), stream: streamObject(stats, s) };
     }
     const { start, count } = paging(url);
-    return { ...envelope(), streams: stats.streamList().slice(start, start + count).map((s) => streamObject(stats, s)) };
+    const q = filterOf(url);
+    const all = q === '' ? stats.streamList() : stats.streamList().filter((s) => matches(q, s.id, s.vhost, `/${s.app}/${s.stream}`));
+    // `total` (after the `q` filter) is Sluice's addition: the console pages through any number of streams.
+    return { ...envelope(), total: all.length, streams: all.slice(start, start + count).map((s) => streamObject(stats, s)) };
   }
 
   function clients(id: string, url: URL, envelope: () => Record<string, unknown>): Record<string, unknown> {
@@ -245,7 +248,11 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       return { ...envelope(), client: clientObject(stats, c) };
     }
     const { start, count } = paging(url);
-    return { ...envelope(), clients: stats.clientList().slice(start, start + count).map((c) => clientObject(stats, c)) };
+    const q = filterOf(url);
+    const all = q === ''
+      ? stats.clientList()
+      : stats.clientList().filter((c) => matches(q, c.id, c.session.ip, c.session.type, c.session.vhost, `/${c.session.app}/${c.session.stream}`));
+    return { ...envelope(), total: all.length, clients: all.slice(start, start + count).map((c) => clientObject(stats, c)) };
   }
 
   function kick(id: string, envelope: () => Record<string, unknown>): Record<string, unknown> {
@@ -352,6 +359,15 @@ function featuresData(ctx: ServerContext): Record<string, unknown> {
       mr: false,
     },
   };
+}
+
+/** `q=`: a case-insensitive substring filter on list replies (a Sluice addition), bounded in length. */
+function filterOf(url: URL): string {
+  return (url.searchParams.get('q') ?? '').slice(0, 200).toLowerCase();
+}
+
+function matches(q: string, ...fields: string[]): boolean {
+  return fields.some((f) => f.toLowerCase().includes(q));
 }
 
 /** SRS paging: start = max(0, start), count = max(10, count); non-numbers are 0. */

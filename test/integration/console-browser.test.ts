@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
+import { RtmpClient } from '../../src/clients/rtmp-client.js';
+
+const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
 
 let server: RunningServer;
 let publisher: Proc;
@@ -83,4 +86,43 @@ test('console lists the stream, the FLV player plays it, kick ends the publisher
   await page.waitForFunction(() => !document.querySelector('#streams tr[data-url="/live/livestream"]') || /idle/.test(document.querySelector('#streams tr[data-url="/live/livestream"]')!.textContent ?? ''), undefined, { timeout: 10_000 });
   await page.screenshot({ path: join(outDir, 'console-after-kick.png'), fullPage: true });
   assert.deepEqual(errors, []);
+});
+
+test('console pages through 130 streams and filters them by name', async () => {
+  const publishers: RtmpClient[] = [];
+  try {
+    for (let i = 0; i < 130; i++) {
+      const c = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app: 'pages' });
+      assert.equal(await c.publish(`page${i}`), 'NetStream.Publish.Start');
+      c.sendMedia(9, 0, AVC_CONFIG);
+      publishers.push(c);
+    }
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.httpUrl('console/'));
+    const rows = (): Promise<number> => page.locator('#streams tbody tr').count();
+    // The API's total (published here, plus what the first test left) is what the pager shows.
+    await page.waitForFunction(() => /^1–100 of \d+$/.test(document.getElementById('stream-page')!.textContent ?? ''), undefined, { timeout: 15_000 });
+    const total = Number(/of (\d+)/.exec((await page.locator('#stream-page').textContent())!)![1]);
+    assert.ok(total >= 130, `total ${total}`);
+    assert.equal(await rows(), 100);
+    await page.locator('#stream-next').click();
+    await page.waitForFunction((t) => document.getElementById('stream-page')!.textContent === `101–${t} of ${t}`, total, { timeout: 15_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('#streams tbody tr').length === n, total - 100, { timeout: 15_000 });
+    assert.ok(await page.locator('#stream-next').isDisabled());
+    // page11 and page110..page119: eleven streams, one page, back at the start.
+    await page.locator('#stream-filter').fill('page11');
+    await page.waitForFunction(() => document.getElementById('stream-page')!.textContent === '1–11 of 11', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#streams tbody tr').length === 11, undefined, { timeout: 15_000 });
+    const urls = await page.locator('#streams tbody tr').evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset['url']).sort());
+    assert.deepEqual(urls, ['/pages/page11', ...Array.from({ length: 10 }, (_, k) => `/pages/page11${k}`)].sort());
+    // The clients table pages and filters the same way: one publisher per stream.
+    await page.locator('#client-filter').fill('page125');
+    await page.waitForFunction(() => document.getElementById('client-page')!.textContent === '1–1 of 1', undefined, { timeout: 15_000 });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await Promise.all(publishers.map((c) => c.close()));
+  }
 });

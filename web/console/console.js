@@ -2,6 +2,7 @@
 // it sees. No framework, no chart library: plain DOM and a canvas.
 const POLL_MS = 2000;
 const HISTORY = 90; // points per chart (3 minutes at 2 s)
+const PAGE = 100; // rows per table page; the API pages (start, count) and filters (q) on the server
 
 const state = {
   api: '',
@@ -9,6 +10,7 @@ const state = {
   history: new Map(), // stream id -> [{in, out}]
   server: [], // [{conn, cpu}]
   streams: new Map(),
+  pages: { stream: { start: 0, q: '', total: 0 }, client: { start: 0, q: '', total: 0 } },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -166,7 +168,7 @@ function renderStreams(streams) {
     }
   }
   for (const row of [...body.rows]) if (!seen.has(row.dataset.id)) { state.history.delete(row.dataset.id); row.remove(); }
-  $('stream-count').textContent = `(${streams.length})`;
+  $('stream-count').textContent = `(${state.pages.stream.total})`;
   $('no-streams').hidden = streams.length > 0;
 }
 
@@ -204,7 +206,7 @@ function renderClients(clients, streams) {
     td.appendChild(kick);
     body.appendChild(row);
   }
-  $('client-count').textContent = `(${clients.length})`;
+  $('client-count').textContent = `(${state.pages.client.total})`;
 }
 
 function renderSummary(sum, version) {
@@ -222,15 +224,44 @@ function renderSummary(sum, version) {
   drawChart($('server-chart'), state.server, [{ key: 'conn', label: 'connections', color: '#4fb3ff' }, { key: 'cpu', label: 'CPU', color: '#ffb84f', unit: '%' }]);
 }
 
+function pageQuery(p) {
+  const q = new URLSearchParams({ start: String(p.start), count: String(PAGE) });
+  if (p.q) q.set('q', p.q);
+  return q.toString();
+}
+
+/** "101–200 of 2345" and the buttons that move by a page. */
+function showPage(kind, total, shown) {
+  const p = state.pages[kind];
+  p.total = total;
+  if (p.start > 0 && p.start >= total) p.start = Math.max(0, Math.floor((total - 1) / PAGE) * PAGE);
+  $(`${kind}-page`).textContent = total === 0 ? '0 of 0' : `${p.start + 1}–${p.start + shown} of ${total}`;
+  $(`${kind}-prev`).disabled = p.start === 0;
+  $(`${kind}-next`).disabled = p.start + PAGE >= total;
+}
+
+for (const kind of ['stream', 'client']) {
+  const p = state.pages[kind];
+  $(`${kind}-prev`).onclick = () => { p.start = Math.max(0, p.start - PAGE); poll(); };
+  $(`${kind}-next`).onclick = () => { p.start += PAGE; poll(); };
+  let typing = 0;
+  $(`${kind}-filter`).addEventListener('input', (ev) => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { p.q = ev.target.value.trim(); p.start = 0; poll(); }, 250);
+  });
+}
+
 async function poll() {
   try {
     const [versions, sum, streams, clients] = await Promise.all([
       api('/api/v1/versions'),
       api('/api/v1/summaries'),
-      api('/api/v1/streams/?count=100'),
-      api('/api/v1/clients/?count=100'),
+      api(`/api/v1/streams/?${pageQuery(state.pages.stream)}`),
+      api(`/api/v1/clients/?${pageQuery(state.pages.client)}`),
     ]);
     state.clients = clients.clients;
+    showPage('stream', streams.total ?? streams.streams.length, streams.streams.length);
+    showPage('client', clients.total ?? clients.clients.length, clients.clients.length);
     $('server-id').textContent = `${versions.server} · pid ${versions.pid}`;
     renderSummary(sum, versions.data.sluice ? `Sluice ${versions.data.sluice} (SRS API ${versions.data.version})` : versions.data.version);
     renderStreams(streams.streams);
