@@ -18,6 +18,8 @@ import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, sum
 import { serveWeb } from './web-assets.js';
 import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
+import type { DvrControl } from '../outputs/dvr/dvr-feature.js';
+import { dvrsApi } from './api-dvrs.js';
 import { clip } from '../log/clip.js';
 
 const ERROR_SYSTEM_API_CALLBACK = 4058;
@@ -33,6 +35,8 @@ export interface ApiDeps {
   stats: ServerStats;
   /** null when the exporter is off (`/metrics` then answers SRS's "exporter disabled"). */
   metrics: ServerMetrics | null;
+  /** Recordings: /api/v1/dvrs (api-dvrs.ts). */
+  dvr?: DvrControl;
 }
 
 export interface ApiHandlerOptions {
@@ -59,6 +63,7 @@ const API_INDEX_URLS = {
   clients: 'manage all clients or specified client, default query top 10 clients',
   raw: 'raw api for srs, support CUID srs for instance the config',
   clusters: 'origin cluster server API',
+  dvrs: 'recordings: list, start and stop (Sluice)',
   perf: 'System performance stat',
   tcmalloc: 'See gperf tcmalloc stats',
 };
@@ -176,6 +181,12 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
         return reply(rawApi(url, envelope));
       case '/api/v1/clusters':
         return reply(clusters(url, req));
+      case '/api/v1/dvrs':
+        void dvrsApi(deps.dvr, req, method, url).then(
+          (body) => reply(body.code === 0 ? { ...envelope(), ...body } : body),
+          () => res.destroy(),
+        );
+        return;
       default:
         break;
     }

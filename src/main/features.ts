@@ -22,7 +22,9 @@ import { httpStaticFeature } from '../servers/http-static/http-static-feature.js
 import { hlsFeature } from '../outputs/hls/hls-feature.js';
 import { dashFeature } from '../outputs/dash/dash-feature.js';
 import { edgeFeature } from '../outputs/edge/edge-feature.js';
+import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { hlsHookEvent } from './hls-hook-bridge.js';
+import { dvrHookEvent } from './dvr-hook-bridge.js';
 
 export interface Composition {
   features: Feature[];
@@ -37,7 +39,8 @@ export function compose(ctx: ServerContext): Composition {
   const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
-  const api = new ApiService(ctx, { stats, metrics });
+  const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
+  const api = new ApiService(ctx, { stats, metrics, dvr });
   const features: Feature[] = [
     edgeFeature,
     statsFeature(stats),
@@ -47,6 +50,7 @@ export function compose(ctx: ServerContext): Composition {
     rtcFeature,
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
+    dvrFeature(dvr),
     httpStaticFeature,
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },
