@@ -25,7 +25,7 @@ function normalizeDvrPath(path: string): string {
 }
 
 /** The fixed directory in front of the first variable (`.` when the path starts with one). */
-export function dvrRoot(path: string): string {
+function dvrRoot(path: string): string {
   const p = normalizeDvrPath(path);
   const firstVar = p.indexOf('[');
   const fixed = firstVar < 0 ? p : p.slice(0, firstVar);
