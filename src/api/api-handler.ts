@@ -335,7 +335,7 @@ function featuresData(ctx: ServerContext): Record<string, unknown> {
       callback: any((v) => v.httpHooks.enabled),
       api: true,
       httpd: cfg.httpServer.enabled,
-      dvr: false,
+      dvr: any((v) => v.dvr.enabled),
       transcode: false,
       ingest: false,
       stat: true,
