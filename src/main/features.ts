@@ -40,6 +40,7 @@ export function compose(ctx: ServerContext): Composition {
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
   const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
+  metrics?.observeRecordings(() => dvr.totals());
   const api = new ApiService(ctx, { stats, metrics, dvr });
   const features: Feature[] = [
     edgeFeature,

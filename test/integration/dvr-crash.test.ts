@@ -17,6 +17,7 @@ const CONFIG = `
 listen {{RTMP}};
 srs_log_tank console;
 http_api { enabled on; listen {{API}}; }
+exporter { enabled on; listen {{EXPORTER}}; }
 vhost __defaultVhost__ {
   dvr { enabled on; dvr_apply all; dvr_path ./rec/[app]/[stream].flv; }
 }
@@ -72,6 +73,10 @@ test('SIGTERM finalizes every open file: renamed, playable, MP4 with its duratio
   const server = await startServer({ config: CONFIG });
   const pubs = await recordBoth(server, 3000);
   try {
+    // The exporter counts the recordings and their bytes.
+    const text = await (await fetch(`http://127.0.0.1:${server.port('EXPORTER')}/metrics`)).text();
+    assert.match(text, /^sluice_dvr_recordings 2$/m);
+    assert.ok(Number(/^sluice_dvr_bytes_total (\d+)/m.exec(text)?.[1]) > 50_000, text.split('\n').filter((l) => l.startsWith('sluice_dvr')).join('\n'));
     server.signal('SIGTERM');
     await server.exited;
   } finally {

@@ -29,6 +29,9 @@ export interface DvrFeatureOptions {
 export class DvrService implements DvrControl {
   private ctx: ServerContext | null = null;
   private readonly recordings = new Map<string, DvrRecording>();
+  /** Of recordings that ended, for the monotonic totals. */
+  private endedBytes = 0;
+  private endedFiles = 0;
 
   constructor(private readonly options: DvrFeatureOptions = {}) {}
 
@@ -36,6 +39,18 @@ export class DvrService implements DvrControl {
     this.ctx = ctx;
     ctx.onSourceCreated((s) => this.follow(s));
     return { stop: () => this.stopAll() };
+  }
+
+  /** For the exporter: streams recorded now, bytes and files since start. */
+  totals(): { active: number; bytes: number; files: number } {
+    let bytes = this.endedBytes;
+    let files = this.endedFiles;
+    for (const r of this.recordings.values()) {
+      const i = r.info();
+      bytes += i.bytes;
+      files += i.files;
+    }
+    return { active: this.recordings.size, bytes, files };
   }
 
   list(): DvrRecordingInfo[] {
@@ -61,7 +76,7 @@ export class DvrService implements DvrControl {
     const rec = this.recordings.get(key);
     if (!rec) return 'not recording';
     this.recordings.delete(key);
-    await rec.stop();
+    await this.end(rec);
     return null;
   }
 
@@ -79,7 +94,7 @@ export class DvrService implements DvrControl {
         const rec = this.recordings.get(s.key);
         if (!rec) return;
         this.recordings.delete(s.key);
-        void rec.stop();
+        void this.end(rec);
       },
     });
   }
@@ -107,6 +122,14 @@ export class DvrService implements DvrControl {
     });
     this.recordings.set(s.key, rec);
     return rec;
+  }
+
+  /** Stops a recording already taken out of the map, and keeps its figures in the totals. */
+  private async end(rec: DvrRecording): Promise<void> {
+    await rec.stop();
+    const i = rec.info();
+    this.endedBytes += i.bytes;
+    this.endedFiles += i.files;
   }
 
   private async stopAll(): Promise<void> {
