@@ -5,8 +5,10 @@
  * plays (FLV tags, MP4 fragments), so after a crash the `.tmp` file plays up
  * to the last write the process made (the page cache survives a kill -9).
  *
- * Writes are queued in order and coalesced (one writev for what piled up
- * while the last write ran); the first failure is kept and every later
+ * Writes are queued in order and coalesced: what arrives within FLUSH_MS
+ * (or up to FLUSH_BYTES) goes out in one writev. One write per frame cost
+ * 100 FLV recordings 2.4x the CPU of this (docs/BENCHMARKS.md); a crash
+ * loses at most FLUSH_MS more. The first failure is kept and every later
  * call is a no-op, so the recording sees one error.
  */
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
@@ -15,6 +17,10 @@ import type { FilePatch } from './dvr-muxer.js';
 
 /** More than this waiting for the disk means it cannot keep up: the file is given up. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+/** Longest a chunk waits before it is written. */
+const FLUSH_MS = 200;
+/** Written at once when this much is waiting. */
+const FLUSH_BYTES = 256 * 1024;
 
 export class DvrFile {
   bytes = 0;
@@ -24,6 +30,7 @@ export class DvrFile {
   private pendingBytes = 0;
   private writing: Promise<void> | null = null;
   private closed = false;
+  private timer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly abs: string,
@@ -54,13 +61,29 @@ export class DvrFile {
       this.pendingBytes += c.length;
     }
     if (this.pendingBytes > MAX_PENDING_BYTES) return this.fail(new Error(`disk too slow: ${this.pendingBytes} bytes waiting`));
-    if (!this.writing) this.writing = this.drain();
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.writing || this.pending.length === 0) return;
+    // Cleared after the drain has settled (never inside it: an empty drain runs synchronously).
+    this.writing = this.drain().finally(() => {
+      this.writing = null;
+      if (this.pending.length > 0) this.flush();
+    });
   }
 
   /** Writes what is queued, applies the patches, closes and renames. Resolves with the final path, or null when it failed. */
   async close(patches: readonly FilePatch[] = []): Promise<string | null> {
     this.closed = true;
-    while (this.writing) await this.writing;
+    for (;;) {
+      this.flush();
+      if (!this.writing) break;
+      await this.writing;
+    }
     const fh = this.fh;
     this.fh = null;
     if (!fh) return null;
@@ -81,7 +104,8 @@ export class DvrFile {
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0 && !this.error && this.fh) {
-      const batch = this.pending;
+      // writev takes at most IOV_MAX (1024) buffers per call; a GOP primed by an API start can be more.
+      const batch = this.pending.length > 256 ? [Buffer.concat(this.pending)] : this.pending;
       const size = this.pendingBytes;
       this.pending = [];
       this.pendingBytes = 0;
@@ -93,11 +117,14 @@ export class DvrFile {
         this.fail(err as Error);
       }
     }
-    this.writing = null;
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private fail(err: Error): void {
     if (this.error) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.error = err;
     this.pending = [];
     this.pendingBytes = 0;
