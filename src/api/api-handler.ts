@@ -20,6 +20,8 @@ import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, sum
 import { serveWeb } from './web-assets.js';
 import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
+import type { DvrControl } from '../outputs/dvr/dvr-feature.js';
+import { dvrsApi } from './api-dvrs.js';
 import { clip } from '../log/clip.js';
 
 const ERROR_SYSTEM_API_CALLBACK = 4058;
@@ -39,6 +41,8 @@ export interface ApiDeps {
   processes: ProcessRegistry;
   /** The forwards (`GET /api/v1/forwards`, a Sluice addition); absent: an empty list. */
   forwards?: ForwardService;
+  /** Recordings: /api/v1/dvrs (api-dvrs.ts). */
+  dvr?: DvrControl;
 }
 
 export interface ApiHandlerOptions {
@@ -67,6 +71,7 @@ const API_INDEX_URLS = {
   processes: 'the supervised child processes (exec): command, pid, state, restarts, uptime',
   clusters: 'origin cluster server API',
   forwards: 'the forwards of published streams (Sluice)',
+  dvrs: 'recordings: list, start and stop (Sluice)',
   perf: 'System performance stat',
   tcmalloc: 'See gperf tcmalloc stats',
 };
@@ -192,6 +197,12 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
         return reply(clusters(url, req));
       case '/api/v1/processes':
         return reply({ ...envelope(), processes: deps.processes.list() });
+      case '/api/v1/dvrs':
+        void dvrsApi(deps.dvr, req, method, url).then(
+          (body) => reply(body.code === 0 ? { ...envelope(), ...body } : body),
+          () => res.destroy(),
+        );
+        return;
       default:
         break;
     }
@@ -347,7 +358,7 @@ function featuresData(ctx: ServerContext): Record<string, unknown> {
       callback: any((v) => v.httpHooks.enabled),
       api: true,
       httpd: cfg.httpServer.enabled,
-      dvr: false,
+      dvr: any((v) => v.dvr.enabled),
       transcode: false,
       ingest: false,
       stat: true,

@@ -28,6 +28,8 @@ import { ForwardService, forwardFeature } from '../outputs/forward/forward-featu
 import { hlsHookEvent } from './hls-hook-bridge.js';
 import { forwardBackendCall } from './forward-backend-bridge.js';
 import { registerForwardMetrics } from './forward-metrics.js';
+import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
+import { dvrHookEvent } from './dvr-hook-bridge.js';
 
 export interface Composition {
   features: Feature[];
@@ -46,7 +48,9 @@ export function compose(ctx: ServerContext): Composition {
   const processes = new ProcessRegistry();
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
   if (metrics) registerForwardMetrics(metrics.registry, forwards);
-  const api = new ApiService(ctx, { stats, metrics, processes, forwards });
+  const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
+  metrics?.observeRecordings(() => dvr.totals());
+  const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr });
   const features: Feature[] = [
     edgeFeature,
     statsFeature(stats),
@@ -56,6 +60,7 @@ export function compose(ctx: ServerContext): Composition {
     rtcFeature,
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
+    dvrFeature(dvr),
     execFeature(processes),
     { name: 'processes', install: () => ({ stop: () => processes.stopAll() }) },
     forwardFeature(forwards),

@@ -20,7 +20,7 @@ interface Summaries {
 
 let server: RunningServer;
 before(async () => {
-  server = await startServer({ config: `${BASIC_CONFIG}vhost dvr.example { dvr { enabled on; } }\n` });
+  server = await startServer({ config: `${BASIC_CONFIG}vhost dvr.example { dvr { enabled on; dvr_path ./dvr/[app]/[stream].flv; } }\n` });
 });
 after(async () => server?.stop());
 
@@ -84,7 +84,7 @@ test('features: true only for what this server does with this config', async () 
     callback: false,
     api: true,
     httpd: true,
-    dvr: false, // asked for by dvr.example, not implemented
+    dvr: true, // dvr.example has dvr on
     transcode: false,
     ingest: false,
     stat: true,

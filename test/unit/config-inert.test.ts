@@ -8,11 +8,11 @@ describe('directives accepted but not acted on', () => {
   test('one line per directive path, at its first place; a reported block is not walked into', () => {
     assert.deepEqual(
       inert(`listen 1935;
-vhost a { dvr { enabled on; dvr_plan segment; } }
-vhost b { dvr { enabled on; } play { mix_correct on; } }
+vhost a { srt { enabled on; srt_to_rtmp on; } }
+vhost b { srt { enabled on; } play { mix_correct on; } }
 `),
       [
-        't.conf:2: "vhost.dvr" is accepted but not acted on (not implemented yet)',
+        't.conf:2: "vhost.srt" is accepted but not acted on (not implemented yet)',
         't.conf:3: "vhost.play.mix_correct" is accepted but not acted on (not implemented yet)',
       ],
     );

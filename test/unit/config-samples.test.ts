@@ -261,8 +261,6 @@ vhost __defaultVhost__ {
     ]);
     assert.equal(v?.dvr.plan, 'segment');
     assert.deepEqual(c.inert, [
-      'hooks.conf:12: "vhost.http_hooks.on_dvr" is accepted but not acted on (not implemented yet): no DVR yet',
-      'hooks.conf:25: "vhost.dvr" is accepted but not acted on (not implemented yet)',
     ]);
   });
 

@@ -14,6 +14,14 @@ import { VERSION } from '../../version.js';
 
 const LOOP_RESOLUTION_MS = 10;
 
+/** What the DVR reports to the exporter. */
+export interface RecordingTotals {
+  active: number;
+  /** Monotonic: every byte written since start. */
+  bytes: number;
+  files: number;
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly hookSeconds: Histogram<'action' | 'result'>;
@@ -151,6 +159,34 @@ export class ServerMetrics {
   }
 
   /** Feeds the callback-latency histogram (HttpHooks observer). */
+  /** DVR totals, read at each scrape (the composition root hands the reader over: the DVR is a sibling wing). */
+  observeRecordings(read: () => RecordingTotals): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'sluice_dvr_recordings',
+      help: 'Streams being recorded (DVR)',
+      registers,
+      collect() {
+        this.set(read().active);
+      },
+    });
+    const mirrored = (name: string, help: string, pick: (t: RecordingTotals) => number): void => {
+      let last = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = pick(read());
+          if (v > last) this.inc(v - last);
+          last = Math.max(last, v);
+        },
+      });
+    };
+    mirrored('sluice_dvr_bytes_total', 'Bytes written to DVR files', (t) => t.bytes);
+    mirrored('sluice_dvr_files_total', 'DVR files closed', (t) => t.files);
+  }
+
   observeHook(action: string, seconds: number, ok: boolean): void {
     this.hookSeconds.observe({ action, result: ok ? 'allow' : 'deny' }, seconds);
   }

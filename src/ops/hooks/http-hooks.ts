@@ -6,8 +6,9 @@
  * applies to the next session. Calls are plain async requests with a time
  * limit: a pending callback holds only its own session.
  *
- * HLS reports through `onHls()` (async, after a segment is kept); the
- * composition root wires it. Stream ids in the bodies come from the
+ * HLS reports through `onHls()` (async, after a segment is kept), DVR
+ * through `onDvr()` (async, after a file is closed); the composition root
+ * wires both. Stream ids in the bodies come from the
  * statistics it is handed, so the API and the hooks name a stream alike.
  */
 import type { ServerContext } from '../../core/server-context.js';
@@ -19,7 +20,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import type { ServerStats } from '../stats/server-stats.js';
 import { hookRequest } from './hook-client.js';
 import { judgeHookResponse } from './hook-response.js';
-import { hookBody, hlsNotifyUrl, type HlsHookData, type HookAction, type HookSubject } from './hook-bodies.js';
+import { hookBody, hlsNotifyUrl, type DvrHookData, type HlsHookData, type HookAction, type HookSubject } from './hook-bodies.js';
 
 /** SRS's per-call limit (connect/send/receive). */
 const HOOK_TIMEOUT_MS = 30_000;
@@ -38,6 +39,17 @@ export interface HlsHookEvent extends HlsHookData {
   param: string;
   tcUrl: string;
   /** The publisher's client id and address ('' when unknown). */
+  clientId: string;
+  ip: string;
+}
+
+/** A recording file the DVR has just closed (for on_dvr). */
+export interface DvrHookEvent extends DvrHookData {
+  vhost: string;
+  app: string;
+  stream: string;
+  param: string;
+  tcUrl: string;
   clientId: string;
   ip: string;
 }
@@ -124,7 +136,19 @@ export class HttpHooks implements SessionPolicy {
     }
   }
 
-  private eventSubject(ev: HlsHookEvent): HookSubject {
+  /**
+   * DVR: call after each recorded file is closed and renamed. Async as in
+   * SRS: a refusal or failure is logged (by callAll) and the file is kept.
+   */
+  onDvr(ev: DvrHookEvent): void {
+    const v = this.hooksOf(ev.vhost);
+    if (!v || v.httpHooks.onDvr.length === 0) return;
+    const subject = this.eventSubject(ev);
+    const body = JSON.stringify(hookBody(this.ctx.identity, 'on_dvr', subject, { cwd: ev.cwd, file: ev.file }));
+    void this.callAll('on_dvr', v.httpHooks.onDvr, body, subject).catch(() => undefined);
+  }
+
+  private eventSubject(ev: HlsHookEvent | DvrHookEvent): HookSubject {
     const st = this.stats.streams.get(`${ev.vhost}/${ev.app}/${ev.stream}`);
     return { clientId: ev.clientId, ip: ev.ip, vhost: ev.vhost, app: ev.app, stream: ev.stream, param: ev.param, tcUrl: ev.tcUrl, pageUrl: '', streamId: st?.id };
   }
