@@ -6,7 +6,7 @@
  * from ServerStats when Prometheus scrapes; nothing is counted on the hot path.
  */
 import os from 'node:os';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerContext } from '../../core/server-context.js';
 import { protocolOf, isPublishType, type ServerStats, type StreamStat } from '../stats/server-stats.js';
@@ -25,7 +25,9 @@ export interface RecordingTotals {
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly hookSeconds: Histogram<'action' | 'result'>;
-  private readonly loop: IntervalHistogram;
+  /** Excess delay of a 10 ms timer, in ns, since the previous scrape. */
+  private readonly loop: RecordableHistogram;
+  private readonly loopTimer: NodeJS.Timeout;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -137,8 +139,17 @@ export class ServerMetrics {
       registers: [r],
     });
 
-    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-    this.loop.enable();
+    // Our own timer rather than monitorEventLoopDelay: that histogram's reset (one per scrape) also
+    // forgets the tick in progress, so a stall that ends with a scrape was lost whenever the scrape
+    // was handled before the late timer (seen on a busy machine).
+    this.loop = createHistogram();
+    let prev = performance.now();
+    this.loopTimer = setInterval(() => {
+      const now = performance.now();
+      this.loop.record(Math.max(1, Math.round((now - prev - LOOP_RESOLUTION_MS) * 1e6)));
+      prev = now;
+    }, LOOP_RESOLUTION_MS);
+    this.loopTimer.unref();
     const loop = this.loop;
     new Gauge({
       name: 'sluice_event_loop_lag_seconds',
@@ -146,8 +157,7 @@ export class ServerMetrics {
       labelNames: ['stat'],
       registers: [r],
       collect() {
-        // The histogram's samples include the sampling interval itself; report the excess.
-        const lag = (ns: number): number => Math.max(0, ns - LOOP_RESOLUTION_MS * 1e6) / 1e9;
+        const lag = (ns: number): number => Math.max(0, ns - 1) / 1e9;
         const ok = loop.count > 0;
         this.set({ stat: 'mean' }, ok ? lag(loop.mean) : 0);
         this.set({ stat: 'p99' }, ok ? lag(loop.percentile(99)) : 0);
@@ -158,7 +168,6 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: r });
   }
 
-  /** Feeds the callback-latency histogram (HttpHooks observer). */
   /** DVR totals, read at each scrape (the composition root hands the reader over: the DVR is a sibling wing). */
   observeRecordings(read: () => RecordingTotals): void {
     const registers = [this.registry];
@@ -187,6 +196,7 @@ export class ServerMetrics {
     mirrored('sluice_dvr_files_total', 'DVR files closed', (t) => t.files);
   }
 
+  /** Feeds the callback-latency histogram (HttpHooks observer). */
   observeHook(action: string, seconds: number, ok: boolean): void {
     this.hookSeconds.observe({ action, result: ok ? 'allow' : 'deny' }, seconds);
   }
@@ -200,7 +210,7 @@ export class ServerMetrics {
   }
 
   stop(): void {
-    this.loop.disable();
+    clearInterval(this.loopTimer);
     this.registry.clear();
   }
 }
