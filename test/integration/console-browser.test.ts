@@ -120,6 +120,13 @@ test('console pages through 130 streams and filters them by name', async () => {
     // The clients table pages and filters the same way: one publisher per stream.
     await page.locator('#client-filter').fill('page125');
     await page.waitForFunction(() => document.getElementById('client-page')!.textContent === '1–1 of 1', undefined, { timeout: 15_000 });
+    // A recording started through the API shows in the console's recordings table.
+    const started = await fetch(server.apiUrl('/api/v1/dvrs'), { method: 'POST', body: JSON.stringify({ action: 'start', stream: 'pages/page7' }) });
+    assert.equal(((await started.json()) as { code: number }).code, 0);
+    const dvrRow = page.locator('#dvrs tbody tr', { hasText: '/pages/page7' });
+    await dvrRow.waitFor({ timeout: 15_000 });
+    // No file yet: a recording opens its file at the first keyframe, which these streams never send.
+    assert.match((await dvrRow.textContent()) ?? '', /^\/pages\/page7session/);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {

@@ -209,6 +209,27 @@ function renderClients(clients, streams) {
   $('client-count').textContent = `(${state.pages.client.total})`;
 }
 
+function bytes(n) {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} KB`;
+}
+
+/** One table from rows of cells; replaced whole at each poll (a few rows, unlike streams and clients). */
+function renderRows(id, rows) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const cells of rows) {
+    const row = document.createElement('tr');
+    for (const c of cells) cell(row, c);
+    body.appendChild(row);
+  }
+  $(`${id.replace(/s$/, '')}-count`).textContent = `(${rows.length})`;
+}
+
+function renderOutputs(dvrs, forwards) {
+  renderRows('dvrs', (dvrs?.dvrs ?? []).map((d) => [`/${d.app}/${d.stream}`, d.plan, d.file, bytes(d.bytes), duration(Math.round(d.duration_ms / 1000)), d.files, d.error || '–']));
+  renderRows('forwards', (forwards?.forwards ?? []).map((f) => [f.stream_url, f.destination, f.state, f.reconnects, bytes(f.send_bytes), f.dropped_frames, f.error || '–']));
+}
+
 function renderSummary(sum, version) {
   const d = sum.data;
   $('sum-version').textContent = version;
@@ -253,11 +274,14 @@ for (const kind of ['stream', 'client']) {
 
 async function poll() {
   try {
-    const [versions, sum, streams, clients] = await Promise.all([
+    const [versions, sum, streams, clients, dvrs, forwards] = await Promise.all([
       api('/api/v1/versions'),
       api('/api/v1/summaries'),
       api(`/api/v1/streams/?${pageQuery(state.pages.stream)}`),
       api(`/api/v1/clients/?${pageQuery(state.pages.client)}`),
+      // Sluice's own lists; a server without them (SRS) leaves the tables empty.
+      api('/api/v1/dvrs').catch(() => null),
+      api('/api/v1/forwards/?count=100').catch(() => null),
     ]);
     state.clients = clients.clients;
     showPage('stream', streams.total ?? streams.streams.length, streams.streams.length);
@@ -266,6 +290,7 @@ async function poll() {
     renderSummary(sum, versions.data.sluice ? `Sluice ${versions.data.sluice} (SRS API ${versions.data.version})` : versions.data.version);
     renderStreams(streams.streams);
     renderClients(clients.clients, streams.streams);
+    renderOutputs(dvrs, forwards);
     setStatus(`live · ${new Date().toLocaleTimeString()}`, true);
     $('login').hidden = true;
   } catch (err) {
