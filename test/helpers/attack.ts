@@ -1,9 +1,9 @@
 /**
  * Attack replay (a script, not a test): node dist/test/helpers/attack.js
  * Starts its own server on loopback (API auth with a full and a read-only
- * token, a pid file, max_connections 200, WebRTC on), keeps an ffmpeg
- * publisher and an RTMP player going, and replays issue 11's attacks one
- * after another, each bounded in count and time. Prints one line per item
+ * token, a pid file, max_connections 200, WebRTC on, HLS on a 2 MB tmpfs
+ * when run as root), keeps an ffmpeg publisher and an RTMP player going,
+ * and replays issue 11's attacks one after another, each bounded in count and time. Prints one line per item
  * (what was sent, what the server did, PASS/FAIL/SKIP), the server's RSS
  * before and after, and whether the player kept receiving media. Exits 1
  * when any item fails. The request shapes are those of the integration
@@ -11,8 +11,9 @@
  */
 import net from 'node:net';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, mkdirSync, writeFileSync, mkdtempSync, existsSync, rmdirSync, rmSync, statSync, readdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ndc from 'node-datachannel';
 import { startServer, CLI } from './server-process.js';
@@ -26,6 +27,30 @@ const MAX_CONNECTIONS = 200;
 const RO = { Authorization: 'Bearer ro-tok' };
 const FULL = { Authorization: 'Bearer full-tok' };
 
+// Item 8 needs a disk that really fills: a 2 MB tmpfs as hls_path (root only), as in hls-full-disk.test.ts.
+const mnt = mkdtempSync(join(tmpdir(), 'sluice-attack-disk-'));
+let mounted = false;
+let mountError = '';
+try {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
+  mounted = true;
+} catch (err) {
+  const e = err as { stderr?: Buffer; message: string };
+  mountError = `cannot mount a tmpfs (needs root): ${(e.stderr?.toString() || e.message).trim()}`;
+}
+function cleanupMount(): void {
+  if (mounted) {
+    try {
+      execFileSync('umount', [mnt], { stdio: 'pipe' });
+    } catch {
+      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
+    }
+    mounted = false;
+  }
+  if (existsSync(mnt)) rmdirSync(mnt);
+}
+process.on('exit', cleanupMount);
+
 const config = `listen {{RTMP}};
 max_connections ${MAX_CONNECTIONS};
 pid ./objs/srs.pid;
@@ -36,6 +61,7 @@ rtc_server { enabled on; listen {{RTC}}; candidate 127.0.0.1; }
 vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   play { gop_cache on; }
+  ${mounted ? `hls { enabled on; hls_fragment 1; hls_window 3; hls_path ${mnt}; hls_dispose 0; hls_ctx off; }` : ''}
   rtc { enabled on; rtc_to_rtmp off; rtmp_to_rtc off; }
 }
 `;
@@ -197,8 +223,11 @@ try {
     await dvr.text();
     const read = await apiGet(api('api/v1/versions'));
     const reloads = server.logs.filter((l) => l.msg === 'config reloaded').length - reloadsBefore;
-    const did = `reload ${reload.status}, kick ${kick.status}, dvr ${dvr.status}, reloads done ${reloads}; a read with the same token ${read.status}`;
-    return { did, ok: reload.status === 403 && kick.status === 403 && dvr.status === 403 && reloads === 0 && read.status === 200 };
+    // The full token's reload is then the first one: the refused ones did nothing.
+    const full = await apiGet(api('api/v1/raw?rpc=reload'), FULL);
+    const fullReloaded = await server.waitForLog(() => server.logs.filter((l) => l.msg === 'config reloaded').length > reloadsBefore, 10_000).then(() => true, () => false);
+    const did = `reload ${reload.status}, kick ${kick.status}, dvr ${dvr.status}, reloads done ${reloads}; a read with the same token ${read.status}; the full token's reload ${full.text} (reloaded: ${fullReloaded})`;
+    return { did, ok: reload.status === 403 && kick.status === 403 && dvr.status === 403 && reloads === 0 && read.status === 200 && fullReloaded };
   });
 
   await item('4 slow-loris', `120 RTMP peers sending C0 then one byte every 2 s (pre-auth budget ${MAX_CONNECTIONS / 2})`, async () => {
@@ -277,7 +306,51 @@ try {
     return { did: `${r.status}, Access-Control-Allow-Private-Network: ${String(h)}`, ok: h === 'true' };
   });
 
-  await item('8 full disk', '-', async () => ({ did: 'needs a small tmpfs mounted as root; replayed by test/integration/hls-full-disk.test.ts', ok: 'skip' }));
+  await item('8 full disk', 'hls_path on a 2 MB tmpfs filled to ENOSPC for 4 s while live/healthy publishes, then freed', async () => {
+    if (!mounted) return { did: mountError, ok: 'skip' };
+    const dir = join(mnt, 'live');
+    const m3u8 = join(dir, 'healthy.m3u8');
+    const listed = (text: string): string[] => text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\?.*/, ''));
+    const onDisk = (): string[] => (existsSync(m3u8) ? listed(readFileSync(m3u8, 'utf8')) : []);
+    if (!(await waitFor(() => onDisk().length >= 2, 20_000, 100))) return { did: 'no HLS segments before the disk filled', ok: false };
+    const isWarn = (l: { level: number; msg: string }): boolean => l.level === 40 && /HLS segment write failed/.test(l.msg);
+    const filler = join(mnt, 'filler');
+    const fd = openSync(filler, 'w');
+    try {
+      for (let size = 64 * 1024; size >= 1; size = Math.floor(size / 4)) {
+        const buf = Buffer.alloc(size, 1);
+        for (;;) {
+          try {
+            writeSync(fd, buf);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+            break;
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const warned = await server.waitForLog(isWarn, 15_000).then(() => true, () => false);
+    // While full: every entry of the playlist (on disk and served) is a complete file.
+    let bad = '';
+    const until = Date.now() + 4000;
+    while (Date.now() < until && !bad) {
+      for (const u of onDisk()) if (!existsSync(join(dir, u)) || statSync(join(dir, u)).size === 0) bad = `disk playlist lists ${u}`;
+      const r = await fetch(server.httpUrl('live/healthy.m3u8'));
+      const servedList = r.ok ? listed(await r.text()) : [];
+      for (const u of servedList) if (!existsSync(join(dir, u))) bad = `served playlist lists ${u}`;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const tmps = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tmp')) : []);
+    await waitFor(() => tmps().length === 0, 5000, 100);
+    const tmpLeft = tmps().length;
+    const warnings = server.logs.filter(isWarn).length;
+    rmSync(filler);
+    const recovered = await server.waitForLog((l) => /HLS segment writes work again/.test(l.msg), 20_000).then(() => true, () => false);
+    const did = `write failure warned: ${warned} (${warnings} warning line(s)); playlists listed only complete files: ${bad ? `NO (${bad})` : 'yes'}; .tmp left: ${tmpLeft}; recovered after freeing: ${recovered}`;
+    return { did, ok: warned && !bad && tmpLeft === 0 && warnings === 1 && recovered };
+  });
 
   await item('10 pid file', 'a second server with the same config (same pid file)', async () => {
     const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
@@ -342,7 +415,7 @@ try {
   const passed = results.filter((r) => r.verdict === 'PASS').length;
   const failed = results.filter((r) => r.verdict === 'FAIL');
   const skipped = results.filter((r) => r.verdict === 'SKIP').length;
-  console.log(`server RSS ${rssBefore.value.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after; ${passed} PASS, ${failed.length} FAIL${failed.length ? ` (${failed.map((f) => f.item).join(', ')})` : ''}, ${skipped} SKIP`);
+  console.log(`server RSS ${rssBefore.value.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after; ${passed} PASS, ${failed.length} FAIL${failed.length ? ` (${failed.map((f) => f.item).join(', ')})` : ''}, ${skipped} SKIP; ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`);
   if (failed.length) process.exitCode = 1;
 } catch (err) {
   console.error(`attack replay could not run: ${(err as Error).message}`);
@@ -353,5 +426,6 @@ try {
   await publisher.stop();
   stopping = true;
   await server.stop();
+  cleanupMount();
 }
 process.exit();
