@@ -243,6 +243,8 @@ export class SupervisedProcess {
 /** Every supervised child of the server: what the API lists and what a stop waits for. */
 export class ProcessRegistry {
   private readonly procs = new Set<SupervisedProcess>();
+  /** Restarts of children already forgotten, so that the exporter's total only grows. */
+  private pastRestarts = 0;
 
   /** Creates, registers and starts one; it leaves the list once stopped by stop(). */
   start(o: SupervisedOptions): SupervisedProcess {
@@ -255,7 +257,14 @@ export class ProcessRegistry {
   /** Stops one and forgets it. */
   async stop(p: SupervisedProcess): Promise<void> {
     await p.stop();
-    this.procs.delete(p);
+    if (this.procs.delete(p)) this.pastRestarts += p.restarts;
+  }
+
+  /** Every restart since the server started, of children alive or gone. */
+  restartsTotal(): number {
+    let n = this.pastRestarts;
+    for (const p of this.procs) n += p.restarts;
+    return n;
   }
 
   list(): ProcessInfo[] {

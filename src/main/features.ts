@@ -28,6 +28,7 @@ import { ForwardService, forwardFeature } from '../outputs/forward/forward-featu
 import { hlsHookEvent } from './hls-hook-bridge.js';
 import { forwardBackendCall } from './forward-backend-bridge.js';
 import { registerForwardMetrics } from './forward-metrics.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
 
@@ -48,6 +49,7 @@ export function compose(ctx: ServerContext): Composition {
   const processes = new ProcessRegistry();
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
   if (metrics) registerForwardMetrics(metrics.registry, forwards);
+  if (metrics) registerProcessMetrics(metrics.registry, processes);
   const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
   metrics?.observeRecordings(() => dvr.totals());
   const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr });

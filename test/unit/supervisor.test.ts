@@ -129,3 +129,27 @@ describe('ProcessRegistry', () => {
     for (const pid of pids) assert.ok(gone(pid));
   });
 });
+
+describe('exporter figures of supervised children', () => {
+  test('sluice_processes by kind and state; restarts keep counting after a child is forgotten', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerProcessMetrics } = await import('../../src/main/process-metrics.js');
+    const registry = new Registry();
+    const procs = new ProcessRegistry();
+    registerProcessMetrics(registry, procs);
+    const restart = { initialMs: 20, maxMs: 40, stableMs: 60_000 };
+    const flapping = procs.start(opts(['sh', '-c', 'exit 3'], { kind: 'exec', restart }));
+    const steady = procs.start(opts(['sleep', '30'], { kind: 'exec' }));
+    assert.ok(await waitFor(() => flapping.restarts >= 2 && steady.state === 'running', 20_000), `restarts ${flapping.restarts}`);
+    const text = await registry.metrics();
+    assert.match(text, /sluice_processes\{kind="exec",state="running"\} 1/);
+    const restarts = (t: string): number => Number(/sluice_process_restarts_total (\d+)/.exec(t)![1]);
+    const before = restarts(text);
+    assert.ok(before >= 2, text);
+    await procs.stop(flapping);
+    const after = await registry.metrics();
+    assert.ok(restarts(after) >= before, 'the total does not fall when a child leaves the list');
+    assert.match(after, /sluice_processes\{kind="exec",state="backoff"\} 0/);
+    await procs.stopAll();
+  });
+});
