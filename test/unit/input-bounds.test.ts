@@ -104,15 +104,20 @@ describe('RTMP server connection limits', () => {
     assert.equal(ev?.type, 'connect');
   });
 
-  test('before publish a media message over 64 KiB is refused; after publish a 1 MiB frame passes', () => {
+  test('until the publish is accepted a media message over 64 KiB is refused; after it a 1 MiB frame passes', () => {
     const pre = handshaken();
     pre.feed(pre.client.connect('live', 'rtmp://h/live'));
     assert.throws(() => pre.feed(pre.client.media(9, 1, 0, Buffer.alloc(100 * 1024))), /type 9 of 102400 bytes exceeds limit 65536/);
+    // A publish still in admission (hooks, security) is held to the same limit: asking is not being let in.
+    const asked = handshaken();
+    asked.feed(asked.client.connect('live', 'rtmp://h/live'));
+    assert.throws(() => asked.feed(Buffer.concat([asked.client.publish(1, 's'), asked.client.media(9, 1, 0, Buffer.alloc(1024 * 1024, 0x17))])), /exceeds limit 65536/);
     const pub = handshaken();
     pub.feed(pub.client.connect('live', 'rtmp://h/live'));
-    // publish and a big keyframe in one read: the raised limit applies to the very next header.
-    const evs = pub.feed(Buffer.concat([pub.client.publish(1, 's'), pub.client.media(9, 1, 0, Buffer.alloc(1024 * 1024, 0x17))]));
-    assert.deepEqual(evs.map((e) => e.type), ['publish', 'media']);
+    assert.deepEqual(pub.feed(pub.client.publish(1, 's')).map((e) => e.type), ['publish']);
+    pub.server.publishStart(1, 's');
+    const evs = pub.feed(pub.client.media(9, 1, 0, Buffer.alloc(1024 * 1024, 0x17)));
+    assert.deepEqual(evs.map((e) => e.type), ['media']);
   });
 });
 

@@ -315,9 +315,8 @@ export class RtmpServerConnection {
         events.push({ type: name, transactionId, streamName: field(v[3], 'stream name') });
         return;
       case 'publish':
+        // The full media limits wait for publishStart(): a publish still in admission (hooks, security) gets no more than any peer.
         events.push({ type: 'publish', transactionId, streamId, streamName: field(v[3], 'stream name'), publishType: field(v[4], 'publish type', 'live') });
-        // From here on media may follow: frames up to the full limits.
-        this.reader.setMessageLimits(this.publishLimits.message, this.publishLimits.pending);
         return;
       case 'play': {
         const r = v[6];
@@ -453,9 +452,10 @@ export class RtmpServerConnection {
     return this.data(streamId, ['|RtmpSampleAccess', true, true]);
   }
 
-  /** What SRS sends when a publish is accepted. */
+  /** What SRS sends when a publish is accepted; from here on media may come, frames up to the full limits. */
   publishStart(streamId: number, streamName: string): Buffer {
     void streamName;
+    this.reader.setMessageLimits(this.publishLimits.message, this.publishLimits.pending);
     return this.onStatus(streamId, 'status', 'NetStream.Publish.Start', 'Started publishing stream.', {
       clientid: 'ASAICiss',
     });
