@@ -11,12 +11,12 @@
  */
 import net from 'node:net';
 import http from 'node:http';
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync, mkdtempSync, existsSync, rmdirSync, rmSync, statSync, readdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdirSync, writeFileSync, existsSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import ndc from 'node-datachannel';
 import { startServer, CLI } from './server-process.js';
+import { fillDisk, mountTmpfs } from './tmpfs.js';
 import { publish, probe } from './ffmpeg.js';
 import { acceptsTcp } from './ports.js';
 import { waitFor } from './wait.js';
@@ -28,28 +28,11 @@ const RO = { Authorization: 'Bearer ro-tok' };
 const FULL = { Authorization: 'Bearer full-tok' };
 
 // Item 8 needs a disk that really fills: a 2 MB tmpfs as hls_path (root only), as in hls-full-disk.test.ts.
-const mnt = mkdtempSync(join(tmpdir(), 'sluice-attack-disk-'));
-let mounted = false;
-let mountError = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
-  mounted = true;
-} catch (err) {
-  const e = err as { stderr?: Buffer; message: string };
-  mountError = `cannot mount a tmpfs (needs root): ${(e.stderr?.toString() || e.message).trim()}`;
-}
-function cleanupMount(): void {
-  if (mounted) {
-    try {
-      execFileSync('umount', [mnt], { stdio: 'pipe' });
-    } catch {
-      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
-    }
-    mounted = false;
-  }
-  if (existsSync(mnt)) rmdirSync(mnt);
-}
-process.on('exit', cleanupMount);
+const disk = mountTmpfs(2, 'sluice-attack-disk-');
+const mnt = disk.dir;
+const mounted = disk.skip === null;
+const mountError = disk.skip ?? '';
+const cleanupMount = disk.cleanup;
 
 const config = `listen {{RTMP}};
 max_connections ${MAX_CONNECTIONS};
@@ -315,22 +298,7 @@ try {
     if (!(await waitFor(() => onDisk().length >= 2, 20_000, 100))) return { did: 'no HLS segments before the disk filled', ok: false };
     const isWarn = (l: { level: number; msg: string }): boolean => l.level === 40 && /HLS segment write failed/.test(l.msg);
     const filler = join(mnt, 'filler');
-    const fd = openSync(filler, 'w');
-    try {
-      for (let size = 64 * 1024; size >= 1; size = Math.floor(size / 4)) {
-        const buf = Buffer.alloc(size, 1);
-        for (;;) {
-          try {
-            writeSync(fd, buf);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-            break;
-          }
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
+    fillDisk(filler);
     const warned = await server.waitForLog(isWarn, 15_000).then(() => true, () => false);
     // While full: every entry of the playlist (on disk and served) is a complete file.
     let bad = '';

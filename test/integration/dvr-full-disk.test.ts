@@ -12,44 +12,18 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type LogLine, type RunningServer } from '../helpers/server-process.js';
 import { decodeFrames, publish, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 import { probeFile } from '../helpers/dvr-probe.js';
 
-const mnt = mkdtempSync(join(tmpdir(), 'sluice-dvr-fulldisk-'));
-let mounted = false;
-
-function mountTmpfs(): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'pipe' });
-    mounted = true;
-    return null;
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    return `cannot mount a tmpfs (needs root): ${(e.stderr?.toString() || e.message).trim()}`;
-  }
-}
-
-function cleanupMount(): void {
-  if (mounted) {
-    try {
-      execFileSync('umount', [mnt], { stdio: 'pipe' });
-    } catch {
-      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
-    }
-    mounted = false;
-  }
-  if (existsSync(mnt)) rmdirSync(mnt);
-}
-
-const skip = mountTmpfs();
-if (skip) cleanupMount();
-process.on('exit', cleanupMount);
+const disk = mountTmpfs(4, 'sluice-dvr-fulldisk-');
+const mnt = disk.dir;
+const skip = disk.skip;
+const cleanupMount = disk.cleanup;
 
 let server: RunningServer | undefined;
 let live: Proc | undefined;
@@ -64,26 +38,6 @@ after(async () => {
     cleanupMount();
   }
 });
-
-/** Writes until ENOSPC, in ever smaller pieces. */
-function fillDisk(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let size = 64 * 1024; size >= 1; size = Math.floor(size / 4)) {
-      const buf = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, buf);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 test('DVR on a full disk: the file ends playable with one error line and on_dvr, players go on, a new file once space is back', { skip: skip ?? false, timeout: 120_000 }, async () => {
   const calls: Record<string, unknown>[] = [];

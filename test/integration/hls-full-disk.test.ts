@@ -10,45 +10,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, watch, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type LogLine, type RunningServer } from '../helpers/server-process.js';
 import { publish, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 
-const mnt = mkdtempSync(join(tmpdir(), 'sluice-fulldisk-'));
-let mounted = false;
-
-/** Null when mounted, else why not (not root, no permission in a container, no tmpfs). */
-function mountTmpfs(): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
-    mounted = true;
-    return null;
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    return `cannot mount a tmpfs (needs root): ${(e.stderr?.toString() || e.message).trim()}`;
-  }
-}
-
-/** Idempotent: unmounts (lazily if busy) and removes the mount point. */
-function cleanupMount(): void {
-  if (mounted) {
-    try {
-      execFileSync('umount', [mnt], { stdio: 'pipe' });
-    } catch {
-      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
-    }
-    mounted = false;
-  }
-  if (existsSync(mnt)) rmdirSync(mnt);
-}
-
-const skip = mountTmpfs();
-if (skip) cleanupMount();
-process.on('exit', cleanupMount);
+const disk = mountTmpfs(2, 'sluice-fulldisk-');
+const mnt = disk.dir;
+const skip = disk.skip;
+const cleanupMount = disk.cleanup;
 
 let server: RunningServer | undefined;
 let live: Proc | undefined;
@@ -86,26 +58,6 @@ const tmpFiles = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) 
 async function served(): Promise<string[]> {
   const r = await fetch(server!.httpUrl('/live/livestream.m3u8'));
   return r.ok ? listed(await r.text()) : [];
-}
-
-/** Writes until ENOSPC, in ever smaller pieces, so that not even a playlist fits. */
-function fillDisk(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let size = 64 * 1024; size >= 1; size = Math.floor(size / 4)) {
-      const buf = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, buf);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 test('HLS on a full disk: only complete segments listed, no .tmp left, one warning, recovery', { skip: skip ?? false, timeout: 120_000 }, async () => {
