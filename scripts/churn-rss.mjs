@@ -14,26 +14,21 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { RtmpClient } = await import(join(ROOT, 'dist/src/clients/rtmp-client.js'));
 const { DEFAULT_CONFIG_TEXT } = await import(join(ROOT, 'dist/src/config/default-config-text.js'));
+const { AVC_CONFIG, AAC_CONFIG, AAC_FRAME, avcFrame } = await import(join(ROOT, 'dist/test/helpers/synthetic-media.js'));
 const [total = 2000, parallel = 20, rounds = 1, port = 19350] = process.argv.slice(2).map(Number);
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-churn-'));
 const conf = join(dir, 'churn.conf');
 writeFileSync(conf, DEFAULT_CONFIG_TEXT.replace('1935;', `${port};`).replace('1985;', `${port + 1};`).replace('8080;', `${port + 2};`));
 const server = spawn(process.execPath, [join(ROOT, 'dist/src/main/cli.js'), '-c', conf], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+// Interrupted (Ctrl-C, timeout): the server goes with the script.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
+  server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(130);
+});
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
-const AAC_CONFIG = Buffer.from([0xaf, 0x00, 0x12, 0x10]);
-const AAC = Buffer.concat([Buffer.from([0xaf, 0x01]), Buffer.alloc(200, 0x11)]);
-function avc(key, size) {
-  const b = Buffer.alloc(9 + size, 0x22);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 1;
-  b.writeUInt32BE(size, 5);
-  b[9] = key ? 0x65 : 0x41;
-  return b;
-}
 
 async function once(i) {
   const c = await RtmpClient.connect({ host: '127.0.0.1', port, app: 'live' });
@@ -41,8 +36,8 @@ async function once(i) {
   c.sendMedia(9, 0, AVC_CONFIG);
   c.sendMedia(8, 0, AAC_CONFIG);
   for (let t = 0; t < 25; t++) {
-    c.sendMedia(9, t * 40, avc(t === 0, t === 0 ? 20000 : 3000));
-    c.sendMedia(8, t * 40, AAC);
+    c.sendMedia(9, t * 40, avcFrame(t === 0, t === 0 ? 20000 : 3000));
+    c.sendMedia(8, t * 40, AAC_FRAME);
   }
   await sleep(300);
   await c.close();

@@ -19,6 +19,7 @@ import { startServer } from './server-process.js';
 import { sleep } from './ffmpeg.js';
 import { RTC_PORT } from './rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
+import { AAC_CONFIG, AAC_FRAME, AVC_CONFIG, avcFrame } from './synthetic-media.js';
 
 const [minutes = 60, playerCount = 200, publisherCount = 50] = process.argv.slice(2).map(Number);
 
@@ -106,18 +107,6 @@ async function playerSeat(i: number): Promise<void> {
   }
 }
 
-const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
-const AAC_CONFIG = Buffer.from([0xaf, 0x00, 0x12, 0x10]);
-const AAC = Buffer.concat([Buffer.from([0xaf, 0x01]), Buffer.alloc(200, 0x11)]);
-function avc(key: boolean, size: number): Buffer {
-  const b = Buffer.alloc(9 + size, 0x22);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 1;
-  b.writeUInt32BE(size, 5);
-  b[9] = key ? 0x65 : 0x41;
-  return b;
-}
-
 /** A churning publisher seat: publish 5–20 s of ~200 kbit/s on a fresh name, leave, again. */
 async function publisherSeat(i: number): Promise<void> {
   let n = 0;
@@ -131,8 +120,8 @@ async function publisherSeat(i: number): Promise<void> {
       c.sendMedia(8, 0, AAC_CONFIG);
       const frames = Math.round((5 + Math.random() * 15) * 25);
       for (let t = 0; t < frames && !stopping; t++) {
-        c.sendMedia(9, t * 40, avc(t % 50 === 0, t % 50 === 0 ? 8000 : 800));
-        c.sendMedia(8, t * 40, AAC);
+        c.sendMedia(9, t * 40, avcFrame(t % 50 === 0, t % 50 === 0 ? 8000 : 800));
+        c.sendMedia(8, t * 40, AAC_FRAME);
         await sleep(40);
       }
       await c.close();

@@ -14,8 +14,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
 import { RtmpClient } from '../../src/clients/rtmp-client.js';
-
-const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
+import { AVC_CONFIG } from '../helpers/synthetic-media.js';
 
 let server: RunningServer;
 let publisher: Proc;

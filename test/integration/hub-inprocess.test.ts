@@ -13,6 +13,7 @@ import { RtmpSocketClient } from '../helpers/rtmp-socket-client.js';
 import { startInProcess as startOnFreshPorts } from '../helpers/inprocess-server.js';
 import { sleep } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
+import { AAC_CONFIG, AAC_FRAME, AVC_CONFIG, avcFrame } from '../helpers/synthetic-media.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -27,19 +28,6 @@ vhost __defaultVhost__ {
   return (await startOnFreshPorts(text, options)).server;
 }
 
-// Minimal but well-formed FLV bodies: AVC sequence header + frames.
-const AVC_CONFIG = Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x64, 0x00, 0x1f, 0x01, 0x00, 0x02, 0x68, 0xee]);
-function avcFrame(key: boolean, size: number): Buffer {
-  const b = Buffer.alloc(5 + 4 + size, 0x22);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 1;
-  b.writeUIntBE(0, 2, 3);
-  b.writeUInt32BE(size, 5);
-  b[9] = key ? 0x65 : 0x41;
-  return b;
-}
-const AAC_CONFIG = Buffer.from([0xaf, 0x00, 0x12, 0x10]);
-const AAC_FRAME = Buffer.concat([Buffer.from([0xaf, 0x01]), Buffer.alloc(200, 0x11)]);
 
 test('2,000 short publishes leave no source and no memory behind', async () => {
   const server = await startInProcess('', { sourceIdleMs: 100, sourceSweepMs: 50 });
