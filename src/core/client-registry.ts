@@ -4,11 +4,8 @@
  */
 export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'Unknown';
 
-export interface ClientSession {
-  readonly id: string;
-  readonly ip: string;
-  readonly createdAt: number;
-  type: ClientType;
+/** What a publish or play asked for, as SRS names it (hooks, exec variables, sessions). */
+export interface StreamRequest {
   vhost: string;
   app: string;
   stream: string;
@@ -16,6 +13,13 @@ export interface ClientSession {
   param: string;
   tcUrl: string;
   pageUrl: string;
+}
+
+export interface ClientSession extends StreamRequest {
+  readonly id: string;
+  readonly ip: string;
+  readonly createdAt: number;
+  type: ClientType;
   bytesIn(): number;
   bytesOut(): number;
   /** Ends the session (API kick, shutdown). */

@@ -3,6 +3,7 @@
  * Pure functions of a session snapshot, so every protocol gets the same body.
  */
 import { streamUrl } from '../../protocol/stream-url.js';
+import type { StreamRequest } from '../../core/client-registry.js';
 
 export type HookAction = 'on_connect' | 'on_close' | 'on_publish' | 'on_unpublish' | 'on_play' | 'on_stop' | 'on_dvr' | 'on_hls';
 
@@ -12,15 +13,9 @@ export interface HookIdentity {
 }
 
 /** What a hook body needs to know about a session. */
-export interface HookSubject {
+export interface HookSubject extends StreamRequest {
   clientId: string;
   ip: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
-  pageUrl: string;
   /** The stats id of the stream, when the statistics know it. */
   streamId?: string;
   sendBytes?: number;

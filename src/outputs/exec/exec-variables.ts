@@ -6,15 +6,9 @@
  * for a named vhost, so the command plays the very stream that was published.
  */
 import { DEFAULT_VHOST } from '../../config/vhost-config.js';
+import type { StreamRequest } from '../../core/client-registry.js';
 
-export interface ExecRequest {
-  vhost: string;
-  app: string;
-  stream: string;
-  /** The publisher's query with its leading `?`, or ''. */
-  param: string;
-  tcUrl: string;
-  pageUrl: string;
+export interface ExecRequest extends StreamRequest {
   /** Where this server's RTMP listener is reached from here. */
   rtmpHost: string;
   rtmpPort: number;

@@ -5,18 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerConnection, Track } from 'node-datachannel';
-import type { ClientSession, ClientType } from '../../core/client-registry.js';
+import type { ClientSession, ClientType, StreamRequest } from '../../core/client-registry.js';
 import type { Logger } from '../../log/logger.js';
 
-export interface RtcSessionInit {
+export interface RtcSessionInit extends StreamRequest {
   id: string;
   ip: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
-  pageUrl: string;
   log: Logger;
 }
 
