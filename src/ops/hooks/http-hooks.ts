@@ -12,7 +12,7 @@
  * statistics it is handed, so the API and the hooks name a stream alike.
  */
 import type { ServerContext } from '../../core/server-context.js';
-import type { ClientSession } from '../../core/client-registry.js';
+import type { ClientSession, StreamRequest } from '../../core/client-registry.js';
 import { AccessDenied, type SessionPolicy } from '../../core/session-policy.js';
 import type { VhostConfig } from '../../config/server-config.js';
 import type { Logger } from '../../log/logger.js';
@@ -31,28 +31,17 @@ const HLS_NOTIFY_MAX_BYTES = 64;
 /** What the exporter learns about each call. */
 export type HookObserver = (action: string, seconds: number, ok: boolean) => void;
 
-/** A segment the HLS muxer has just closed (for on_hls / on_hls_notify). */
-export interface HlsHookEvent extends HlsHookData {
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
-  /** The publisher's client id and address ('' when unknown). */
+/** The publisher behind an output's event: its request and, when known, its client id and address (else ''). */
+interface PublisherOf extends Omit<StreamRequest, 'pageUrl'> {
   clientId: string;
   ip: string;
 }
 
+/** A segment the HLS muxer has just closed (for on_hls / on_hls_notify). */
+export interface HlsHookEvent extends HlsHookData, PublisherOf {}
+
 /** A recording file the DVR has just closed (for on_dvr). */
-export interface DvrHookEvent extends DvrHookData {
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  tcUrl: string;
-  clientId: string;
-  ip: string;
-}
+export interface DvrHookEvent extends DvrHookData, PublisherOf {}
 
 export interface HttpHooksOptions {
   timeoutMs?: number;
