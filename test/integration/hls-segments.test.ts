@@ -119,7 +119,11 @@ test('sliding window with cleanup; republish adds a discontinuity and sequence n
   const m2 = await waitFile(path, (t) => t.includes('#EXT-X-DISCONTINUITY'));
   const lines = m2.split('\n');
   const uri = lines[lines.indexOf('#EXT-X-DISCONTINUITY') + 3]!;
-  assert.equal(uri, `sl-${seqBefore}.ts`, m2);
+  // The unpublish closes one last segment on the writer's queue, which may land in the playlist
+  // after `latest` was read (ffmpeg's exit does not wait for it): the numbering goes on from
+  // either the last listed segment or that final one, never restarts and never skips more.
+  const n = Number(/^sl-(\d+)\.ts$/.exec(uri)?.[1]);
+  assert.ok(n === seqBefore || n === seqBefore + 1, `first segment after the discontinuity ${uri}, expected sl-${seqBefore}.ts or the one after:\n${m2}`);
 });
 
 test('live HLS plays in ffprobe/ffmpeg; playlist and segment headers, ranges, CORS', async () => {
