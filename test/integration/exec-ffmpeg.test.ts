@@ -144,7 +144,7 @@ test('a reload that changes exec restarts the commands of a live stream; a serve
 
   writeFileSync(s.configFile, readFileSync(s.configFile, 'utf8').replace(/publish ffmpeg[^;]*;/, 'publish sleep 30 [stream];'));
   s.signal('SIGHUP');
-  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sleep 30 other' && p.state === 'running'), 20_000), 'new command');
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sleep 30 other' && p.state === 'running'), 20_000), `new command: ${JSON.stringify(await processes(s))} ${s.logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`);
   assert.ok(await waitFor(() => gone(old, serverPid), 10_000), 'old command stopped');
   const procs = await processes(s);
   assert.equal(procs.length, 1);
