@@ -12,7 +12,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, startServer, type RunningServer } from '../helpers/server-process.js';
+import { createRequire } from 'node:module';
+import type { RtspServerConfig } from 'rtsp-streaming-server';
+import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { decodeFrames, probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { freePort, freeUdpPort, waitForPort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -161,8 +163,9 @@ test('an RTSP camera (a real RTSP server fed by ffmpeg) is ingested and plays ov
   const publishPort = await freePort();
   const clientPort = await freePort();
   const rtpBase = await freeUdpPort();
+  const rtspConfig: RtspServerConfig = { serverPort: publishPort, clientPort, rtpPortStart: rtpBase - (rtpBase % 2), rtpPortCount: 40 };
   // In a process of its own: the library has no stop, and the test process must be able to end.
-  const script = `const { RtspServer } = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 'rtsp-streaming-server'))}); new RtspServer(${JSON.stringify({ serverPort: publishPort, clientPort, rtpPortStart: rtpBase - (rtpBase % 2), rtpPortCount: 40 })}).start();`;
+  const script = `const { RtspServer } = require(${JSON.stringify(createRequire(import.meta.url).resolve('rtsp-streaming-server'))}); new RtspServer(${JSON.stringify(rtspConfig)}).start();`;
   const rtsp = run(process.execPath, ['-e', script], 120_000);
   await waitForPort(publishPort);
   await waitForPort(clientPort);
