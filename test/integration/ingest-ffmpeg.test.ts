@@ -206,3 +206,19 @@ test('an RTSP camera (a real RTSP server fed by ffmpeg) is ingested and plays ov
     await rtsp.stop();
   }
 });
+
+test('a graceful quit (SIGQUIT) stops the ingests when the listeners close: no 30 s wait for their publish, no child left', async () => {
+  server = await startServer({ config: `grace_start_wait 100;\ngrace_final_wait 100;\n${config(FILE_INGEST)}` });
+  const s = server;
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.pid !== null && p.state === 'running'), 20_000));
+  assert.ok(await waitFor(() => s.logs.some((l) => l.msg === 'publish started'), 20_000), 'the ingest publishes');
+  const pid = (await processes(s))[0]!.pid!;
+  const t0 = Date.now();
+  s.signal('SIGQUIT');
+  await s.exited;
+  server = undefined;
+  const took = Date.now() - t0;
+  assert.ok(took < 10_000, `graceful quit took ${took} ms`);
+  assert.ok(!s.logs.some((l) => l.msg === 'graceful stop: wait is over, cutting the remaining publishers'), 'the ingest publish ended by itself');
+  assert.ok(!alive(pid), `ingest ${pid} outlived the server`);
+});

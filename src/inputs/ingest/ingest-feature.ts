@@ -53,7 +53,7 @@ class IngestService {
 
   install(): FeatureHandle {
     void this.sync();
-    return { reload: () => void this.sync(), stop: () => this.stopAll() };
+    return { reload: () => void this.sync(), onListenersClosed: () => this.stopAll(), stop: () => this.stopAll() };
   }
 
   private async sync(): Promise<void> {
