@@ -84,8 +84,16 @@ const MISSING_INGEST = `
     engine { enabled off; output rtmp://127.0.0.1:[port]/live/missing; }
   }`;
 
-test('a file ingest plays over RTMP and HLS, comes back when its FFmpeg is killed, and a missing file only backs off', async () => {
-  server = await startServer({ config: config(FILE_INGEST + MISSING_INGEST) });
+const UNREACHABLE_CAMERA = `
+  ingest gone {
+    enabled on;
+    input { type stream; url rtsp://127.0.0.1:9/cam; }
+    ffmpeg ffmpeg;
+    engine { enabled off; output rtmp://127.0.0.1:[port]/live/gone; }
+  }`;
+
+test('a file ingest plays over RTMP and HLS, comes back when its FFmpeg is killed; a missing file and an unreachable camera only back off', async () => {
+  server = await startServer({ config: config(FILE_INGEST + MISSING_INGEST + UNREACHABLE_CAMERA) });
   const s = server;
 
   // RTMP: what the file holds, decoded.
@@ -132,6 +140,11 @@ test('a file ingest plays over RTMP and HLS, comes back when its FFmpeg is kille
   assert.ok(waits.length >= 2 && waits[1]! > waits[0]!, `backoff grows: ${waits.join(',')}`);
   const ffLog = readFileSync(join(s.dir, 'fflogs', 'ffmpeg-ingest-__defaultVhost__-live-missing.log'), 'utf8');
   assert.match(ffLog, /No such file or directory/);
+
+  // An unreachable camera: pulled over TCP (Sluice's default for rtsp://), retried with backoff.
+  assert.ok(await waitFor(async () => ((await processes(s)).find((p) => p.label === '__defaultVhost__/gone')?.restarts ?? 0) >= 1, 20_000), 'unreachable camera retried');
+  assert.match((await processes(s)).find((p) => p.label === '__defaultVhost__/gone')!.command, / -re -rtsp_transport tcp -i rtsp:\/\/127\.0\.0\.1:9\/cam -vcodec copy /);
+  assert.match(readFileSync(join(s.dir, 'fflogs', 'ffmpeg-ingest-__defaultVhost__-live-gone.log'), 'utf8'), /Connection refused/);
 
   // Everything else goes on: a plain publisher plays meanwhile.
   const pub = publish(s.rtmpUrl('live/other'), { seconds: 20 });
