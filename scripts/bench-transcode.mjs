@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch, performance */
 // One 720p → 360p transcode (SRS engine: libx264 veryfast 500 kbit/s, 25 fps) on Sluice (built in dist/).
 // Prints: the time from the publisher's start to the first decoded frame of the transcoded stream
 // (a player already waiting), the CPU of the transcode child and of the server (% of one core, over
