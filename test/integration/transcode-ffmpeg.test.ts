@@ -4,7 +4,8 @@
  * packets ffprobe reads); the transcoded stream is not transcoded again (SRS's
  * loop rule: one child, although `transcode live` matches it too); the child
  * killed from outside comes back and the output resumes; at unpublish the
- * child is gone within 2 s.
+ * child is gone within 2 s. An encoder FFmpeg lacks: a log line, backoff,
+ * restarts counted, the stream itself still plays.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +29,16 @@ vhost __defaultVhost__ {
       vparams { g 25; }
       acodec libfdk_aac; abitrate 64; asample_rate 44100; achannels 2;
       output rtmp://127.0.0.1:[port]/[app]?vhost=[vhost]/[stream]_[engine];
+    }
+  }
+  transcode other/bad {
+    enabled on;
+    ffmpeg ffmpeg;
+    engine nosuch {
+      enabled on;
+      vcodec libnosuch264; vbitrate 300; vprofile main; vpreset veryfast;
+      acodec copy;
+      output rtmp://127.0.0.1:[port]/[app]/[stream]_[engine];
     }
   }
 }
@@ -112,4 +123,19 @@ test('a transcode engine makes 320x180 at its bitrate, is not transcoded again, 
   const took = Date.now() - t0;
   assert.ok(await waitFor(async () => (await processes(s)).length === 0, 2000));
   assert.ok(took <= 2000, `took ${took} ms`);
+});
+
+test('an encoder FFmpeg lacks: a clear log line, backoff and restarts; the stream itself still plays', async () => {
+  const s = server!;
+  const pub = publish(s.rtmpUrl('other/bad'), { seconds: 60 });
+  procs.push(pub);
+  const line = await s.waitForLog((l) => l.msg === 'ffmpeg has no such encoder: the engine will fail and be retried with backoff', 20_000);
+  assert.equal(line.codec, 'libnosuch264');
+  assert.ok(await waitFor(async () => ((await processes(s)).find((x) => x.label === '/other/bad nosuch')?.restarts ?? 0) >= 1, 20_000), 'retried');
+  assert.ok(s.logs.some((l) => l.msg === 'child process exited: restarting after backoff' && l.kind === 'transcode'));
+  assert.match(readFileSync(`${s.dir}/fflogs/ffmpeg-encoder-__defaultVhost__-other-bad-nosuch.log`, 'utf8'), /Unknown encoder 'libnosuch264'|Encoder not found/);
+  const d = await decodeFrames(s.rtmpUrl('other/bad'), 2);
+  assert.ok(d.frames >= 25, `the source still plays: ${d.frames}`);
+  await pub.stop();
+  assert.ok(await waitFor(async () => (await processes(s)).length === 0, 5000), 'stopped at unpublish');
 });
