@@ -21,27 +21,27 @@ function httpsBlock(use: Use, doc: string, port: number, portDoc?: string) {
   });
 }
 
-const ENGINE = block(n, 'An FFmpeg output; the option blocks take any `name value;` pairs.', {
-  enabled: bool(false, n),
-  perfile: free(n, 'ffmpeg options before the input'),
-  iformat: str('flv', n),
-  vfilter: free(n, 'ffmpeg video filter options'),
-  vcodec: str('', n),
-  vbitrate: int(0, n),
-  vfps: float(0, n),
-  vwidth: int(0, n),
-  vheight: int(0, n),
-  vthreads: int(1, n),
-  vprofile: str('', n),
-  vpreset: str('', n),
-  vparams: free(n, 'ffmpeg video options'),
-  acodec: str('', n),
-  abitrate: int(0, n),
-  asample_rate: int(0, n),
-  achannels: int(0, n),
-  aparams: free(n, 'ffmpeg audio options'),
-  oformat: str('flv', n),
-  output: str('', n),
+const ENGINE = block(u, 'An FFmpeg output (SRS\'s argv, see docs/FFMPEG.md); the option blocks take `name value;` pairs, each made `-name value`.', {
+  enabled: bool(false, u),
+  perfile: free(u, 'ffmpeg options before the input (e.g. `rtsp_transport tcp;`)'),
+  iformat: str('flv', u),
+  vfilter: free(u, 'ffmpeg options after the input (e.g. `i logo.png; filter_complex overlay=10:10;`)'),
+  vcodec: str('', u),
+  vbitrate: int(0, u),
+  vfps: float(0, u),
+  vwidth: int(0, u),
+  vheight: int(0, u),
+  vthreads: int(1, u),
+  vprofile: str('', u),
+  vpreset: str('', u),
+  vparams: free(u, 'ffmpeg video options'),
+  acodec: str('', u),
+  abitrate: int(0, u),
+  asample_rate: int(0, u),
+  achannels: int(0, u),
+  aparams: free(u, 'ffmpeg audio options (with `acodec copy` only `bsf:a aac_adtstoasc` is kept, as SRS)'),
+  oformat: str('flv', u),
+  output: str('', u),
 }, { arg: '<name>' });
 
 const RTC_CLAMP = 'outside [8000, 320000] → 48000';
@@ -211,18 +211,18 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, u),
     publish: raw('none', u, '`publish <command>` (repeatable); variables [vhost] [port] [app] [stream] [engine] [url] [tcUrl] [param] [swfUrl] [pageUrl] and the time ones ([2006] [01] [02] [15] [04] [05] [999] [timestamp]) are replaced inside each word; quote a word to keep spaces in it'),
   }, { env: false }),
-  ingest: block(n, '', {
-    enabled: bool(false, n),
-    input: block(n, '', {
-      type: str('file', n, 'file, stream'),
-      url: str('', n),
+  ingest: block(u, 'See docs/FFMPEG.md. FFmpeg pulls the input (`-re`) and publishes each engine\'s output (copy when the engine is off); started with the server and on reload, restarted with backoff, a file loops by a restart when it ends; an rtsp:// input is pulled over TCP unless `perfile` sets `rtsp_transport`; log `ff_log_dir/ffmpeg-ingest-<vhost>-<app>-<stream>.log`.', {
+    enabled: bool(false, u),
+    input: block(u, '', {
+      type: str('file', u, 'file, stream'),
+      url: str('', u),
     }),
-    ffmpeg: str('', n),
+    ffmpeg: str('', u, 'the FFmpeg binary; a path that does not exist (SRS\'s `./objs/ffmpeg/bin/ffmpeg`) falls back to `ffmpeg` on PATH with a log line'),
     engine: ENGINE,
   }, { env: false, arg: '<id>', field: 'ingests' }),
-  transcode: block(n, '', {
-    enabled: bool(false, n),
-    ffmpeg: str('', n),
+  transcode: block(u, 'See docs/FFMPEG.md. While a stream is published, every enabled engine of the matching scopes (vhost, app, app/stream) runs FFmpeg from the stream to its `output` (variables [vhost] [port] [app] [stream] [param] [engine] and the time ones); stopped within 2 s of unpublish; a stream that is the output of a running transcode is not transcoded again; log `ff_log_dir/ffmpeg-encoder-<vhost>-<app>-<stream>-<engine>.log`.', {
+    enabled: bool(false, u),
+    ffmpeg: str('', u, 'the FFmpeg binary; a path that does not exist (SRS\'s `./objs/ffmpeg/bin/ffmpeg`) falls back to `ffmpeg` on PATH with a log line'),
     engine: ENGINE,
   }, { env: false, arg: '[app[/stream]]', field: 'transcodes' }),
 }, { arg: '<name>' });
@@ -267,8 +267,8 @@ export const ROOT = block(u, '', {
   srs_log_tank: raw('file (console in env-only mode and in `conf/default.conf`)', u, 'console or file', { aliases: ['SRS_LOG_TANK'], field: 'logTank', reload: 'restart' }),
   srs_log_file: str('./objs/srs.log', u, 'SIGUSR1 reopens it, so logrotate\'s `mv srs.log srs.log.1; kill -USR1 $(cat objs/srs.pid)` works', { aliases: ['SRS_LOG_FILE'], field: 'logFile', reload: 'restart' }),
   utc_time: bool(false, u, 'the date variables of `dvr_path` in UTC (logs stay in local time)', { field: 'utcTime', reload: 'restart' }),
-  ff_log_dir: str('./objs', u, 'where supervised children (exec) append their stdout/stderr; `/dev/null` discards it', { field: 'ffLogDir', reload: 'restart' }),
-  ff_log_level: str('info', n, '', { field: 'ffLogLevel', reload: 'restart' }),
+  ff_log_dir: str('./objs', u, 'where supervised children (exec, ingest, transcode, the WebRTC audio pipes) append their stdout/stderr; `/dev/null` discards it', { field: 'ffLogDir', reload: 'restart' }),
+  ff_log_level: str('info', u, 'passed as `-loglevel` to ingest and transcode FFmpeg (SRS passes it to ingest only)', { field: 'ffLogLevel', reload: 'restart' }),
   work_dir: str('./', n, '', { field: 'workDir', reload: 'restart' }),
   asprocess: bool(false, n, '', { field: 'asprocess', reload: 'restart' }),
   grace_start_wait: int(2300, u, 'a graceful stop (SIGQUIT) keeps the listeners open this long before closing them', { unit: 'ms', field: 'graceStartWait', reload: 'live' }),

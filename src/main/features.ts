@@ -31,6 +31,8 @@ import { registerForwardMetrics } from './forward-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
+import { ingestFeature } from '../inputs/ingest/ingest-feature.js';
+import { transcodeFeature } from '../outputs/transcode/transcode-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -45,8 +47,10 @@ export function compose(ctx: ServerContext): Composition {
   const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
-  // Every supervised child (exec): listed by the API, all stopped and reaped at server stop.
+  // Every supervised child (exec, ingest, transcode, WebRTC's audio pipes): listed by the API, all stopped and reaped at server stop.
   const processes = new ProcessRegistry();
+  // SRS's [port]: the first RTMP listener (its real port when the config says 0).
+  const rtmpPort = (): number => rtmp.ports()[0] ?? ctx.config.listen[0]?.port ?? 1935;
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
   if (metrics) registerForwardMetrics(metrics.registry, forwards);
   if (metrics) registerProcessMetrics(metrics.registry, processes);
@@ -59,16 +63,19 @@ export function compose(ctx: ServerContext): Composition {
     securityFeature,
     hooksFeature(hooks),
     { name: 'api', install: () => api.install() },
-    rtcFeature,
+    rtcFeature(processes),
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
     dvrFeature(dvr),
     execFeature(processes),
+    transcodeFeature({ processes, rtmpPort }),
     { name: 'processes', install: () => ({ stop: () => processes.stopAll() }) },
     forwardFeature(forwards),
     httpStaticFeature,
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },
+    // After rtmp: its FFmpeg children publish to the port that is listening now.
+    ingestFeature({ processes, rtmpPort }),
   ];
   return { features, rtmp, api };
 }

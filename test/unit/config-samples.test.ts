@@ -340,8 +340,6 @@ vhost __defaultVhost__ {
     assert.deepEqual(c.inert, [
       'srt.conf:5: "srt_server" is accepted but not acted on (not implemented yet)',
       'srt.conf:19: "vhost.srt" is accepted but not acted on (not implemented yet)',
-      'srt.conf:23: "vhost.transcode" is accepted but not acted on (not implemented yet)',
-      'srt.conf:50: "vhost.ingest" is accepted but not acted on (not implemented yet)',
     ]);
   });
 
