@@ -133,3 +133,30 @@ export function addQueryToSegmentUris(playlist: string, ext: string, key: string
     })
     .join('\n');
 }
+
+/**
+ * The request paths of a media playlist's segment URIs ending in `ext`,
+ * resolved against the playlist's own path (relative, absolute-path and
+ * full URIs alike), percent-decoded as a request path would be.
+ */
+export function segmentPaths(playlist: string, playlistPath: string, ext: string): string[] {
+  const base = new URL(playlistPath, 'http://playlist.invalid');
+  const out: string[] = [];
+  for (const line of playlist.split('\n')) {
+    const l = line.trim();
+    if (l === '' || l.startsWith('#')) continue;
+    let u: URL;
+    try {
+      u = new URL(l, base);
+    } catch {
+      continue;
+    }
+    if (!u.pathname.endsWith(ext)) continue;
+    try {
+      out.push(decodeURIComponent(u.pathname));
+    } catch {
+      // an undecodable URI can never be requested as a safe path
+    }
+  }
+  return out;
+}

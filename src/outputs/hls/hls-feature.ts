@@ -18,7 +18,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { requestVhost } from '../../core/http-request.js';
 import { findStaticFile, notFound, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
 import { jailedPath } from '../../core/path-jail.js';
-import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
+import { addQueryToSegmentUris, segmentPaths, writeSessionMaster } from '../../format/m3u8.js';
 import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
@@ -240,6 +240,7 @@ class HlsService {
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    if (this.refusedMedia(req, res, url, path, cors)) return true;
     if (path.endsWith('.m3u8')) {
       const file = await findStaticFile(this.playlistRoots(), path);
       if (!file) return false;
@@ -253,6 +254,25 @@ class HlsService {
       return true;
     }
     return serveStaticFile(this.roots(), req, res, url, path, cors);
+  }
+
+  /**
+   * On a vhost whose every play is guarded (JWT): a `.ts` segment is served
+   * only to the hls_ctx session that was handed it in a playlist; fMP4 and
+   * DASH media have no such session yet and are refused. True when refused.
+   */
+  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
+    // .mp4 is also a static file name; it is asked here only for LL-HLS init segments.
+    const fmp4 = /\.(m4s|mpd)$/.test(path) || path.endsWith('-init.mp4');
+    if (!path.endsWith('.ts') && !fmp4) return false;
+    const v = this.vhostOf(req, url);
+    if (!v || !this.ctx.admission.guardsEveryPlay(v.name)) return false;
+    const id = url.searchParams.get('hls_ctx');
+    if (!fmp4 && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
+    this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: fmp4 ? 'no session for fMP4/DASH media on a guarded vhost' : 'segment not handed to this session' }, 'HLS media refused');
+    res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
+    return true;
   }
 
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
@@ -278,7 +298,9 @@ class HlsService {
   private servePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string, cors: Record<string, string>): void {
     this.withSession(req, res, url, path, cors, (ctxId) => {
       const v = this.vhostOf(req, url);
-      const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
+      const guarded = v !== null && this.ctx.admission.guardsEveryPlay(v.name);
+      if (ctxId && guarded) this.sessions.viewer(ctxId)?.handed(segmentPaths(body, path, '.ts'));
+      const out = ctxId && (v?.hls.tsCtx || guarded) ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
       sendMemory(req, res, path, out, cors);
     });
   }
@@ -289,7 +311,8 @@ class HlsService {
    */
   private withSession(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, serve: (id: string | null) => void): void {
     const v = this.vhostOf(req, url);
-    if (!v || !v.hls.ctx) return serve(null);
+    // A guarded vhost (JWT) keeps sessions even with hls_ctx off: they carry the token's admission to the segments.
+    if (!v || (!v.hls.ctx && !this.ctx.admission.guardsEveryPlay(v.name))) return serve(null);
     const id = url.searchParams.get('hls_ctx');
     if (!id) {
       const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
@@ -309,8 +332,8 @@ class HlsService {
         return;
       }
       this.ctx.log.warn({ cid: id, path: clip(path), reason: clip(l.reason) }, 'HLS play denied');
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Forbidden');
+      res.writeHead(l.status, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', ...(l.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(l.status === 401 ? 'Unauthorized' : 'Forbidden');
     };
     if (r instanceof Promise) void r.then(after);
     else after(r);
@@ -327,6 +350,7 @@ class HlsService {
     if (m) {
       const ll = this.llByBase.get(m[1]!);
       if (!ll) return false;
+      if (this.refusedMedia(req, res, url, path, cors)) return true;
       if (ll.init) sendMemory(req, res, path, ll.init, cors);
       else notFound(res, cors);
       return true;
@@ -335,6 +359,7 @@ class HlsService {
     if (!m) return false;
     const ll = this.llByBase.get(m[1]!);
     if (!ll) return false;
+    if (this.refusedMedia(req, res, url, path, cors)) return true;
     const msn = Number(m[2]);
     const part = m[3] === undefined ? undefined : Number(m[3]);
     void this.serveLlMedia(req, res, ll, path, msn, part, cors);
