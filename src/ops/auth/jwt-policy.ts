@@ -120,7 +120,7 @@ export class JwtPolicy implements SessionPolicy {
     let k = this.keySets.get(url);
     if (!k) {
       if (this.keySets.size >= 64) this.keySets.clear();
-      k = new JwksKeySet({ url, log: this.ctx.log.child({ policy: 'jwt' }) });
+      k = new JwksKeySet({ url, log: this.ctx.log.child({ policy: 'jwt' }), now: this.now });
       this.keySets.set(url, k);
     }
     return k;
