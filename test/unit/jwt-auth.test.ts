@@ -18,6 +18,7 @@ import { grantsOf, granted, streamMatches } from '../../src/ops/auth/jwt-grants.
 import { tokenInQuery, tokenOf, tokenHint } from '../../src/ops/auth/jwt-token-source.js';
 import { JwksKeySet, KeyUnavailable } from '../../src/ops/auth/jwks-key-set.js';
 import { segmentPaths } from '../../src/format/m3u8.js';
+import { clip } from '../../src/log/clip.js';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters';
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -91,6 +92,12 @@ describe('token sources', () => {
     const h = tokenHint(t);
     assert.ok(!h.includes(t.slice(0, 20)) && !h.includes('c2lnbmF0dXJl'), h);
     assert.match(h, /^sha256:[0-9a-f]{12} \(\d+ chars\)$/);
+  });
+
+  test('log texts show a token= value as its first 4 characters and length', () => {
+    assert.equal(clip(`?vhost=v&token=${'x'.repeat(40)}&k=1`), '?vhost=v&token=xxxx…(40 chars)&k=1');
+    assert.equal(clip('rtmp://h/live?token=short'), 'rtmp://h/live?token=***');
+    assert.equal(clip('?mytoken_x=1'), '?mytoken_x=1');
   });
 });
 

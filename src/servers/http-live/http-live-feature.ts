@@ -117,11 +117,12 @@ class HttpLiveService {
     this.admitThen(req, t, id, url.search, 'http', () => {
       if (res.destroyed) return;
       new HttpFlvSession(id, req, res, this.ctx, ip, t.vhost.name, t.app, t.stream, url.search, t.vhost, cors);
-    }, () => {
-      // Refused with no detail, as SRS refuses an HTTP-FLV player.
+    }, (denial) => {
+      // Refused with no detail, as SRS refuses an HTTP-FLV player (401 when a policy asks for credentials).
       if (res.headersSent) return void res.destroy();
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end('Forbidden');
+      const unauthorized = denial.status === 401;
+      res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(unauthorized ? 'Unauthorized' : 'Forbidden');
     });
     return true;
   }
