@@ -81,6 +81,7 @@ function statusOf(code: number): number {
       return 409;
     case 5021:
     case 1053:
+    case 2015:
     case 3064:
       return 403;
     case 413:

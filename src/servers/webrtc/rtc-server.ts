@@ -149,10 +149,10 @@ export class RtcServer {
     return vh;
   }
 
-  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code). */
+  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code; 401 kept for a missing credential). */
   private admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
     return new Promise((resolve, reject) => {
-      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053, d.status)));
+      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053, d.status === 401 ? 401 : undefined)));
     });
   }
 
