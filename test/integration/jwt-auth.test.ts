@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { decodeFrames, probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
@@ -151,6 +152,34 @@ test('HTTP-FLV: 401 without a token or with an expired one, 403 for another stre
   bearer.proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   assert.equal(await bearer.done, 0, bearer.stderr());
   assert.match(out, /"codec_name": "h264"/);
+});
+
+/** A WebSocket-FLV play: the HTTP status of a refused upgrade, or the first bytes received. */
+function wsPlay(url: string, headers: Record<string, string> = {}): Promise<{ status: number } | { first: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('message', (data: Buffer) => {
+      resolve({ first: data });
+      ws.terminate();
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+test('WebSocket-FLV: 401 without a token, 403 for another stream, FLV with ?token= or Bearer', async () => {
+  const url = `ws://127.0.0.1:${server.httpPort}/live/cam.flv`;
+  assert.deepEqual(await wsPlay(url), { status: 401 });
+  assert.deepEqual(await wsPlay(url, { Authorization: `Bearer ${await remembered(token({ play: ['live/cam2'] }))}` }), { status: 403 });
+  const t = await remembered(token({ play: ['live/cam'] }));
+  for (const r of [await wsPlay(`${url}?token=${t}`), await wsPlay(url, { Authorization: `Bearer ${t}` })]) {
+    assert.ok('first' in r, JSON.stringify(r));
+    assert.equal(r.first.subarray(0, 3).toString(), 'FLV');
+  }
 });
 
 test('HLS: ffprobe of the playlist with ?token= fetches its segments; no token, another stream, expired: refused; a segment without its session: 403', async () => {
