@@ -63,6 +63,10 @@ vhost __defaultVhost__ {
   hls { enabled on; hls_fragment 1; hls_window 10; hls_path ./html; }
   play { gop_cache on; }
 }
+vhost ll {
+  jwt { enabled on; secret ${SECRET}; }
+  hls { enabled on; hls_ll on; hls_fragment 1; hls_part_duration 0.5; hls_window 10; hls_path ./html/ll; }
+}
 `,
   });
   const t = await remembered(token({ publish: ['live/cam'] }));
@@ -210,6 +214,50 @@ test('HLS: ffprobe of the playlist with ?token= fetches its segments; no token, 
     const bad: Response = await fetch(server.httpUrl(`live/${seg[1]}${q}`));
     assert.equal(bad.status, 403, `segment ${q}`);
     await bad.body?.cancel();
+  }
+});
+
+test('LL-HLS: the token on the playlist covers its init section, segments and parts; without the session: 403', { timeout: 60_000 }, async () => {
+  const t = await remembered(token({ publish: ['live/low'], play: ['live/low'] }));
+  const pub = publish(server.rtmpUrl(`live/low?vhost=ll&token=${t}`), { seconds: 30, size: '320x240' });
+  try {
+    const url = server.httpUrl(`live/low.m3u8?vhost=ll&token=${t}`);
+    let master = '';
+    // The LL-HLS stream exists once the publisher's first frames arrived.
+    assert.ok(await waitFor(async () => {
+      const r = await fetch(url);
+      master = await r.text();
+      return r.status === 200;
+    }, 20_000, 250), master);
+    const variant = /^(low\.m3u8\?hls_ctx=[^\s]+)$/m.exec(master)?.[1];
+    assert.ok(variant, master);
+    let pl = '';
+    assert.ok(
+      await waitFor(async () => {
+        const r = await fetch(server.httpUrl(`live/${variant}`));
+        pl = await r.text();
+        return r.status === 200 && (pl.match(/^low-\d+\.m4s/gm) ?? []).length >= 2;
+      }, 30_000, 250),
+      `LL-HLS playlist with segments: ${pl}`,
+    );
+    assert.match(pl, /#EXT-X-MAP:URI="low-init\.mp4\?hls_ctx=/);
+    const part = /#EXT-X-PART:[^\n]*URI="(low-\d+\.\d+\.m4s)\?hls_ctx=([\w-]+)"/.exec(pl);
+    assert.ok(part, pl);
+    const good = await fetch(server.httpUrl(`live/${part[1]}?hls_ctx=${part[2]}`));
+    assert.equal(good.status, 200);
+    assert.ok((await good.arrayBuffer()).byteLength > 100);
+    for (const path of [`live/${part[1]}`, 'live/low-init.mp4', `live/${part[1]}?hls_ctx=nosuchid`]) {
+      const bad: Response = await fetch(server.httpUrl(path));
+      assert.equal(bad.status, 403, path);
+      await bad.body?.cancel();
+    }
+    const r = await probe(url, 2);
+    const v = r.streams.find((s) => s.codec_type === 'video');
+    assert.equal(v?.codec_name, 'h264');
+    assert.ok(r.packets.length > 20, `packets from the fMP4 segments: ${r.packets.length}`);
+    await assert.rejects(probe(server.httpUrl('live/low.m3u8?vhost=ll'), 2), /exited/, 'no token: refused');
+  } finally {
+    await pub.stop();
   }
 });
 

@@ -17,7 +17,7 @@ import { JwtPolicy } from '../../src/ops/auth/jwt-policy.js';
 import { grantsOf, granted, streamMatches } from '../../src/ops/auth/jwt-grants.js';
 import { tokenInQuery, tokenOf, tokenHint } from '../../src/ops/auth/jwt-token-source.js';
 import { JwksKeySet, KeyUnavailable } from '../../src/ops/auth/jwks-key-set.js';
-import { segmentPaths } from '../../src/format/m3u8.js';
+import { addQueryToMediaUris, mediaPaths, segmentPaths } from '../../src/format/m3u8.js';
 import { clip } from '../../src/log/clip.js';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters';
@@ -127,6 +127,28 @@ describe('grants', () => {
   test('HLS playlists under the vhost are told apart from their segments', () => {
     const pl = '#EXTM3U\n#EXTINF:2,\nlivestream-1.ts\n#EXTINF:2,\n/live/livestream-2.ts?x=1\n#EXTINF:2,\nhttp://cdn.example/live/livestream-3.ts\nnot-media.m3u8\n';
     assert.deepEqual(segmentPaths(pl, '/live/livestream.m3u8', '.ts'), ['/live/livestream-1.ts', '/live/livestream-2.ts', '/live/livestream-3.ts']);
+  });
+
+  test('LL-HLS media URIs: init section, segments, parts and the preload hint carry the session; rendition reports and keys do not', () => {
+    const pl = [
+      '#EXTM3U',
+      '#EXT-X-MAP:URI="s-init.mp4"',
+      '#EXT-X-KEY:METHOD=AES-128,URI="k.key"',
+      '#EXT-X-PART:DURATION=0.5,URI="s-1.0.m4s",INDEPENDENT=YES',
+      '#EXTINF:1.0,',
+      's-1.m4s',
+      '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="s-2.0.m4s"',
+      '#EXT-X-RENDITION-REPORT:URI="other.m3u8",LAST-MSN=1',
+      '',
+    ].join('\n');
+    const out = addQueryToMediaUris(pl, 'hls_ctx', 'abc');
+    assert.match(out, /#EXT-X-MAP:URI="s-init\.mp4\?hls_ctx=abc"/);
+    assert.match(out, /URI="s-1\.0\.m4s\?hls_ctx=abc",INDEPENDENT=YES/);
+    assert.match(out, /^s-1\.m4s\?hls_ctx=abc$/m);
+    assert.match(out, /URI="s-2\.0\.m4s\?hls_ctx=abc"/);
+    assert.match(out, /URI="k\.key"/);
+    assert.match(out, /URI="other\.m3u8"/);
+    assert.deepEqual(mediaPaths(pl, '/live/s.m3u8'), ['/live/s-init.mp4', '/live/s-1.0.m4s', '/live/s-1.m4s', '/live/s-2.0.m4s']);
   });
 });
 

@@ -18,7 +18,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { requestVhost } from '../../core/http-request.js';
 import { findStaticFile, notFound, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
 import { jailedPath } from '../../core/path-jail.js';
-import { addQueryToSegmentUris, segmentPaths, writeSessionMaster } from '../../format/m3u8.js';
+import { addQueryToMediaUris, addQueryToSegmentUris, mediaPaths, segmentPaths, writeSessionMaster } from '../../format/m3u8.js';
 import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
@@ -240,7 +240,8 @@ class HlsService {
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    if (this.refusedMedia(req, res, url, path, cors)) return true;
+    // .ts segments go to the session handed them; .m4s/.mpd here are DASH's (or stray) and have no session.
+    if ((path.endsWith('.ts') || /\.(m4s|mpd)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
     if (path.endsWith('.m3u8')) {
       const file = await findStaticFile(this.playlistRoots(), path);
       if (!file) return false;
@@ -257,19 +258,17 @@ class HlsService {
   }
 
   /**
-   * On a vhost whose every play is guarded (JWT): a `.ts` segment is served
-   * only to the hls_ctx session that was handed it in a playlist; fMP4 and
-   * DASH media have no such session yet and are refused. True when refused.
+   * On a vhost whose every play is guarded (JWT): a media file (TS segment,
+   * LL-HLS init, segment or part) is served only to the hls_ctx session that
+   * was handed it in a playlist; media with no session (`bySession` false:
+   * DASH) are refused. True when refused.
    */
-  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
-    // .mp4 is also a static file name; it is asked here only for LL-HLS init segments.
-    const fmp4 = /\.(m4s|mpd)$/.test(path) || path.endsWith('-init.mp4');
-    if (!path.endsWith('.ts') && !fmp4) return false;
+  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, bySession: boolean): boolean {
     const v = this.vhostOf(req, url);
     if (!v || !this.ctx.admission.guardsEveryPlay(v.name)) return false;
     const id = url.searchParams.get('hls_ctx');
-    if (!fmp4 && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
-    this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: fmp4 ? 'no session for fMP4/DASH media on a guarded vhost' : 'segment not handed to this session' }, 'HLS media refused');
+    if (bySession && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
+    this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: bySession ? 'not handed to this session' : 'no player session for this media on a guarded vhost' }, 'HLS media refused');
     res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('Forbidden');
     return true;
@@ -343,14 +342,14 @@ class HlsService {
     if (path.endsWith('.m3u8')) {
       const ll = this.llByBase.get(path.slice(0, -5));
       if (!ll) return false;
-      this.withSession(req, res, url, path, cors, () => void this.serveLlPlaylist(req, res, url, ll, path, cors));
+      this.withSession(req, res, url, path, cors, (id) => void this.serveLlPlaylist(req, res, url, ll, path, cors, id));
       return true;
     }
     let m = /^(.*)-init\.mp4$/.exec(path);
     if (m) {
       const ll = this.llByBase.get(m[1]!);
       if (!ll) return false;
-      if (this.refusedMedia(req, res, url, path, cors)) return true;
+      if (this.refusedMedia(req, res, url, path, cors, true)) return true;
       if (ll.init) sendMemory(req, res, path, ll.init, cors);
       else notFound(res, cors);
       return true;
@@ -359,14 +358,14 @@ class HlsService {
     if (!m) return false;
     const ll = this.llByBase.get(m[1]!);
     if (!ll) return false;
-    if (this.refusedMedia(req, res, url, path, cors)) return true;
+    if (this.refusedMedia(req, res, url, path, cors, true)) return true;
     const msn = Number(m[2]);
     const part = m[3] === undefined ? undefined : Number(m[3]);
     void this.serveLlMedia(req, res, ll, path, msn, part, cors);
     return true;
   }
 
-  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>): Promise<void> {
+  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>, ctxId: string | null): Promise<void> {
     const msnQ = url.searchParams.get('_HLS_msn');
     const partQ = url.searchParams.get('_HLS_part');
     if (msnQ !== null) {
@@ -386,6 +385,12 @@ class HlsService {
       }
     } else if (partQ !== null) return badRequest(res, cors, '_HLS_part without _HLS_msn');
     if (!ll.playlist) return notFound(res, cors);
+    const v = this.vhostOf(req, url);
+    // A guarded vhost (JWT): the session is handed the media this playlist lists, and their URIs carry its id.
+    if (ctxId && v && this.ctx.admission.guardsEveryPlay(v.name)) {
+      this.sessions.viewer(ctxId)?.handed(mediaPaths(ll.playlist, path));
+      return sendMemory(req, res, path, addQueryToMediaUris(ll.playlist, 'hls_ctx', ctxId), cors);
+    }
     sendMemory(req, res, path, ll.playlist, cors);
   }
 

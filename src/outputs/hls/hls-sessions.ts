@@ -73,7 +73,7 @@ export type ViewerLookup =
   | { kind: 'denied'; reason: string; status: 401 | 403 };
 
 /** Media paths a session remembers: several windows of segments. */
-const MAX_HANDED = 256;
+const MAX_HANDED = 512;
 
 /** Kicked ids are remembered this long (ms) so that their player gets 404, not a new session. */
 const KICKED_TTL_MS = 10 * 60_000;
