@@ -169,6 +169,16 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     publish: list([], u, 'domain list'),
     play: list([], u, 'domain list'),
   }, { env: false }),
+  jwt: block(u, 'Stream authentication with JSON Web Tokens, for every protocol: publish and play need a token whose claim grants the stream (see docs/AUTH.md). Checked together with `http_hooks` and `security`: all must pass.', {
+    enabled: bool(false, u),
+    secret: str('', u, 'HS256 shared secret (at least 32 characters advised)'),
+    jwks_url: str('', u, 'URL of a JWKS with the RS256/ES256 public keys; fetched at first use, refreshed every 5 minutes and on an unknown `kid` (at most every 10 s)'),
+    leeway: int(30, u, 'clock skew allowed on `exp` and `nbf`', { unit: 's' }),
+    expire_sessions: bool(false, u, 'close a publisher or player when its token\'s `exp` (plus the leeway) passes'),
+    claim: str('sluice', u, 'the claim holding the grants: `{"publish": ["live/*"], "play": ["live/a"]}`'),
+    issuer: str('', u, 'when set, the `iss` a token must carry'),
+    audience: str('', u, 'when set, the `aud` a token must carry'),
+  }, { sluice: true, env: false }),
   forward: block(u, 'Pushes every stream published here over RTMP (see docs/FORWARD.md).', {
     enabled: bool(false, u),
     destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` and `srt://` are refused with a log line'),

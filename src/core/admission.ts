@@ -13,11 +13,13 @@ import { AccessDenied, type AdmissionPoint, type NotificationPoint, type Session
 export interface Denial {
   reason: string;
   code: number;
+  /** HTTP status for HTTP-facing protocols (401 or 403). */
+  status: 401 | 403;
 }
 
 function denialOf(err: unknown): Denial {
-  if (err instanceof AccessDenied) return { reason: err.message, code: err.code };
-  return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0 };
+  if (err instanceof AccessDenied) return { reason: err.message, code: err.code, status: err.status };
+  return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0, status: 403 };
 }
 
 export type DenialListener = (s: ClientSession, d: Denial) => void;
@@ -43,6 +45,11 @@ export class Admission {
   /** Told of every refusal that passed through gate() (statistics count them). */
   onDenied(listener: DenialListener): void {
     this.denialListeners.push(listener);
+  }
+
+  /** Whether some policy must admit every player of this vhost (see SessionPolicy.guardsEveryPlay). */
+  guardsEveryPlay(vhost: string): boolean {
+    return this.policies.some((p) => p.guardsEveryPlay?.(vhost) === true);
   }
 
   get names(): string[] {

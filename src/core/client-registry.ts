@@ -20,6 +20,8 @@ export interface ClientSession extends StreamRequest {
   readonly ip: string;
   readonly createdAt: number;
   type: ClientType;
+  /** A token the client presented outside the URL (HTTP `Authorization: Bearer`), for policies that authenticate. */
+  readonly bearer?: string;
   bytesIn(): number;
   bytesOut(): number;
   /** Ends the session (API kick, shutdown). */

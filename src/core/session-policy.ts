@@ -15,6 +15,8 @@ export class AccessDenied extends Error {
     message: string,
     /** SRS's error code, when there is one (e.g. 1053 security deny, 3064 hook). */
     readonly code = 0,
+    /** The HTTP status for HTTP-facing protocols: 401 (no or bad credentials) or 403 (the default). */
+    readonly status: 401 | 403 = 403,
   ) {
     super(message);
     this.name = 'AccessDenied';
@@ -23,6 +25,12 @@ export class AccessDenied extends Error {
 
 export interface SessionPolicy {
   readonly name: string;
+  /**
+   * True when this policy must see every player of the vhost, also where SRS
+   * plays without asking (HLS with hls_ctx off, its segments): HLS then
+   * keeps sessions and serves media only to an admitted session.
+   */
+  guardsEveryPlay?(vhost: string): boolean;
   onConnect?(s: ClientSession): Promise<void> | void;
   onPublish?(s: ClientSession): Promise<void> | void;
   onPlay?(s: ClientSession): Promise<void> | void;

@@ -2,7 +2,7 @@
  * The composition root's wiring: which features a server runs, in which
  * order, and which part is handed which service. This is the only file that
  * knows every feature. Order matters twice: policies are asked in install
- * order (statistics, security, hooks, then WebRTC's busy check), and so are
+ * order (statistics, security, JWT, hooks, then WebRTC's busy check), and so are
  * the HTTP routes (console and API, WebRTC, HLS, DASH, static files, live
  * streams).
  */
@@ -11,6 +11,7 @@ import type { ServerContext } from '../core/server-context.js';
 import { ServerStats } from '../ops/stats/server-stats.js';
 import { statsFeature } from '../ops/stats/stats-feature.js';
 import { securityFeature } from '../ops/security/security-feature.js';
+import { jwtFeature } from '../ops/auth/jwt-feature.js';
 import { HttpHooks } from '../ops/hooks/http-hooks.js';
 import { hooksFeature } from '../ops/hooks/hooks-feature.js';
 import { ServerMetrics } from '../ops/exporter/metrics.js';
@@ -61,6 +62,8 @@ export function compose(ctx: ServerContext): Composition {
     edgeFeature,
     statsFeature(stats),
     securityFeature,
+    // Before the hooks: a bad token costs no callback.
+    jwtFeature,
     hooksFeature(hooks),
     { name: 'api', install: () => api.install() },
     rtcFeature(processes),

@@ -9,6 +9,7 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource } from '../../live/live-source.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import { corsHeaders } from '../../core/http-cors.js';
+import { requestVhost } from '../../core/http-request.js';
 import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
@@ -73,7 +74,14 @@ class DashService {
     const raw = (req.url ?? '/').split('?')[0]!;
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
-    return serveStaticFile(roots, req, res, url, path, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    // A vhost whose every play is guarded (JWT): DASH has no player sessions yet, so its files go to nobody.
+    if (/\.(mpd|m4s|mp4)$/.test(path) && this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) {
+      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Forbidden: DASH is not served on a vhost with jwt');
+      return true;
+    }
+    return serveStaticFile(roots, req, res, url, path, cors);
   }
 
   private async stop(): Promise<void> {

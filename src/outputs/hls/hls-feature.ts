@@ -18,7 +18,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { requestVhost } from '../../core/http-request.js';
 import { findStaticFile, notFound, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
 import { jailedPath } from '../../core/path-jail.js';
-import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
+import { addQueryToMediaUris, addQueryToSegmentUris, mediaPaths, segmentPaths, writeSessionMaster } from '../../format/m3u8.js';
 import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
@@ -240,6 +240,8 @@ class HlsService {
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    // .ts segments go to the session handed them; .m4s/.mpd here are DASH's (or stray) and have no session.
+    if ((path.endsWith('.ts') || /\.(m4s|mpd)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
     if (path.endsWith('.m3u8')) {
       const file = await findStaticFile(this.playlistRoots(), path);
       if (!file) return false;
@@ -253,6 +255,23 @@ class HlsService {
       return true;
     }
     return serveStaticFile(this.roots(), req, res, url, path, cors);
+  }
+
+  /**
+   * On a vhost whose every play is guarded (JWT): a media file (TS segment,
+   * LL-HLS init, segment or part) is served only to the hls_ctx session that
+   * was handed it in a playlist; media with no session (`bySession` false:
+   * DASH) are refused. True when refused.
+   */
+  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, bySession: boolean): boolean {
+    const v = this.vhostOf(req, url);
+    if (!v || !this.ctx.admission.guardsEveryPlay(v.name)) return false;
+    const id = url.searchParams.get('hls_ctx');
+    if (bySession && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
+    this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: bySession ? 'not handed to this session' : 'no player session for this media on a guarded vhost' }, 'HLS media refused');
+    res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
+    return true;
   }
 
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
@@ -278,7 +297,9 @@ class HlsService {
   private servePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string, cors: Record<string, string>): void {
     this.withSession(req, res, url, path, cors, (ctxId) => {
       const v = this.vhostOf(req, url);
-      const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
+      const guarded = v !== null && this.ctx.admission.guardsEveryPlay(v.name);
+      if (ctxId && guarded) this.sessions.viewer(ctxId)?.handed(segmentPaths(body, path, '.ts'));
+      const out = ctxId && (v?.hls.tsCtx || guarded) ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
       sendMemory(req, res, path, out, cors);
     });
   }
@@ -289,7 +310,8 @@ class HlsService {
    */
   private withSession(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, serve: (id: string | null) => void): void {
     const v = this.vhostOf(req, url);
-    if (!v || !v.hls.ctx) return serve(null);
+    // A guarded vhost (JWT) keeps sessions even with hls_ctx off: they carry the token's admission to the segments.
+    if (!v || (!v.hls.ctx && !this.ctx.admission.guardsEveryPlay(v.name))) return serve(null);
     const id = url.searchParams.get('hls_ctx');
     if (!id) {
       const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
@@ -309,8 +331,8 @@ class HlsService {
         return;
       }
       this.ctx.log.warn({ cid: id, path: clip(path), reason: clip(l.reason) }, 'HLS play denied');
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Forbidden');
+      res.writeHead(l.status, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', ...(l.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(l.status === 401 ? 'Unauthorized' : 'Forbidden');
     };
     if (r instanceof Promise) void r.then(after);
     else after(r);
@@ -320,13 +342,14 @@ class HlsService {
     if (path.endsWith('.m3u8')) {
       const ll = this.llByBase.get(path.slice(0, -5));
       if (!ll) return false;
-      this.withSession(req, res, url, path, cors, () => void this.serveLlPlaylist(req, res, url, ll, path, cors));
+      this.withSession(req, res, url, path, cors, (id) => void this.serveLlPlaylist(req, res, url, ll, path, cors, id));
       return true;
     }
     let m = /^(.*)-init\.mp4$/.exec(path);
     if (m) {
       const ll = this.llByBase.get(m[1]!);
       if (!ll) return false;
+      if (this.refusedMedia(req, res, url, path, cors, true)) return true;
       if (ll.init) sendMemory(req, res, path, ll.init, cors);
       else notFound(res, cors);
       return true;
@@ -335,13 +358,14 @@ class HlsService {
     if (!m) return false;
     const ll = this.llByBase.get(m[1]!);
     if (!ll) return false;
+    if (this.refusedMedia(req, res, url, path, cors, true)) return true;
     const msn = Number(m[2]);
     const part = m[3] === undefined ? undefined : Number(m[3]);
     void this.serveLlMedia(req, res, ll, path, msn, part, cors);
     return true;
   }
 
-  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>): Promise<void> {
+  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>, ctxId: string | null): Promise<void> {
     const msnQ = url.searchParams.get('_HLS_msn');
     const partQ = url.searchParams.get('_HLS_part');
     if (msnQ !== null) {
@@ -361,6 +385,12 @@ class HlsService {
       }
     } else if (partQ !== null) return badRequest(res, cors, '_HLS_part without _HLS_msn');
     if (!ll.playlist) return notFound(res, cors);
+    const v = this.vhostOf(req, url);
+    // A guarded vhost (JWT): the session is handed the media this playlist lists, and their URIs carry its id.
+    if (ctxId && v && this.ctx.admission.guardsEveryPlay(v.name)) {
+      this.sessions.viewer(ctxId)?.handed(mediaPaths(ll.playlist, path));
+      return sendMemory(req, res, path, addQueryToMediaUris(ll.playlist, 'hls_ctx', ctxId), cors);
+    }
     sendMemory(req, res, path, ll.playlist, cors);
   }
 

@@ -15,7 +15,7 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import type { ClientSession } from '../../core/client-registry.js';
 import { corsHeaders } from '../../core/http-cors.js';
-import { clientIp, requestPageUrl, requestVhost } from '../../core/http-request.js';
+import { clientIp, requestBearer, requestPageUrl, requestVhost } from '../../core/http-request.js';
 import type { Denial } from '../../core/admission.js';
 import { matchMount } from './http-remux-mount.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
@@ -117,11 +117,12 @@ class HttpLiveService {
     this.admitThen(req, t, id, url.search, 'http', () => {
       if (res.destroyed) return;
       new HttpFlvSession(id, req, res, this.ctx, ip, t.vhost.name, t.app, t.stream, url.search, t.vhost, cors);
-    }, () => {
-      // Refused with no detail, as SRS refuses an HTTP-FLV player.
+    }, (denial) => {
+      // Refused with no detail, as SRS refuses an HTTP-FLV player (401 when a policy asks for credentials).
       if (res.headersSent) return void res.destroy();
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end('Forbidden');
+      const unauthorized = denial.status === 401;
+      res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(unauthorized ? 'Unauthorized' : 'Forbidden');
     });
     return true;
   }
@@ -153,8 +154,9 @@ class HttpLiveService {
       new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res), fast);
     }, (denial) => {
       if (res.headersSent) return void res.destroy();
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end(`Forbidden: ${denial.reason}`.slice(0, 200));
+      const unauthorized = denial.status === 401;
+      res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(`${unauthorized ? 'Unauthorized' : 'Forbidden'}: ${denial.reason}`.slice(0, 200));
     });
     return true;
   }
@@ -173,8 +175,9 @@ class HttpLiveService {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'ws'), wsTransport(ws, socket));
       });
-    }, () => {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }, (denial) => {
+      const line = denial.status === 401 ? '401 Unauthorized\r\nWWW-Authenticate: Bearer' : '403 Forbidden';
+      socket.end(`HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     return true;
   }
@@ -209,6 +212,7 @@ class HttpLiveService {
       param: search,
       tcUrl: info.tcUrl,
       pageUrl: info.pageUrl,
+      bearer: requestBearer(req),
       bytesIn: () => 0,
       bytesOut: () => 0,
       close: () => req.socket.destroy(),

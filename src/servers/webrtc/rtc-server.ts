@@ -46,6 +46,8 @@ export interface RtcRequest {
   tcUrl: string;
   ip: string;
   pageUrl: string;
+  /** The WHIP/WHEP request's `Authorization: Bearer` token, or ''. */
+  bearer: string;
   offer: string;
   eip: string | null;
   apiHost: string | null;
@@ -161,10 +163,10 @@ export class RtcServer {
     return vh;
   }
 
-  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code). */
+  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code; 401 kept for a missing credential). */
   private admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
     return new Promise((resolve, reject) => {
-      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053)));
+      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053, d.status === 401 ? 401 : undefined)));
     });
   }
 
@@ -185,6 +187,7 @@ export class RtcServer {
       param: req.param,
       tcUrl: req.tcUrl,
       pageUrl: req.pageUrl,
+      bearer: req.bearer,
       log: this.ctx.log.child({ cid: id, stream: streamUrl(vh.name, req.app, req.stream) }),
     };
   }
