@@ -7,15 +7,18 @@
 import type { Logger } from '../log/logger.js';
 import { clip } from '../log/clip.js';
 import type { ClientSession } from './client-registry.js';
-import { AccessDenied, type AdmissionPoint, type NotificationPoint, type SessionPolicy } from './session-policy.js';
+import { AccessDenied, RedirectTo, type AdmissionPoint, type NotificationPoint, type SessionPolicy, type StreamLocation } from './session-policy.js';
 
 /** Why a session was refused: the policy's words and SRS's error code (0 when none). */
 export interface Denial {
   reason: string;
   code: number;
+  /** Set when the stream is published elsewhere (origin cluster): send the player there. */
+  redirect?: StreamLocation;
 }
 
 function denialOf(err: unknown): Denial {
+  if (err instanceof RedirectTo) return { reason: err.message, code: err.code, redirect: err.location };
   if (err instanceof AccessDenied) return { reason: err.message, code: err.code };
   return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0 };
 }
@@ -77,6 +80,12 @@ export class Admission {
   gate(point: AdmissionPoint, s: ClientSession, admitted: () => void, denied: (d: Denial) => void, log: Logger = this.log): Promise<void> | undefined {
     const refuse = (err: unknown): void => {
       const d = denialOf(err);
+      if (d.redirect) {
+        // Not a refusal: the stream lives on another origin of the cluster.
+        log.info({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, to: `${d.redirect.ip}:${d.redirect.rtmpPort}` }, 'session redirected');
+        denied(d);
+        return;
+      }
       for (const l of this.denialListeners) l(s, d);
       log.warn({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, point, reason: clip(d.reason, 200), code: d.code }, 'session denied');
       denied(d);

@@ -31,6 +31,8 @@ import { registerForwardMetrics } from './forward-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
+import { clusterFeature } from '../ops/cluster/cluster-feature.js';
+import { heartbeatFeature } from '../ops/heartbeat/heartbeat-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -68,6 +70,9 @@ export function compose(ctx: ServerContext): Composition {
     forwardFeature(forwards),
     httpStaticFeature,
     httpLiveFeature,
+    // After hooks (on_play before the redirect, as SRS) and after HLS/static files (a playlist here is served here).
+    clusterFeature(),
+    heartbeatFeature,
     { name: 'rtmp', install: () => rtmp.install() },
   ];
   return { features, rtmp, api };
