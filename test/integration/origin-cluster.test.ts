@@ -11,6 +11,8 @@ import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, probe, decodeFrames, run } from '../helpers/ffmpeg.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 function originConfig(api: number, coworkers: number[]): string {
   return `
@@ -119,4 +121,50 @@ vhost __defaultVhost__ { cluster { mode remote; origin 127.0.0.1:${a.rtmpPort}; 
       await pub.stop();
     }
   });
+});
+
+test('token_traverse: the edge admits an RTMP player only once the origin accepted its tcUrl (on_connect)', async () => {
+  const connects: string[] = [];
+  const hooks = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(text || '{}') as { action?: string; tcUrl?: string };
+      if (body.action === 'on_connect') connects.push(body.tcUrl ?? '');
+      const ok = body.action !== 'on_connect' || (body.tcUrl ?? '').includes('token=good') || !(body.tcUrl ?? '').includes('token=');
+      res.end(ok ? '0' : '{"code":403}');
+    });
+  });
+  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`;
+  const origin = await startServer({
+    config: `
+listen {{RTMP}};
+srs_log_tank console;
+vhost __defaultVhost__ { http_hooks { enabled on; on_connect ${hookUrl}; } }
+`,
+  });
+  let edge: RunningServer | null = null;
+  const pub = publish(origin.rtmpUrl('live/t'), { seconds: 30 });
+  try {
+    edge = await startServer({
+      config: `
+listen {{RTMP}};
+srs_log_tank console;
+vhost __defaultVhost__ { cluster { mode remote; origin 127.0.0.1:${origin.rtmpPort}; token_traverse on; } }
+`,
+    });
+    await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
+    const good = await probe(`rtmp://127.0.0.1:${edge.rtmpPort}/live?token=good/t`, 2);
+    assert.equal(good.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
+    assert.ok(connects.some((t) => t === `rtmp://127.0.0.1:${edge!.rtmpPort}/live?token=good`), connects.join(' '));
+    const p = run('ffprobe', ['-v', 'error', '-rw_timeout', '10000000', '-show_streams', `rtmp://127.0.0.1:${edge.rtmpPort}/live?token=bad/t`], 30_000);
+    assert.notEqual(await p.done, 0);
+    await edge.waitForLog((l) => l.msg === 'session denied' && typeof l.reason === 'string' && l.reason.startsWith('token traverse refused'), 5000);
+  } finally {
+    await pub.stop();
+    await edge?.stop();
+    await origin.stop();
+    hooks.close();
+  }
 });
