@@ -184,14 +184,14 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` and `srt://` are refused with a log line'),
     backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
   }, { env: false }),
-  cluster: block(u, 'Edge mode; the origin-cluster directives are not used yet.', {
+  cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
     origin: list([], u),
-    token_traverse: bool(false, n),
+    token_traverse: bool(false, u, 'edge: an RTMP client is admitted only once the origin accepted an RTMP connect with its tcUrl'),
     vhost: str('[vhost]', u, 'vhost used toward the origin'),
     debug_srs_upnode: bool(true, n),
-    origin_cluster: bool(false, n),
-    coworkers: list([], n),
+    origin_cluster: bool(false, u, 'a play of a stream not published here is redirected to the coworker that has it'),
+    coworkers: list([], u, '`host:apiport` of the other origins, asked in order at `/api/v1/clusters`'),
     protocol: str('rtmp', n, 'rtmp, flv, flvs'),
     follow_client: bool(false, n),
   }, { env: false }),
@@ -339,17 +339,17 @@ export const ROOT = block(u, '', {
     label: str('', u),
     tag: str('', u),
   }, { field: 'exporter', reload: 'restart' }),
-  heartbeat: block(n, '', {
-    enabled: bool(false, n),
-    interval: int(10, n, 'must be > 0', { unit: 's' }),
-    url: str('http://127.0.0.1:8085/api/v1/servers', n),
-    device_id: str('', n),
-    summaries: bool(false, n),
-    ports: bool(false, n),
+  heartbeat: block(u, 'Posts SRS\'s heartbeat body (see docs/CLUSTER.md).', {
+    enabled: bool(false, u),
+    interval: int(10, u, 'must be > 0', { unit: 's' }),
+    url: str('http://127.0.0.1:8085/api/v1/servers', u, 'POSTed to its path only (the query is dropped)'),
+    device_id: str('', u),
+    summaries: bool(false, n, 'the summaries object is not sent'),
+    ports: bool(false, u, 'adds the rtmp, http, api, srt and rtc listen endpoints'),
   }, { field: 'heartbeat', reload: 'live' }),
-  stats: block(n, '', {
+  stats: block(u, '', {
     enabled: bool(true, n),
-    network: int(0, n, 'a network interface index (the interface itself is not checked)'),
+    network: int(0, u, 'a network interface address index: the heartbeat `ip` (the index itself is not checked)'),
     disk: list([], u, 'devices of /proc/diskstats counted in `/api/v1/summaries`; none = every whole disk'),
   }, { env: false, field: 'stats', reload: 'live' }),
   circuit_breaker: block(n, '', {

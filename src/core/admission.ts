@@ -7,7 +7,7 @@
 import type { Logger } from '../log/logger.js';
 import { clip } from '../log/clip.js';
 import type { ClientSession } from './client-registry.js';
-import { AccessDenied, type AdmissionPoint, type NotificationPoint, type SessionPolicy } from './session-policy.js';
+import { AccessDenied, RedirectTo, type AdmissionPoint, type NotificationPoint, type SessionPolicy, type StreamLocation } from './session-policy.js';
 
 /** Why a session was refused: the policy's words and SRS's error code (0 when none). */
 export interface Denial {
@@ -15,9 +15,12 @@ export interface Denial {
   code: number;
   /** HTTP status for HTTP-facing protocols (401 or 403). */
   status: 401 | 403;
+  /** Set when the stream is published elsewhere (origin cluster): send the player there. */
+  redirect?: StreamLocation;
 }
 
 function denialOf(err: unknown): Denial {
+  if (err instanceof RedirectTo) return { reason: err.message, code: err.code, status: 403, redirect: err.location };
   if (err instanceof AccessDenied) return { reason: err.message, code: err.code, status: err.status };
   return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0, status: 403 };
 }
@@ -84,6 +87,12 @@ export class Admission {
   gate(point: AdmissionPoint, s: ClientSession, admitted: () => void, denied: (d: Denial) => void, log: Logger = this.log): Promise<void> | undefined {
     const refuse = (err: unknown): void => {
       const d = denialOf(err);
+      if (d.redirect) {
+        // Not a refusal: the stream lives on another origin of the cluster.
+        log.info({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, to: `${d.redirect.ip}:${d.redirect.rtmpPort}` }, 'session redirected');
+        denied(d);
+        return;
+      }
       for (const l of this.denialListeners) l(s, d);
       log.warn({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, point, reason: clip(d.reason, 200), code: d.code }, 'session denied');
       denied(d);

@@ -23,6 +23,26 @@ export class AccessDenied extends Error {
   }
 }
 
+/** Where a stream is published in an origin cluster (a coworker's `/api/v1/clusters` answer). */
+export interface StreamLocation {
+  ip: string;
+  rtmpPort: number;
+  /** The coworker's HTTP server port, when it told it (Sluice does; SRS does not): HTTP players are redirected only then. */
+  httpPort: number | null;
+  vhost: string;
+}
+
+/**
+ * A policy's answer "not here, over there": the player is sent to another
+ * server (RTMP 302, HTTP 302) instead of being served or refused.
+ */
+export class RedirectTo extends AccessDenied {
+  constructor(readonly location: StreamLocation) {
+    super(`redirected to ${location.ip}:${location.rtmpPort}`, 0);
+    this.name = 'RedirectTo';
+  }
+}
+
 export interface SessionPolicy {
   readonly name: string;
   /**

@@ -34,6 +34,8 @@ import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
 import { ingestFeature } from '../inputs/ingest/ingest-feature.js';
 import { transcodeFeature } from '../outputs/transcode/transcode-feature.js';
+import { clusterFeature } from '../ops/cluster/cluster-feature.js';
+import { heartbeatFeature } from '../ops/heartbeat/heartbeat-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -76,6 +78,9 @@ export function compose(ctx: ServerContext): Composition {
     forwardFeature(forwards),
     httpStaticFeature,
     httpLiveFeature,
+    // After hooks (on_play before the redirect, as SRS) and after HLS/static files (a playlist here is served here).
+    clusterFeature(),
+    heartbeatFeature,
     { name: 'rtmp', install: () => rtmp.install() },
     // After rtmp: its FFmpeg children publish to the port that is listening now.
     ingestFeature({ processes, rtmpPort }),

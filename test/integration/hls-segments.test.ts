@@ -140,7 +140,7 @@ test('live HLS plays in ffprobe/ffmpeg; playlist and segment headers, ranges, CO
   const pl = await get(server.httpPort, '/live/livestream.m3u8?hls_ctx=test1234', { Origin: 'http://example.com' });
   assert.equal(pl.status, 200);
   assert.equal(pl.headers['content-type'], 'application/vnd.apple.mpegurl');
-  assert.equal(pl.headers['cache-control'], 'no-cache, no-store');
+  assert.equal(pl.headers['cache-control'], 'public, max-age=1');
   assert.equal(pl.headers['access-control-allow-origin'], '*');
   const seg = /^(livestream-\d+\.ts)\?hls_ctx=test1234$/m.exec(pl.body.toString())?.[1];
   assert.ok(seg, pl.body.toString());

@@ -118,6 +118,7 @@ class HttpLiveService {
       if (res.destroyed) return;
       new HttpFlvSession(id, req, res, this.ctx, ip, t.vhost.name, t.app, t.stream, url.search, t.vhost, cors);
     }, (denial) => {
+      if (denial.redirect && redirectPlayer(req, res, cors, denial)) return;
       // Refused with no detail, as SRS refuses an HTTP-FLV player (401 when a policy asks for credentials).
       if (res.headersSent) return void res.destroy();
       const unauthorized = denial.status === 401;
@@ -153,6 +154,7 @@ class HttpLiveService {
       const fast = source ? (this.fastCaches.get(source) ?? null) : null;
       new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res), fast);
     }, (denial) => {
+      if (denial.redirect && redirectPlayer(req, res, cors, denial)) return;
       if (res.headersSent) return void res.destroy();
       const unauthorized = denial.status === 401;
       res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
@@ -219,6 +221,21 @@ class HttpLiveService {
     };
     void this.ctx.admission.gate('onPlay', probe, start, deny);
   }
+}
+
+/**
+ * Origin cluster: the stream is published on another origin whose HTTP port
+ * is known: a 302 to the same path and query there. False when that origin
+ * gave no HTTP port (an SRS coworker): the caller refuses as usual.
+ */
+function redirectPlayer(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>, denial: Denial): boolean {
+  const to = denial.redirect;
+  if (!to || to.httpPort === null || res.headersSent) return false;
+  const host = to.ip.includes(':') ? `[${to.ip}]` : to.ip;
+  const location = `http://${host}:${to.httpPort}${req.url ?? '/'}`;
+  res.writeHead(302, { ...cors, Location: location, 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(`Redirect to ${location}`) });
+  res.end(`Redirect to ${location}`);
+  return true;
 }
 
 /** A graceful stop is under way: no new player (503, as SRS answers then). */
