@@ -31,6 +31,7 @@ import { registerForwardMetrics } from './forward-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
+import { srtFeature } from '../servers/srt/srt-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -69,6 +70,7 @@ export function compose(ctx: ServerContext): Composition {
     httpStaticFeature,
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },
+    srtFeature(),
   ];
   return { features, rtmp, api };
 }
