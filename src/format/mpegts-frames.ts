@@ -150,3 +150,30 @@ export class TsFrameReader {
     return out;
   }
 }
+
+/**
+ * Puts the frames of a TS's tracks back into one dts order: muxers send an
+ * audio PES up to several hundred ms away from the video around it, and the
+ * hub (one timeline, SRS's jitter rules) takes such a swing for a jump. A
+ * frame is let out once every track seen has reached its dts; at most
+ * `maxFrames` wait (then the oldest goes).
+ */
+export class FrameInterleaver {
+  private readonly queue: MediaFrame[] = [];
+  private readonly lastDts = new Map<string, number>();
+
+  constructor(private readonly maxFrames = 512) {}
+
+  push(f: MediaFrame): MediaFrame[] {
+    if (f.kind !== 'script') this.lastDts.set(f.kind, f.dts);
+    // Insertion keeps the queue sorted by dts (stable: equal dts keep their order).
+    let i = this.queue.length;
+    while (i > 0 && this.queue[i - 1]!.dts > f.dts) i--;
+    this.queue.splice(i, 0, f);
+    let horizon = Infinity;
+    for (const d of this.lastDts.values()) horizon = Math.min(horizon, d);
+    const out: MediaFrame[] = [];
+    while (this.queue.length > 0 && (this.queue[0]!.dts <= horizon || this.queue.length > this.maxFrames)) out.push(this.queue.shift()!);
+    return out;
+  }
+}

@@ -77,6 +77,7 @@ export interface SrtStats {
   recvBufferPackets: number;
   sendBufferPackets: number;
   lossListSize: number;
+  dropRequestsIn: number;
 }
 
 const SYN_US = 10_000;
@@ -117,6 +118,7 @@ export class SrtConnection {
     recvBufferPackets: 0,
     sendBufferPackets: 0,
     lossListSize: 0,
+    dropRequestsIn: 0,
   };
   closed = false;
   private packets: Buffer[] = [];
@@ -479,6 +481,7 @@ export class SrtConnection {
     } catch {
       return;
     }
+    this.stats.dropRequestsIn++;
     const len = seqDiff(r.from, r.to);
     if (len < 0 || len > this.o.recvBufferPackets) return;
     for (let s = r.from, i = 0; i <= len; i++, s = seqInc(s)) {

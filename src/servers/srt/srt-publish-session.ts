@@ -6,7 +6,7 @@
 import type { ClientType } from '../../core/client-registry.js';
 import type { LiveSource, Publisher } from '../../live/live-source.js';
 import { TsDemuxer } from '../../format/mpegts-demuxer.js';
-import { TsFrameReader } from '../../format/mpegts-frames.js';
+import { FrameInterleaver, TsFrameReader } from '../../format/mpegts-frames.js';
 import { SrtSession, type SrtSessionInit } from './srt-session.js';
 
 export class SrtPublishSession extends SrtSession implements Publisher {
@@ -14,11 +14,16 @@ export class SrtPublishSession extends SrtSession implements Publisher {
   readonly kind = 'srt' as const;
   private readonly demux = new TsDemuxer({ maxPesBytes: 4 * 1024 * 1024 });
   private readonly reader = new TsFrameReader();
+  private readonly interleaver = new FrameInterleaver();
   source: LiveSource | null = null;
   framesIn = 0;
 
   constructor(init: SrtSessionInit) {
     super(init);
+  }
+
+  get ignoredPes(): number {
+    return this.reader.ignoredPes;
   }
 
   kick(reason: string): void {
@@ -32,8 +37,10 @@ export class SrtPublishSession extends SrtSession implements Publisher {
       for (const p of payloads) {
         for (const pes of this.demux.push(p)) {
           for (const f of this.reader.read(pes)) {
-            this.framesIn++;
-            source.onFrame(f);
+            for (const g of this.interleaver.push(f)) {
+              this.framesIn++;
+              source.onFrame(g);
+            }
           }
         }
       }

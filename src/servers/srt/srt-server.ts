@@ -260,6 +260,7 @@ export class SrtServer {
       this.ctx.clients.remove(s);
       slot();
       if (s instanceof SrtPublishSession) {
+        s.log.info({ framesIn: s.framesIn, ignoredPes: s.ignoredPes }, 'SRT publish stopped');
         source.unpublish(s);
         this.ctx.admission.notify('onUnpublish', s);
       } else if (s instanceof SrtPlaySession && s.consumer) {

@@ -30,7 +30,7 @@ export abstract class SrtSession implements ClientSession {
   tcUrl: string;
   pageUrl = '';
   readonly conn: SrtConnection;
-  protected readonly log: Logger;
+  readonly log: Logger;
   protected readonly flushOut: (s: SrtSession) => void;
   closed = false;
   /** Set by the server: unregisters the session, gives its slot back, tells the policies. */
@@ -84,7 +84,7 @@ export abstract class SrtSession implements ClientSession {
     } finally {
       this.onClosed?.(this, reason);
       const st = this.conn.stats;
-      this.log.info({ reason, recv: st.bytesReceived, sent: st.bytesSent, lost: st.packetsLost, retransmitted: st.packetsRetransmitted, dropped: st.packetsDropped + st.packetsSendDropped, rttMs: Math.round(st.rttUs / 1000) }, `${this.type} session closed`);
+      this.log.info({ reason, recv: st.bytesReceived, sent: st.bytesSent, lost: st.packetsLost, retransmitted: st.packetsRetransmitted, dropped: st.packetsDropped + st.packetsSendDropped, rttMs: Math.round(st.rttUs / 1000), dropRequests: st.dropRequestsIn, belated: st.packetsBelated, received: st.packetsReceived }, `${this.type} session closed`);
     }
   }
 }
