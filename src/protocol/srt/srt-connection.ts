@@ -4,7 +4,8 @@
  * datagrams to send, payloads delivered in order, and events.
  *
  * Receiving: a buffer keyed by sequence number (bounded by the flow window),
- * a loss list (NAK at once on a gap, and again every 4·RTT+RTTVar), full ACKs
+ * a loss list (NAK at once on a gap, and again every (RTT+4·RTTVar)/2, at least
+ * 20 ms, as libsrt does), full ACKs
  * every 10 ms answered by ACKACK for the RTT, and TSBPD: a packet is handed
  * on at the sender's timestamp plus the negotiated latency; with too-late
  * drop, a hole whose successor is due is skipped.
@@ -128,7 +129,7 @@ export class SrtConnection {
   private rcvNext: number;
   private rcvHighest: number;
   private ackCursor: number;
-  private lastAckSent = -1;
+  private lastAckSent: number;
   private readonly rcvBuf = new Map<number, RecvSlot>();
   /** Missing sequence → when it was last reported. */
   private readonly loss = new Map<number, number>();
@@ -159,6 +160,7 @@ export class SrtConnection {
     this.rcvNext = o.peerInitialSeq;
     this.rcvHighest = seqInc(o.peerInitialSeq, -1);
     this.ackCursor = o.peerInitialSeq;
+    this.lastAckSent = o.peerInitialSeq;
     this.sndNext = o.initialSeq;
     this.sndAcked = o.initialSeq;
     this.tsBase = o.peerStartUs;
@@ -221,7 +223,8 @@ export class SrtConnection {
       this.sendAck(now);
     }
     if (now >= this.nextNakAt) {
-      this.nextNakAt = now + Math.max(MIN_NAK_US, 4 * this.stats.rttUs + this.stats.rttVarUs);
+      // Capped at a quarter of the latency: a lost retransmission still gets a few more chances in time.
+      this.nextNakAt = now + Math.max(MIN_NAK_US, Math.min((this.stats.rttUs + 4 * this.stats.rttVarUs) / 2, this.o.recvLatencyUs / 4));
       this.sendNak(now, [...this.loss.keys()]);
     }
     this.dropTooLate(now);
