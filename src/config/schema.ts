@@ -205,7 +205,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }),
   srt: block(u, 'See docs/SRT.md.', {
     enabled: bool(false, u, 'SRT callers for this vhost (else refused, SRS 6006)'),
-    srt_to_rtmp: bool(true, n, 'Sluice has one hub: an SRT publisher is always seen by every protocol', { aliases: ['SRS_VHOST_SRT_TO_RTMP'] }),
+    srt_to_rtmp: bool(true, n, 'Sluice has one hub: an SRT publisher is always seen by every protocol', { aliases: ['SRS_VHOST_SRT_TO_RTMP'], actsAs: 'on' }),
   }),
   exec: block(u, 'See docs/EXEC.md. Each `publish` command runs (no shell) while a stream is published, is restarted with backoff when it exits, and is stopped with SIGTERM, then SIGKILL, at unpublish; its output is appended to `ff_log_dir/ffmpeg-exec-<vhost>-<app>-<stream>.log`. A reload that changes the vhost `exec` restarts the commands of its live streams (as SRS).', {
     enabled: bool(false, u),
@@ -312,7 +312,7 @@ export const ROOT = block(u, '', {
     default_app: str('live', u, 'the app of a stream id without one'),
     peerlatency: int(0, u, 'the least latency the peer receives with', { unit: 'ms' }),
     recvlatency: int(120, u, 'the least latency we receive with (TSBPD)', { unit: 'ms' }),
-    latency: int(120, n, 'recvlatency and peerlatency are applied after it, as in SRS', { unit: 'ms' }),
+    latency: int(120, i, 'recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS', { unit: 'ms' }),
     tsbpdmode: bool(true, u),
     tlpktdrop: bool(true, u),
     sendbuf: int(SRT_BUF, u, 'bytes; the send buffer in packets is this / (mss − 28)'),

@@ -14,7 +14,7 @@ import type { TsPes } from './mpegts-demuxer.js';
 const TWO_POW_33 = 8589934592;
 
 /** Splits Annex-B bytes into NAL units (without start codes). */
-export function annexBNalUnits(b: Buffer): Buffer[] {
+function annexBNalUnits(b: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let start = -1;
   let i = 0;
@@ -36,7 +36,7 @@ function trimZeros(n: Buffer): Buffer {
 }
 
 /** AVCDecoderConfigurationRecord for one SPS and one PPS. */
-export function avcRecord(sps: Buffer, pps: Buffer): Buffer {
+function avcRecord(sps: Buffer, pps: Buffer): Buffer {
   const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
   b[0] = 1;
   b[1] = sps[1] ?? 0x42;

@@ -7,7 +7,7 @@
  */
 import { SrtError } from './srt-error.js';
 
-export const HS_CIF_SIZE = 48;
+const HS_CIF_SIZE = 48;
 
 export const HandshakeType = {
   WAVEAHAND: 0,
@@ -64,7 +64,7 @@ export const RejectReason = {
 
 export const REJECT_BASE = 1000;
 
-export interface HandshakeExtension {
+interface HandshakeExtension {
   type: number;
   contents: Buffer;
 }
@@ -163,7 +163,7 @@ export function buildHsExt(e: SrtHsExt): Buffer {
 }
 
 /** SRT's stream id is at most 512 bytes. */
-export const MAX_STREAM_ID = 512;
+const MAX_STREAM_ID = 512;
 
 export function parseStreamIdExt(c: Buffer): string {
   if (c.length > MAX_STREAM_ID) throw new SrtError(`stream id of ${c.length} bytes (512 at most)`);

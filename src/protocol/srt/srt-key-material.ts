@@ -9,9 +9,6 @@
 import { createCipheriv, createDecipheriv, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { SrtError } from './srt-error.js';
 
-/** KMRSP states when the listener cannot use the caller's key material. */
-export const KmState = { UNSECURED: 0, SECURING: 1, SECURED: 2, NOSECRET: 3, BADSECRET: 4 } as const;
-
 const KM_SIGN = 0x2029;
 const CIPHER_AES_CTR = 2;
 const SALT_LEN = 16;

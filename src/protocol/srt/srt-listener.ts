@@ -25,7 +25,7 @@ import {
 } from './srt-handshake.js';
 import { parseKeyMaterial, type KeyMaterial } from './srt-key-material.js';
 
-export const SRT_VERSION = 0x010501;
+const SRT_VERSION = 0x010501;
 
 export interface ConclusionRequest {
   peer: string;

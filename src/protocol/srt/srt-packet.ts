@@ -5,7 +5,7 @@
  */
 import { SrtError } from './srt-error.js';
 
-export const SRT_HEADER_SIZE = 16;
+const SRT_HEADER_SIZE = 16;
 
 export const ControlType = {
   HANDSHAKE: 0,
@@ -80,8 +80,8 @@ export function buildDataPacket(p: Omit<SrtDataPacket, 'control'>): Buffer {
   return b;
 }
 
-/** Writes the header of a data packet in place (retransmission sets R in a stored packet this way). */
-export function writeDataHeader(b: Buffer, p: Omit<SrtDataPacket, 'control' | 'payload'>): void {
+/** Writes the header of a data packet in place. */
+function writeDataHeader(b: Buffer, p: Omit<SrtDataPacket, 'control' | 'payload'>): void {
   b.writeUInt32BE(p.seq & 0x7fffffff, 0);
   const w1 = ((p.position & 3) << 30) | (p.inOrder ? 0x20000000 : 0) | ((p.keyFlags & 3) << 27) | (p.retransmitted ? 0x04000000 : 0) | (p.messageNumber & 0x03ffffff);
   b.writeUInt32BE(w1 >>> 0, 4);

@@ -4,7 +4,7 @@
  * names, which only play. Keys other than r, h and m become the request's
  * param as `k1=v1&k2=v2` (no leading `?`).
  */
-export type SrtMode = 'publish' | 'play';
+type SrtMode = 'publish' | 'play';
 
 export interface SrtStreamId {
   mode: SrtMode;
