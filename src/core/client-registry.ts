@@ -15,6 +15,18 @@ export interface StreamRequest {
   pageUrl: string;
 }
 
+/** A datagram transport's view of its link (SRT): what the API and the exporter show per connection. */
+export interface LinkStats {
+  rttMs: number;
+  packetsReceived: number;
+  packetsSent: number;
+  packetsLost: number;
+  packetsRetransmitted: number;
+  packetsDropped: number;
+  recvBufferPackets: number;
+  sendBufferPackets: number;
+}
+
 export interface ClientSession extends StreamRequest {
   readonly id: string;
   readonly ip: string;
@@ -24,6 +36,8 @@ export interface ClientSession extends StreamRequest {
   bytesOut(): number;
   /** Ends the session (API kick, shutdown). */
   close(reason: string): void;
+  /** Link statistics, for sessions over a transport of our own (SRT). */
+  linkStats?(): LinkStats;
 }
 
 export class ClientRegistry {

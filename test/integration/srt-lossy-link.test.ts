@@ -66,10 +66,15 @@ class LossyRelay {
       return;
     }
     this.forwarded++;
-    setTimeout(() => send(m), 5 + Math.floor(this.rand() * 30)).unref();
+    setTimeout(() => {
+      if (!this.closed) send(m);
+    }, 5 + Math.floor(this.rand() * 30)).unref();
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     this.socket.close();
     this.upstream.close();
   }

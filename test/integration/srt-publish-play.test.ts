@@ -122,3 +122,15 @@ test('a stream id with an unknown mode is refused', async () => {
   assert.ok(server.logs.some((l) => l.msg === 'SRT connection refused'));
 });
 
+
+test('the API lists the SRT publisher with its link statistics, and kicks it', async () => {
+  const res = (await (await fetch(server.apiUrl('/api/v1/clients/'))).json()) as { clients: { id: string; type: string; publish: boolean; tcUrl: string; link?: { packetsReceived: number; rttMs: number } }[] };
+  const pub = res.clients.find((c) => c.type === 'srt-publish' && c.tcUrl.endsWith('/live'));
+  assert.ok(pub, JSON.stringify(res.clients.map((c) => c.type)));
+  assert.equal(pub.publish, true);
+  assert.ok(pub.tcUrl.startsWith('srt://'));
+  assert.ok((pub.link?.packetsReceived ?? 0) > 100);
+  const del = await fetch(server.apiUrl(`/api/v1/clients/${pub.id}`), { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  await server.waitForLog((l) => l.msg === 'srt-publish session closed' && l.cid === pub.id, 10_000);
+});

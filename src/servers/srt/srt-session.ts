@@ -3,7 +3,7 @@
  * (API, hooks, kick), the connection state machine and the one UDP socket
  * the server lends it, and the per-connection statistics.
  */
-import type { ClientSession, ClientType, StreamRequest } from '../../core/client-registry.js';
+import type { ClientSession, ClientType, LinkStats, StreamRequest } from '../../core/client-registry.js';
 import type { Logger } from '../../log/logger.js';
 import type { SrtConnection, SrtStats } from '../../protocol/srt/srt-connection.js';
 
@@ -50,8 +50,18 @@ export abstract class SrtSession implements ClientSession {
     this.flushOut = init.flush;
   }
 
-  get srtStats(): SrtStats {
-    return this.conn.stats;
+  linkStats(): LinkStats {
+    const st: SrtStats = this.conn.stats;
+    return {
+      rttMs: Math.round(st.rttUs / 100) / 10,
+      packetsReceived: st.packetsReceived,
+      packetsSent: st.packetsSent,
+      packetsLost: st.packetsLost,
+      packetsRetransmitted: st.packetsRetransmitted + st.packetsRetransmittedIn,
+      packetsDropped: st.packetsDropped + st.packetsSendDropped,
+      recvBufferPackets: st.recvBufferPackets,
+      sendBufferPackets: st.sendBufferPackets,
+    };
   }
 
   bytesIn(): number {
