@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, players: { type: 'string', default: '4' }, core: { type: 'string', default: '1' } } });
 const SECONDS = Number(values.seconds);
