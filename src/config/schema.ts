@@ -351,11 +351,11 @@ export const ROOT = block(u, '', {
     dying_threshold: int(99, n),
     dying_pulse: int(5, n),
   }, { field: 'circuitBreaker', reload: 'live' }),
-  stream_caster: block(n, 'Repeatable.', {
-    enabled: bool(false, n),
-    caster: str('', n, 'mpegts_over_udp, flv, gb28181'),
-    output: str('', n),
-    listen: int(0, n),
+  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` publishes into this server\'s hub (see docs/SRT.md); `flv` and `gb28181` are logged at start as not acted on.', {
+    enabled: bool(false, u),
+    caster: str('', u, 'mpegts_over_udp (acted on), flv, gb28181 (not yet)'),
+    output: str('', u, 'the stream published: its vhost/app/stream'),
+    listen: int(0, u, 'UDP port'),
     sip: block(n, '', {
       enabled: bool(true, n),
       listen: int(5060, n),

@@ -32,6 +32,7 @@ import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
 import { srtFeature } from '../servers/srt/srt-feature.js';
+import { casterFeature } from '../servers/caster/caster-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -71,6 +72,7 @@ export function compose(ctx: ServerContext): Composition {
     httpLiveFeature,
     { name: 'rtmp', install: () => rtmp.install() },
     srtFeature(),
+    casterFeature(),
   ];
   return { features, rtmp, api };
 }
