@@ -307,7 +307,7 @@ export const ROOT = block(u, '', {
     listen: int(10080, u, 'UDP port'),
     maxbw: int(-1, n),
     mss: int(1500, u, 'largest datagram, caps the negotiated MTU'),
-    connect_timeout: int(3000, n, '', { unit: 'ms' }),
+    connect_timeout: int(3000, u, 'a caller whose admission (hooks) takes longer is refused', { unit: 'ms' }),
     peer_idle_timeout: int(10000, u, 'a connection silent this long is closed', { unit: 'ms' }),
     default_app: str('live', u, 'the app of a stream id without one'),
     peerlatency: int(0, u, 'the least latency the peer receives with', { unit: 'ms' }),

@@ -339,7 +339,6 @@ vhost __defaultVhost__ {
     assert.equal(v?.ingests[0].input.url, './doc/source.flv');
     assert.deepEqual(c.inert, [
       'srt.conf:8: "srt_server.maxbw" is accepted but not acted on (not implemented yet)',
-      'srt.conf:9: "srt_server.connect_timeout" is accepted but not acted on (not implemented yet)',
       'srt.conf:12: "srt_server.latency" is accepted but ignored: recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS',
       'srt.conf:23: "vhost.transcode" is accepted but not acted on (not implemented yet)',
       'srt.conf:50: "vhost.ingest" is accepted but not acted on (not implemented yet)',

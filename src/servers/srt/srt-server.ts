@@ -234,8 +234,16 @@ export class SrtServer {
       slot();
       this.refuse(req, ip, port, RejectReason.FORBIDDEN, `${point}: ${d.reason}`, d.code || ERR_SRT_CONN);
     };
+    const askedAt = Date.now();
     let ok = await this.gate('onConnect', session, denied);
     if (ok) ok = await this.gate(sid.mode === 'publish' ? 'onPublish' : 'onPlay', session, denied);
+    // The caller has given up by now (libsrt's connect timeout): do not hold a session for nobody.
+    if (ok && Date.now() - askedAt > cfg.connectTimeout) {
+      ok = false;
+      slot();
+      if (sid.mode === 'publish') this.ctx.admission.notify('onUnpublish', session);
+      this.refuse(req, ip, port, RejectReason.TIMEOUT, `admission took longer than connect_timeout ${cfg.connectTimeout} ms`);
+    }
     if (!ok) {
       this.ctx.admission.notify('onClose', session);
       return;
