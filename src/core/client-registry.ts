@@ -2,7 +2,7 @@
  * The sessions the server holds right now, by connection id: what the API
  * lists and kicks, and what graceful shutdown waits for.
  */
-export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'Unknown';
+export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'srt-play' | 'srt-publish' | 'udp-publish' | 'Unknown';
 
 /** What a publish or play asked for, as SRS names it (hooks, exec variables, sessions). */
 export interface StreamRequest {
@@ -13,6 +13,18 @@ export interface StreamRequest {
   param: string;
   tcUrl: string;
   pageUrl: string;
+}
+
+/** A datagram transport's view of its link (SRT): what the API and the exporter show per connection. */
+export interface LinkStats {
+  rttMs: number;
+  packetsReceived: number;
+  packetsSent: number;
+  packetsLost: number;
+  packetsRetransmitted: number;
+  packetsDropped: number;
+  recvBufferPackets: number;
+  sendBufferPackets: number;
 }
 
 export interface ClientSession extends StreamRequest {
@@ -26,6 +38,8 @@ export interface ClientSession extends StreamRequest {
   bytesOut(): number;
   /** Ends the session (API kick, shutdown). */
   close(reason: string): void;
+  /** Link statistics, for sessions over a transport of our own (SRT). */
+  linkStats?(): LinkStats;
 }
 
 export class ClientRegistry {

@@ -36,6 +36,8 @@ import { ingestFeature } from '../inputs/ingest/ingest-feature.js';
 import { transcodeFeature } from '../outputs/transcode/transcode-feature.js';
 import { clusterFeature } from '../ops/cluster/cluster-feature.js';
 import { heartbeatFeature } from '../ops/heartbeat/heartbeat-feature.js';
+import { srtFeature } from '../servers/srt/srt-feature.js';
+import { casterFeature } from '../servers/caster/caster-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -82,6 +84,8 @@ export function compose(ctx: ServerContext): Composition {
     clusterFeature(),
     heartbeatFeature,
     { name: 'rtmp', install: () => rtmp.install() },
+    srtFeature(),
+    casterFeature(),
     // After rtmp: its FFmpeg children publish to the port that is listening now.
     ingestFeature({ processes, rtmpPort }),
   ];
