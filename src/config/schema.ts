@@ -300,8 +300,31 @@ export const ROOT = block(u, '', {
     listen: endpoint(8080, u),
     dir: str(HTML_DIR, u),
     crossdomain: bool(true, u),
-    https: httpsBlock(n, 'Needs `http_server` enabled.', 8088),
+    https: httpsBlock(u, 'Needs `http_server` enabled. Serves everything the HTTP port serves (HTTP/1.1; see docs/TLS.md); the API too when it shares the HTTP port.', 8088),
   }, { field: 'httpServer', reload: 'restart' }),
+  rtmps: block(u, 'RTMP over TLS (SRS 7.0.56+ `conf/rtmps.conf`): the same sessions, hooks and statistics as RTMP. See docs/TLS.md.', {
+    enabled: bool(false, u),
+    listen: endpoint(1443, u),
+    key: str('./conf/server.key', u),
+    cert: str('./conf/server.crt', u),
+  }, { field: 'rtmps', reload: 'restart' }),
+  tls: block(u, 'Sluice extension: what every TLS listener (RTMPS, HTTPS, HTTPS API) shares. See docs/TLS.md.', {
+    handshake_timeout: int(10000, u, 'a client that has not finished its TLS handshake by then is closed', { unit: 'ms' }),
+    watch: bool(true, u, 'key and certificate files are re-read when they change on disk (checked every 2 s); SIGHUP re-reads them too'),
+    sni: block(u, 'Repeatable. A certificate for the host names of the argument (`*.example.com` matches one label); a client that names no listed host gets its listener\'s own `key`/`cert`.', {
+      key: str('', u),
+      cert: str('', u),
+    }, { arg: '<hostname> [hostname...]' }),
+    acme: block(u, 'Automatic certificates over ACME (HTTP-01 on the HTTP port): issued at start, renewed before expiry, swapped in without dropping connections; they serve the names of `domains` on every TLS listener.', {
+      enabled: bool(false, u),
+      directory: str('https://acme-v02.api.letsencrypt.org/directory', u, 'the ACME directory URL'),
+      email: str('', u, 'account contact (optional)'),
+      domains: list([], u, 'host names of the certificate (the first is its subject)'),
+      renew_before: int(30, u, 'days: renew when the certificate expires within this many days'),
+      ca_file: str('', u, 'PEM file of the CA that signed the ACME server\'s own HTTPS certificate ("" = the system CAs)'),
+      dir: str('./objs/acme', u, 'where the account key and the certificates are kept (relative to the working directory)'),
+    }),
+  }, { sluice: true, env: false, field: 'tls', reload: 'live' }),
   srt_server: block(n, '', {
     enabled: bool(false, n),
     listen: int(10080, n, 'UDP port'),
