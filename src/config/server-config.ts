@@ -24,7 +24,7 @@ import { buildVhostConfig, DEFAULT_VHOST, type VhostConfig } from './vhost-confi
 
 export type { Env } from './values.js';
 export * from './vhost-config.js';
-export type { TlsConfig, SniCertificate, AcmeConfig } from './tls-config.js';
+export type { TlsConfig } from './tls-config.js';
 
 /** pino level names. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';

@@ -1,7 +1,6 @@
 /**
  * The certificates of every TLS listener (RTMPS, HTTPS, HTTPS API), in one
- * place: each listener's own key/cert files, the `tls.sni` certificates and
- * the ones ACME issued. Files are re-read on reload (SIGHUP) and when they
+ * place: each listener's own key/cert files and the `tls.sni` certificates. Files are re-read on reload (SIGHUP) and when they
  * change on disk; a new pair is swapped in with `setSecureContext` (the
  * default one) or through the SNI callback, so new handshakes get it and the
  * connections already up go on with theirs. A pair that does not load (half
@@ -26,8 +25,6 @@ export interface CertFiles {
 interface Loaded {
   context: tls.SecureContext;
   pem: { key: Buffer; cert: Buffer };
-  /** Host names the certificate covers (subject CN and DNS SANs), lower case. */
-  names: string[];
   notAfter: Date;
 }
 
@@ -40,7 +37,7 @@ interface Listener {
 
 interface NamedCert {
   names: string[];
-  files: CertFiles | null;
+  files: CertFiles;
   loaded: Loaded | null;
 }
 
@@ -53,8 +50,6 @@ const HANDSHAKE_LOG_WINDOW_MS = 60_000;
 export class TlsCertificates {
   private readonly listeners: Listener[] = [];
   private sni: NamedCert[] = [];
-  /** ACME certificates, by the first domain. */
-  private readonly issued = new Map<string, NamedCert>();
   private readonly watched = new Set<string>();
   private settleTimer: NodeJS.Timeout | null = null;
   private failureWindowStart = 0;
@@ -72,15 +67,14 @@ export class TlsCertificates {
 
   /**
    * Options for a new TLS server of `name` (the listener's log name) serving
-   * `files`. Throws when the files do not load and no ACME certificate can
-   * stand in (a listener with no certificate at all is a config error).
+   * `files`. Throws when the files do not load (a listener with no
+   * certificate is a start error).
    */
   serverOptions(files: CertFiles, name: string): tls.TlsOptions {
     const loaded = this.tryLoad(files, name, 'error');
-    const fallback = loaded ?? this.acmeDefault();
-    if (!fallback && !this.config.acme.enabled) throw new Error(`${name}: cannot load key ${files.key} / cert ${files.cert}`);
+    if (!loaded) throw new Error(`${name}: cannot load key ${files.key} / cert ${files.cert}`);
     return {
-      ...(fallback ? fallback.pem : {}),
+      ...loaded.pem,
       handshakeTimeout: this.config.handshakeTimeout,
       SNICallback: (servername, cb) => cb(null, this.contextFor(servername)),
     };
@@ -105,23 +99,6 @@ export class TlsCertificates {
     this.rereadAll('reload');
   }
 
-  /** An ACME certificate for `names` (PEM); serves those names from now on. Returns its expiry. */
-  install(names: string[], keyPem: string, certPem: string): Date {
-    const loaded = load(Buffer.from(keyPem), Buffer.from(certPem));
-    const first = names[0] ?? loaded.names[0] ?? '';
-    this.issued.set(first, { names, files: null, loaded });
-    // Listeners whose own files do not load serve the ACME certificate by default.
-    for (const l of this.listeners) if (!l.loaded) l.server.setSecureContext(loaded.pem);
-    this.log.info({ names, notAfter: loaded.notAfter.toISOString() }, 'TLS: ACME certificate installed');
-    this.onSwap?.(`acme:${first}`);
-    return loaded.notAfter;
-  }
-
-  /** When the ACME certificate of `first` expires, or null when none is installed. */
-  issuedExpiry(first: string): Date | null {
-    return this.issued.get(first)?.loaded?.notAfter ?? null;
-  }
-
   close(): void {
     for (const f of this.watched) unwatchFile(f);
     this.watched.clear();
@@ -138,14 +115,8 @@ export class TlsCertificates {
 
   private contextFor(servername: string): tls.SecureContext | undefined {
     const host = servername.toLowerCase();
-    for (const c of this.issued.values()) if (c.loaded && c.names.some((n) => matches(n, host))) return c.loaded.context;
     for (const c of this.sni) if (c.loaded && c.names.some((n) => matches(n, host))) return c.loaded.context;
     return undefined;
-  }
-
-  private acmeDefault(): Loaded | null {
-    for (const c of this.issued.values()) if (c.loaded) return c.loaded;
-    return null;
   }
 
   private watch(files: CertFiles): void {
@@ -171,7 +142,6 @@ export class TlsCertificates {
       this.onSwap?.(l.name);
     }
     for (const c of this.sni) {
-      if (!c.files) continue;
       const next = this.tryLoad(c.files, `sni ${c.names.join(' ')}`, 'warn');
       if (!next || (c.loaded && next.pem.cert.equals(c.loaded.pem.cert))) continue;
       c.loaded = next;
@@ -210,15 +180,7 @@ export class TlsCertificates {
 function load(key: Buffer, cert: Buffer): Loaded {
   // createSecureContext checks that the key matches the certificate.
   const context = tls.createSecureContext({ key, cert });
-  const x509 = new X509Certificate(cert);
-  const names = new Set<string>();
-  const cn = /CN=([^\n,]+)/.exec(x509.subject)?.[1];
-  if (cn) names.add(cn.toLowerCase());
-  for (const part of (x509.subjectAltName ?? '').split(',')) {
-    const m = /^\s*DNS:(.+)$/.exec(part);
-    if (m?.[1]) names.add(m[1].trim().toLowerCase());
-  }
-  return { context, pem: { key, cert }, names: [...names], notAfter: new Date(x509.validTo) };
+  return { context, pem: { key, cert }, notAfter: new Date(new X509Certificate(cert).validTo) };
 }
 
 /** `*.example.com` matches `a.example.com`, not `example.com` nor `a.b.example.com`. */
