@@ -172,7 +172,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { env: false }),
   forward: block(u, 'Pushes every stream published here over RTMP (see docs/FORWARD.md).', {
     enabled: bool(false, u),
-    destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` and `srt://` are refused with a log line'),
+    destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` URL (TLS, docs/TLS.md); `srt://` is refused with a log line'),
     backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
   }, { env: false }),
   cluster: block(u, 'Edge mode; the origin-cluster directives are not used yet.', {
