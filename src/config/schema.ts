@@ -316,14 +316,14 @@ export const ROOT = block(u, '', {
       key: str('', u),
       cert: str('', u),
     }, { arg: '<hostname> [hostname...]' }),
-    acme: block(n, 'Designed, not built yet (docs/TLS.md): automatic certificates over ACME, HTTP-01 on the HTTP port.', {
-      enabled: bool(false, n),
-      directory: str('https://acme-v02.api.letsencrypt.org/directory', n, 'the ACME directory URL'),
-      email: str('', n, 'account contact (optional)'),
-      domains: list([], n, 'host names of the certificate (the first is its subject)'),
-      renew_before: int(30, n, 'days: renew when the certificate expires within this many days'),
-      ca_file: str('', n, 'PEM file of the CA that signed the ACME server\'s own HTTPS certificate ("" = the system CAs)'),
-      dir: str('./objs/acme', n, 'where the account key and the certificates are kept (relative to the working directory)'),
+    acme: block(u, 'Automatic certificates over ACME (HTTP-01 on the HTTP port, which must be the one the CA reaches, normally 80): issued at start, renewed before expiry, swapped in without dropping connections; they serve the names of `domains` on every TLS listener (SNI), and are the default of a listener whose own files do not load. See docs/TLS.md.', {
+      enabled: bool(false, u),
+      directory: str('https://acme-v02.api.letsencrypt.org/directory', u, 'the ACME directory URL'),
+      email: str('', u, 'account contact (optional)'),
+      domains: list([], u, 'host names of the certificate (the first is its subject)'),
+      renew_before: int(30, u, 'days: renew when the certificate expires within this many days'),
+      ca_file: str('', u, 'PEM file of the CA that signed the ACME server\'s own HTTPS certificate ("" = the system CAs)'),
+      dir: str('./objs/acme', u, 'where the account key and the certificates are kept (relative to the working directory)'),
     }),
   }, { sluice: true, env: false, field: 'tls', reload: 'live' }),
   srt_server: block(n, '', {

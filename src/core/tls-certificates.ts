@@ -1,6 +1,7 @@
 /**
  * The certificates of every TLS listener (RTMPS, HTTPS, HTTPS API), in one
- * place: each listener's own key/cert files and the `tls.sni` certificates. Files are re-read on reload (SIGHUP) and when they
+ * place: each listener's own key/cert files, the `tls.sni` certificates and
+ * the ones ACME issued (ops/acme). Files are re-read on reload (SIGHUP) and when they
  * change on disk; a new pair is swapped in with `setSecureContext` (the
  * default one) or through the SNI callback, so new handshakes get it and the
  * connections already up go on with theirs. A pair that does not load (half
@@ -50,13 +51,13 @@ const HANDSHAKE_LOG_WINDOW_MS = 60_000;
 export class TlsCertificates {
   private readonly listeners: Listener[] = [];
   private sni: NamedCert[] = [];
+  /** ACME certificates, by their first domain. */
+  private readonly issued = new Map<string, { names: string[]; loaded: Loaded }>();
   private readonly watched = new Set<string>();
   private settleTimer: NodeJS.Timeout | null = null;
   private failureWindowStart = 0;
   private failuresLogged = 0;
   private failuresSuppressed = 0;
-  /** Called after any certificate changed (tests, the API). */
-  onSwap: ((what: string) => void) | null = null;
 
   constructor(
     private config: TlsConfig,
@@ -71,10 +72,12 @@ export class TlsCertificates {
    * certificate is a start error).
    */
   serverOptions(files: CertFiles, name: string): tls.TlsOptions {
-    const loaded = this.tryLoad(files, name, 'error');
-    if (!loaded) throw new Error(`${name}: cannot load key ${files.key} / cert ${files.cert}`);
+    const loaded = this.tryLoad(files, name, this.config.acme.enabled ? 'warn' : 'error');
+    // With ACME on, a listener may start without files: handshakes fail until the first certificate is issued.
+    if (!loaded && !this.config.acme.enabled) throw new Error(`${name}: cannot load key ${files.key} / cert ${files.cert}`);
+    const fallback = loaded ?? this.acmeDefault();
     return {
-      ...loaded.pem,
+      ...(fallback ? fallback.pem : {}),
       handshakeTimeout: this.config.handshakeTimeout,
       SNICallback: (servername, cb) => cb(null, this.contextFor(servername)),
     };
@@ -99,6 +102,16 @@ export class TlsCertificates {
     this.rereadAll('reload');
   }
 
+  /** An ACME certificate for `names` (PEM): served for those names from now on. Throws when it does not load. Returns its expiry. */
+  install(names: string[], keyPem: string, certPem: string): Date {
+    const loaded = load(Buffer.from(keyPem), Buffer.from(certPem));
+    this.issued.set(names[0] ?? '', { names, loaded });
+    // Listeners whose own files do not load serve it by default.
+    for (const l of this.listeners) if (!l.loaded) l.server.setSecureContext(loaded.pem);
+    this.log.info({ names, notAfter: loaded.notAfter.toISOString() }, 'TLS: ACME certificate in use');
+    return loaded.notAfter;
+  }
+
   close(): void {
     for (const f of this.watched) unwatchFile(f);
     this.watched.clear();
@@ -115,8 +128,14 @@ export class TlsCertificates {
 
   private contextFor(servername: string): tls.SecureContext | undefined {
     const host = servername.toLowerCase();
+    for (const c of this.issued.values()) if (c.names.some((n) => matches(n, host))) return c.loaded.context;
     for (const c of this.sni) if (c.loaded && c.names.some((n) => matches(n, host))) return c.loaded.context;
     return undefined;
+  }
+
+  private acmeDefault(): Loaded | null {
+    for (const c of this.issued.values()) return c.loaded;
+    return null;
   }
 
   private watch(files: CertFiles): void {
@@ -139,14 +158,12 @@ export class TlsCertificates {
       l.server.setSecureContext(next.pem);
       l.loaded = next;
       this.log.info({ listener: l.name, cert: l.files.cert, notAfter: next.notAfter.toISOString(), why }, 'TLS: new certificate in use');
-      this.onSwap?.(l.name);
     }
     for (const c of this.sni) {
       const next = this.tryLoad(c.files, `sni ${c.names.join(' ')}`, 'warn');
       if (!next || (c.loaded && next.pem.cert.equals(c.loaded.pem.cert))) continue;
       c.loaded = next;
       this.log.info({ names: c.names, cert: c.files.cert, why }, 'TLS: new SNI certificate in use');
-      this.onSwap?.(`sni:${c.names[0] ?? ''}`);
     }
   }
 

@@ -31,6 +31,7 @@ import { registerForwardMetrics } from './forward-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
+import { acmeFeature } from '../ops/acme/acme-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -54,6 +55,8 @@ export function compose(ctx: ServerContext): Composition {
   metrics?.observeRecordings(() => dvr.totals());
   const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr });
   const features: Feature[] = [
+    // First among the HTTP routes: the CA's HTTP-01 requests must not reach static files or the API.
+    acmeFeature,
     edgeFeature,
     statsFeature(stats),
     securityFeature,
