@@ -13,6 +13,8 @@ import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, type Proc } from '../helpers/ffmpeg.js';
 import { launchChromium, whepPlay, playStats, until } from '../helpers/rtc-browser.js';
 import { makeTestCa, type TestCa } from '../helpers/test-ca.js';
+import { waitFor } from '../helpers/wait.js';
+import { request } from 'node:https';
 
 let ca: TestCa;
 let server: RunningServer;
@@ -58,7 +60,20 @@ after(async () => {
 
 const httpsUrl = (p: string): string => `https://127.0.0.1:${server.port('HTTPS')}/${p}`;
 
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
 test('hls.js in Chromium plays HLS from an HTTPS page', { timeout: 60_000 }, async () => {
+  // The first segment closes a fragment after the publish starts: play once the playlist is there.
+  assert.ok(await waitFor(async () => (await status(httpsUrl('live/s.m3u8'))) === 200, 20_000, 250), 'playlist over HTTPS');
   const page = await context.newPage();
   try {
     await page.goto(httpsUrl('player/index.html'));
