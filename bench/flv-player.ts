@@ -12,8 +12,9 @@ export class FlvBenchPlayer extends BenchPlayer {
 
   constructor(url: string) {
     const u = new URL(url);
-    if (u.protocol !== 'http:') throw new BenchError(`not an http:// URL: ${url}`);
-    super(u.hostname, u.port ? Number(u.port) : 80);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BenchError(`not an http:// or https:// URL: ${url}`);
+    const secure = u.protocol === 'https:';
+    super(u.hostname, u.port ? Number(u.port) : secure ? 443 : 80, secure);
     this.path = u.pathname + u.search;
     this.hostHeader = u.host;
     this.skimmer.assemble[9] = 1;

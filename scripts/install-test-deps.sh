@@ -2,7 +2,8 @@
 # Installs the system tools the test suite drives as real clients, through
 # apt-get, when they are missing: ffmpeg/ffprobe (publish, play, probe) and
 # Debian's chromium (browser players, WebRTC), nginx with libnginx-mod-rtmp
-# (a forward destination no one here wrote). Needs root or sudo.
+# (a forward destination no one here wrote), pebble (an ACME server for the
+# automatic-certificate test). Needs root or sudo.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
@@ -11,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(libnginx-mod-rtmp)
 command -v srt-live-transmit >/dev/null 2>&1 || need+=(srt-tools)
+command -v pebble >/dev/null 2>&1 || need+=(pebble)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -2,13 +2,12 @@
  * The HTTP API, the console and the player pages, on every port that serves
  * them: the API's own listener (`http_api.listen`), the HTTP server's port
  * (the console always; the API too when both share one `listen`, as SRS
- * allows), the HTTPS API (`http_api.https`) and the exporter's port (its
+ * allows; the HTTPS server's port likewise), the HTTPS API (`http_api.https`) and the exporter's port (its
  * `/metrics`). The statistics and metrics it shows are handed to it by the
  * composition root.
  */
 import type http from 'node:http';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FeatureHandle } from '../core/feature.js';
 import type { ServerContext } from '../core/server-context.js';
@@ -84,9 +83,12 @@ export class ApiService {
       this.listeners.push(server);
       ctx.log.info({ port: cfg.exporter.listen.port }, 'Prometheus exporter listening');
     }
-    if (cfg.httpApi.enabled && cfg.httpApi.https.enabled) {
+    // Sharing the HTTP port shares the HTTPS one too (contract §1.1): the HTTPS server serves the API then.
+    if (cfg.httpApi.enabled && cfg.httpApi.https.enabled && !(shared && cfg.httpServer.https.enabled)) {
       const tls = cfg.httpApi.https;
-      const server = https.createServer({ ...HTTP_SERVER_LIMITS, key: readFileSync(tls.key), cert: readFileSync(tls.cert), keepAlive: true }, this.handler(true, true));
+      const files = { key: tls.key, cert: tls.cert };
+      const server = https.createServer({ ...HTTP_SERVER_LIMITS, keepAlive: true, ...ctx.tls.serverOptions(files, 'https-api') }, this.handler(true, true));
+      ctx.tls.attach(server, files, 'https-api');
       watchApiServer(ctx, server, 'https-api');
       await listen(server, tls.listen);
       this.listeners.push(server);

@@ -4,6 +4,7 @@
  * where ffmpeg cannot go.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { RtmpClientConnection, type RtmpClientEvent } from '../protocol/rtmp/client-connection.js';
 
 export interface RtmpClientOptions {
@@ -11,6 +12,8 @@ export interface RtmpClientOptions {
   port: number;
   app: string;
   tcUrl?: string;
+  /** RTMPS: TLS first, the server's certificate verified (system CAs, `NODE_EXTRA_CA_CERTS`) for `host`. */
+  tls?: boolean;
   /** How long connect + handshake + connect command may take (ms). */
   timeoutMs?: number;
   /** Called for every event after the connection is set up (media, onStatus...). */
@@ -27,9 +30,10 @@ export class RtmpClient {
   streamId = 0;
   onEvent: ((e: RtmpClientEvent) => void) | null;
 
-  private constructor(port: number, host: string, onEvent: ((e: RtmpClientEvent) => void) | undefined) {
+  private constructor(port: number, host: string, onEvent: ((e: RtmpClientEvent) => void) | undefined, secure: boolean) {
     this.onEvent = onEvent ?? null;
-    this.socket = net.connect(port, host);
+    // SNI carries a host name only, never an address.
+    this.socket = secure ? tls.connect({ port, host, ...(net.isIP(host) ? {} : { servername: host }) }) : net.connect(port, host);
     this.socket.setNoDelay(true);
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('error', () => undefined);
@@ -42,12 +46,12 @@ export class RtmpClient {
 
   /** Connects, handshakes, sends `connect` and `createStream`. */
   static async connect(opts: RtmpClientOptions): Promise<RtmpClient> {
-    const c = new RtmpClient(opts.port, opts.host, opts.onEvent);
+    const c = new RtmpClient(opts.port, opts.host, opts.onEvent, opts.tls === true);
     const timeoutMs = opts.timeoutMs ?? 10_000;
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`connect to ${opts.host}:${opts.port} timed out`)), timeoutMs);
-        c.socket.once('connect', () => {
+        c.socket.once(opts.tls === true ? 'secureConnect' : 'connect', () => {
           clearTimeout(t);
           resolve();
         });

@@ -157,6 +157,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     on_dvr: list([], u, 'after each recorded file is closed; see docs/HOOKS.md'),
     on_hls: list([], u),
     on_hls_notify: list([], u),
+    tls_verify: bool(true, u, 'an https:// hook server must present a certificate the system CAs (or `NODE_EXTRA_CA_CERTS`) trust, for the host name of the URL; `off` accepts any certificate (SRS\'s behaviour)', { sluice: true }),
   }),
   security: block(u, 'Rules apply to IPv4 and IPv6 addresses and CIDRs.', {
     enabled: bool(false, u),
@@ -181,7 +182,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { sluice: true, env: false }),
   forward: block(u, 'Pushes every stream published here over RTMP (see docs/FORWARD.md).', {
     enabled: bool(false, u),
-    destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` and `srt://` are refused with a log line'),
+    destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` URL (TLS, docs/TLS.md); `srt://` is refused with a log line'),
     backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
   }, { env: false }),
   cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
@@ -310,8 +311,31 @@ export const ROOT = block(u, '', {
     listen: endpoint(8080, u),
     dir: str(HTML_DIR, u),
     crossdomain: bool(true, u),
-    https: httpsBlock(n, 'Needs `http_server` enabled.', 8088),
+    https: httpsBlock(u, 'Needs `http_server` enabled. Serves everything the HTTP port serves (HTTP/1.1; see docs/TLS.md); the API too when it shares the HTTP port.', 8088),
   }, { field: 'httpServer', reload: 'restart' }),
+  rtmps: block(u, 'RTMP over TLS (SRS 7.0.56+ `conf/rtmps.conf`): the same sessions, hooks and statistics as RTMP. See docs/TLS.md.', {
+    enabled: bool(false, u),
+    listen: endpoint(1443, u),
+    key: str('./conf/server.key', u),
+    cert: str('./conf/server.crt', u),
+  }, { field: 'rtmps', reload: 'restart' }),
+  tls: block(u, 'Sluice extension: what every TLS listener (RTMPS, HTTPS, HTTPS API) shares. See docs/TLS.md.', {
+    handshake_timeout: int(10000, u, 'a client that has not finished its TLS handshake by then is closed', { unit: 'ms' }),
+    watch: bool(true, u, 'key and certificate files are re-read when they change on disk (checked every 2 s); SIGHUP re-reads them too'),
+    sni: block(u, 'Repeatable. A certificate for the host names of the argument (`*.example.com` matches one label); a client that names no listed host gets its listener\'s own `key`/`cert`.', {
+      key: str('', u),
+      cert: str('', u),
+    }, { arg: '<hostname> [hostname...]' }),
+    acme: block(u, 'Automatic certificates over ACME (HTTP-01 on the HTTP port, which must be the one the CA reaches, normally 80): issued at start, renewed before expiry, swapped in without dropping connections; they serve the names of `domains` on every TLS listener (SNI), and are the default of a listener whose own files do not load. See docs/TLS.md.', {
+      enabled: bool(false, u),
+      directory: str('https://acme-v02.api.letsencrypt.org/directory', u, 'the ACME directory URL'),
+      email: str('', u, 'account contact (optional)'),
+      domains: list([], u, 'host names of the certificate (the first is its subject)'),
+      renew_before: int(30, u, 'days: renew when the certificate expires within this many days'),
+      ca_file: str('', u, 'PEM file of the CA that signed the ACME server\'s own HTTPS certificate ("" = the system CAs)'),
+      dir: str('./objs/acme', u, 'where the account key and the certificates are kept (relative to the working directory)'),
+    }),
+  }, { sluice: true, env: false, field: 'tls', reload: 'live' }),
   srt_server: block(u, 'SRT over one UDP port, see docs/SRT.md.', {
     enabled: bool(false, u),
     listen: int(10080, u, 'UDP port'),

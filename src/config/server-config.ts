@@ -18,11 +18,13 @@ import type { ChildrenOf } from './schema-types.js';
 import { Scope } from './scope.js';
 import { validateConfig } from './validate.js';
 import { inertDirectives } from './inert.js';
+import { buildTlsConfig, type TlsConfig } from './tls-config.js';
 import { envLookup, type Env } from './values.js';
 import { buildVhostConfig, DEFAULT_VHOST, type VhostConfig } from './vhost-config.js';
 
 export type { Env } from './values.js';
 export * from './vhost-config.js';
+export type { TlsConfig } from './tls-config.js';
 
 /** pino level names. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -185,6 +187,10 @@ export interface ServerConfig {
 
   httpApi: HttpApiConfig;
   httpServer: HttpServerConfig;
+  /** RTMP over TLS (SRS 7). */
+  rtmps: HttpsConfig;
+  /** Sluice extension: shared by every TLS listener. */
+  tls: TlsConfig;
   rtcServer: RtcServerConfig;
   srtServer: SrtServerConfig;
   exporter: ExporterConfig;
@@ -221,7 +227,7 @@ const V1_LEVELS: Readonly<Record<string, LogLevel>> = {
 const V2_LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', 'error']);
 
 type RootScope = Scope<RootSchema>;
-type HttpsScope = Scope<ChildrenOf<ChildrenOf<RootSchema['http_server']>['https']>>;
+type HttpsScope = Scope<ChildrenOf<ChildrenOf<RootSchema['http_server']>['https']>> | Scope<ChildrenOf<RootSchema['rtmps']>>;
 
 function logLevel(root: RootScope): LogLevel {
   const v2 = root.raw('srs_log_level_v2');
@@ -408,6 +414,8 @@ function buildServerConfig(
     inotifyAutoReload: root.get('inotify_auto_reload'),
     httpApi,
     httpServer,
+    rtmps: https(root.child('rtmps')),
+    tls: buildTlsConfig(root.child('tls')),
     rtcServer,
     srtServer,
     exporter: {

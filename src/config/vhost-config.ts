@@ -144,6 +144,8 @@ export interface HttpHooksConfig {
   onDvr: string[];
   onHls: string[];
   onHlsNotify: string[];
+  /** Sluice extension: verify the certificate of an https:// hook server (default on). */
+  tlsVerify: boolean;
 }
 
 export interface SecurityRule {
@@ -411,6 +413,7 @@ function hooks(s: Block<'http_hooks'>): HttpHooksConfig {
     onDvr: s.get('on_dvr'),
     onHls: s.get('on_hls'),
     onHlsNotify: s.get('on_hls_notify'),
+    tlsVerify: s.get('tls_verify'),
   };
 }
 

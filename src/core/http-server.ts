@@ -2,9 +2,11 @@
  * The HTTP server (`http_server`, port 8080 by default). It knows no stream
  * format: the features' routes answer (live FLV/TS/AAC/MP3, HLS, DASH,
  * console, static files); an OPTIONS preflight gets CORS, and what no route
- * takes gets a 404.
+ * takes gets a 404. The HTTPS server (`http_server.https`) is the same
+ * server over TLS (HTTP/1.1, see docs/TLS.md).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import { corsHeaders } from './http-cors.js';
 import { HTTP_SERVER_LIMITS, clientErrorAnswer } from './http-limits.js';
@@ -14,7 +16,20 @@ import type { ServerContext } from './server-context.js';
 
 export function createHttpServer(ctx: ServerContext): http.Server {
   const server = http.createServer({ ...HTTP_SERVER_LIMITS, keepAlive: true }, (req, res) => handle(ctx, req, res));
-  server.on('connection', (socket: Socket) => ctx.limit.admit(socket, 'http'));
+  return serveOn(ctx, server, 'http');
+}
+
+/** The HTTPS server: the same routes; its key/cert are tracked by ctx.tls (reload, file changes, SNI). */
+export function createHttpsServer(ctx: ServerContext): https.Server {
+  const files = { key: ctx.config.httpServer.https.key, cert: ctx.config.httpServer.https.cert };
+  const server = https.createServer({ ...HTTP_SERVER_LIMITS, keepAlive: true, ...ctx.tls.serverOptions(files, 'https') }, (req, res) => handle(ctx, req, res));
+  ctx.tls.attach(server, files, 'https');
+  return serveOn(ctx, server, 'https');
+}
+
+function serveOn<S extends http.Server>(ctx: ServerContext, server: S, listener: string): S {
+  // On HTTPS, 'connection' is the TCP connection before its handshake: a stalled handshake holds a slot until the handshake timeout.
+  server.on('connection', (socket: Socket) => ctx.limit.admit(socket, listener));
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     for (const route of ctx.routes.upgrade) if (route(req, socket, head, url)) return;

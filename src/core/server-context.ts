@@ -17,6 +17,7 @@ import { ConnectionLimit } from './connection-limit.js';
 import { Admission } from './admission.js';
 import { HttpRoutes } from './http-route.js';
 import { newServerIdentity, type ServerIdentity } from './server-identity.js';
+import { TlsCertificates } from './tls-certificates.js';
 
 /** A republish within this time keeps players attached (an encoder restart); then they get EOF. */
 const REPUBLISH_WAIT_MS = 3000;
@@ -38,6 +39,8 @@ export class ServerContext {
   readonly routes = new HttpRoutes();
   /** server_id, service_id and start time: one for the API, hooks, exporter and /rtc/v1. */
   readonly identity: ServerIdentity;
+  /** Key/cert of every TLS listener, re-read on reload and when the files change. */
+  readonly tls: TlsCertificates;
   /** True while shutting down gracefully: no new publish or play. */
   draining = false;
   private readonly sourceCreatedHandlers: ((source: LiveSource) => void)[] = [];
@@ -54,6 +57,7 @@ export class ServerContext {
       sweepIntervalMs: options.sourceSweepMs ?? 1000,
     });
     this.limit = new ConnectionLimit(config.maxConnections, log);
+    this.tls = new TlsCertificates(config.tls, log);
     this.sources.onDispose = (s) => log.debug({ stream: s.key }, 'source freed');
     this.sources.onCreate = (s) => {
       for (const h of this.sourceCreatedHandlers) h(s);
@@ -74,6 +78,7 @@ export class ServerContext {
   applyConfig(config: ServerConfig): void {
     this.config = config;
     this.limit.max = config.maxConnections;
+    this.tls.reload(config.tls);
     for (const source of this.sources.all()) {
       const v = this.vhost(source.vhost);
       if (!v) continue;

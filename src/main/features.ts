@@ -38,6 +38,7 @@ import { clusterFeature } from '../ops/cluster/cluster-feature.js';
 import { heartbeatFeature } from '../ops/heartbeat/heartbeat-feature.js';
 import { srtFeature } from '../servers/srt/srt-feature.js';
 import { casterFeature } from '../servers/caster/caster-feature.js';
+import { acmeFeature } from '../ops/acme/acme-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -63,6 +64,8 @@ export function compose(ctx: ServerContext): Composition {
   metrics?.observeRecordings(() => dvr.totals());
   const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr });
   const features: Feature[] = [
+    // First among the HTTP routes: the CA's HTTP-01 requests must not reach static files or the API.
+    acmeFeature,
     edgeFeature,
     statsFeature(stats),
     securityFeature,

@@ -11,7 +11,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { ServerContext, type ServerContextOptions } from '../core/server-context.js';
 import type { FeatureHandle } from '../core/feature.js';
-import { createHttpServer } from '../core/http-server.js';
+import { createHttpServer, createHttpsServer } from '../core/http-server.js';
 import { listen } from '../core/listen.js';
 import { compose, type Composition } from './features.js';
 
@@ -37,11 +37,16 @@ export interface ListeningPorts {
   rtmp: number[];
   http: number | null;
   api: number | null;
+  /** `http_server.https`, null when off. */
+  https: number | null;
+  /** `rtmps`, null when off. */
+  rtmps: number | null;
 }
 
 export class SluiceServer {
   readonly ctx: ServerContext;
   private http: http.Server | null = null;
+  private https: http.Server | null = null;
   private composition: Composition | null = null;
   private readonly features: FeatureHandle[] = [];
 
@@ -66,6 +71,10 @@ export class SluiceServer {
       this.http = createHttpServer(this.ctx);
       await listen(this.http, cfg.httpServer.listen);
     }
+    if (cfg.httpServer.enabled && cfg.httpServer.https.enabled) {
+      this.https = createHttpsServer(this.ctx);
+      await listen(this.https, cfg.httpServer.https.listen);
+    }
     const ports = this.ports();
     this.log.info({ ...ports }, 'Sluice is listening');
     return ports;
@@ -73,7 +82,9 @@ export class SluiceServer {
 
   ports(): ListeningPorts {
     const http = (this.http?.address() as AddressInfo | null)?.port ?? null;
-    return { rtmp: this.composition?.rtmp.ports() ?? [], http, api: this.composition?.api.port() ?? null };
+    const https = (this.https?.address() as AddressInfo | null)?.port ?? null;
+    const rtmps = this.composition?.rtmp.rtmpsPort() ?? null;
+    return { rtmp: this.composition?.rtmp.ports() ?? [], http, api: this.composition?.api.port() ?? null, https, rtmps };
   }
 
   /** Applies a new config (SIGHUP). Vhost-level settings reach live streams at once; listeners stay. */
@@ -92,8 +103,8 @@ export class SluiceServer {
     for (const c of [...this.ctx.clients.all()]) c.close('server stopping');
     for (const f of this.features) await f.stop?.();
     this.ctx.sources.close();
-    const http = this.http;
-    if (http?.listening) await new Promise<void>((r) => http.once('close', () => r()));
+    for (const server of [this.http, this.https]) if (server?.listening) await new Promise<void>((r) => server.once('close', () => r()));
+    this.ctx.tls.close();
     this.log.info('Sluice stopped');
   }
 
@@ -127,7 +138,9 @@ export class SluiceServer {
   private stopListening(): void {
     this.composition?.rtmp.stopListening();
     this.composition?.api.stopListening();
-    this.http?.close();
-    this.http?.closeIdleConnections();
+    for (const server of [this.http, this.https]) {
+      server?.close();
+      server?.closeIdleConnections();
+    }
   }
 }

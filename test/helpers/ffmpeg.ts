@@ -106,7 +106,7 @@ export async function probe(url: string, seconds = 3): Promise<ProbeResult> {
 
 /** Decodes `seconds` of a live URL with ffmpeg; returns the number of video frames decoded. */
 export async function decodeFrames(url: string, seconds = 3): Promise<{ frames: number; code: number | null; stderr: string }> {
-  const p = run('ffmpeg', ['-hide_banner', '-nostdin', '-rw_timeout', '10000000', '-i', url, '-t', String(seconds), '-f', 'null', '-'], 40_000);
+  const p = run('ffmpeg', ['-hide_banner', '-nostdin', '-rw_timeout', '10000000', '-i', url, '-t', String(seconds), '-f', 'null', '-'], Math.max(40_000, (seconds + 30) * 1000));
   const code = await p.done;
   const m = [...p.stderr().matchAll(/frame=\s*(\d+)/g)];
   return { frames: m.length ? Number(m[m.length - 1]![1]) : 0, code, stderr: p.stderr() };

@@ -53,8 +53,21 @@ test('host:port/app/stream and rtmp:// URLs name the target; variables are repla
   assert.equal(u.vhost, 'cdn.example.com');
 });
 
-test('rtmps://, srt:// and nonsense are refused with a reason', () => {
-  for (const bad of ['rtmps://h/live/s', 'srt://h:10080?streamid=x', 'http://h/x']) {
+test('rtmps:// goes over TLS, on port 443 unless named', () => {
+  const r = parseForwardTarget('rtmps://live.example.com/app/[stream]', S);
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  assert.equal(r.target.tls, true);
+  assert.equal(r.target.port, 443);
+  assert.equal(r.target.tcUrl, 'rtmps://live.example.com:443/app');
+  const p = parseForwardTarget('rtmps://h:1443/live/s', S);
+  assert.ok(p.ok && p.target.port === 1443 && p.target.tls);
+  const plain = parseForwardTarget('rtmp://h/live/s', S);
+  assert.ok(plain.ok && !plain.target.tls);
+});
+
+test('srt:// and nonsense are refused with a reason', () => {
+  for (const bad of ['srt://h:10080?streamid=x', 'http://h/x']) {
     const r = parseForwardTarget(bad, S);
     assert.equal(r.ok, false, bad);
     if (!r.ok) assert.match(r.reason, /not supported/);

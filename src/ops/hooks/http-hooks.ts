@@ -115,7 +115,7 @@ export class HttpHooks implements SessionPolicy {
     for (const template of v.httpHooks.onHlsNotify) {
       const url = hlsNotifyUrl(template, { serverId: id.serverId, serviceId: id.serviceId, app: ev.app, stream: ev.stream, tsUrl: ev.url, param: ev.param });
       const started = performance.now();
-      hookRequest(url, { method: 'GET', timeoutMs: HLS_NOTIFY_TIMEOUT_MS, maxBodyBytes: HLS_NOTIFY_MAX_BYTES }).then(
+      hookRequest(url, { method: 'GET', timeoutMs: HLS_NOTIFY_TIMEOUT_MS, maxBodyBytes: HLS_NOTIFY_MAX_BYTES, verifyTls: v.httpHooks.tlsVerify }).then(
         () => this.observer?.('on_hls_notify', (performance.now() - started) / 1000, true),
         (err: Error) => {
           this.observer?.('on_hls_notify', (performance.now() - started) / 1000, false);
@@ -197,12 +197,13 @@ export class HttpHooks implements SessionPolicy {
 
   /** Calls each URL in order; rejects with AccessDenied at the first refusal (logged). */
   private async callAll(action: string, urls: readonly string[], body: string, s: HookSubject): Promise<void> {
+    const verifyTls = this.ctx.vhost(s.vhost)?.httpHooks.tlsVerify ?? true;
     for (const url of urls) {
       const started = performance.now();
       let code = 0;
       let reason = '';
       try {
-        const reply = await hookRequest(url, { body, timeoutMs: this.timeoutMs });
+        const reply = await hookRequest(url, { body, timeoutMs: this.timeoutMs, verifyTls });
         const verdict = judgeHookResponse(reply.status, reply.body);
         if (!verdict.ok) {
           code = verdict.code;

@@ -7,7 +7,8 @@
  *   only for a named vhost, as SRS's generated URLs).
  * - `host:port/app/stream[?q]` and `rtmp://host[:port]/app/stream[?q]` name
  *   the target themselves; `[vhost]`, `[app]`, `[stream]` are replaced.
- * - `rtmps://` and `srt://` are refused: the project has no such client yet.
+ * - `rtmps://host[:port]/app/stream` goes over TLS (default port 443), the
+ *   destination's certificate verified; `srt://` is refused (no client yet).
  */
 import { DEFAULT_VHOST } from '../../config/vhost-config.js';
 import { parseUrlRequest } from '../../protocol/stream-url.js';
@@ -25,6 +26,8 @@ export interface ForwardTarget {
   stream: string;
   /** `rtmp://host:port/app/stream?query`, for logs and the API. */
   url: string;
+  /** RTMPS (an `rtmps://` destination). */
+  tls: boolean;
 }
 
 /** The stream being forwarded, as its publisher named it. */
@@ -65,8 +68,8 @@ function hostText(host: string): string {
 export function parseForwardTarget(entry: string, s: ForwardedStream): TargetParse {
   const text = entry.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== 'rtmp') {
-    return { ok: false, reason: `${scheme}:// destinations are not supported yet (only rtmp://)` };
+  if (scheme !== undefined && scheme !== 'rtmp' && scheme !== 'rtmps') {
+    return { ok: false, reason: `${scheme}:// destinations are not supported yet (only rtmp:// and rtmps://)` };
   }
   if (scheme === undefined && !text.includes('/')) {
     const hp = hostPort(text);
@@ -75,7 +78,7 @@ export function parseForwardTarget(entry: string, s: ForwardedStream): TargetPar
     const publishName = `${s.stream}${withVhost(s.param, s.vhost)}`;
     return {
       ok: true,
-      target: { host: hp.host, port: hp.port, app: s.app, tcUrl: base, publishName, vhost: s.vhost, stream: s.stream, url: `${base}/${publishName}` },
+      target: { host: hp.host, port: hp.port, app: s.app, tcUrl: base, publishName, vhost: s.vhost, stream: s.stream, url: `${base}/${publishName}`, tls: false },
     };
   }
   const url = fill(scheme === undefined ? `rtmp://${text}` : text, s);
@@ -83,11 +86,12 @@ export function parseForwardTarget(entry: string, s: ForwardedStream): TargetPar
   if (!r.host || !r.stream || r.app === '__defaultApp__') return { ok: false, reason: 'needs host, app and stream' };
   if (!hostPort(hostText(r.host))) return { ok: false, reason: 'bad host' };
   if (r.port < 1 || r.port > 65535) return { ok: false, reason: 'bad port' };
-  const tcUrl = `rtmp://${hostText(r.host)}:${r.port}/${r.app}`;
+  const proto = scheme === 'rtmps' ? 'rtmps' : 'rtmp';
+  const tcUrl = `${proto}://${hostText(r.host)}:${r.port}/${r.app}`;
   const publishName = `${r.stream}${r.param}`;
   return {
     ok: true,
-    target: { host: r.host, port: r.port, app: r.app, tcUrl, publishName, vhost: r.vhost, stream: r.stream, url: `${tcUrl}/${publishName}` },
+    target: { host: r.host, port: r.port, app: r.app, tcUrl, publishName, vhost: r.vhost, stream: r.stream, url: `${tcUrl}/${publishName}`, tls: proto === 'rtmps' },
   };
 }
 

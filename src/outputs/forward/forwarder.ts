@@ -122,7 +122,7 @@ export class Forwarder implements FrameSink {
     const t = this.target;
     let client: RtmpClient | null = null;
     try {
-      client = await RtmpClient.connect({ host: t.host, port: t.port, app: t.app, tcUrl: t.tcUrl, timeoutMs: this.opts.connectTimeoutMs ?? 10_000 });
+      client = await RtmpClient.connect({ host: t.host, port: t.port, app: t.app, tcUrl: t.tcUrl, tls: t.tls, timeoutMs: this.opts.connectTimeoutMs ?? 10_000 });
       if (this.stopped()) {
         client.socket.destroy();
         return;
