@@ -136,7 +136,8 @@ test('live HLS plays in ffprobe/ffmpeg; playlist and segment headers, ranges, CO
   const pl = await get(server.httpPort, '/live/livestream.m3u8?hls_ctx=test1234', { Origin: 'http://example.com' });
   assert.equal(pl.status, 200);
   assert.equal(pl.headers['content-type'], 'application/vnd.apple.mpegurl');
-  assert.equal(pl.headers['cache-control'], 'no-cache, no-store');
+  // From memory, cacheable by a CDN for less than half a segment.
+  assert.match(String(pl.headers['cache-control']), /^public, max-age=[1-9]\d*$/);
   assert.equal(pl.headers['access-control-allow-origin'], '*');
   const seg = /^(livestream-\d+\.ts)\?hls_ctx=test1234$/m.exec(pl.body.toString())?.[1];
   assert.ok(seg, pl.body.toString());
@@ -147,6 +148,14 @@ test('live HLS plays in ffprobe/ffmpeg; playlist and segment headers, ranges, CO
   assert.equal(ts.headers['cache-control'], 'public, max-age=60');
   assert.equal(ts.body.length, 188);
   assert.equal(ts.body[0], 0x47);
+  // The whole newest segment comes from memory: the same bytes as the file, immutable for a CDN.
+  const newest = [...pl.body.toString().matchAll(/^(livestream-\d+\.ts)\?hls_ctx=test1234$/gm)].pop()![1]!;
+  const whole = await get(server.httpPort, `/live/${newest}?hls_ctx=test1234`, { Origin: 'http://example.com' });
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers['content-type'], 'video/MP2T');
+  assert.match(String(whole.headers['cache-control']), /^public, max-age=\d+, immutable$/);
+  assert.equal(whole.headers['access-control-allow-origin'], '*');
+  assert.ok(whole.body.equals(readFileSync(join(server.dir, 'html/live', newest))), 'segment bytes as on disk');
   const missing = await get(server.httpPort, '/live/nothing-here.ts');
   assert.equal(missing.status, 404);
 });

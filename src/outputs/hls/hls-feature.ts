@@ -248,7 +248,8 @@ class HlsService {
     // A path that tries to leave is refused by the static-file wing.
     if (path === null) return false;
     if (this.segmentBodies.size > 0 && path.endsWith('.ts')) {
-      // One of the newest segments: an exact match of a file we wrote, from memory.
+      // One of the newest segments: an exact match of a file we wrote, from memory (a byte range is read from disk).
+      if (req.headers.range !== undefined) return false;
       for (const prefix of this.rootsNow().prefixes) {
         const body = this.segmentBodies.get(prefix + path);
         if (body) {
