@@ -290,8 +290,19 @@ class HlsService {
     return serveStaticFile(this.rootsNow().roots, req, res, url, path, cors);
   }
 
+  /** The last Host header's vhost, for the current config (every reload of a player asks the same). */
+  private vhostMemo: { config: ServerConfig; host: string | undefined; v: VhostConfig | null } | null = null;
+
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
-    return this.ctx.vhost(requestVhost(req, url));
+    // A query naming the vhost (?vhost=, ?domain=) is read in full; else the vhost follows from the Host header alone.
+    const q = url.search;
+    if (q.includes('vhost=') || q.includes('domain=')) return this.ctx.vhost(requestVhost(req, url));
+    const memo = this.vhostMemo;
+    const host = req.headers.host;
+    if (memo && memo.config === this.ctx.config && memo.host === host) return memo.v;
+    const v = this.ctx.vhost(requestVhost(req, url));
+    this.vhostMemo = { config: this.ctx.config, host, v };
+    return v;
   }
 
   /** A classic playlist from memory (one we write), with hls_ctx sessions; one on disk is left to routeDisk. */
