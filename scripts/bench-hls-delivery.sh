@@ -8,7 +8,7 @@
 # LL_PLAYERS players polling as hls.js does (blocking playlist reload + part), with Sluice's CPU.
 # Every process is started here, bounded by `timeout`, and killed on exit.
 # Usage: scripts/bench-hls-delivery.sh [SECONDS per wrk run, 10] [CONNECTIONS, 100]
-# Env: LL=0 (skip LL-HLS), LL_PLAYERS (1000), LL_SECONDS (30), CTX=off (hls_ctx off), PROF=DIR (--cpu-prof)
+# Env: REPS (3 rounds, best kept), CLASSIC=0 (skip classic HLS), LL=0 (skip LL-HLS), LL_PLAYERS (1000), LL_SECONDS (30), CTX=off (hls_ctx off), PROF=DIR (--cpu-prof)
 # Needs: wrk (apt-get install wrk), nginx, ffmpeg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,7 @@ ll="${LL:-1}"
 llPlayers="${LL_PLAYERS:-1000}"
 llSecs="${LL_SECONDS:-30}"
 ctx="${CTX:-on}"
+reps="${REPS:-3}"
 for t in wrk nginx ffmpeg taskset; do command -v "$t" >/dev/null || { echo "needs $t" >&2; exit 2; }; done
 [ -f bench/.work/workload.flv ] || bash scripts/bench-make-workload.sh >/dev/null
 [ -f dist/src/main/cli.js ] || npm run build >/dev/null
@@ -74,6 +75,8 @@ publish() {
 
 echo "# HLS delivery, $(date -u +%FT%TZ), $(nproc) cores, wrk -t2 -c$conns -d${secs}s on core 1, servers on core 0, hls_ctx $ctx"
 echo "# node $(node --version), $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+q=""; [ "$ctx" = on ] && q="?hls_ctx=benchctx"
+if [ "${CLASSIC:-1}" = 1 ]; then
 startSluice 2 ""
 publish
 # Wait for 3 segments in the playlist.
@@ -124,28 +127,40 @@ taskset -c 0 node "$d/bare.cjs" "$bare" "$d/hls" &
 pids+=("$!")
 waitport "$bare"
 
-q=""; [ "$ctx" = on ] && q="?hls_ctx=benchctx"
 # One session for every connection (a player after its master playlist).
 curl -s -o /dev/null "http://127.0.0.1:$http/live/bench.m3u8$q" || true
+# REPS rounds, each wrk run on sluice, nginx and bare in turn; the best of each is kept (a
+# busy machine only ever lowers a figure), every round is printed.
+best() { awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" 'BEGIN { if (a + 0 >= c + 0) print a, b; else print c, d }'; }
 for what in playlist segment; do
-  if [ $what = playlist ]; then
-    p="/live/bench.m3u8"
-  else
-    # The newest segment (Sluice keeps the newest in memory, as players ask for the live edge), Sluice first.
-    seg=$(grep '\.ts' "$m3u8" | tail -1)
-    p="/live/$seg"
-    echo "# segment live/$seg $(stat -c %s "$d/hls/live/$seg") bytes"
-  fi
-  read -r sr sm se <<<"$(runwrk "http://127.0.0.1:$http$p$q")"
-  read -r nr nm ne <<<"$(runwrk "http://127.0.0.1:$ngx$p")"
-  read -r br bm be <<<"$(runwrk "http://127.0.0.1:$bare$p")"
-  echo "$what $p"
-  row nginx "$nr" "$nm" "$nr" "$ne"
-  row sluice "$sr" "$sm" "$nr" "$se"
-  row "bare node http" "$br" "$bm" "$nr" "$be"
+  declare -A R=() M=() E=()
+  all=""
+  for rep in $(seq "$reps"); do
+    if [ $what = playlist ]; then
+      p="/live/bench.m3u8"
+    else
+      # The newest segment (Sluice keeps the newest in memory, as players ask for the live edge).
+      seg=$(grep '\.ts' "$m3u8" | tail -1)
+      p="/live/$seg"
+      echo "# round $rep: segment live/$seg $(stat -c %s "$d/hls/live/$seg") bytes"
+    fi
+    for srv in sluice nginx bare; do
+      case $srv in sluice) u="http://127.0.0.1:$http$p$q" ;; nginx) u="http://127.0.0.1:$ngx$p" ;; bare) u="http://127.0.0.1:$bare$p" ;; esac
+      read -r r m e <<<"$(runwrk "$u")"
+      all+=" $srv=$r"
+      read -r R[$srv] M[$srv] <<<"$(best "${R[$srv]:-0}" "${M[$srv]:-0}" "$r" "$m")"
+      E[$srv]+="$e"
+    done
+  done
+  echo "$what $p (best of $reps rounds:$all)"
+  row nginx "${R[nginx]}" "${M[nginx]}" "${R[nginx]}" "${E[nginx]}"
+  row sluice "${R[sluice]}" "${M[sluice]}" "${R[nginx]}" "${E[sluice]}"
+  row "bare node http" "${R[bare]}" "${M[bare]}" "${R[nginx]}" "${E[bare]}"
+  unset R M E
 done
 kill -TERM "$fpid" 2>/dev/null || true
 stopSluice
+fi
 
 [ "$ll" = 1 ] || exit 0
 echo "# LL-HLS (hls_ll on, hls_fragment 6, hls_part_duration 0.5), same workload"
