@@ -56,7 +56,7 @@ row() { # name rps mbs nginx_rps extra
 rtmp=$(port); http=$(port); ngx=$(port); bare=$(port)
 mkdir -p "$d/hls" "$d/www"
 startSluice() { # hls_fragment, extra hls directives
-  printf 'listen %s;\ndaemon off;\nmax_connections 4000;\nsrs_log_tank console;\nsrs_log_level warn;\npid %s/s.pid;\nhttp_server { enabled on; listen %s; dir %s/www; }\nvhost __defaultVhost__ { hls { enabled on; hls_path %s/hls; hls_fragment %s; hls_window 120; hls_ctx %s; hls_ts_ctx %s; %s } }\n' \
+  printf 'listen %s;\ndaemon off;\nmax_connections 4000;\nsrs_log_tank console;\nsrs_log_level warn;\npid %s/s.pid;\nhttp_server { enabled on; listen %s; dir %s/www; }\nvhost __defaultVhost__ { hls { enabled on; hls_path %s/hls; hls_fragment %s; hls_window 60; hls_ctx %s; hls_ts_ctx %s; %s } }\n' \
     "$rtmp" "$d" "$http" "$d" "$d" "$1" "$ctx" "$ctx" "$2" > "$d/s.conf"
   local prof=()
   [ -n "${PROF:-}" ] && prof=(--cpu-prof --cpu-prof-dir "$PROF")
@@ -82,7 +82,7 @@ publish
 # Wait for 3 segments in the playlist.
 m3u8="$d/hls/live/bench.m3u8"
 for _ in $(seq 300); do [ -f "$m3u8" ] && [ "$(grep -c '\.ts' "$m3u8")" -ge 3 ] && break; sleep 0.2; done
-echo "# playlist $(stat -c %s "$m3u8") bytes"
+echo "# playlist $(stat -c %s "$m3u8") bytes at the start (hls_window 60: it grows to ~30 segments)"
 
 cat > "$d/nginx.conf" <<EOF
 daemon on;
