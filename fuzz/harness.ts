@@ -28,6 +28,8 @@ export interface FuzzOptions {
   seed?: number;
   /** A single call slower than this is reported as a hang (synchronous parsers cannot be interrupted). */
   callTimeoutMs?: number;
+  /** Called with each input just before the parser sees it (the hang watchdog keeps a copy). */
+  onInput?: (bytes: Buffer, splits: readonly number[]) => void;
   /** Called every `progressEvery` inputs. */
   onProgress?: (done: number) => void;
   progressEvery?: number;
@@ -165,6 +167,7 @@ export function fuzzTarget(t: FuzzTarget, opts: FuzzOptions): FuzzStats {
   const stats: FuzzStats = { name: t.name, runs: 0, accepted: 0, refused: 0, ms: 0, maxCallMs: 0, maxAllocBytes: 0, seed, failure: null };
   const every = opts.progressEvery ?? 100_000;
   const prop = fc.property(inputArb(corpus), ({ bytes, splits }) => {
+    opts.onInput?.(bytes, splits);
     const before = process.memoryUsage();
     const t0 = performance.now();
     let refused = false;

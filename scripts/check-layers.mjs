@@ -20,7 +20,7 @@ const FLOORS = [
   // kits the wings share: outbound protocol clients, supervised FFmpeg, the segment writer, statistics
   ['clients', 'ffmpeg', 'outputs/segment', 'ops/stats'],
   // the wings: one per protocol server, output and operations part; siblings never import each other
-  ['servers/rtmp', 'servers/http-live', 'servers/http-static', 'servers/webrtc', 'outputs/hls', 'outputs/dash', 'outputs/edge', 'outputs/dvr', 'outputs/exec', 'outputs/forward', 'ops/hooks', 'ops/security', 'ops/exporter'],
+  ['servers/rtmp', 'servers/http-live', 'servers/http-static', 'servers/webrtc', 'servers/srt', 'servers/caster', 'outputs/hls', 'outputs/dash', 'outputs/edge', 'outputs/dvr', 'outputs/exec', 'outputs/forward', 'outputs/transcode', 'inputs/ingest', 'ops/hooks', 'ops/security', 'ops/exporter', 'ops/auth', 'ops/cluster', 'ops/heartbeat', 'proxy'],
   ['api'],
   ['main'],
 ];

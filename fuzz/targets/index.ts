@@ -8,6 +8,7 @@ import { mpegtsDemuxer } from './mpegts.js';
 import { rtmpChunkReader, rtmpServerConnection } from './rtmp-chunks.js';
 import { rtmpHandshake } from './rtmp-handshake.js';
 import { rtcp, rtp, sdp, stun } from './webrtc.js';
+import { srtPacket } from './srt.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
   rtmpHandshake,
@@ -26,4 +27,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   codecAv1,
   codecAudio,
   config,
+  srtPacket,
 ];

@@ -318,10 +318,16 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
     const query = { ip: q('ip'), vhost, app: q('app'), stream: q('stream') };
     const src = ctx.sources.get(vhost, query.app, query.stream) ?? ctx.sources.get('__defaultVhost__', query.app, query.stream);
     if (!src?.active) return { code: 0, data: { query, origin: null } };
-    const host = query.ip || req.socket.localAddress?.replace(/^::ffff:/, '') || '127.0.0.1';
-    const rtmpPort = ctx.config.listen[0]?.port ?? 1935;
+    // As SRS: the listen host unless it is a loopback, else the host the asker reached us at (`coworker`).
+    const listen = ctx.config.listen[0];
+    const listenHost = listen?.host && !/^(0\.0\.0\.0|::|127\.0\.0\.1|::1|localhost)$/.test(listen.host) ? listen.host : '';
+    const coworkerHost = q('coworker').replace(/^\[([^\]]+)\].*$/, '$1').replace(/:\d+$/, '');
+    const host = listenHost || coworkerHost || req.socket.localAddress?.replace(/^::ffff:/, '') || '127.0.0.1';
+    const rtmpPort = listen?.port ?? 1935;
     const api = `${host}:${ctx.config.httpApi.listen.port}`;
-    return { code: 0, data: { query, origin: { ip: host, port: rtmpPort, vhost, api, routers: [api] } } };
+    // http_port: Sluice's addition, so that a Sluice coworker can send HTTP players here too.
+    const http = ctx.config.httpServer.enabled ? { http_port: ctx.config.httpServer.listen.port } : {};
+    return { code: 0, data: { query, origin: { ip: host, port: rtmpPort, vhost, api, routers: [api], ...http } } };
   }
 
   function metrics(res: ServerResponse, cors: Record<string, string>): void {

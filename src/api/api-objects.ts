@@ -73,6 +73,8 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
     send_bytes: c.lastOut,
     recv_bytes: c.lastIn,
     kbps: { recv_30s: c.recv.kbps(), send_30s: c.send.kbps() },
+    // Sluice's addition for SRT sessions: the link as the connection sees it.
+    ...(s.linkStats ? { link: s.linkStats() } : {}),
   };
 }
 

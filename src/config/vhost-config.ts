@@ -165,6 +165,22 @@ export interface ReferConfig {
   play: string[];
 }
 
+/** `jwt` (Sluice extension): stream authentication with JSON Web Tokens (docs/AUTH.md). */
+export interface JwtConfig {
+  enabled: boolean;
+  /** HS256 shared secret, or ''. */
+  secret: string;
+  /** JWKS URL for RS256/ES256, or ''. */
+  jwksUrl: string;
+  /** Seconds of clock skew on exp/nbf. */
+  leeway: number;
+  expireSessions: boolean;
+  /** Name of the claim with the grants. */
+  claim: string;
+  issuer: string;
+  audience: string;
+}
+
 export interface ForwardConfig {
   enabled: boolean;
   /** `host[:port]` (default port 1935), `host:port/app/stream` or an `rtmp://` URL. */
@@ -285,6 +301,7 @@ export interface VhostConfig {
   httpHooks: HttpHooksConfig;
   security: SecurityConfig;
   refer: ReferConfig;
+  jwt: JwtConfig;
   forward: ForwardConfig;
   cluster: ClusterConfig;
   rtc: VhostRtcConfig;
@@ -492,6 +509,7 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
   const dash = v.child('dash');
   const refer = v.child('refer');
   const forward = v.child('forward');
+  const jwt = v.child('jwt');
   const exec = v.child('exec');
   const srt = v.child('srt');
   return {
@@ -544,6 +562,16 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
       all: refer.get('all'),
       publish: refer.get('publish'),
       play: refer.get('play'),
+    },
+    jwt: {
+      enabled: jwt.get('enabled'),
+      secret: jwt.get('secret'),
+      jwksUrl: jwt.get('jwks_url'),
+      leeway: Math.max(0, jwt.get('leeway')),
+      expireSessions: jwt.get('expire_sessions'),
+      claim: jwt.get('claim'),
+      issuer: jwt.get('issuer'),
+      audience: jwt.get('audience'),
     },
     forward: {
       enabled: forward.get('enabled'),

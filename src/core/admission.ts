@@ -7,17 +7,22 @@
 import type { Logger } from '../log/logger.js';
 import { clip } from '../log/clip.js';
 import type { ClientSession } from './client-registry.js';
-import { AccessDenied, type AdmissionPoint, type NotificationPoint, type SessionPolicy } from './session-policy.js';
+import { AccessDenied, RedirectTo, type AdmissionPoint, type NotificationPoint, type SessionPolicy, type StreamLocation } from './session-policy.js';
 
 /** Why a session was refused: the policy's words and SRS's error code (0 when none). */
 export interface Denial {
   reason: string;
   code: number;
+  /** HTTP status for HTTP-facing protocols (401 or 403). */
+  status: 401 | 403;
+  /** Set when the stream is published elsewhere (origin cluster): send the player there. */
+  redirect?: StreamLocation;
 }
 
 function denialOf(err: unknown): Denial {
-  if (err instanceof AccessDenied) return { reason: err.message, code: err.code };
-  return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0 };
+  if (err instanceof RedirectTo) return { reason: err.message, code: err.code, status: 403, redirect: err.location };
+  if (err instanceof AccessDenied) return { reason: err.message, code: err.code, status: err.status };
+  return { reason: `policy failed: ${err instanceof Error ? err.message : String(err)}`, code: 0, status: 403 };
 }
 
 export type DenialListener = (s: ClientSession, d: Denial) => void;
@@ -43,6 +48,11 @@ export class Admission {
   /** Told of every refusal that passed through gate() (statistics count them). */
   onDenied(listener: DenialListener): void {
     this.denialListeners.push(listener);
+  }
+
+  /** Whether some policy must admit every player of this vhost (see SessionPolicy.guardsEveryPlay). */
+  guardsEveryPlay(vhost: string): boolean {
+    return this.policies.some((p) => p.guardsEveryPlay?.(vhost) === true);
   }
 
   get names(): string[] {
@@ -77,6 +87,12 @@ export class Admission {
   gate(point: AdmissionPoint, s: ClientSession, admitted: () => void, denied: (d: Denial) => void, log: Logger = this.log): Promise<void> | undefined {
     const refuse = (err: unknown): void => {
       const d = denialOf(err);
+      if (d.redirect) {
+        // Not a refusal: the stream lives on another origin of the cluster.
+        log.info({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, to: `${d.redirect.ip}:${d.redirect.rtmpPort}` }, 'session redirected');
+        denied(d);
+        return;
+      }
       for (const l of this.denialListeners) l(s, d);
       log.warn({ cid: s.id, ip: s.ip, stream: clip(`${s.vhost}/${s.app}/${s.stream}`), type: s.type, point, reason: clip(d.reason, 200), code: d.code }, 'session denied');
       denied(d);

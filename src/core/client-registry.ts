@@ -2,7 +2,7 @@
  * The sessions the server holds right now, by connection id: what the API
  * lists and kicks, and what graceful shutdown waits for.
  */
-export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'Unknown';
+export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'srt-play' | 'srt-publish' | 'udp-publish' | 'Unknown';
 
 /** What a publish or play asked for, as SRS names it (hooks, exec variables, sessions). */
 export interface StreamRequest {
@@ -15,15 +15,31 @@ export interface StreamRequest {
   pageUrl: string;
 }
 
+/** A datagram transport's view of its link (SRT): what the API and the exporter show per connection. */
+export interface LinkStats {
+  rttMs: number;
+  packetsReceived: number;
+  packetsSent: number;
+  packetsLost: number;
+  packetsRetransmitted: number;
+  packetsDropped: number;
+  recvBufferPackets: number;
+  sendBufferPackets: number;
+}
+
 export interface ClientSession extends StreamRequest {
   readonly id: string;
   readonly ip: string;
   readonly createdAt: number;
   type: ClientType;
+  /** A token the client presented outside the URL (HTTP `Authorization: Bearer`), for policies that authenticate. */
+  readonly bearer?: string;
   bytesIn(): number;
   bytesOut(): number;
   /** Ends the session (API kick, shutdown). */
   close(reason: string): void;
+  /** Link statistics, for sessions over a transport of our own (SRT). */
+  linkStats?(): LinkStats;
 }
 
 export class ClientRegistry {

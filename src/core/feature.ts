@@ -10,6 +10,8 @@ import type { ServerContext } from './server-context.js';
 export interface FeatureHandle {
   /** Called on reload with the new config already in ctx.config. */
   reload?(): void;
+  /** Called on a graceful stop once the listeners are closed, before the wait for publishers (SRS stops its ingesters here: they are publishers that never finish). */
+  onListenersClosed?(): Promise<void> | void;
   /** Called on stop; release listeners, timers, child processes. */
   stop?(): Promise<void> | void;
 }

@@ -42,3 +42,11 @@ export function requestVhost(req: IncomingMessage, url: URL): string {
 export function requestPageUrl(req: IncomingMessage): string {
   return typeof req.headers.referer === 'string' ? req.headers.referer : '';
 }
+
+/** The token of the request's `Authorization: Bearer` header, or '' (for policies that authenticate streams). */
+export function requestBearer(req: IncomingMessage): string {
+  const header = req.headers.authorization;
+  if (!header) return '';
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : '';
+}

@@ -60,7 +60,8 @@ export function contentTypeOf(path: string): string {
 /** Playlists change every few seconds; segments never change once written. */
 export function cacheControlOf(path: string): string | null {
   const ext = extname(path).toLowerCase();
-  if (ext === '.m3u8' || ext === '.mpd') return 'no-cache, no-store';
+  // A CDN or proxy_cache may keep a playlist one second (less than any segment), never longer.
+  if (ext === '.m3u8' || ext === '.mpd') return 'public, max-age=1';
   if (ext === '.ts' || ext === '.m4s' || ext === '.aac' || ext === '.mp3' || ext === '.key') return 'public, max-age=60';
   return null;
 }

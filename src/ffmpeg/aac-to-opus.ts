@@ -6,7 +6,7 @@
  */
 import { parseAudioSpecificConfig, writeAdtsHeader, ADTS_HEADER_SIZE, type AacConfig } from '../codec/aac.js';
 import { OggReader, opusPacketSamples } from '../protocol/rtp/ogg-opus.js';
-import { FfmpegPipe } from './ffmpeg-pipe.js';
+import { FfmpegPipe, type FfmpegPipeHost } from './ffmpeg-pipe.js';
 
 export interface AacToOpusOptions {
   /** AudioSpecificConfig of the input. */
@@ -15,6 +15,10 @@ export interface AacToOpusOptions {
   onOpus(packet: Buffer, ptsMs: number, samples: number): void;
   onError(message: string): void;
   ffmpegPath?: string;
+  /** Where its FFmpeg runs (the supervisor's registry, its log file). */
+  host: FfmpegPipeHost;
+  /** Who it is for (the stream URL), as the API lists it. */
+  label: string;
 }
 
 export class AacToOpusTranscoder {
@@ -30,6 +34,9 @@ export class AacToOpusTranscoder {
   constructor(private readonly o: AacToOpusOptions) {
     this.config = parseAudioSpecificConfig(o.asc);
     this.pipe = new FfmpegPipe({
+      ...o.host,
+      kind: 'aac-to-opus',
+      label: o.label,
       ffmpegPath: o.ffmpegPath,
       args: [
         '-hide_banner', '-nostdin', '-loglevel', 'error',
@@ -40,7 +47,7 @@ export class AacToOpusTranscoder {
         '-f', 'ogg', '-page_duration', '20000', '-flush_packets', '1', 'pipe:1',
       ],
       onData: (d) => this.onData(d),
-      onExit: (code, tail) => o.onError(`ffmpeg AAC→Opus exited with ${code}: ${tail.trim().slice(-300)}`),
+      onExit: (code, detail) => o.onError(`ffmpeg AAC→Opus exited with ${code} (${detail})`),
     });
   }
 

@@ -1,6 +1,6 @@
 /**
- * The one way the server runs a long-lived child process (exec now; ingest and
- * transcode later): spawned from an argv (never through a shell), in a
+ * The one way the server runs a child process (exec, ingest, transcode and
+ * the AAC⇄Opus pipes of WebRTC): spawned from an argv (never through a shell), in a
  * process group of its own so that a stop reaches whatever it forked, stdout
  * and stderr appended to a log file (the child writes it directly, no bytes
  * pass through our event loop), restarted with exponential backoff when it
@@ -23,10 +23,12 @@ export interface RestartPolicy {
   maxMs: number;
   /** A run at least this long (ms) counts as healthy: the next wait starts again at initialMs. */
   stableMs: number;
+  /** An exit with code 0 counts as healthy too (a file ingest that played to its end loops at once). */
+  cleanExitIsHealthy?: boolean;
 }
 
 export interface SupervisedOptions {
-  /** What runs it: `exec`, `ingest`, `transcode`. */
+  /** What runs it: `exec`, `ingest`, `transcode`, `aac-to-opus`, `opus-to-aac`. */
   kind: string;
   /** Who it is for, e.g. the stream URL. */
   label: string;
@@ -37,6 +39,12 @@ export interface SupervisedOptions {
   restart: RestartPolicy | null;
   /** SIGTERM, then SIGKILL after this long (ms). Default 3000. */
   killGraceMs?: number;
+  /** stdin and stdout are pipes its owner writes and reads (a filter); stderr still goes to the log file. */
+  pipes?: boolean;
+  /** Each run, right after spawn: where the owner wires the pipes. */
+  onSpawn?(child: ChildProcess): void;
+  /** Each run's end (before any restart), also for a spawn failure (code null, error set). */
+  onExit?(code: number | null, signal: NodeJS.Signals | null, error?: string): void;
   log: Logger;
 }
 
@@ -158,7 +166,8 @@ export class SupervisedProcess {
     try {
       if (cmd === undefined) throw new Error('empty command');
       // detached: a process group of its own, so a stop reaches what it forks (a shell's children).
-      child = spawn(cmd, args, { stdio: ['ignore', out ?? 'ignore', out ?? 'ignore'], detached: true });
+      const io = out ?? 'ignore';
+      child = spawn(cmd, args, { stdio: this.o.pipes ? ['pipe', 'pipe', io] : ['ignore', io, io], detached: true });
     } catch (err) {
       // Bad arguments (e.g. a NUL byte): a retry cannot help.
       this.log.error({ err: clip((err as Error).message) }, 'child process not started');
@@ -170,6 +179,7 @@ export class SupervisedProcess {
     this.child = child;
     this.startedAt = Date.now();
     installExitHook();
+    this.o.onSpawn?.(child);
     if (child.pid !== undefined) liveGroups.add(child.pid);
     let ended = false;
     const end = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
@@ -214,6 +224,7 @@ export class SupervisedProcess {
     this.child = null;
     const ranMs = this.running ? Date.now() - this.startedAt : 0;
     this.running = false;
+    this.o.onExit?.(code, signal, error);
     if (this.stopping) {
       this.state = 'stopped';
       this.log.info({ pid: child.pid, code, signal }, 'child process stopped');
@@ -227,11 +238,13 @@ export class SupervisedProcess {
       this.log.warn(fields, 'child process exited');
       return;
     }
-    if (ranMs >= restart.stableMs) this.backoffMs = restart.initialMs;
+    if (ranMs >= restart.stableMs || (restart.cleanExitIsHealthy && code === 0)) this.backoffMs = restart.initialMs;
     const wait = this.backoffMs;
     this.backoffMs = Math.min(restart.maxMs, this.backoffMs * 2);
     this.state = 'backoff';
-    this.log.warn({ ...fields, restartInMs: wait }, 'child process exited: restarting after backoff');
+    // A missing binary (ENOENT) or one not executable says so in the message, not only in `err`.
+    const what = error === undefined ? 'child process exited' : `child process could not start (${clip(this.o.argv[0] ?? '', 200)}: ${/ENOENT/.test(error) ? 'not found' : 'not runnable'})`;
+    this.log.warn({ ...fields, restartInMs: wait }, `${what}: restarting after backoff`);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.restarts++;

@@ -6,7 +6,7 @@
 import { parseAdtsHeader, buildAudioSpecificConfig, type AdtsHeader } from '../codec/aac.js';
 import { CodecError } from '../codec/codec-error.js';
 import { OggOpusWriter, opusPacketSamples } from '../protocol/rtp/ogg-opus.js';
-import { FfmpegPipe } from './ffmpeg-pipe.js';
+import { FfmpegPipe, type FfmpegPipeHost } from './ffmpeg-pipe.js';
 
 export interface OpusToAacOptions {
   bitrate: number;
@@ -15,6 +15,10 @@ export interface OpusToAacOptions {
   onAac(frame: Buffer, ptsMs: number, asc: Buffer): void;
   onError(message: string): void;
   ffmpegPath?: string;
+  /** Where its FFmpeg runs (the supervisor's registry, its log file). */
+  host: FfmpegPipeHost;
+  /** Who it is for (the stream URL), as the API lists it. */
+  label: string;
 }
 
 export class OpusToAacTranscoder {
@@ -30,6 +34,9 @@ export class OpusToAacTranscoder {
   constructor(private readonly o: OpusToAacOptions) {
     const channels = o.channels ?? 2;
     this.pipe = new FfmpegPipe({
+      ...o.host,
+      kind: 'opus-to-aac',
+      label: o.label,
       ffmpegPath: o.ffmpegPath,
       args: [
         '-hide_banner', '-nostdin', '-loglevel', 'error',
@@ -39,7 +46,7 @@ export class OpusToAacTranscoder {
         '-f', 'adts', '-flush_packets', '1', 'pipe:1',
       ],
       onData: (d) => this.onData(d),
-      onExit: (code, tail) => o.onError(`ffmpeg Opus→AAC exited with ${code}: ${tail.trim().slice(-300)}`),
+      onExit: (code, detail) => o.onError(`ffmpeg Opus→AAC exited with ${code} (${detail})`),
     });
     this.pipe.write(this.ogg.headers(channels));
   }

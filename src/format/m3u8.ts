@@ -133,3 +133,68 @@ export function addQueryToSegmentUris(playlist: string, ext: string, key: string
     })
     .join('\n');
 }
+
+/**
+ * The request paths of a media playlist's segment URIs ending in `ext`,
+ * resolved against the playlist's own path (relative, absolute-path and
+ * full URIs alike), percent-decoded as a request path would be.
+ */
+export function segmentPaths(playlist: string, playlistPath: string, ext: string): string[] {
+  const base = new URL(playlistPath, 'http://playlist.invalid');
+  const out: string[] = [];
+  for (const line of playlist.split('\n')) {
+    const l = line.trim();
+    if (l === '' || l.startsWith('#')) continue;
+    let u: URL;
+    try {
+      u = new URL(l, base);
+    } catch {
+      continue;
+    }
+    if (!u.pathname.endsWith(ext)) continue;
+    try {
+      out.push(decodeURIComponent(u.pathname));
+    } catch {
+      // an undecodable URI can never be requested as a safe path
+    }
+  }
+  return out;
+}
+
+/** Tags of an LL-HLS playlist whose `URI="..."` names media (not other playlists, not keys). */
+const LL_MEDIA_TAGS = ['#EXT-X-MAP:', '#EXT-X-PART:', '#EXT-X-PRELOAD-HINT:'];
+const URI_ATTR = /URI="([^"]*)"/;
+
+/** Calls `f` on every media URI of a playlist (segment lines, MAP, PART, PRELOAD-HINT); returns the lines with its results. */
+function mapMediaUris(playlist: string, f: (uri: string) => string): string {
+  return playlist
+    .split('\n')
+    .map((line) => {
+      if (line === '') return line;
+      if (!line.startsWith('#')) return line.endsWith('.m3u8') ? line : f(line);
+      if (!LL_MEDIA_TAGS.some((t) => line.startsWith(t))) return line;
+      return line.replace(URI_ATTR, (_m, uri: string) => `URI="${f(uri)}"`);
+    })
+    .join('\n');
+}
+
+/** Adds `key=value` to every media URI of an (LL-)HLS playlist: segments, init section, parts, preload hints. */
+export function addQueryToMediaUris(playlist: string, key: string, value: string): string {
+  const enc = `${key}=${encodeURIComponent(value)}`;
+  return mapMediaUris(playlist, (uri) => (uri.includes('?') ? `${uri}&${enc}` : `${uri}?${enc}`));
+}
+
+/** The request paths of every media URI of an (LL-)HLS playlist, resolved against its path (see segmentPaths). */
+export function mediaPaths(playlist: string, playlistPath: string): string[] {
+  const base = new URL(playlistPath, 'http://playlist.invalid');
+  const out: string[] = [];
+  mapMediaUris(playlist, (uri) => {
+    try {
+      out.push(decodeURIComponent(new URL(uri, base).pathname));
+    } catch {
+      // an unparsable URI can never be requested as a safe path
+    }
+    return uri;
+  });
+  return out;
+}

@@ -2,7 +2,7 @@
  * The composition root's wiring: which features a server runs, in which
  * order, and which part is handed which service. This is the only file that
  * knows every feature. Order matters twice: policies are asked in install
- * order (statistics, security, hooks, then WebRTC's busy check), and so are
+ * order (statistics, security, JWT, hooks, then WebRTC's busy check), and so are
  * the HTTP routes (console and API, WebRTC, HLS, DASH, static files, live
  * streams).
  */
@@ -11,6 +11,7 @@ import type { ServerContext } from '../core/server-context.js';
 import { ServerStats } from '../ops/stats/server-stats.js';
 import { statsFeature } from '../ops/stats/stats-feature.js';
 import { securityFeature } from '../ops/security/security-feature.js';
+import { jwtFeature } from '../ops/auth/jwt-feature.js';
 import { HttpHooks } from '../ops/hooks/http-hooks.js';
 import { hooksFeature } from '../ops/hooks/hooks-feature.js';
 import { ServerMetrics } from '../ops/exporter/metrics.js';
@@ -31,6 +32,12 @@ import { registerForwardMetrics } from './forward-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
+import { ingestFeature } from '../inputs/ingest/ingest-feature.js';
+import { transcodeFeature } from '../outputs/transcode/transcode-feature.js';
+import { clusterFeature } from '../ops/cluster/cluster-feature.js';
+import { heartbeatFeature } from '../ops/heartbeat/heartbeat-feature.js';
+import { srtFeature } from '../servers/srt/srt-feature.js';
+import { casterFeature } from '../servers/caster/caster-feature.js';
 
 export interface Composition {
   features: Feature[];
@@ -45,8 +52,10 @@ export function compose(ctx: ServerContext): Composition {
   const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
   if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
-  // Every supervised child (exec): listed by the API, all stopped and reaped at server stop.
+  // Every supervised child (exec, ingest, transcode, WebRTC's audio pipes): listed by the API, all stopped and reaped at server stop.
   const processes = new ProcessRegistry();
+  // SRS's [port]: the first RTMP listener (its real port when the config says 0).
+  const rtmpPort = (): number => rtmp.ports()[0] ?? ctx.config.listen[0]?.port ?? 1935;
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
   if (metrics) registerForwardMetrics(metrics.registry, forwards);
   if (metrics) registerProcessMetrics(metrics.registry, processes);
@@ -57,18 +66,28 @@ export function compose(ctx: ServerContext): Composition {
     edgeFeature,
     statsFeature(stats),
     securityFeature,
+    // Before the hooks: a bad token costs no callback.
+    jwtFeature,
     hooksFeature(hooks),
     { name: 'api', install: () => api.install() },
-    rtcFeature,
+    rtcFeature(processes),
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
     dvrFeature(dvr),
     execFeature(processes),
+    transcodeFeature({ processes, rtmpPort }),
     { name: 'processes', install: () => ({ stop: () => processes.stopAll() }) },
     forwardFeature(forwards),
     httpStaticFeature,
     httpLiveFeature,
+    // After hooks (on_play before the redirect, as SRS) and after HLS/static files (a playlist here is served here).
+    clusterFeature(),
+    heartbeatFeature,
     { name: 'rtmp', install: () => rtmp.install() },
+    srtFeature(),
+    casterFeature(),
+    // After rtmp: its FFmpeg children publish to the port that is listening now.
+    ingestFeature({ processes, rtmpPort }),
   ];
   return { features, rtmp, api };
 }

@@ -1,6 +1,6 @@
 /**
- * The exporter's figures for supervised children (exec now; ingest and
- * transcode later), registered here in the composition root: the exporter
+ * The exporter's figures for supervised children (exec, ingest, transcode,
+ * the WebRTC audio pipes), registered here in the composition root: the exporter
  * wing does not know the supervisor's registry. Read when Prometheus scrapes.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -11,7 +11,7 @@ const STATES: readonly ProcessState[] = ['starting', 'running', 'backoff', 'stop
 export function registerProcessMetrics(registry: Registry, processes: ProcessRegistry): void {
   new Gauge({
     name: 'sluice_processes',
-    help: 'Supervised child processes (exec, ...) by kind and state',
+    help: 'Supervised child processes (exec, ingest, transcode, aac-to-opus, opus-to-aac) by kind and state',
     labelNames: ['kind', 'state'],
     registers: [registry],
     collect() {

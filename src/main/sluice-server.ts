@@ -111,6 +111,7 @@ export class SluiceServer {
     await pause(waits.startWaitMs, abort);
     this.ctx.draining = true;
     this.stopListening();
+    for (const f of this.features) await f.onListenersClosed?.();
     const maxWaitMs = waits.maxPublisherWaitMs;
     this.log.info({ publishers: this.ctx.clients.publishers().length, maxWaitMs }, 'graceful stop: listeners closed, waiting for publishers to finish');
     const deadline = Date.now() + maxWaitMs;

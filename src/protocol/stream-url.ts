@@ -169,3 +169,19 @@ export function isSafeStreamName(name: string): boolean {
   for (const seg of name.split('/')) if (seg === '..' || seg === '.' || seg === '') return false;
   return true;
 }
+
+/**
+ * The RTMP URL SRS generates toward another server (forward, edge, origin
+ * cluster redirect): `rtmp://server:port/app/stream?param`, with `vhost=`
+ * appended when the param has none and the vhost is a named one (or the
+ * host the client used is a name, not an IPv4 address).
+ */
+export function generateRtmpUrl(server: string, port: number, host: string, vhost: string, app: string, stream: string, param: string): string {
+  let query = param;
+  if (!query.includes('vhost=')) {
+    const guess = vhost !== DEFAULT_VHOST ? vhost : /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? '' : host;
+    if (guess) query += `&vhost=${guess}`;
+  }
+  query = query.replace(/^[&?]+/, '');
+  return `rtmp://${server}:${port}/${app}/${stream}${query ? `?${query}` : ''}`;
+}

@@ -42,7 +42,7 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 /** Placeholders that name a UDP port; every other `{{NAME}}` is a TCP port. */
-const UDP_PLACEHOLDERS = new Set(['RTC']);
+const UDP_PLACEHOLDERS = new Set(['RTC', 'SRT', 'CASTER']);
 
 /**
  * Replaces every `{{NAME}}` in a config template by a fresh port (the same

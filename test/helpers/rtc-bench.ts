@@ -17,6 +17,10 @@ import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
 import { AacToOpusTranscoder } from '../../src/ffmpeg/aac-to-opus.js';
 import { OpusToAacTranscoder } from '../../src/ffmpeg/opus-to-aac.js';
 import { buildAudioSpecificConfig } from '../../src/codec/aac.js';
+import { ProcessRegistry } from '../../src/ffmpeg/child-supervisor.js';
+import { silentLogger } from '../../src/log/logger.js';
+
+const pipeHost = { processes: new ProcessRegistry(), logFile: null, log: silentLogger() };
 
 const TICK = 100; // USER_HZ
 
@@ -67,6 +71,8 @@ async function transcodeLatency(): Promise<void> {
       if (pushedAt[idx] !== undefined) lat.push(performance.now() - pushedAt[idx]!);
     },
     onError: () => undefined,
+    host: pipeHost,
+    label: 'bench',
   });
   for (let i = 0; i < aac.length; i++) {
     const due = t0 + (i * 1024) / 48;
@@ -92,6 +98,8 @@ async function transcodeLatency(): Promise<void> {
       if (pushed2[idx] !== undefined) lat2.push(performance.now() - pushed2[idx]!);
     },
     onError: () => undefined,
+    host: pipeHost,
+    label: 'bench',
   });
   for (let i = 0; i < opusOut.length; i++) {
     const due = t1 + i * 20;

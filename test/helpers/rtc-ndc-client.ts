@@ -22,10 +22,10 @@ export interface NdcPlayer {
  * answer is applied when many peers start in one process ("remote candidate
  * without ICE transport"): that is a client-side hiccup, so try again (a few times, with a pause).
  */
-export async function ndcWhep(url: string): Promise<NdcPlayer> {
+export async function ndcWhep(url: string, headers: Record<string, string> = {}): Promise<NdcPlayer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ndcWhepOnce(url);
+      return await ndcWhepOnce(url, headers);
     } catch (err) {
       const limited = err instanceof RateLimited;
       if (attempt >= (limited ? 30 : 4) || !(limited || /without ICE transport/.test((err as Error).message))) throw err;
@@ -56,7 +56,7 @@ export function localOffer(pc: PeerConnection): Promise<string> {
   });
 }
 
-async function ndcWhepOnce(url: string): Promise<NdcPlayer> {
+async function ndcWhepOnce(url: string, headers: Record<string, string>): Promise<NdcPlayer> {
   const pc = new ndc.PeerConnection('load', { iceServers: [] });
   const v = new ndc.Video('0', 'RecvOnly');
   v.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
@@ -73,7 +73,7 @@ async function ndcWhepOnce(url: string): Promise<NdcPlayer> {
   };
   vt.onMessage(count(p.video));
   at.onMessage(count(p.audio));
-  const r = await fetch(url, { method: 'POST', body: await localOffer(pc) });
+  const r = await fetch(url, { method: 'POST', body: await localOffer(pc), headers });
   if (r.status === 429) {
     pc.close();
     throw new RateLimited(Number(r.headers.get('retry-after') ?? 1) * 1000);

@@ -142,9 +142,14 @@ test('a reload that changes exec restarts the commands of a live stream; a serve
   assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.state === 'running'), 20_000), 'exec child running');
   const old = (await processes(s))[0]!.pid!;
 
-  writeFileSync(s.configFile, readFileSync(s.configFile, 'utf8').replace(/publish ffmpeg[^;]*;/, 'publish sleep 30 [stream];'));
+  // A command that stays up: `sleep 30 other` (what this test once ran) is an invalid interval,
+  // exits 1 at once, and was seen "running" only when a poll fell in the millisecond between its
+  // spawn and its exit, so the test failed whenever the machine was busy. [stream] is sh's $0 here.
+  writeFileSync(s.configFile, readFileSync(s.configFile, 'utf8').replace(/publish ffmpeg[^;]*;/, 'publish sh -c "sleep 30" [stream];'));
   s.signal('SIGHUP');
-  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sleep 30 other' && p.state === 'running'), 20_000), 'new command');
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sh -c sleep 30 other' && p.state === 'running'), 20_000), `new command: ${JSON.stringify(await processes(s))}`);
+  // Up, not restarting: the new command really runs.
+  assert.ok(await waitFor(async () => (await processes(s)).some((p) => p.command === 'sh -c sleep 30 other' && p.uptime >= 1 && p.restarts === 0), 20_000), `new command stays up: ${JSON.stringify(await processes(s))}`);
   assert.ok(await waitFor(() => gone(old, serverPid), 10_000), 'old command stopped');
   const procs = await processes(s);
   assert.equal(procs.length, 1);

@@ -21,7 +21,7 @@ describe('static files: jail, types, ranges', () => {
     assert.equal(contentTypeOf('a.mpd'), 'application/dash+xml');
     assert.equal(contentTypeOf('a.m4s'), 'video/iso.segment');
     assert.equal(contentTypeOf('a.unknownext'), 'application/octet-stream');
-    assert.equal(cacheControlOf('a.m3u8'), 'no-cache, no-store');
+    assert.equal(cacheControlOf('a.m3u8'), 'public, max-age=1');
     assert.equal(cacheControlOf('a.ts'), 'public, max-age=60');
   });
 

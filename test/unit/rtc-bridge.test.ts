@@ -17,6 +17,9 @@ import { RtcToRtmpBridge, avcConfigRecord } from '../../src/servers/webrtc/rtc-t
 import { RtmpToRtcBridge } from '../../src/servers/webrtc/rtmp-to-rtc-bridge.js';
 import { RtcStream, type RtcPlayer, type MediaKind, type RtcProducer } from '../../src/servers/webrtc/rtc-stream.js';
 import { RTP_VIDEO } from '../../src/servers/webrtc/rtp-form.js';
+import { ProcessRegistry } from '../../src/ffmpeg/child-supervisor.js';
+
+const ffmpeg = { processes: new ProcessRegistry(), logFile: null, log: silentLogger() };
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8]);
 const PPS = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
@@ -38,7 +41,7 @@ describe('RTC → RTMP bridge', () => {
     let t = 0;
     let nacks: number[] = [];
     let plis = 0;
-    const bridge = new RtcToRtmpBridge({ source, videoCodec: 'H264', hasAudio: false, aacBitrate: 48000, pliIntervalMs: 0, requestKeyframe: () => plis++, sendNack: (s) => (nacks = nacks.concat(s)), log: silentLogger(), now: () => t });
+    const bridge = new RtcToRtmpBridge({ source, videoCodec: 'H264', hasAudio: false, aacBitrate: 48000, pliIntervalMs: 0, requestKeyframe: () => plis++, sendNack: (s) => (nacks = nacks.concat(s)), log: silentLogger(), now: () => t, ffmpeg, label: '/live/x' });
     try {
       const p = new H264Packetizer({ ssrc: 5, payloadType: 102, maxPayload: 400 });
       const feed = (nalus: Buffer[], ts: number, drop = -1): void => {
@@ -99,7 +102,7 @@ describe('RTMP → RTC bridge and RtcStream', () => {
     source.onFrame(new MediaFrame('video', 'H264', 0, 0, true, true, avcConfigRecord(SPS, PPS), null));
     source.onFrame(new MediaFrame('video', 'H264', 0, 0, true, false, avcc([slice(5, 2000, 1)]), null));
     const stream = new RtcStream('v', 'live', 'b');
-    const bridge = new RtmpToRtcBridge('br', source, stream, { opusBitrate: 48000, keepBframe: false, keepSei: true, consumer: { queueLengthMs: 10_000, mwLatencyMs: 0 }, isRtcPublisher: () => false, log: silentLogger() });
+    const bridge = new RtmpToRtcBridge('br', source, stream, { opusBitrate: 48000, keepBframe: false, keepSei: true, consumer: { queueLengthMs: 10_000, mwLatencyMs: 0 }, isRtcPublisher: () => false, log: silentLogger(), ffmpeg, label: '/live/x' });
     const a = new FakePlayer('a');
     const b = new FakePlayer('b');
     stream.addPlayer(a);
@@ -123,7 +126,7 @@ describe('RTMP → RTC bridge and RtcStream', () => {
     const other = new RtcStream('v', 'live', 'b');
     const c = new FakePlayer('c');
     other.addPlayer(c);
-    const again = new RtmpToRtcBridge('br2', source, other, { opusBitrate: 48000, keepBframe: false, keepSei: true, consumer: { queueLengthMs: 10_000, mwLatencyMs: 0 }, isRtcPublisher: () => false, log: silentLogger() });
+    const again = new RtmpToRtcBridge('br2', source, other, { opusBitrate: 48000, keepBframe: false, keepSei: true, consumer: { queueLengthMs: 10_000, mwLatencyMs: 0 }, isRtcPublisher: () => false, log: silentLogger(), ffmpeg, label: '/live/x' });
     const packets = idrFrame.wire(RTP_VIDEO);
     again.encode(idrFrame);
     assert.equal(idrFrame.wire(RTP_VIDEO), packets);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerContext } from '../../core/server-context.js';
+import type { LinkStats } from '../../core/client-registry.js';
 import { protocolOf, isPublishType, type ServerStats, type StreamStat } from '../stats/server-stats.js';
 import { VERSION } from '../../version.js';
 
@@ -114,6 +115,25 @@ export class ServerMetrics {
         }
       },
     });
+    const perLink = (name: string, help: string, pick: (l: LinkStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['protocol', 'role'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const c of ctx.clients.all()) {
+            const l = c.linkStats?.();
+            if (l) this.inc({ protocol: protocolOf(c.type), role: isPublishType(c.type) ? 'publish' : 'play' }, pick(l));
+          }
+        },
+      });
+    };
+    perLink('sluice_link_packets_lost', 'Packets found missing on the connections open now (SRT)', (l) => l.packetsLost);
+    perLink('sluice_link_packets_retransmitted', 'Packets retransmitted on the connections open now (SRT)', (l) => l.packetsRetransmitted);
+    perLink('sluice_link_packets_dropped', 'Packets given up (too late) on the connections open now (SRT)', (l) => l.packetsDropped);
+    perLink('sluice_link_rtt_ms_sum', 'Sum of the round-trip times of the connections open now (SRT; divide by sluice_clients)', (l) => l.rttMs);
     mirrored('sluice_frames_dropped_total', 'Media frames dropped for players too slow to keep up (queue_length)', () => stats.framesDropped);
     const perStream = (name: string, help: string, pick: (s: StreamStat) => number): void => {
       new Gauge({

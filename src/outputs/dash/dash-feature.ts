@@ -10,6 +10,7 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource } from '../../live/live-source.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import { corsHeaders } from '../../core/http-cors.js';
+import { requestVhost } from '../../core/http-request.js';
 import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
@@ -31,7 +32,7 @@ class DashService {
 
   install(): FeatureHandle {
     this.ctx.onSourceCreated((s) => this.follow(s));
-    this.ctx.routes.stream.push((req, res) => this.routeMemory(req, res));
+    this.ctx.routes.stream.push((req, res, url) => this.routeMemory(req, res, url));
     this.ctx.routes.fallback.push((req, res, url) => this.routeDisk(req, res, url));
     return { stop: () => this.stop() };
   }
@@ -84,7 +85,7 @@ class DashService {
   }
 
   /** The MPD, an init or one of the newest segments from memory: an exact match of a file we wrote (no decoding or jail needed). */
-  private routeMemory(req: IncomingMessage, res: ServerResponse): boolean {
+  private routeMemory(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (this.bodies.size === 0 || (req.method !== 'GET' && req.method !== 'HEAD') || req.headers.range !== undefined) return false;
     const u = req.url ?? '/';
     const q = u.indexOf('?');
@@ -93,7 +94,8 @@ class DashService {
     for (const prefix of this.rootsNow().prefixes) {
       const body = this.bodies.get(prefix + raw);
       if (body) {
-        body.send(req, res, this.ctx.config.httpServer.crossdomain);
+        // From memory too: nothing DASH on a guarded vhost (JWT).
+        if (!this.refusedOnGuardedVhost(req, res, url)) body.send(req, res, this.ctx.config.httpServer.crossdomain);
         return true;
       }
     }
@@ -107,7 +109,16 @@ class DashService {
     const raw = (req.url ?? '/').split('?')[0]!;
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
+    if (/\.(mpd|m4s|mp4)$/.test(path) && this.refusedOnGuardedVhost(req, res, url)) return true;
     return serveStaticFile(roots, req, res, url, path, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
+  }
+
+  /** A vhost whose every play is guarded (JWT): DASH has no player sessions yet, so its files go to nobody. True when refused. */
+  private refusedOnGuardedVhost(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (!this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) return false;
+    res.writeHead(403, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden: DASH is not served on a vhost with jwt');
+    return true;
   }
 
   private async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { EdgePull } from './edge-pull.js';
 import { EdgePush } from './edge-push.js';
 import { parseOrigin, upstreamVhost } from './origin-url.js';
+import { TokenTraversePolicy } from './token-traverse-policy.js';
 
 /** After the last player leaves, the pull lingers this long (a player reconnecting keeps it). */
 const PULL_LINGER_MS = 3000;
@@ -107,6 +108,7 @@ export const edgeFeature: Feature = {
   name: 'edge',
   install(ctx: ServerContext): FeatureHandle {
     const live = new Set<EdgeObserver>();
+    ctx.admission.use(new TokenTraversePolicy(ctx));
     ctx.onSourceCreated((source) => {
       // Every source gets the observer: a reload may turn a vhost into an edge.
       source.observers.add(new EdgeObserver(ctx, live));

@@ -9,8 +9,22 @@ import { frameFromFlvTag } from '../../format/flv.js';
 import type { LiveSource, Publisher } from '../../live/live-source.js';
 import { RtmpClient } from '../../clients/rtmp-client.js';
 import { upstreamTcUrl, type OriginAddress } from './origin-url.js';
+import type { Amf0Object } from '../../format/amf0.js';
 
 const RETRY_MS = 3000;
+/** An origin cluster's RTMP 302s followed in a row before the configured origins are tried again. */
+const MAX_REDIRECTS = 3;
+
+/** `ex.redirect2` (full URL) or `ex.redirect` (tcUrl) of SRS's RTMP 302, as host and port. */
+export function redirectTarget(info: Amf0Object): OriginAddress | null {
+  const ex = info.ex;
+  if (typeof ex !== 'object' || ex === null || Array.isArray(ex) || ex instanceof Date) return null;
+  const e = ex as Amf0Object;
+  const url = typeof e.redirect2 === 'string' ? e.redirect2 : typeof e.redirect === 'string' ? e.redirect : '';
+  const m = /^rtmps?:\/\/(\[[^\]]+\]|[^/:?]+)(?::(\d+))?/i.exec(url);
+  if (!m) return null;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 1935 };
+}
 
 export class EdgePull implements Publisher {
   readonly id = randomId();
@@ -19,6 +33,9 @@ export class EdgePull implements Publisher {
   private retryTimer: NodeJS.Timeout | null = null;
   private next = 0;
   private published = false;
+  /** Where the last origin redirected us (RTMP 302), tried next; and how many in a row. */
+  private redirect: OriginAddress | null = null;
+  private redirects = 0;
 
   constructor(
     private readonly source: LiveSource,
@@ -57,7 +74,8 @@ export class EdgePull implements Publisher {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const origin = this.origins[this.next++ % this.origins.length]!;
+    const origin = this.redirect ?? this.origins[this.next++ % this.origins.length]!;
+    this.redirect = null;
     const at = `${origin.host}:${origin.port}`;
     try {
       const client = await RtmpClient.connect({
@@ -66,7 +84,18 @@ export class EdgePull implements Publisher {
         app: this.source.app,
         tcUrl: upstreamTcUrl(origin, this.source.app, this.upstreamVhost),
         onEvent: (e) => {
+          if (e.type === 'onStatus' && e.level === 'error') {
+            const to = redirectTarget(e.info);
+            if (to && this.redirects < MAX_REDIRECTS) {
+              this.redirects++;
+              this.redirect = to;
+              this.log.info({ origin: at, to: `${to.host}:${to.port}` }, 'origin redirected the edge pull (RTMP 302)');
+            }
+            client.socket.destroy();
+            return;
+          }
           if (e.type !== 'media' || !this.published) return;
+          if (this.redirects > 0 && e.messageType !== 18) this.redirects = 0;
           if (e.messageType !== 8 && e.messageType !== 9 && e.messageType !== 18) return;
           let frame;
           try {
@@ -93,13 +122,16 @@ export class EdgePull implements Publisher {
       const code = await client.play(`${this.source.stream}${this.param}`);
       if (code !== 'NetStream.Play.Start') throw new Error(`origin answered ${code}`);
       this.log.info({ origin: at }, 'edge pull started');
-      client.socket.once('close', () => {
-        if (this.stopped) return;
-        this.log.warn({ origin: at }, 'origin closed the edge pull, retrying');
+      const onClose = (): void => {
+        if (this.stopped || this.client !== client) return;
+        if (!this.redirect) this.log.warn({ origin: at }, 'origin closed the edge pull, retrying');
         this.unpublish();
         this.client = null;
         this.scheduleRetry();
-      });
+      };
+      // A 302 right after Play.Start may have closed the socket already.
+      if (client.closed) onClose();
+      else client.socket.once('close', onClose);
     } catch (err) {
       if (this.stopped) return;
       this.log.warn({ origin: at, err: (err as Error).message }, 'edge pull failed, retrying');
@@ -115,7 +147,7 @@ export class EdgePull implements Publisher {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.connect();
-    }, RETRY_MS);
+    }, this.redirect ? 0 : RETRY_MS);
     this.retryTimer.unref();
   }
 }

@@ -18,7 +18,7 @@ import { streamUrl } from '../../protocol/stream-url.js';
 import { requestVhost } from '../../core/http-request.js';
 import { findStaticFile, notFound, safeRequestPath, sendMemory, serveStaticFile } from '../../core/static-files.js';
 import { jailedPath } from '../../core/path-jail.js';
-import { addQueryToSegmentUris, writeSessionMaster } from '../../format/m3u8.js';
+import { addQueryToMediaUris, addQueryToSegmentUris, mediaPaths, segmentPaths, writeSessionMaster } from '../../format/m3u8.js';
 import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
@@ -253,6 +253,8 @@ class HlsService {
       for (const prefix of this.rootsNow().prefixes) {
         const body = this.segmentBodies.get(prefix + path);
         if (body) {
+          // A guarded vhost (JWT): from memory too, only to the session handed it.
+          if (this.refusedMedia(req, res, url, path, null, true)) return true;
           body.send(req, res, this.ctx.config.httpServer.crossdomain);
           return true;
         }
@@ -272,6 +274,8 @@ class HlsService {
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    // .ts segments go to the session handed them; .m4s/.mpd here are DASH's (or stray) and have no session.
+    if ((path.endsWith('.ts') || /\.(m4s|mpd)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
     if (path.endsWith('.m3u8')) {
       const file = await findStaticFile(this.rootsNow().playlistRoots, path);
       if (!file) return false;
@@ -281,13 +285,45 @@ class HlsService {
       } catch {
         return false;
       }
-      this.withSession(req, res, url, path, cors, (ctxId, _viewer, v) => {
-        const out = ctxId && v?.hls.tsCtx ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
+      this.withSession(req, res, url, path, cors, (ctxId, viewer, v) => {
+        const out = ctxId && viewer && v && this.tsCtxOn(v) ? this.sessionTsPlaylist(viewer, ctxId, v, body, path) : body;
         sendMemory(req, res, path, out, cors);
       });
       return true;
     }
     return serveStaticFile(this.rootsNow().roots, req, res, url, path, cors);
+  }
+
+  /**
+   * On a vhost whose every play is guarded (JWT): a media file (TS segment,
+   * LL-HLS init, segment or part) is served only to the hls_ctx session that
+   * was handed it in a playlist; media with no session (`bySession` false:
+   * DASH) are refused. True when refused. Every answer of media, from memory
+   * or from disk, asks this first. `cors` null: made only for a refusal.
+   */
+  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string> | null, bySession: boolean): boolean {
+    const v = this.vhostOf(req, url);
+    if (!v || !this.ctx.admission.guardsEveryPlay(v.name)) return false;
+    const id = url.searchParams.get('hls_ctx');
+    if (bySession && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
+    this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: bySession ? 'not handed to this session' : 'no player session for this media on a guarded vhost' }, 'HLS media refused');
+    res.writeHead(403, { ...(cors ?? this.cors(req)), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
+    return true;
+  }
+
+  /** Whether a session's classic playlist carries its id on the segment URIs: hls_ts_ctx, or a guarded vhost (JWT). */
+  private tsCtxOn(v: VhostConfig | null): boolean {
+    return v !== null && (v.hls.tsCtx || this.ctx.admission.guardsEveryPlay(v.name));
+  }
+
+  /**
+   * The session's text of a classic playlist: on a guarded vhost the session
+   * is handed the segments it lists; with hls_ts_ctx or a guard, their URIs carry its id.
+   */
+  private sessionTsPlaylist(viewer: HlsViewer, ctxId: string, v: VhostConfig, body: string, path: string): string {
+    if (this.ctx.admission.guardsEveryPlay(v.name)) viewer.handed(segmentPaths(body, path, '.ts'));
+    return addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId);
   }
 
   /** The last Host header's vhost, for the current config (every reload of a player asks the same). */
@@ -319,9 +355,10 @@ class HlsService {
     const t = stream;
     this.withSession(req, res, url, path, null, (ctxId, viewer, v) => {
       const body = t.playlistBody;
-      if (!body || t.playlist === null) return notFound(res, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
-      // hls_ts_ctx: the session's own copy (its id on every segment URI), made once per playlist, not per request.
-      const out = ctxId && viewer && v?.hls.tsCtx ? viewer.playlistFor(body, () => addQueryToSegmentUris(t.playlist!, '.ts', 'hls_ctx', ctxId)) : body;
+      const text = t.playlist;
+      if (!body || text === null) return notFound(res, this.cors(req));
+      // The session's own copy (its id on every segment URI), made once per playlist, not per request.
+      const out = ctxId && viewer && v && this.tsCtxOn(v) ? viewer.playlistFor(body, () => this.sessionTsPlaylist(viewer, ctxId, v, text, path)) : body;
       out.send(req, res, this.ctx.config.httpServer.crossdomain);
     });
     return true;
@@ -341,12 +378,13 @@ class HlsService {
     serve: (id: string | null, viewer: HlsViewer | null, v: VhostConfig | null) => void,
   ): void {
     const v = this.vhostOf(req, url);
-    if (!v || !v.hls.ctx) return serve(null, null, v);
+    // A guarded vhost (JWT) keeps sessions even with hls_ctx off: they carry the token's admission to the segments.
+    if (!v || (!v.hls.ctx && !this.ctx.admission.guardsEveryPlay(v.name))) return serve(null, null, v);
     const id = url.searchParams.get('hls_ctx');
     const timeoutMs = v.hls.window * 2000;
     // A known session (every reload of a playing player): no admission, no query rewriting.
     const known = id ? this.sessions.touch(id, timeoutMs) : null;
-    if (known) return serve(id, known, v);
+    if (known) return this.sessionOpens(known, v, path) ? serve(id, known, v) : this.refuseOtherStream(req, res, known, path, corsOrNull);
     const cors = corsOrNull ?? corsHeaders(req, this.ctx.config.httpServer.crossdomain);
     if (!id) {
       const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
@@ -359,31 +397,48 @@ class HlsService {
     const r = this.sessions.lookup(id, req, v.name, dir, posix.basename(path), param, timeoutMs);
     const after = (l: Awaited<typeof r>): void => {
       if (res.destroyed) return;
-      if (l.kind === 'ok') return serve(id, l.viewer, v);
+      if (l.kind === 'ok') return this.sessionOpens(l.viewer, v, path) ? serve(id, l.viewer, v) : this.refuseOtherStream(req, res, l.viewer, path, cors);
       if (l.kind === 'eof') {
         res.writeHead(404, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(`HLS stream ${path} is EOF`);
         return;
       }
       this.ctx.log.warn({ cid: id, path: clip(path), reason: clip(l.reason) }, 'HLS play denied');
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Forbidden');
+      res.writeHead(l.status, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', ...(l.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(l.status === 401 ? 'Unauthorized' : 'Forbidden');
     };
     if (r instanceof Promise) void r.then(after);
     else after(r);
+  }
+
+  /**
+   * On a guarded vhost (JWT) a session was admitted for one stream: its id
+   * opens that playlist only (else a token for one stream would hand out the
+   * segments of any other). Elsewhere a session's id is not checked (as before).
+   */
+  private sessionOpens(viewer: HlsViewer, v: VhostConfig, path: string): boolean {
+    if (!this.ctx.admission.guardsEveryPlay(v.name)) return true;
+    return viewer.vhost === v.name && viewer.stream === posix.basename(path) && viewer.app === posix.dirname(path).replace(/^\/+/, '');
+  }
+
+  private refuseOtherStream(req: IncomingMessage, res: ServerResponse, viewer: HlsViewer, path: string, cors: Record<string, string> | null): void {
+    this.ctx.log.warn({ cid: viewer.id, path: clip(path), reason: 'session of another stream' }, 'HLS play denied');
+    res.writeHead(403, { ...(cors ?? this.cors(req)), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
   }
 
   private routeLowLatency(req: IncomingMessage, res: ServerResponse, url: URL, path: string): boolean {
     if (path.endsWith('.m3u8')) {
       const ll = this.llByBase.get(path.slice(0, -5));
       if (!ll) return false;
-      this.withSession(req, res, url, path, null, () => void this.serveLlPlaylist(req, res, url, ll));
+      this.withSession(req, res, url, path, null, (id, viewer, v) => void this.serveLlPlaylist(req, res, url, ll, path, id, viewer, v));
       return true;
     }
     let m = /^(.*)-init\.mp4$/.exec(path);
     if (m) {
       const ll = this.llByBase.get(m[1]!);
       if (!ll) return false;
+      if (this.refusedMedia(req, res, url, path, null, true)) return true;
       if (ll.initBody) ll.initBody.send(req, res, this.ctx.config.httpServer.crossdomain);
       else notFound(res, this.cors(req));
       return true;
@@ -392,6 +447,7 @@ class HlsService {
     if (!m) return false;
     const ll = this.llByBase.get(m[1]!);
     if (!ll) return false;
+    if (this.refusedMedia(req, res, url, path, null, true)) return true;
     const msn = Number(m[2]);
     const part = m[3] === undefined ? undefined : Number(m[3]);
     void this.serveLlMedia(req, res, ll, msn, part);
@@ -403,7 +459,16 @@ class HlsService {
   }
 
   /** A playlist request, blocking (`_HLS_msn`) or not: every waiter of a part gets the one Buffer rendered for it. */
-  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream): Promise<void> {
+  private async serveLlPlaylist(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    ll: LlHlsStream,
+    path: string,
+    ctxId: string | null,
+    viewer: HlsViewer | null,
+    v: VhostConfig | null,
+  ): Promise<void> {
     const blocking = url.search.length > 1 && url.search.includes('_HLS_');
     const msnQ = blocking ? url.searchParams.get('_HLS_msn') : null;
     const partQ = blocking ? url.searchParams.get('_HLS_part') : null;
@@ -425,7 +490,17 @@ class HlsService {
       }
     } else if (partQ !== null) return badRequest(res, cors(), '_HLS_part without _HLS_msn');
     const body = msnQ !== null ? ll.blockingPlaylistBody : ll.playlistBody;
-    if (!body) return notFound(res, cors());
+    const text = ll.playlist;
+    if (!body || text === null) return notFound(res, cors());
+    // A guarded vhost (JWT): the session is handed the media this playlist lists, and their URIs carry its id
+    // (the session's own copy, made once per playlist, not per request).
+    if (ctxId && viewer && v && this.ctx.admission.guardsEveryPlay(v.name)) {
+      const own = viewer.playlistFor(body, () => {
+        viewer.handed(mediaPaths(text, path));
+        return addQueryToMediaUris(text, 'hls_ctx', ctxId);
+      });
+      return own.send(req, res, this.ctx.config.httpServer.crossdomain);
+    }
     body.send(req, res, this.ctx.config.httpServer.crossdomain);
   }
 

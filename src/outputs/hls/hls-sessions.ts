@@ -5,11 +5,16 @@
  * hooks, security) and registered as an 'hls-play' client; a session that
  * fetches no playlist for 2 × hls_window ends (onStop, client removed). A
  * kicked session's id answers 404 from then on.
+ *
+ * When a policy guards every play of the vhost (JWT), a session also keeps
+ * the media paths its playlists listed (bounded): a segment is served only to
+ * the session that was handed it, so a token on the playlist covers its
+ * segments and nothing else.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
-import { clientIp, requestPageUrl } from '../../core/http-request.js';
+import { clientIp, requestBearer, requestPageUrl } from '../../core/http-request.js';
 import { randomId } from '../../log/logger.js';
 import { MemoryBody } from '../segment/memory-body.js';
 
@@ -19,6 +24,8 @@ export class HlsViewer implements ClientSession {
   lastSeen = Date.now();
   bytesSent = 0;
   closed = false;
+  /** Media paths handed to this session in its playlists, oldest first (guarded vhosts only). */
+  private readonly media = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -32,6 +39,7 @@ export class HlsViewer implements ClientSession {
     /** Session lifetime without playlist requests (ms). */
     public timeoutMs: number,
     private readonly onClose: (v: HlsViewer, reason: string) => void,
+    readonly bearer = '',
   ) {}
 
   /** hls_ts_ctx: this session's copy of the playlist last asked for, and the playlist it was made from. */
@@ -45,6 +53,19 @@ export class HlsViewer implements ClientSession {
       this.ownFrom = body;
     }
     return this.own;
+  }
+
+  /** Remembers the media paths of a playlist served to this session (the oldest go past the bound). */
+  handed(paths: readonly string[]): void {
+    for (const p of paths) {
+      this.media.delete(p);
+      this.media.add(p);
+    }
+    while (this.media.size > MAX_HANDED) this.media.delete(this.media.values().next().value!);
+  }
+
+  wasHanded(path: string): boolean {
+    return this.media.has(path);
   }
 
   bytesIn(): number {
@@ -63,7 +84,10 @@ export class HlsViewer implements ClientSession {
 export type ViewerLookup =
   | { kind: 'ok'; viewer: HlsViewer }
   | { kind: 'eof' }
-  | { kind: 'denied'; reason: string };
+  | { kind: 'denied'; reason: string; status: 401 | 403 };
+
+/** Media paths a session remembers: several windows of segments. */
+const MAX_HANDED = 512;
 
 /** Kicked ids are remembered this long (ms) so that their player gets 404, not a new session. */
 const KICKED_TTL_MS = 10 * 60_000;
@@ -127,6 +151,7 @@ export class HlsSessions {
       requestPageUrl(req),
       timeoutMs,
       (v, reason) => this.end(v, reason, true),
+      requestBearer(req),
     );
     const accept = (): ViewerLookup => {
       this.viewers.set(id, viewer);
@@ -139,12 +164,17 @@ export class HlsSessions {
       'onPlay',
       viewer,
       () => (result = accept()),
-      (d) => (result = { kind: 'denied', reason: d.reason }),
+      (d) => (result = { kind: 'denied', reason: d.reason, status: d.status }),
     );
     if (!gated) return result!;
     const p = gated.then(() => result!).finally(() => this.pendingAdmissions.delete(id));
     this.pendingAdmissions.set(id, p);
     return p;
+  }
+
+  /** The live session with this id, if any (segment requests on guarded vhosts). */
+  viewer(id: string): HlsViewer | undefined {
+    return this.viewers.get(id);
   }
 
   /** Ends every session (server stop). */

@@ -407,6 +407,15 @@ export class RtmpServerConnection {
     return this.cmd(0, ['_error', transactionId, null, { level: 'error', code, description, ...extra }]);
   }
 
+  /**
+   * SRS's RTMP 302 (origin cluster): an onStatus on stream 0, level error,
+   * NetConnection.Connect.Rejected, with `ex.redirect` the tcUrl and
+   * `ex.redirect2` the full URL of the server that has the stream.
+   */
+  redirect(tcUrl: string, url: string): Buffer {
+    return this.onStatus(0, 'error', 'NetConnection.Connect.Rejected', 'RTMP 302 Redirect', { ex: { code: 302, redirect: tcUrl, redirect2: url } });
+  }
+
   createStreamResult(transactionId: number, streamId: number): Buffer {
     return this.cmd(0, ['_result', transactionId, null, streamId]);
   }

@@ -15,7 +15,7 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import type { ClientSession } from '../../core/client-registry.js';
 import { corsHeaders } from '../../core/http-cors.js';
-import { clientIp, requestPageUrl, requestVhost } from '../../core/http-request.js';
+import { clientIp, requestBearer, requestPageUrl, requestVhost } from '../../core/http-request.js';
 import type { Denial } from '../../core/admission.js';
 import { matchMount } from './http-remux-mount.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
@@ -117,11 +117,13 @@ class HttpLiveService {
     this.admitThen(req, t, id, url.search, 'http', () => {
       if (res.destroyed) return;
       new HttpFlvSession(id, req, res, this.ctx, ip, t.vhost.name, t.app, t.stream, url.search, t.vhost, cors);
-    }, () => {
-      // Refused with no detail, as SRS refuses an HTTP-FLV player.
+    }, (denial) => {
+      if (denial.redirect && redirectPlayer(req, res, cors, denial)) return;
+      // Refused with no detail, as SRS refuses an HTTP-FLV player (401 when a policy asks for credentials).
       if (res.headersSent) return void res.destroy();
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end('Forbidden');
+      const unauthorized = denial.status === 401;
+      res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(unauthorized ? 'Unauthorized' : 'Forbidden');
     });
     return true;
   }
@@ -152,9 +154,11 @@ class HttpLiveService {
       const fast = source ? (this.fastCaches.get(source) ?? null) : null;
       new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'http'), httpTransport(req, res), fast);
     }, (denial) => {
+      if (denial.redirect && redirectPlayer(req, res, cors, denial)) return;
       if (res.headersSent) return void res.destroy();
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain' });
-      res.end(`Forbidden: ${denial.reason}`.slice(0, 200));
+      const unauthorized = denial.status === 401;
+      res.writeHead(denial.status, { ...cors, 'Content-Type': 'text/plain', ...(unauthorized ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+      res.end(`${unauthorized ? 'Unauthorized' : 'Forbidden'}: ${denial.reason}`.slice(0, 200));
     });
     return true;
   }
@@ -173,8 +177,9 @@ class HttpLiveService {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         new RemuxPlaySession(this.ctx, this.info(req, t, id, url.search, 'ws'), wsTransport(ws, socket));
       });
-    }, () => {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }, (denial) => {
+      const line = denial.status === 401 ? '401 Unauthorized\r\nWWW-Authenticate: Bearer' : '403 Forbidden';
+      socket.end(`HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     return true;
   }
@@ -209,12 +214,28 @@ class HttpLiveService {
       param: search,
       tcUrl: info.tcUrl,
       pageUrl: info.pageUrl,
+      bearer: requestBearer(req),
       bytesIn: () => 0,
       bytesOut: () => 0,
       close: () => req.socket.destroy(),
     };
     void this.ctx.admission.gate('onPlay', probe, start, deny);
   }
+}
+
+/**
+ * Origin cluster: the stream is published on another origin whose HTTP port
+ * is known: a 302 to the same path and query there. False when that origin
+ * gave no HTTP port (an SRS coworker): the caller refuses as usual.
+ */
+function redirectPlayer(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>, denial: Denial): boolean {
+  const to = denial.redirect;
+  if (!to || to.httpPort === null || res.headersSent) return false;
+  const host = to.ip.includes(':') ? `[${to.ip}]` : to.ip;
+  const location = `http://${host}:${to.httpPort}${req.url ?? '/'}`;
+  res.writeHead(302, { ...cors, Location: location, 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(`Redirect to ${location}`) });
+  res.end(`Redirect to ${location}`);
+  return true;
 }
 
 /** A graceful stop is under way: no new player (503, as SRS answers then). */

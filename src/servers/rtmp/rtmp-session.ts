@@ -8,14 +8,15 @@ import { randomId } from '../../log/logger.js';
 import { clip } from '../../log/clip.js';
 import { RtmpServerConnection, type RtmpServerEvent } from '../../protocol/rtmp/server-connection.js';
 import { MSG } from '../../protocol/rtmp/chunk-writer.js';
-import { parseStreamRequest, isSafeStreamName, streamUrl, type StreamRequest } from '../../protocol/stream-url.js';
+import { generateRtmpUrl, parseStreamRequest, isSafeStreamName, streamUrl, type StreamRequest } from '../../protocol/stream-url.js';
 import { frameFromFlvTag } from '../../format/flv.js';
 import { Consumer } from '../../live/consumer.js';
 import type { LiveSource, Publisher } from '../../live/live-source.js';
 import type { VhostConfig } from '../../config/server-config.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
-import type { AdmissionPoint, NotificationPoint } from '../../core/session-policy.js';
+import type { AdmissionPoint, NotificationPoint, StreamLocation } from '../../core/session-policy.js';
+import type { Denial } from '../../core/admission.js';
 import { RtmpFrameSink } from './rtmp-frame-sink.js';
 
 /** The message stream id every createStream gets (one stream per connection). */
@@ -266,7 +267,7 @@ export class RtmpSession implements ClientSession, Publisher {
    * `then` when it allows it, `deny` with the reason when a policy refuses.
    * Synchronous when no policy has async work.
    */
-  private admitThen(point: AdmissionPoint, then: () => void, deny: (reason: string) => void): Promise<void> | undefined {
+  private admitThen(point: AdmissionPoint, then: () => void, deny: (reason: string, d: Denial) => void): Promise<void> | undefined {
     return this.ctx.admission.gate(
       point,
       this,
@@ -274,7 +275,7 @@ export class RtmpSession implements ClientSession, Publisher {
         if (!this.closed) then();
       },
       (d) => {
-        if (!this.closed) deny(d.reason);
+        if (!this.closed) deny(d.reason, d);
       },
       this.log,
     );
@@ -337,7 +338,8 @@ export class RtmpSession implements ClientSession, Publisher {
     return this.admitThen(
       point,
       () => start(req),
-      (reason) => {
+      (reason, d) => {
+        if (d.redirect && type === 'rtmp-play') return this.redirect(req, d.redirect);
         this.send(this.conn.onStatus(STREAM_ID, 'error', deniedCode, reason));
         this.close(reason);
       },
@@ -413,6 +415,15 @@ export class RtmpSession implements ClientSession, Publisher {
     this.sink.attach(this.consumer);
     source.addConsumer(this.consumer);
     this.log.info({ ip: this.ip, param: clip(req.param), active: source.active }, 'play started');
+  }
+
+  /** As SRS: the play starts, then the RTMP 302 names the origin that has the stream, and the connection ends. */
+  private redirect(req: StreamRequest, to: StreamLocation): void {
+    const url = generateRtmpUrl(to.ip, to.rtmpPort, req.host, this.vhost, req.app, req.stream, req.param);
+    this.send(this.conn.playStart(STREAM_ID, req.stream));
+    this.send(this.conn.redirect(url.slice(0, url.lastIndexOf('/')), url));
+    this.log.info({ ip: this.ip, url: clip(url) }, 'RTMP 302 redirect');
+    this.close('redirected');
   }
 
   private stopPublishing(why: string): void {

@@ -16,7 +16,7 @@ import { parseUrlRequest } from '../../protocol/stream-url.js';
 import { MAX_SDP_BYTES } from '../../protocol/rtp/sdp.js';
 import { RtcError } from './rtc-peer.js';
 import type { RtcRequest, RtcServer } from './rtc-server.js';
-import { clientIp, requestHost, requestPageUrl, requestVhost } from '../../core/http-request.js';
+import { clientIp, requestBearer, requestHost, requestPageUrl, requestVhost } from '../../core/http-request.js';
 import { clip } from '../../log/clip.js';
 import { IpRateLimit } from '../../core/ip-rate-limit.js';
 
@@ -81,6 +81,7 @@ function statusOf(code: number): number {
       return 409;
     case 5021:
     case 1053:
+    case 2015:
     case 3064:
       return 403;
     case 413:
@@ -195,6 +196,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
         tcUrl: '',
         ip,
         pageUrl: requestPageUrl(req),
+        bearer: requestBearer(req),
         offer,
         eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
         apiHost: requestHost(req),
@@ -210,7 +212,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       (err: unknown) => {
         const code = err instanceof RtcError ? err.code : 500;
         log.warn({ ip, err: clip((err as Error).message), code }, `WHIP/WHEP ${role} refused`);
-        json(statusOf(code), { code, msg: (err as Error).message });
+        json((err instanceof RtcError ? err.status : undefined) ?? statusOf(code), { code, msg: (err as Error).message });
       },
     );
     return true;
@@ -245,6 +247,7 @@ async function legacy(
     tcUrl: `${su.schema || 'webrtc'}://${su.host}/${su.app}`,
     ip: typeof b.clientip === 'string' && b.clientip ? b.clientip : clientIp(req),
     pageUrl: requestPageUrl(req),
+    bearer: requestBearer(req),
     offer: b.sdp,
     eip: url.searchParams.get('eip') || url.searchParams.get('candidate'),
     apiHost: requestHost(req),

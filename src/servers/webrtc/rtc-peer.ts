@@ -17,6 +17,8 @@ export class RtcError extends Error {
   constructor(
     message: string,
     readonly code: number,
+    /** The HTTP status when the code alone does not say it (a policy's 401). */
+    readonly status?: number,
   ) {
     super(message);
   }

@@ -32,6 +32,9 @@ import { RtcTcpRelay } from './rtc-tcp-relay.js';
 import { RtcUdpGateway, type GatewayPeer } from './rtc-udp-gateway.js';
 import { freeLoopbackUdpPort } from './loopback-port.js';
 import { playSeat } from './rtc-play-seat.js';
+import type { ProcessRegistry } from '../../ffmpeg/child-supervisor.js';
+import type { FfmpegPipeHost } from '../../ffmpeg/ffmpeg-pipe.js';
+import { ffLogFile } from '../../ffmpeg/ff-log-file.js';
 
 export interface RtcRequest {
   role: 'publish' | 'play';
@@ -43,6 +46,8 @@ export interface RtcRequest {
   tcUrl: string;
   ip: string;
   pageUrl: string;
+  /** The WHIP/WHEP request's `Authorization: Bearer` token, or ''. */
+  bearer: string;
   offer: string;
   eip: string | null;
   apiHost: string | null;
@@ -52,6 +57,8 @@ export interface RtcAnswer {
   session: RtcSession;
   answer: string;
 }
+
+type RtcLog = ServerContext['log'];
 
 export class RtcServer {
   readonly sessions = new Map<string, RtcSession>();
@@ -78,7 +85,16 @@ export class RtcServer {
     },
   };
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    /** The supervisor's registry, where the AAC⇄Opus FFmpeg pipes run. */
+    private readonly processes: ProcessRegistry,
+  ) {}
+
+  /** Where one audio pipe of a stream runs: `ff_log_dir/ffmpeg-<kind>-<vhost>-<app>-<stream>.log`. */
+  private pipeHost(kind: string, source: LiveSource, log: RtcLog): FfmpegPipeHost {
+    return { processes: this.processes, logFile: ffLogFile(this.ctx.config.ffLogDir, [`ffmpeg-${kind}`, source.vhost, source.app, source.stream]), log };
+  }
 
   get enabled(): boolean {
     return this.ctx.config.rtcServer.enabled;
@@ -147,10 +163,10 @@ export class RtcServer {
     return vh;
   }
 
-  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code). */
+  /** The admission door; a refusal becomes the RtcError the signalling answers with (SRS's 1053 when the policy gave no code; 401 kept for a missing credential). */
   private admitSession(point: 'onPublish' | 'onPlay', s: RtcSession): Promise<void> {
     return new Promise((resolve, reject) => {
-      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053)));
+      void this.ctx.admission.gate(point, s, resolve, (d) => reject(new RtcError(d.reason, d.code || 1053, d.status === 401 ? 401 : undefined)));
     });
   }
 
@@ -171,6 +187,7 @@ export class RtcServer {
       param: req.param,
       tcUrl: req.tcUrl,
       pageUrl: req.pageUrl,
+      bearer: req.bearer,
       log: this.ctx.log.child({ cid: id, stream: streamUrl(vh.name, req.app, req.stream) }),
     };
   }
@@ -245,6 +262,8 @@ export class RtcServer {
         requestKeyframe: () => session.requestKeyframe(),
         sendNack: (seqs) => session.sendNack(seqs),
         log: this.ctx.log.child({ cid: session.id }),
+        ffmpeg: this.pipeHost('opus-to-aac', source, this.ctx.log.child({ cid: session.id })),
+        label: streamUrl(source.vhost, source.app, source.stream),
       });
     }
     session.onRelease = (s, reason) => {
@@ -336,6 +355,8 @@ export class RtcServer {
       consumer: consumerOptions(vh),
       isRtcPublisher,
       log: this.ctx.log.child({ stream: streamUrl(vh.name, source.app, source.stream) }),
+      ffmpeg: this.pipeHost('aac-to-opus', source, this.ctx.log.child({ stream: streamUrl(vh.name, source.app, source.stream) })),
+      label: streamUrl(source.vhost, source.app, source.stream),
     });
     // The players' seats end with the source: the bridge only has to be forgotten.
     bridge.onEnd = () => {

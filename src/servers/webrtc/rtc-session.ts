@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.js';
 export interface RtcSessionInit extends StreamRequest {
   id: string;
   ip: string;
+  bearer?: string;
   log: Logger;
 }
 
@@ -30,6 +31,7 @@ export abstract class RtcSession implements ClientSession {
   param: string;
   tcUrl: string;
   pageUrl: string;
+  readonly bearer: string;
   /** `localUfrag:remoteUfrag`, SRS's session id in the API and the DELETE URL. */
   username = '';
   /** Guards DELETE (9 characters, like SRS). */
@@ -63,6 +65,7 @@ export abstract class RtcSession implements ClientSession {
     this.param = init.param;
     this.tcUrl = init.tcUrl;
     this.pageUrl = init.pageUrl;
+    this.bearer = init.bearer ?? '';
     this.log = init.log;
   }
 

@@ -13,6 +13,7 @@ import type { RtpHeader } from '../../protocol/rtp/rtp-packet.js';
 import { RtpJitterBuffer } from '../../protocol/rtp/jitter-buffer.js';
 import { H264Depacketizer, type H264AccessUnit } from '../../protocol/rtp/h264-depacketizer.js';
 import { OpusToAacTranscoder } from '../../ffmpeg/opus-to-aac.js';
+import type { FfmpegPipeHost } from '../../ffmpeg/ffmpeg-pipe.js';
 import type { MediaKind } from './rtc-stream.js';
 
 export interface RtcToRtmpOptions {
@@ -25,6 +26,10 @@ export interface RtcToRtmpOptions {
   requestKeyframe(): void;
   sendNack(seqs: number[]): void;
   log: Logger;
+  /** Where the Opus→AAC FFmpeg runs (supervised, listed by the API). */
+  ffmpeg: FfmpegPipeHost;
+  /** The stream URL, the label of that child. */
+  label: string;
   now?: () => number;
 }
 
@@ -84,6 +89,8 @@ export class RtcToRtmpBridge {
         bitrate: o.aacBitrate,
         onAac: (frame, pts, asc) => this.onAac(frame, pts, asc),
         onError: (m) => o.log.warn({ err: m }, 'Opus→AAC transcoder stopped'),
+        host: o.ffmpeg,
+        label: o.label,
       });
     }
     this.timer = setInterval(() => this.tick(), 20);

@@ -16,6 +16,7 @@ import type { Logger } from '../../log/logger.js';
 import { H264Packetizer, webrtcNalus, isDroppableBFrame } from '../../protocol/rtp/h264-packetizer.js';
 import { writeRtpHeader, RTP_HEADER_SIZE } from '../../protocol/rtp/rtp-packet.js';
 import { AacToOpusTranscoder } from '../../ffmpeg/aac-to-opus.js';
+import type { FfmpegPipeHost } from '../../ffmpeg/ffmpeg-pipe.js';
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
 import { RTP_VIDEO } from './rtp-form.js';
 
@@ -27,6 +28,10 @@ export interface RtmpToRtcOptions {
   /** True for a publisher that is itself WebRTC (never bridge a stream back to where it came from). */
   isRtcPublisher(p: Publisher | null): boolean;
   log: Logger;
+  /** Where the AAC→Opus FFmpeg runs (supervised, listed by the API). */
+  ffmpeg: FfmpegPipeHost;
+  /** The stream URL, the label of that child. */
+  label: string;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -152,6 +157,8 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
         bitrate: this.o.opusBitrate,
         onOpus: (p, pts) => this.sendOpus(p, pts),
         onError: (m) => this.o.log.warn({ err: m }, 'AAC→Opus transcoder stopped'),
+        host: this.o.ffmpeg,
+        label: this.o.label,
       });
       return;
     }

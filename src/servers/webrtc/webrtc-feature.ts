@@ -7,11 +7,13 @@ import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import { RtcServer } from './rtc-server.js';
 import { rtcApiRoute } from './rtc-api.js';
+import type { ProcessRegistry } from '../../ffmpeg/child-supervisor.js';
 
-export const rtcFeature: Feature = {
+/** `processes`: the supervisor's registry, where the AAC⇄Opus FFmpeg pipes run. */
+export const rtcFeature = (processes: ProcessRegistry): Feature => ({
   name: 'webrtc',
   async install(ctx: ServerContext): Promise<FeatureHandle> {
-    let rtc = new RtcServer(ctx);
+    let rtc = new RtcServer(ctx, processes);
     await rtc.start();
     // Replies carry the server's one identity, as /api/v1 and the hooks do.
     const identity = { server: ctx.identity.serverId, service: ctx.identity.serviceId };
@@ -24,7 +26,7 @@ export const rtcFeature: Feature = {
         if (c.enabled === listened.enabled && c.listen === listened.listen && c.tcp.listen === listened.tcp) return;
         // rtc_server changed: re-listen (SRS applies rtc_server changes on reload); sessions of the old port end.
         const old = rtc;
-        rtc = new RtcServer(ctx);
+        rtc = new RtcServer(ctx, processes);
         ctx.admission.replace(old.busyPolicy, rtc.busyPolicy);
         listened = { enabled: c.enabled, listen: c.listen, tcp: c.tcp.listen };
         void old.stop().then(() => rtc.start()).catch((err: unknown) => ctx.log.error({ err: (err as Error).message }, 'WebRTC re-listen failed'));
@@ -34,4 +36,4 @@ export const rtcFeature: Feature = {
       },
     };
   },
-};
+});

@@ -1,0 +1,179 @@
+/**
+ * MPEG-TS PES → MediaFrames, for ingest over SRT (and UDP): H.264 Annex-B
+ * access units become length-prefixed frames with an AVC sequence header
+ * whenever the SPS/PPS change; AAC in ADTS becomes raw frames with an
+ * AudioSpecificConfig header; MP3 passes as is. Timestamps are unwrapped
+ * (33 bits) and rebased so the first one is 0 ms. Other stream types
+ * (SCTE-35, data, HEVC for now) are ignored.
+ */
+import { MediaFrame } from '../codec/media-frame.js';
+import { buildAudioSpecificConfig, parseAdtsHeader } from '../codec/aac.js';
+import { TsStreamType } from './mpegts-common.js';
+import type { TsPes } from './mpegts-demuxer.js';
+
+const TWO_POW_33 = 8589934592;
+
+/** Splits Annex-B bytes into NAL units (without start codes). */
+function annexBNalUnits(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = -1;
+  let i = 0;
+  while (i + 2 < b.length) {
+    if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 1) {
+      if (start >= 0) out.push(trimZeros(b.subarray(start, i)));
+      i += 3;
+      start = i;
+    } else i++;
+  }
+  if (start >= 0 && start < b.length) out.push(b.subarray(start));
+  return out.filter((n) => n.length > 0);
+}
+
+function trimZeros(n: Buffer): Buffer {
+  let e = n.length;
+  while (e > 0 && n[e - 1] === 0) e--;
+  return n.subarray(0, e);
+}
+
+/** AVCDecoderConfigurationRecord for one SPS and one PPS. */
+function avcRecord(sps: Buffer, pps: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
+  b[0] = 1;
+  b[1] = sps[1] ?? 0x42;
+  b[2] = sps[2] ?? 0;
+  b[3] = sps[3] ?? 0x1f;
+  b[4] = 0xff;
+  b[5] = 0xe1;
+  b.writeUInt16BE(sps.length, 6);
+  sps.copy(b, 8);
+  const o = 8 + sps.length;
+  b[o] = 1;
+  b.writeUInt16BE(pps.length, o + 1);
+  pps.copy(b, o + 3);
+  return b;
+}
+
+export class TsFrameReader {
+  private base = -1;
+  private lastRaw = -1;
+  private unwrapped = 0;
+  private sps: Buffer | null = null;
+  private pps: Buffer | null = null;
+  private asc: Buffer | null = null;
+  ignoredPes = 0;
+
+  /** The frames of one PES (headers first when they changed). */
+  read(pes: TsPes): MediaFrame[] {
+    if (pes.pts < 0) return [];
+    const dts = this.toMs(pes.dts < 0 ? pes.pts : pes.dts);
+    const pts = dts + Math.round(((pes.pts - (pes.dts < 0 ? pes.pts : pes.dts) + TWO_POW_33) % TWO_POW_33) / 90);
+    switch (pes.streamType) {
+      case TsStreamType.H264:
+        return this.h264(pes.payload, dts, pts);
+      case TsStreamType.AAC:
+        return this.aac(pes.payload, dts);
+      case TsStreamType.MP3:
+      case TsStreamType.MPEG2Audio:
+        return [new MediaFrame('audio', 'MP3', dts, dts, false, false, Buffer.from(pes.payload), null)];
+      default:
+        this.ignoredPes++;
+        return [];
+    }
+  }
+
+  private toMs(ts90k: number): number {
+    if (this.lastRaw < 0) {
+      this.lastRaw = ts90k;
+      this.unwrapped = 0;
+      this.base = ts90k;
+    } else {
+      let d = ts90k - this.lastRaw;
+      if (d > TWO_POW_33 / 2) d -= TWO_POW_33;
+      else if (d < -TWO_POW_33 / 2) d += TWO_POW_33;
+      this.unwrapped += d;
+      this.lastRaw = ts90k;
+    }
+    return Math.round(this.unwrapped / 90);
+  }
+
+  private h264(data: Buffer, dts: number, pts: number): MediaFrame[] {
+    const out: MediaFrame[] = [];
+    const body: Buffer[] = [];
+    let size = 0;
+    let keyframe = false;
+    let sps: Buffer | null = null;
+    let pps: Buffer | null = null;
+    for (const n of annexBNalUnits(data)) {
+      const t = n[0]! & 0x1f;
+      if (t === 7) sps = n;
+      else if (t === 8) pps = n;
+      else if (t === 9) continue;
+      else {
+        if (t === 5) keyframe = true;
+        body.push(n);
+        size += 4 + n.length;
+      }
+    }
+    if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
+      this.sps = Buffer.from(sps);
+      this.pps = Buffer.from(pps);
+      out.push(new MediaFrame('video', 'H264', dts, dts, true, true, avcRecord(this.sps, this.pps), null));
+    }
+    if (!this.sps || size === 0) return out;
+    const payload = Buffer.allocUnsafe(size);
+    let o = 0;
+    for (const n of body) {
+      payload.writeUInt32BE(n.length, o);
+      n.copy(payload, o + 4);
+      o += 4 + n.length;
+    }
+    out.push(new MediaFrame('video', 'H264', dts, pts, keyframe, false, payload, null));
+    return out;
+  }
+
+  private aac(data: Buffer, dts: number): MediaFrame[] {
+    const out: MediaFrame[] = [];
+    let o = 0;
+    let n = 0;
+    while (o + 7 <= data.length) {
+      const h = parseAdtsHeader(data, o);
+      if (o + h.frameLength > data.length) break;
+      if (!this.asc) {
+        this.asc = buildAudioSpecificConfig(h.objectType, h.samplingIndex, h.channelConfig);
+        out.push(new MediaFrame('audio', 'AAC', dts, dts, false, true, this.asc, null));
+      }
+      const t = dts + Math.round((n * 1024 * 1000) / h.sampleRate);
+      out.push(new MediaFrame('audio', 'AAC', t, t, false, false, Buffer.from(data.subarray(o + h.headerLength, o + h.frameLength)), null));
+      o += h.frameLength;
+      n++;
+    }
+    return out;
+  }
+}
+
+/**
+ * Puts the frames of a TS's tracks back into one dts order: muxers send an
+ * audio PES up to several hundred ms away from the video around it, and the
+ * hub (one timeline, SRS's jitter rules) takes such a swing for a jump. A
+ * frame is let out once every track seen has reached its dts; at most
+ * `maxFrames` wait (then the oldest goes).
+ */
+export class FrameInterleaver {
+  private readonly queue: MediaFrame[] = [];
+  private readonly lastDts = new Map<string, number>();
+
+  constructor(private readonly maxFrames = 512) {}
+
+  push(f: MediaFrame): MediaFrame[] {
+    if (f.kind !== 'script') this.lastDts.set(f.kind, f.dts);
+    // Insertion keeps the queue sorted by dts (stable: equal dts keep their order).
+    let i = this.queue.length;
+    while (i > 0 && this.queue[i - 1]!.dts > f.dts) i--;
+    this.queue.splice(i, 0, f);
+    let horizon = Infinity;
+    for (const d of this.lastDts.values()) horizon = Math.min(horizon, d);
+    const out: MediaFrame[] = [];
+    while (this.queue.length > 0 && (this.queue[0]!.dts <= horizon || this.queue.length > this.maxFrames)) out.push(this.queue.shift()!);
+    return out;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Where the proxy sends a stream: the origin already holding it when that
+ * origin is alive, else (a new publish, or its origin died) a live origin
+ * picked by the stream key's hash, pinned in the store so that every proxy
+ * agrees. Never an origin whose heartbeat has expired.
+ */
+import { createHash } from 'node:crypto';
+import type { OriginRecord, OriginStore } from './origin-store.js';
+
+/** How long a stream stays pinned to its origin without being asked for again (ms). */
+const STREAM_PIN_MS = 5 * 60_000;
+
+export class NoLiveOrigin extends Error {
+  constructor() {
+    super('no live origin (no heartbeat within the expiry)');
+    this.name = 'NoLiveOrigin';
+  }
+}
+
+function pick(origins: readonly OriginRecord[], streamKey: string): OriginRecord {
+  const h = createHash('sha1').update(streamKey).digest().readUInt32BE(0);
+  return origins[h % origins.length]!;
+}
+
+export class OriginRouter {
+  constructor(private readonly store: OriginStore) {}
+
+  async route(streamKey: string): Promise<OriginRecord> {
+    const live = await this.store.liveOrigins();
+    if (live.length === 0) throw new NoLiveOrigin();
+    const pinned = await this.store.streamOrigin(streamKey);
+    const holder = pinned === null ? undefined : live.find((o) => o.id === pinned);
+    const chosen = holder ?? pick(live, streamKey);
+    await this.store.setStreamOrigin(streamKey, chosen.id, STREAM_PIN_MS);
+    return chosen;
+  }
+}

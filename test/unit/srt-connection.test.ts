@@ -1,0 +1,148 @@
+/**
+ * The connection state machine on a simulated clock: two SrtConnections
+ * joined by an in-memory link that drops, delays and reorders datagrams by a
+ * seeded schedule. Asserts what a player would see: every payload, in order,
+ * no earlier than its send time plus the latency.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SrtConnection, type SrtConnectionOptions } from '../../src/protocol/srt/srt-connection.js';
+import { ControlType, parsePacket } from '../../src/protocol/srt/srt-packet.js';
+
+function options(over: Partial<SrtConnectionOptions> = {}): SrtConnectionOptions {
+  return {
+    localSocketId: 1,
+    peerSocketId: 2,
+    peerInitialSeq: 0x7ffffff0, // wraps during the test
+    initialSeq: 0x7ffffff0,
+    recvLatencyUs: 200_000,
+    sendLatencyUs: 200_000,
+    tsbpd: true,
+    tlpktdrop: true,
+    peerFlowWindow: 8192,
+    recvBufferPackets: 8192,
+    sendBufferPackets: 8192,
+    peerIdleTimeoutUs: 10_000_000,
+    keys: null,
+    startUs: 0,
+    peerStartUs: 0,
+    ...over,
+  };
+}
+
+/** Mulberry32: a small seeded PRNG, so a failure replays. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Link {
+  loss: number;
+  minDelayUs: number;
+  jitterUs: number;
+  /** Data sequence numbers never delivered, even when retransmitted. */
+  blackhole?: Set<number>;
+}
+
+function simulate(link: Link, seed: number, payloads: number, over: Partial<SrtConnectionOptions> = {}) {
+  const rand = rng(seed);
+  const sender = new SrtConnection(options({ localSocketId: 1, peerSocketId: 2, ...over }), 0);
+  const receiver = new SrtConnection(options({ localSocketId: 2, peerSocketId: 1, ...over }), 0);
+  const inFlight: { at: number; to: SrtConnection; b: Buffer }[] = [];
+  const delivered: { at: number; payload: Buffer }[] = [];
+  const sentAt = new Map<number, number>();
+  const carry = (from: SrtConnection, to: SrtConnection, now: number): void => {
+    const out = from.take();
+    for (const b of out.packets) {
+      const p = parsePacket(b);
+      if (!p.control && link.blackhole?.has(p.seq)) continue;
+      if (rand() < link.loss) continue;
+      inFlight.push({ at: now + link.minDelayUs + Math.floor(rand() * link.jitterUs), to, b });
+    }
+    if (from === receiver) for (const payload of out.payloads) delivered.push({ at: now, payload });
+  };
+  const end = payloads * 2000 + 1_000_000;
+  for (let now = 0; now <= end; now += 1000) {
+    if (now % 2000 === 0 && now / 2000 < payloads) {
+      const i = now / 2000;
+      const b = Buffer.alloc(188);
+      b.writeUInt32BE(i, 0);
+      sentAt.set(i, now);
+      sender.send(b, now);
+    }
+    for (let k = inFlight.length - 1; k >= 0; k--) {
+      const f = inFlight[k]!;
+      if (f.at <= now) {
+        inFlight.splice(k, 1);
+        f.to.receive(parsePacket(f.b), now);
+      }
+    }
+    sender.tick(now);
+    receiver.tick(now);
+    carry(sender, receiver, now);
+    carry(receiver, sender, now);
+  }
+  return { sender, receiver, delivered, sentAt };
+}
+
+for (const seed of [1, 2, 3, 7]) {
+  test(`lossy link (8% loss both ways, 5–30 ms delay, reordering; seed ${seed}), latency 200 ms: every payload in order, none early`, () => {
+    const { sender, receiver, delivered, sentAt } = simulate({ loss: 0.08, minDelayUs: 5000, jitterUs: 25_000 }, seed, 1500);
+    const ids = delivered.map((d) => d.payload.readUInt32BE(0));
+    // A loss among the very last packets shows only when later ones come: a live stream always has them.
+    const missing = [...sentAt.keys()].filter((i) => i < 1490 && !ids.includes(i));
+    assert.deepEqual(missing, []);
+    assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+    for (const d of delivered) assert.ok(d.at >= sentAt.get(d.payload.readUInt32BE(0))! + 200_000 - 1000, 'not before its play time');
+    assert.ok(sender.stats.packetsRetransmitted > 50, `retransmitted ${sender.stats.packetsRetransmitted}`);
+    assert.ok(receiver.stats.packetsLost > 50);
+    assert.equal(receiver.stats.packetsDropped, 0);
+    assert.ok(receiver.stats.rttUs > 10_000 && receiver.stats.rttUs < 150_000, `rtt ${receiver.stats.rttUs}`);
+  });
+}
+
+test('too-late packet drop: a packet that never arrives is skipped after the latency, the rest plays', () => {
+  const { receiver, delivered } = simulate({ loss: 0, minDelayUs: 2000, jitterUs: 0, blackhole: new Set([(0x7ffffff0 + 50) & 0x7fffffff]) }, 1, 200);
+  assert.equal(delivered.length, 199);
+  assert.equal(receiver.stats.packetsDropped, 1);
+});
+
+test('without TSBPD payloads are delivered as soon as they are in order', () => {
+  const { delivered, sentAt } = simulate({ loss: 0, minDelayUs: 1000, jitterUs: 0 }, 1, 50, { tsbpd: false });
+  assert.equal(delivered.length, 50);
+  assert.ok(delivered[0]!.at - sentAt.get(0)! < 5000);
+});
+
+test('a silent peer ends the connection after peer_idle_timeout; SHUTDOWN ends it at once', () => {
+  const c = new SrtConnection(options({ peerIdleTimeoutUs: 1_000_000 }), 0);
+  c.tick(900_000);
+  assert.equal(c.closed, false);
+  c.tick(1_100_000);
+  assert.equal(c.closed, true);
+  assert.match(c.take().events[0]!.type === 'closed' ? 'closed' : '', /closed/);
+  const d = new SrtConnection(options(), 0);
+  d.close('kick', 10);
+  const out = d.take();
+  const last = parsePacket(out.packets[out.packets.length - 1]!);
+  assert.ok(last.control && last.type === ControlType.SHUTDOWN);
+  assert.deepEqual(out.events, [{ type: 'closed', reason: 'kick' }]);
+});
+
+test('KEEPALIVE after a second of silence; a full ACK is answered with ACKACK', () => {
+  const c = new SrtConnection(options(), 0);
+  c.tick(1_000_000);
+  const ka = c.take().packets.map((b) => parsePacket(b));
+  assert.ok(ka.some((p) => p.control && p.type === ControlType.KEEPALIVE));
+  const r = new SrtConnection(options({ localSocketId: 2, peerSocketId: 1 }), 0);
+  const s = new SrtConnection(options(), 0);
+  s.send(Buffer.alloc(188), 0);
+  r.receive(parsePacket(s.take().packets[0]!), 1000);
+  r.tick(20_000);
+  const ack = r.take().packets.map((b) => parsePacket(b)).find((p) => p.control && p.type === ControlType.ACK)!;
+  s.receive(ack, 21_000);
+  assert.ok(s.take().packets.map((b) => parsePacket(b)).some((p) => p.control && p.type === ControlType.ACKACK));
+});
