@@ -6,6 +6,7 @@
  *   flv-play   --url http://127.0.0.1:8080/live/livestream.flv --players 1000 ...
  *   publish    --url rtmp://127.0.0.1:1935/live/bench --publishers 100 ...
  *   latency    --url rtmp://127.0.0.1:1935/live/livestream [--play-url URL] [--duration 30]
+ *   llhls-play --url http://127.0.0.1:8080/live/livestream.m3u8 --players 1000 [--rate 200] [--duration 30] [--pid PID]
  *   matrix     [--servers sluice-mw,sluice-rt,nms,nginx] [--players 500,1000,2000,4000] [--publishers 100,500,1000] [--steady 20]
  */
 import { parseArgs } from 'node:util';
@@ -16,17 +17,19 @@ import { describeLatency, runLatency } from './latency-run.js';
 import { runMatrix } from './matrix.js';
 import { describePlay, runPlay } from './play-run.js';
 import { describePublish, runPublish } from './publish-run.js';
+import { describeAudience, runAudience } from './llhls-audience.js';
 import { parsePids } from './run-clock.js';
 import { loadWorkload, type Workload } from './workload.js';
 
 export const DEFAULT_WORKLOAD = fileURLToPath(new URL('../../bench/.work/workload.flv', import.meta.url));
 
-const USAGE = `usage: npm run bench -- <rtmp-play|flv-play|publish|latency|matrix> [options]
+const USAGE = `usage: npm run bench -- <rtmp-play|flv-play|publish|latency|llhls-play|matrix> [options]
 common:  --url URL  --duration S (total, default 30)  --interval S (report, default 5)  --pid PID[,PID] (server, children included)
          --file FLV (workload, default bench/.work/workload.flv)  --json (final result as JSON on stdout)
 play:    --players N  --rate N/s (default 500)  --window S (default 10)  --settle S (default 3)
          --stream-kbps K (default: from --file)  --publish-url rtmp://... (publish the workload there first)
 publish: --publishers N  --rate N/s (default 100)  --tick MS (default 40)   (publisher i publishes URL-i)
+llhls:   --players N  --rate N/s (default 200)   (each: blocking playlist reload + part fetch, as hls.js)
 latency: --play-url URL (rtmp:// or http://, default: --url)  --skip S (samples left out at the start, default 3)
 matrix:  --servers sluice-mw,sluice-rt,sluice-base,nms,nginx (sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000
          --steady S (default 20)  --protos rtmp,flv  --out FILE.json`;
@@ -144,6 +147,15 @@ async function main(argv: string[]): Promise<void> {
       loopbackOnly(playUrl);
       const r = await runLatency({ publishUrl: v.url, playUrl, duration, interval, skip: num(v.skip, 3, 'skip'), workload: workload(), log });
       out(describeLatency(r), r);
+      return;
+    }
+    case 'llhls-play': {
+      if (!v.url) throw new BenchError('--url is required');
+      loopbackOnly(v.url);
+      const players = num(v.players, 100, 'players');
+      if (players < 1 || players > 20000) throw new BenchError('--players must be 1..20000');
+      const r = await runAudience({ url: v.url, players, rate: Math.max(1, num(v.rate, 200, 'rate')), duration, interval, pids, log });
+      out(describeAudience(r), r);
       return;
     }
     case 'matrix': {

@@ -48,6 +48,19 @@ test('dynamic MPD with video and audio; SRS file layout', async () => {
   assert.equal(seg.status, 200);
   assert.equal(seg.headers.get('content-type'), 'video/iso.segment');
   assert.equal(Buffer.from(await seg.arrayBuffer()).toString('latin1', 4, 8), 'moof');
+  // The MPD and the newest segment come from memory: the bytes of the files, cache headers for a CDN.
+  assert.match(String(res.headers.get('cache-control')), /^public, max-age=[1-9]\d*$/);
+  // The newest video segment this MPD lists (the video representation comes first).
+  const served = await res.text();
+  const from = served.indexOf('startNumber="');
+  const start = Number(/startNumber="(\d+)"/.exec(served.slice(from))![1]);
+  const listed = served.slice(from, served.indexOf('</SegmentTimeline>', from)).split('<S ').length - 1;
+  const newest = start + listed - 1;
+  const file = readFileSync(join(server.dir, `html/live/livestream/video-${newest}.m4s`));
+  const mem = await fetch(server.httpUrl(`live/livestream/video-${newest}.m4s`));
+  assert.equal(mem.status, 200);
+  assert.match(String(mem.headers.get('cache-control')), /^public, max-age=\d+, immutable$/);
+  assert.ok(Buffer.from(await mem.arrayBuffer()).equals(file), 'segment bytes as on disk');
 });
 
 test('ffprobe and ffmpeg read the live MPD', async () => {

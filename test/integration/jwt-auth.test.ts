@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -61,6 +61,7 @@ vhost __defaultVhost__ {
   http_hooks { enabled on; on_publish ${hook}; on_play ${hook}; }
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   hls { enabled on; hls_fragment 1; hls_window 10; hls_path ./html; }
+  dash { enabled on; dash_fragment 1; dash_path ./html/dash; }
   play { gop_cache on; }
 }
 vhost ll {
@@ -214,6 +215,39 @@ test('HLS: ffprobe of the playlist with ?token= fetches its segments; no token, 
     const bad: Response = await fetch(server.httpUrl(`live/${seg[1]}${q}`));
     assert.equal(bad.status, 403, `segment ${q}`);
     await bad.body?.cancel();
+  }
+  // The session opens its own stream only: another playlist with its id is refused (and hands it nothing).
+  writeFileSync(join(server.dir, 'html/live/elsewhere.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nelsewhere-1.ts\n');
+  const other = await fetch(server.httpUrl(`live/elsewhere.m3u8?hls_ctx=${seg[2]}`));
+  assert.equal(other.status, 403, await other.text());
+  // The newest segment is answered from memory: the same guard, the file's bytes for its session only.
+  const newest = [...pl.matchAll(/^(cam-\d+\.ts)\?hls_ctx=([\w-]+)$/gm)].pop()!;
+  const mem = await fetch(server.httpUrl(`live/${newest[1]}?hls_ctx=${newest[2]}`));
+  assert.equal(mem.status, 200);
+  assert.match(String(mem.headers.get('cache-control')), /immutable$/, 'from memory');
+  assert.ok(Buffer.from(await mem.arrayBuffer()).equals(readFileSync(join(server.dir, 'html/live', newest[1]!))), 'segment bytes as on disk');
+  for (const q of ['', '?hls_ctx=unknown1', `?token=${t}`]) {
+    const bad: Response = await fetch(server.httpUrl(`live/${newest[1]}${q}`));
+    assert.equal(bad.status, 403, `newest segment ${q}`);
+    await bad.body?.cancel();
+  }
+});
+
+test('DASH on a JWT vhost: the MPD, init and segments are 403, from memory as from disk', async () => {
+  const dir = join(server.dir, 'html/dash/live');
+  const segDir = join(dir, 'cam');
+  const written = (): boolean => existsSync(join(dir, 'cam.mpd')) && existsSync(segDir) && readdirSync(segDir).some((f) => f.endsWith('.m4s'));
+  assert.ok(await waitFor(written, 30_000, 100), 'DASH files written');
+  const t = await remembered(token({ play: ['live/cam'] }));
+  // The MPD and the newest segments are in memory, older ones on disk: every one is refused, with a token or not.
+  const files = ['cam.mpd', ...readdirSync(segDir).filter((f) => f.endsWith('.m4s') || f.endsWith('.mp4')).map((f) => `cam/${f}`)];
+  assert.ok(files.some((f) => f.endsWith('-init.mp4')), files.join(','));
+  for (const f of files) {
+    for (const q of ['', `?token=${t}`]) {
+      const r: Response = await fetch(server.httpUrl(`live/${f}${q}`));
+      assert.equal(r.status, 403, `${f}${q ? ' with a token' : ''}`);
+      await r.body?.cancel();
+    }
   }
 });
 

@@ -4,6 +4,7 @@
  * `dash_path` on the HTTP port.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
 import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource } from '../../live/live-source.js';
@@ -14,10 +15,15 @@ import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { DashStream } from './dash-stream.js';
+import type { MemoryBody } from '../segment/memory-body.js';
+import type { ServerConfig } from '../../config/server-config.js';
 
 class DashService {
   /** By source key; they outlive their source until disposed, so segment numbers go on across republish. */
   readonly streams = new Map<string, DashStream>();
+  /** The MPDs, inits and newest segments of every stream, in memory, by absolute path. */
+  private readonly bodies = new Map<string, MemoryBody>();
+  private rootsCache: { config: ServerConfig; roots: string[]; prefixes: string[] } | null = null;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -26,6 +32,7 @@ class DashService {
 
   install(): FeatureHandle {
     this.ctx.onSourceCreated((s) => this.follow(s));
+    this.ctx.routes.stream.push((req, res, url) => this.routeMemory(req, res, url));
     this.ctx.routes.fallback.push((req, res, url) => this.routeDisk(req, res, url));
     return { stop: () => this.stop() };
   }
@@ -56,32 +63,62 @@ class DashService {
       d.cfg = v.dash;
       return d;
     }
-    d = new DashStream(s.vhost, s.app, s.stream, v.dash, this.store, this.ctx.log.child({ stream: streamUrl(s.vhost, s.app, s.stream) }));
+    d = new DashStream(s.vhost, s.app, s.stream, v.dash, this.store, this.ctx.log.child({ stream: streamUrl(s.vhost, s.app, s.stream) }), {
+      set: (abs, body) => this.bodies.set(abs, body),
+      delete: (abs, body) => {
+        if (this.bodies.get(abs) === body) this.bodies.delete(abs);
+      },
+    });
     this.streams.set(s.key, d);
     return d;
   }
 
-  private roots(): string[] {
+  /** dash_path of every vhost with DASH on, and the same resolved (for exact-path lookups), made once per config. */
+  private rootsNow(): { roots: string[]; prefixes: string[] } {
+    const config = this.ctx.config;
+    if (this.rootsCache?.config === config) return this.rootsCache;
     const set = new Set<string>();
-    for (const v of this.ctx.config.vhosts) if (v.enabled && v.dash.enabled) set.add(v.dash.path);
-    return [...set];
+    for (const v of config.vhosts) if (v.enabled && v.dash.enabled) set.add(v.dash.path);
+    const roots = [...set];
+    this.rootsCache = { config, roots, prefixes: roots.map((r) => resolve(r)).map((r) => (r === '/' ? '' : r)) };
+    return this.rootsCache;
+  }
+
+  /** The MPD, an init or one of the newest segments from memory: an exact match of a file we wrote (no decoding or jail needed). */
+  private routeMemory(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (this.bodies.size === 0 || (req.method !== 'GET' && req.method !== 'HEAD') || req.headers.range !== undefined) return false;
+    const u = req.url ?? '/';
+    const q = u.indexOf('?');
+    const raw = q < 0 ? u : u.slice(0, q);
+    if (raw.charCodeAt(0) !== 47) return false;
+    for (const prefix of this.rootsNow().prefixes) {
+      const body = this.bodies.get(prefix + raw);
+      if (body) {
+        // From memory too: nothing DASH on a guarded vhost (JWT).
+        if (!this.refusedOnGuardedVhost(req, res, url)) body.send(req, res, this.ctx.config.httpServer.crossdomain);
+        return true;
+      }
+    }
+    return false;
   }
 
   private async routeDisk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const roots = this.roots();
+    const { roots } = this.rootsNow();
     if (roots.length === 0) return false;
     const raw = (req.url ?? '/').split('?')[0]!;
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
-    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    // A vhost whose every play is guarded (JWT): DASH has no player sessions yet, so its files go to nobody.
-    if (/\.(mpd|m4s|mp4)$/.test(path) && this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) {
-      res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Forbidden: DASH is not served on a vhost with jwt');
-      return true;
-    }
-    return serveStaticFile(roots, req, res, url, path, cors);
+    if (/\.(mpd|m4s|mp4)$/.test(path) && this.refusedOnGuardedVhost(req, res, url)) return true;
+    return serveStaticFile(roots, req, res, url, path, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
+  }
+
+  /** A vhost whose every play is guarded (JWT): DASH has no player sessions yet, so its files go to nobody. True when refused. */
+  private refusedOnGuardedVhost(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (!this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) return false;
+    res.writeHead(403, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden: DASH is not served on a vhost with jwt');
+    return true;
   }
 
   private async stop(): Promise<void> {

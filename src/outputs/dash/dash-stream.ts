@@ -22,11 +22,22 @@ import { IoQueue, WriteFailures, type FileStore } from '../segment/file-store.js
 import { applyTemplate } from '../segment/path-template.js';
 import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
+import { MemoryBody } from '../segment/memory-body.js';
+import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
+
+/** The newest segments of each track are also kept in memory (players ask for the live edge); older ones are read from disk. */
+const SEGMENTS_IN_MEMORY = 4;
+
+/** Told of every file kept in memory (by absolute path) and of its leaving. */
+export interface DashMemory {
+  set(abs: string, body: MemoryBody): void;
+  delete(abs: string, body: MemoryBody): void;
+}
 
 interface TrackState {
   track: Fmp4Track;
   buf: Fmp4TrackBuffer;
-  timeline: (MpdTimelineEntry & { n: number; bytes: number })[];
+  timeline: (MpdTimelineEntry & { n: number; bytes: number; body?: MemoryBody })[];
   codecs: string;
 }
 
@@ -53,6 +64,8 @@ export class DashStream {
   private staleFiles: string[] = [];
   /** Init segments not yet on disk: written with the next segment, which is not listed without them. */
   private readonly inits = new Map<string, Buffer>();
+  /** What is in memory now, by absolute path (the MPD, the inits, the newest segments). */
+  private readonly held = new Map<string, MemoryBody>();
 
   constructor(
     readonly vhost: string,
@@ -61,6 +74,7 @@ export class DashStream {
     public cfg: DashConfig,
     private readonly store: FileStore,
     private readonly log: Logger,
+    private readonly memory?: DashMemory,
   ) {
     this.mpdRel = applyTemplate(cfg.mpdFile, { vhost, app, stream });
     const abs = jailedPath(cfg.path, this.mpdRel);
@@ -141,6 +155,8 @@ export class DashStream {
         st.timeline.length = 0;
       }
       this.mpd = null;
+      for (const [abs, body] of this.held) this.memory?.delete(abs, body);
+      this.held.clear();
       this.log.info({ reason, files: files.length }, 'DASH disposed');
       for (const f of files) await this.store.remove(f);
     });
@@ -183,18 +199,20 @@ export class DashStream {
   private async write(runs: [TrackState, Fmp4Run][]): Promise<void> {
     const n = this.nextNumber;
     const done: string[] = [];
-    const entries: [TrackState, MpdTimelineEntry & { n: number; bytes: number }][] = [];
+    const entries: [TrackState, TrackState['timeline'][number]][] = [];
     try {
       for (const [path, init] of this.inits) {
         await this.store.write(path, [init]);
         this.inits.delete(path);
+        // The URL stays when the codec config changes: cached no longer than the MPD.
+        this.hold(path, new MemoryBody(init, 'video/mp4', livePlaylistCacheControl(this.cfg.fragment)));
       }
       for (const [st, run] of runs) {
         const data = fmp4Fragment(n, [run]);
         const path = this.file(`${st.track.kind}-${n}.m4s`);
         await this.store.write(path, [data]);
         done.push(path);
-        entries.push([st, { t: run.baseDecodeTime, d: run.samples.reduce((s, x) => s + x.duration, 0), n, bytes: data.length }]);
+        entries.push([st, { t: run.baseDecodeTime, d: run.samples.reduce((s, x) => s + x.duration, 0), n, bytes: data.length, body: new MemoryBody(data, 'video/iso.segment', segmentCacheControl(this.cfg.windowSize * this.cfg.fragment)) }]);
       }
     } catch (err) {
       // The store left no temp file; a track written without the other is not listed, so it goes too.
@@ -206,9 +224,16 @@ export class DashStream {
     this.nextNumber++;
     for (const [st, e] of entries) {
       st.timeline.push(e);
+      this.hold(this.file(`${st.track.kind}-${e.n}.m4s`), e.body!);
       while (st.timeline.length > this.cfg.windowSize) {
         const old = st.timeline.shift()!;
+        this.release(this.file(`${st.track.kind}-${old.n}.m4s`));
         if (this.cfg.cleanup) this.staleFiles.push(this.file(`${st.track.kind}-${old.n}.m4s`));
+      }
+      const older = st.timeline[st.timeline.length - 1 - SEGMENTS_IN_MEMORY];
+      if (older?.body) {
+        older.body = undefined;
+        this.release(this.file(`${st.track.kind}-${older.n}.m4s`));
       }
     }
     this.segmentsWritten++;
@@ -221,9 +246,22 @@ export class DashStream {
       return;
     }
     this.mpd = text;
+    this.hold(this.mpdAbs, new MemoryBody(Buffer.from(text), 'application/dash+xml', livePlaylistCacheControl(this.cfg.fragment)));
     const files = this.staleFiles;
     this.staleFiles = [];
     for (const f of files) await this.store.remove(f);
+  }
+
+  private hold(abs: string, body: MemoryBody): void {
+    this.held.set(abs, body);
+    this.memory?.set(abs, body);
+  }
+
+  private release(abs: string): void {
+    const body = this.held.get(abs);
+    if (!body) return;
+    this.held.delete(abs);
+    this.memory?.delete(abs, body);
   }
 
   buildMpd(): string {

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource, SourceObserver } from '../../live/live-source.js';
@@ -22,7 +22,9 @@ import { addQueryToMediaUris, addQueryToSegmentUris, mediaPaths, segmentPaths, w
 import type { HlsSegmentListener } from './hls-segment-notice.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
-import { HlsSessions } from './hls-sessions.js';
+import { HlsSessions, type HlsViewer } from './hls-sessions.js';
+import type { MemoryBody } from '../segment/memory-body.js';
+import type { ServerConfig } from '../../config/server-config.js';
 import { clip } from '../../log/clip.js';
 import { HlsTsStream } from './hls-ts-stream.js';
 import { LlHlsStream } from './ll-hls-stream.js';
@@ -46,6 +48,10 @@ class HlsService {
   private readonly llByBase = new Map<string, LlHlsStream>();
   /** Classic playlists by absolute file path, served from memory. */
   private readonly tsByM3u8 = new Map<string, HlsTsStream>();
+  /** The newest classic segments, in memory, by absolute path. */
+  private readonly segmentBodies = new Map<string, MemoryBody>();
+  /** The roots of the current config (made once per config, not per request). */
+  private rootsCache: { config: ServerConfig; roots: string[]; playlistRoots: string[]; prefixes: string[] } | null = null;
   readonly sessions: HlsSessions;
   private readonly store: FileStore;
 
@@ -123,6 +129,12 @@ class HlsService {
       publisher: () => {
         const p = this.ctx.clients.publishers().find((c) => c.vhost === s.vhost && c.app === s.app && c.stream === s.stream);
         return { param: p?.param ?? '', tcUrl: p?.tcUrl ?? '' };
+      },
+      memory: {
+        set: (abs, body) => this.segmentBodies.set(abs, body),
+        delete: (abs, body) => {
+          if (this.segmentBodies.get(abs) === body) this.segmentBodies.delete(abs);
+        },
       },
     });
     const stream = t;
@@ -204,31 +216,53 @@ class HlsService {
     }
   }
 
-  /** The directories HLS serves files from: hls_path and hls_key_file_path of every vhost with HLS on. */
-  private roots(): string[] {
+  /**
+   * The directories HLS serves files from: hls_path and hls_key_file_path of
+   * every vhost with HLS on; where a playlist on disk may be: those, then the
+   * web root (a playlist there gets hls_ctx sessions too); and the latter
+   * resolved, for the exact-path lookups of the files in memory.
+   */
+  private rootsNow(): { roots: string[]; playlistRoots: string[]; prefixes: string[] } {
+    const config = this.ctx.config;
+    if (this.rootsCache?.config === config) return this.rootsCache;
     const set = new Set<string>();
-    for (const v of this.ctx.config.vhosts) {
+    for (const v of config.vhosts) {
       if (!v.enabled || !v.hls.enabled) continue;
       set.add(v.hls.path);
       if (v.hls.keys) set.add(v.hls.keyFilePath);
     }
-    return [...set];
-  }
-
-  /** Where a playlist on disk may be: HLS's roots, then the web root (a playlist there gets hls_ctx sessions too). */
-  private playlistRoots(): string[] {
-    return [...new Set([...this.roots(), this.ctx.config.httpServer.dir])];
+    const roots = [...set];
+    const playlistRoots = [...new Set([...roots, config.httpServer.dir])];
+    const prefixes = playlistRoots.map((r) => resolve(r)).map((r) => (r === '/' ? '' : r));
+    this.rootsCache = { config, roots, playlistRoots, prefixes };
+    return this.rootsCache;
   }
 
   private route(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const raw = (req.url ?? '/').split('?')[0]!;
-    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
+    const u = req.url ?? '/';
+    const q = u.indexOf('?');
+    const raw = q < 0 ? u : u.slice(0, q);
+    // A plain path (nothing to decode, no dot segment) is its own decoding; anything else is checked in full.
+    const path = raw.charCodeAt(0) === 47 && !NOT_PLAIN.test(raw) ? raw : safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     // A path that tries to leave is refused by the static-file wing.
     if (path === null) return false;
-    if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path, cors)) return true;
-    if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path, cors)) return true;
+    if (this.segmentBodies.size > 0 && path.endsWith('.ts')) {
+      // One of the newest segments: an exact match of a file we wrote, from memory (a byte range is read from disk).
+      if (req.headers.range !== undefined) return false;
+      for (const prefix of this.rootsNow().prefixes) {
+        const body = this.segmentBodies.get(prefix + path);
+        if (body) {
+          // A guarded vhost (JWT): from memory too, only to the session handed it.
+          if (this.refusedMedia(req, res, url, path, null, true)) return true;
+          body.send(req, res, this.ctx.config.httpServer.crossdomain);
+          return true;
+        }
+      }
+      return false;
+    }
+    if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path)) return true;
+    if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path)) return true;
     // Files on disk: asked by the HTTP server after every live route declined (routeDisk), never with a sync stat here.
     return false;
   }
@@ -243,7 +277,7 @@ class HlsService {
     // .ts segments go to the session handed them; .m4s/.mpd here are DASH's (or stray) and have no session.
     if ((path.endsWith('.ts') || /\.(m4s|mpd)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
     if (path.endsWith('.m3u8')) {
-      const file = await findStaticFile(this.playlistRoots(), path);
+      const file = await findStaticFile(this.rootsNow().playlistRoots, path);
       if (!file) return false;
       let body: string;
       try {
@@ -251,68 +285,107 @@ class HlsService {
       } catch {
         return false;
       }
-      this.servePlaylist(req, res, url, path, body, cors);
+      this.withSession(req, res, url, path, cors, (ctxId, viewer, v) => {
+        const out = ctxId && viewer && v && this.tsCtxOn(v) ? this.sessionTsPlaylist(viewer, ctxId, v, body, path) : body;
+        sendMemory(req, res, path, out, cors);
+      });
       return true;
     }
-    return serveStaticFile(this.roots(), req, res, url, path, cors);
+    return serveStaticFile(this.rootsNow().roots, req, res, url, path, cors);
   }
 
   /**
    * On a vhost whose every play is guarded (JWT): a media file (TS segment,
    * LL-HLS init, segment or part) is served only to the hls_ctx session that
    * was handed it in a playlist; media with no session (`bySession` false:
-   * DASH) are refused. True when refused.
+   * DASH) are refused. True when refused. Every answer of media, from memory
+   * or from disk, asks this first. `cors` null: made only for a refusal.
    */
-  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, bySession: boolean): boolean {
+  private refusedMedia(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string> | null, bySession: boolean): boolean {
     const v = this.vhostOf(req, url);
     if (!v || !this.ctx.admission.guardsEveryPlay(v.name)) return false;
     const id = url.searchParams.get('hls_ctx');
     if (bySession && id && this.sessions.viewer(id)?.wasHanded(path)) return false;
     this.ctx.log.warn({ path: clip(path), hlsCtx: id ? clip(id, 64) : null, reason: bySession ? 'not handed to this session' : 'no player session for this media on a guarded vhost' }, 'HLS media refused');
-    res.writeHead(403, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.writeHead(403, { ...(cors ?? this.cors(req)), 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('Forbidden');
     return true;
   }
 
+  /** Whether a session's classic playlist carries its id on the segment URIs: hls_ts_ctx, or a guarded vhost (JWT). */
+  private tsCtxOn(v: VhostConfig | null): boolean {
+    return v !== null && (v.hls.tsCtx || this.ctx.admission.guardsEveryPlay(v.name));
+  }
+
+  /**
+   * The session's text of a classic playlist: on a guarded vhost the session
+   * is handed the segments it lists; with hls_ts_ctx or a guard, their URIs carry its id.
+   */
+  private sessionTsPlaylist(viewer: HlsViewer, ctxId: string, v: VhostConfig, body: string, path: string): string {
+    if (this.ctx.admission.guardsEveryPlay(v.name)) viewer.handed(segmentPaths(body, path, '.ts'));
+    return addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId);
+  }
+
+  /** The last Host header's vhost, for the current config (every reload of a player asks the same). */
+  private vhostMemo: { config: ServerConfig; host: string | undefined; v: VhostConfig | null } | null = null;
+
   private vhostOf(req: IncomingMessage, url: URL): VhostConfig | null {
-    return this.ctx.vhost(requestVhost(req, url));
+    // A query naming the vhost (?vhost=, ?domain=) is read in full; else the vhost follows from the Host header alone.
+    const q = url.search;
+    if (q.includes('vhost=') || q.includes('domain=')) return this.ctx.vhost(requestVhost(req, url));
+    const memo = this.vhostMemo;
+    const host = req.headers.host;
+    if (memo && memo.config === this.ctx.config && memo.host === host) return memo.v;
+    const v = this.ctx.vhost(requestVhost(req, url));
+    this.vhostMemo = { config: this.ctx.config, host, v };
+    return v;
   }
 
   /** A classic playlist from memory (one we write), with hls_ctx sessions; one on disk is left to routeDisk. */
-  private routePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
-    let text: string | null = null;
-    for (const root of this.playlistRoots()) {
-      const abs = jailedPath(root, path);
-      const t = abs ? this.tsByM3u8.get(abs) : undefined;
-      if (t?.playlist) {
-        text = t.playlist;
+  private routePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string): boolean {
+    let stream: HlsTsStream | null = null;
+    for (const prefix of this.rootsNow().prefixes) {
+      const t = this.tsByM3u8.get(prefix + path);
+      if (t?.playlistBody) {
+        stream = t;
         break;
       }
     }
-    if (text === null) return false;
-    this.servePlaylist(req, res, url, path, text, cors);
-    return true;
-  }
-
-  private servePlaylist(req: IncomingMessage, res: ServerResponse, url: URL, path: string, body: string, cors: Record<string, string>): void {
-    this.withSession(req, res, url, path, cors, (ctxId) => {
-      const v = this.vhostOf(req, url);
-      const guarded = v !== null && this.ctx.admission.guardsEveryPlay(v.name);
-      if (ctxId && guarded) this.sessions.viewer(ctxId)?.handed(segmentPaths(body, path, '.ts'));
-      const out = ctxId && (v?.hls.tsCtx || guarded) ? addQueryToSegmentUris(body, '.ts', 'hls_ctx', ctxId) : body;
-      sendMemory(req, res, path, out, cors);
+    if (!stream) return false;
+    const t = stream;
+    this.withSession(req, res, url, path, null, (ctxId, viewer, v) => {
+      const body = t.playlistBody;
+      const text = t.playlist;
+      if (!body || text === null) return notFound(res, this.cors(req));
+      // The session's own copy (its id on every segment URI), made once per playlist, not per request.
+      const out = ctxId && viewer && v && this.tsCtxOn(v) ? viewer.playlistFor(body, () => this.sessionTsPlaylist(viewer, ctxId, v, text, path)) : body;
+      out.send(req, res, this.ctx.config.httpServer.crossdomain);
     });
+    return true;
   }
 
   /**
    * hls_ctx: without an id, answer the one-variant master playlist; with one,
-   * find or admit the session, then `serve(id)`. With hls_ctx off, `serve(null)`.
+   * find or admit the session, then `serve(id, viewer, vhost)`. With hls_ctx off, `serve(null, null, vhost)`.
+   * `cors` null: made only when an answer other than serve() needs it.
    */
-  private withSession(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>, serve: (id: string | null) => void): void {
+  private withSession(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    corsOrNull: Record<string, string> | null,
+    serve: (id: string | null, viewer: HlsViewer | null, v: VhostConfig | null) => void,
+  ): void {
     const v = this.vhostOf(req, url);
     // A guarded vhost (JWT) keeps sessions even with hls_ctx off: they carry the token's admission to the segments.
-    if (!v || (!v.hls.ctx && !this.ctx.admission.guardsEveryPlay(v.name))) return serve(null);
+    if (!v || (!v.hls.ctx && !this.ctx.admission.guardsEveryPlay(v.name))) return serve(null, null, v);
     const id = url.searchParams.get('hls_ctx');
+    const timeoutMs = v.hls.window * 2000;
+    // A known session (every reload of a playing player): no admission, no query rewriting.
+    const known = id ? this.sessions.touch(id, timeoutMs) : null;
+    if (known) return this.sessionOpens(known, v, path) ? serve(id, known, v) : this.refuseOtherStream(req, res, known, path, corsOrNull);
+    const cors = corsOrNull ?? corsHeaders(req, this.ctx.config.httpServer.crossdomain);
     if (!id) {
       const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
       const body = writeSessionMaster(`${posix.basename(path)}?hls_ctx=${this.sessions.newId()}${q}`);
@@ -321,10 +394,10 @@ class HlsService {
     if (!/^[0-9a-zA-Z_-]{1,64}$/.test(id)) return notFound(res, cors);
     const dir = posix.dirname(path).replace(/^\/+/, '');
     const param = stripQuery(url, ['hls_ctx', '_HLS_msn', '_HLS_part', '_HLS_skip']);
-    const r = this.sessions.lookup(id, req, v.name, dir, posix.basename(path), param, v.hls.window * 2000);
+    const r = this.sessions.lookup(id, req, v.name, dir, posix.basename(path), param, timeoutMs);
     const after = (l: Awaited<typeof r>): void => {
       if (res.destroyed) return;
-      if (l.kind === 'ok') return serve(id);
+      if (l.kind === 'ok') return this.sessionOpens(l.viewer, v, path) ? serve(id, l.viewer, v) : this.refuseOtherStream(req, res, l.viewer, path, cors);
       if (l.kind === 'eof') {
         res.writeHead(404, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(`HLS stream ${path} is EOF`);
@@ -338,64 +411,101 @@ class HlsService {
     else after(r);
   }
 
-  private routeLowLatency(req: IncomingMessage, res: ServerResponse, url: URL, path: string, cors: Record<string, string>): boolean {
+  /**
+   * On a guarded vhost (JWT) a session was admitted for one stream: its id
+   * opens that playlist only (else a token for one stream would hand out the
+   * segments of any other). Elsewhere a session's id is not checked (as before).
+   */
+  private sessionOpens(viewer: HlsViewer, v: VhostConfig, path: string): boolean {
+    if (!this.ctx.admission.guardsEveryPlay(v.name)) return true;
+    return viewer.vhost === v.name && viewer.stream === posix.basename(path) && viewer.app === posix.dirname(path).replace(/^\/+/, '');
+  }
+
+  private refuseOtherStream(req: IncomingMessage, res: ServerResponse, viewer: HlsViewer, path: string, cors: Record<string, string> | null): void {
+    this.ctx.log.warn({ cid: viewer.id, path: clip(path), reason: 'session of another stream' }, 'HLS play denied');
+    res.writeHead(403, { ...(cors ?? this.cors(req)), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
+  }
+
+  private routeLowLatency(req: IncomingMessage, res: ServerResponse, url: URL, path: string): boolean {
     if (path.endsWith('.m3u8')) {
       const ll = this.llByBase.get(path.slice(0, -5));
       if (!ll) return false;
-      this.withSession(req, res, url, path, cors, (id) => void this.serveLlPlaylist(req, res, url, ll, path, cors, id));
+      this.withSession(req, res, url, path, null, (id, viewer, v) => void this.serveLlPlaylist(req, res, url, ll, path, id, viewer, v));
       return true;
     }
     let m = /^(.*)-init\.mp4$/.exec(path);
     if (m) {
       const ll = this.llByBase.get(m[1]!);
       if (!ll) return false;
-      if (this.refusedMedia(req, res, url, path, cors, true)) return true;
-      if (ll.init) sendMemory(req, res, path, ll.init, cors);
-      else notFound(res, cors);
+      if (this.refusedMedia(req, res, url, path, null, true)) return true;
+      if (ll.initBody) ll.initBody.send(req, res, this.ctx.config.httpServer.crossdomain);
+      else notFound(res, this.cors(req));
       return true;
     }
     m = /^(.*)-(\d+)(?:\.(\d+))?\.m4s$/.exec(path);
     if (!m) return false;
     const ll = this.llByBase.get(m[1]!);
     if (!ll) return false;
-    if (this.refusedMedia(req, res, url, path, cors, true)) return true;
+    if (this.refusedMedia(req, res, url, path, null, true)) return true;
     const msn = Number(m[2]);
     const part = m[3] === undefined ? undefined : Number(m[3]);
-    void this.serveLlMedia(req, res, ll, path, msn, part, cors);
+    void this.serveLlMedia(req, res, ll, msn, part);
     return true;
   }
 
-  private async serveLlPlaylist(req: IncomingMessage, res: ServerResponse, url: URL, ll: LlHlsStream, path: string, cors: Record<string, string>, ctxId: string | null): Promise<void> {
-    const msnQ = url.searchParams.get('_HLS_msn');
-    const partQ = url.searchParams.get('_HLS_part');
+  private cors(req: IncomingMessage): Record<string, string> {
+    return corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+  }
+
+  /** A playlist request, blocking (`_HLS_msn`) or not: every waiter of a part gets the one Buffer rendered for it. */
+  private async serveLlPlaylist(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    ll: LlHlsStream,
+    path: string,
+    ctxId: string | null,
+    viewer: HlsViewer | null,
+    v: VhostConfig | null,
+  ): Promise<void> {
+    const blocking = url.search.length > 1 && url.search.includes('_HLS_');
+    const msnQ = blocking ? url.searchParams.get('_HLS_msn') : null;
+    const partQ = blocking ? url.searchParams.get('_HLS_part') : null;
+    const cors = (): Record<string, string> => this.cors(req);
     if (msnQ !== null) {
       const msn = Number(msnQ);
       const part = partQ === null ? undefined : Number(partQ);
       if (!Number.isInteger(msn) || msn < 0 || (part !== undefined && (!Number.isInteger(part) || part < 0))) {
-        return badRequest(res, cors, 'bad _HLS_msn/_HLS_part');
+        return badRequest(res, cors(), 'bad _HLS_msn/_HLS_part');
       }
       // RFC 8216bis 6.2.5.2: a request too far ahead of the live edge is refused.
-      if (msn > ll.edgeMsn + 2) return badRequest(res, cors, '_HLS_msn is too far ahead');
+      if (msn > ll.edgeMsn + 2) return badRequest(res, cors(), '_HLS_msn is too far ahead');
       const ok = await ll.waitFor(msn, part, ll.targetSeconds * 3000);
       if (res.destroyed) return;
       if (!ok) {
-        res.writeHead(503, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+        res.writeHead(503, { ...cors(), 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
         res.end('Playlist update not available in time');
         return;
       }
-    } else if (partQ !== null) return badRequest(res, cors, '_HLS_part without _HLS_msn');
-    if (!ll.playlist) return notFound(res, cors);
-    const v = this.vhostOf(req, url);
-    // A guarded vhost (JWT): the session is handed the media this playlist lists, and their URIs carry its id.
-    if (ctxId && v && this.ctx.admission.guardsEveryPlay(v.name)) {
-      this.sessions.viewer(ctxId)?.handed(mediaPaths(ll.playlist, path));
-      return sendMemory(req, res, path, addQueryToMediaUris(ll.playlist, 'hls_ctx', ctxId), cors);
+    } else if (partQ !== null) return badRequest(res, cors(), '_HLS_part without _HLS_msn');
+    const body = msnQ !== null ? ll.blockingPlaylistBody : ll.playlistBody;
+    const text = ll.playlist;
+    if (!body || text === null) return notFound(res, cors());
+    // A guarded vhost (JWT): the session is handed the media this playlist lists, and their URIs carry its id
+    // (the session's own copy, made once per playlist, not per request).
+    if (ctxId && viewer && v && this.ctx.admission.guardsEveryPlay(v.name)) {
+      const own = viewer.playlistFor(body, () => {
+        viewer.handed(mediaPaths(text, path));
+        return addQueryToMediaUris(text, 'hls_ctx', ctxId);
+      });
+      return own.send(req, res, this.ctx.config.httpServer.crossdomain);
     }
-    sendMemory(req, res, path, ll.playlist, cors);
+    body.send(req, res, this.ctx.config.httpServer.crossdomain);
   }
 
-  private async serveLlMedia(req: IncomingMessage, res: ServerResponse, ll: LlHlsStream, path: string, msn: number, part: number | undefined, cors: Record<string, string>): Promise<void> {
-    const get = (): Buffer | null => (part === undefined ? ll.segment(msn) : (ll.part(msn, part)?.data ?? null));
+  private async serveLlMedia(req: IncomingMessage, res: ServerResponse, ll: LlHlsStream, msn: number, part: number | undefined): Promise<void> {
+    const get = (): MemoryBody | null => (part === undefined ? ll.segmentBody(msn) : ll.partBody(msn, part));
     let data = get();
     // A hinted part (or the segment in progress) is held until it exists.
     if (!data && ll.cur && ll.cur.msn === msn && (part === undefined || part <= ll.cur.parts.length)) {
@@ -404,8 +514,8 @@ class HlsService {
       if (res.destroyed) return;
       if (ok) data = get();
     }
-    if (!data) return notFound(res, cors);
-    sendMemory(req, res, path, data, cors);
+    if (!data) return notFound(res, this.cors(req));
+    data.send(req, res, this.ctx.config.httpServer.crossdomain);
   }
 
   private async stop(): Promise<void> {
@@ -426,6 +536,10 @@ function sameLocation(t: HlsTsStream, v: VhostConfig, s: LiveSource): boolean {
   const rel = applyTemplate(v.hls.m3u8File, { vhost: s.vhost, app: s.app, stream: s.stream });
   return t.m3u8Rel === rel && jailedPath(v.hls.path, '/') === jailedPath(t.cfg.path, '/');
 }
+
+/** A path that needs decoding or holds a dot segment (or a character no plain path has): checked by safeRequestPath. */
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[%\\\x00-\x1f]|\/\./;
 
 function badRequest(res: ServerResponse, cors: Record<string, string>, msg: string): void {
   res.writeHead(400, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' });

@@ -16,6 +16,7 @@ import type { ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
 import { clientIp, requestBearer, requestPageUrl } from '../../core/http-request.js';
 import { randomId } from '../../log/logger.js';
+import { MemoryBody } from '../segment/memory-body.js';
 
 export class HlsViewer implements ClientSession {
   readonly type: ClientType = 'hls-play';
@@ -40,6 +41,19 @@ export class HlsViewer implements ClientSession {
     private readonly onClose: (v: HlsViewer, reason: string) => void,
     readonly bearer = '',
   ) {}
+
+  /** hls_ts_ctx: this session's copy of the playlist last asked for, and the playlist it was made from. */
+  private ownFrom: MemoryBody | null = null;
+  private own: MemoryBody | null = null;
+
+  /** The session's copy of `body` (made by `render` once per playlist, not per request). */
+  playlistFor(body: MemoryBody, render: () => string): MemoryBody {
+    if (this.ownFrom !== body || !this.own) {
+      this.own = new MemoryBody(Buffer.from(render()), String(body.headers['Content-Type']), String(body.headers['Cache-Control']));
+      this.ownFrom = body;
+    }
+    return this.own;
+  }
 
   /** Remembers the media paths of a playlist served to this session (the oldest go past the bound). */
   handed(paths: readonly string[]): void {
@@ -99,6 +113,15 @@ export class HlsSessions {
     return randomId(8);
   }
 
+  /** A known session, touched (its timeout starts again); null for an id not playing. */
+  touch(id: string, timeoutMs: number): HlsViewer | null {
+    const v = this.viewers.get(id);
+    if (!v) return null;
+    v.lastSeen = Date.now();
+    v.timeoutMs = timeoutMs;
+    return v;
+  }
+
   /**
    * The session for a playlist request carrying `hls_ctx=id`: known → touched;
    * new → admitted through the policies and registered; kicked → eof.
@@ -112,12 +135,8 @@ export class HlsSessions {
     param: string,
     timeoutMs: number,
   ): ViewerLookup | Promise<ViewerLookup> {
-    const v = this.viewers.get(id);
-    if (v) {
-      v.lastSeen = Date.now();
-      v.timeoutMs = timeoutMs;
-      return { kind: 'ok', viewer: v };
-    }
+    const v = this.touch(id, timeoutMs);
+    if (v) return { kind: 'ok', viewer: v };
     if (this.kicked.has(id)) return { kind: 'eof' };
     const pending = this.pendingAdmissions.get(id);
     if (pending) return pending;

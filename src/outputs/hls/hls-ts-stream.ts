@@ -27,6 +27,16 @@ import { AacDtsEstimator } from './aac-dts-estimator.js';
 import { parseAudioSpecificConfig } from '../../codec/aac.js';
 import { CodecError } from '../../codec/codec-error.js';
 import { encryptSegment, ivHex, newHlsKey, startsNewKey, type HlsKey } from './hls-segment-cipher.js';
+import { MemoryBody } from '../segment/memory-body.js';
+import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
+
+/**
+ * The newest segments are also kept in memory (players ask for the live
+ * edge): at least this many, and all of the last MEMORY_SECONDS; older ones
+ * are read from disk. Memory per stream: about max(4 segments, 20 s) of its bitrate.
+ */
+const SEGMENTS_IN_MEMORY = 4;
+const MEMORY_SECONDS = 20;
 
 export interface HlsStreamDeps {
   store: FileStore;
@@ -35,6 +45,8 @@ export interface HlsStreamDeps {
   notify(n: HlsSegmentNotice): void;
   /** The current publisher's param and tcUrl, for the notice. */
   publisher(): { param: string; tcUrl: string };
+  /** Told of every segment file kept in memory (by absolute path) and of its leaving. */
+  memory?: { set(abs: string, body: MemoryBody): void; delete(abs: string, body: MemoryBody): void };
 }
 
 export interface HlsSegmentInfo {
@@ -52,6 +64,8 @@ export interface HlsSegmentInfo {
   key?: { uri: string; iv: string };
   /** hls_keys: the key file, deleted with the last segment that uses it. */
   keyAbs?: string;
+  /** The file's bytes as a response, while it is one of the newest segments. */
+  body?: MemoryBody;
 }
 
 interface CurrentKey extends HlsKey {
@@ -90,6 +104,8 @@ export class HlsTsStream {
   readonly m3u8Abs: string;
   /** The playlist last written to disk (served from memory), null before the first segment or after dispose. */
   playlist: string | null = null;
+  /** The same as a response (one Buffer, headers made once). */
+  playlistBody: MemoryBody | null = null;
   readonly io: IoQueue;
   /** The segments of the playlist: written, complete files only. */
   readonly window: HlsSegmentInfo[] = [];
@@ -240,10 +256,12 @@ export class HlsTsStream {
       if (this.key?.written) keyFiles.add(this.key.abs);
       this.key = null;
       const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...this.staleFiles, ...keyFiles];
+      for (const s of this.window) this.forget(s);
       this.window.length = 0;
       this.staleFiles = [];
       this.unlisted = [];
       this.playlist = null;
+      this.playlistBody = null;
       this.deps.log.info({ reason, files: files.length }, 'HLS disposed');
       for (const f of files) await this.deps.store.remove(f);
     });
@@ -329,13 +347,15 @@ export class HlsTsStream {
       this.gap = true;
       return;
     }
+    let data: Buffer[];
     try {
       // The key file first: a player that sees the playlist can always fetch it.
       if (key && !key.written) {
         await this.deps.store.write(key.abs, [key.key]);
         key.written = true;
       }
-      await this.deps.store.write(abs, key ? encryptSegment(p.chunks, key) : p.chunks);
+      data = key ? encryptSegment(p.chunks, key) : p.chunks;
+      await this.deps.store.write(abs, data);
     } catch (err) {
       // The store left no temp file; the number is given to the next segment.
       this.failures.fail(err, rel);
@@ -350,8 +370,20 @@ export class HlsTsStream {
       seg.key = { uri: key.uri, iv: ivHex(key.iv) };
       seg.keyAbs = key.abs;
     }
+    seg.body = new MemoryBody(data.length === 1 ? data[0]! : Buffer.concat(data), 'video/MP2T', segmentCacheControl(cfg.window));
+    this.deps.memory?.set(abs, seg.body);
     this.window.push(seg);
     const removed = this.slide();
+    for (const r of removed) this.forget(r);
+    let recent = 0;
+    for (let i = this.window.length - 1, n = 0; i >= 0; i--, n++) {
+      const w = this.window[i]!;
+      if (n >= SEGMENTS_IN_MEMORY && recent >= MEMORY_SECONDS) {
+        if (!w.body) break;
+        this.forget(w);
+      }
+      recent += w.duration;
+    }
     // Key files no segment of the window (nor the current key) uses any more.
     const inUse = new Set<string>();
     for (const w of this.window) if (w.keyAbs) inUse.add(w.keyAbs);
@@ -370,6 +402,7 @@ export class HlsTsStream {
       return;
     }
     this.playlist = text;
+    this.playlistBody = new MemoryBody(Buffer.from(text), 'application/vnd.apple.mpegurl', livePlaylistCacheControl(this.targetDuration()));
     const notices = this.unlisted;
     this.unlisted = [];
     for (const n of notices) this.deps.notify(n);
@@ -440,14 +473,26 @@ export class HlsTsStream {
     return keepFrom > 0 ? this.window.splice(0, keepFrom) : [];
   }
 
+  /** A segment's bytes leave memory (older than the newest few, slid out, or disposed). */
+  private forget(s: HlsSegmentInfo): void {
+    const body = s.body;
+    if (!body) return;
+    s.body = undefined;
+    this.deps.memory?.delete(s.abs, body);
+  }
+
+  private targetDuration(): number {
+    return hlsTargetDuration(
+      this.window.map((s) => s.duration),
+      this.cfg.fragment,
+      this.cfg.tdRatio,
+    );
+  }
+
   buildPlaylist(): string {
     return writeMediaPlaylist({
       mediaSequence: this.window[0]?.seq ?? this.nextSeq,
-      targetDuration: hlsTargetDuration(
-        this.window.map((s) => s.duration),
-        this.cfg.fragment,
-        this.cfg.tdRatio,
-      ),
+      targetDuration: this.targetDuration(),
       segments: this.window,
     });
   }

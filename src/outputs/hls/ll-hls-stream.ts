@@ -12,6 +12,11 @@ import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Run, ty
 import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buffer.js';
 import { hlsTargetDuration, writeLowLatencyPlaylist, type LlPart } from '../../format/m3u8.js';
 import { shouldCut } from '../segment/segment-rules.js';
+import { MemoryBody } from '../segment/memory-body.js';
+import { BLOCKING_PLAYLIST_CACHE_CONTROL, livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
+
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+const MEDIA_TYPE = 'video/iso.segment';
 
 export interface LlPartData {
   index: number;
@@ -19,6 +24,8 @@ export interface LlPartData {
   /** Seconds. */
   duration: number;
   independent: boolean;
+  /** `data` as a response, made on first request. */
+  body?: MemoryBody;
 }
 
 export interface LlSegmentData {
@@ -32,6 +39,7 @@ export interface LlSegmentData {
   programDateTime: number;
   /** The whole segment (its parts back to back), built on first request. */
   full: Buffer | null;
+  fullBody?: MemoryBody;
 }
 
 interface Waiter {
@@ -51,6 +59,10 @@ export class LlHlsStream {
   cur: LlSegmentData | null = null;
   /** The playlist as of the last part (null before the first part). */
   playlist: string | null = null;
+  /** The playlist as a response: one Buffer shared by every player, and by every blocked reload it wakes. */
+  playlistBody: MemoryBody | null = null;
+  blockingPlaylistBody: MemoryBody | null = null;
+  initBody: MemoryBody | null = null;
   codecs = '';
   private nextMsn = 0;
   private tracks: { video: Fmp4Track | null; audio: Fmp4Track | null } = { video: null, audio: null };
@@ -125,7 +137,9 @@ export class LlHlsStream {
     this.segments.length = 0;
     this.cur = null;
     this.playlist = null;
+    this.playlistBody = this.blockingPlaylistBody = null;
     this.init = null;
+    this.initBody = null;
   }
 
   onFrame(f: MediaFrame): void {
@@ -218,6 +232,8 @@ export class LlHlsStream {
       this.segments.length = 0;
     }
     this.init = init;
+    // The URL stays when the codec config changes: cached no longer than a playlist.
+    this.initBody = new MemoryBody(init, 'video/mp4', livePlaylistCacheControl(this.partTargetMs / 1000));
     this.initDirty = false;
     this.codecs = tracks.map((t) => rfc6381Codec(t.codec, t.config)).join(',');
   }
@@ -288,6 +304,7 @@ export class LlHlsStream {
   private rebuildPlaylist(): void {
     if (!this.init || (this.segments.length === 0 && (!this.cur || this.cur.parts.length === 0))) {
       this.playlist = null;
+      this.playlistBody = this.blockingPlaylistBody = null;
       return;
     }
     const n = this.segments.length;
@@ -309,6 +326,8 @@ export class LlHlsStream {
       pendingProgramDateTime: this.segments.length === 0 ? this.cur?.programDateTime : undefined,
       preloadHint: this.cur ? this.uri(this.cur.msn, this.cur.parts.length) : null,
     });
+    this.playlistBody = new MemoryBody(Buffer.from(this.playlist), PLAYLIST_TYPE, livePlaylistCacheControl(this.partTargetMs / 1000));
+    this.blockingPlaylistBody = this.playlistBody.withCacheControl(BLOCKING_PLAYLIST_CACHE_CONTROL);
   }
 
   /** Whether the playlist already holds segment `msn` (complete), or its part `part`. */
@@ -354,6 +373,19 @@ export class LlHlsStream {
   part(msn: number, index: number): LlPartData | null {
     const s = this.cur?.msn === msn ? this.cur : this.segments.find((x) => x.msn === msn);
     return s?.parts[index] ?? null;
+  }
+
+  partBody(msn: number, index: number): MemoryBody | null {
+    const p = this.part(msn, index);
+    if (!p) return null;
+    return (p.body ??= new MemoryBody(p.data, MEDIA_TYPE, segmentCacheControl(this.cfg.window)));
+  }
+
+  segmentBody(msn: number): MemoryBody | null {
+    const s = this.segments.find((x) => x.msn === msn);
+    if (!s) return null;
+    s.full ??= Buffer.concat(s.parts.map((p) => p.data));
+    return (s.fullBody ??= new MemoryBody(s.full, MEDIA_TYPE, segmentCacheControl(this.cfg.window)));
   }
 
   segment(msn: number): Buffer | null {
