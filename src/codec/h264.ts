@@ -285,3 +285,21 @@ export function h264HasIdr(data: Buffer, lengthSize = 4): boolean {
   }
   return false;
 }
+
+/** AVCDecoderConfigurationRecord (ISO/IEC 14496-15 5.3.3.1) for one SPS and one PPS, with 4-byte NAL lengths. */
+export function buildAvcDecoderConfig(sps: Buffer, pps: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
+  b[0] = 1;
+  b[1] = sps[1] ?? 0x42;
+  b[2] = sps[2] ?? 0;
+  b[3] = sps[3] ?? 0x1f;
+  b[4] = 0xff; // 4-byte NAL lengths
+  b[5] = 0xe1; // one SPS
+  b.writeUInt16BE(sps.length, 6);
+  sps.copy(b, 8);
+  const off = 8 + sps.length;
+  b[off] = 1;
+  b.writeUInt16BE(pps.length, off + 1);
+  pps.copy(b, off + 3);
+  return b;
+}

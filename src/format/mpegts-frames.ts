@@ -8,6 +8,7 @@
  */
 import { MediaFrame } from '../codec/media-frame.js';
 import { buildAudioSpecificConfig, parseAdtsHeader } from '../codec/aac.js';
+import { buildAvcDecoderConfig } from '../codec/h264.js';
 import { TsStreamType } from './mpegts-common.js';
 import type { TsPes } from './mpegts-demuxer.js';
 
@@ -33,24 +34,6 @@ function trimZeros(n: Buffer): Buffer {
   let e = n.length;
   while (e > 0 && n[e - 1] === 0) e--;
   return n.subarray(0, e);
-}
-
-/** AVCDecoderConfigurationRecord for one SPS and one PPS. */
-function avcRecord(sps: Buffer, pps: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
-  b[0] = 1;
-  b[1] = sps[1] ?? 0x42;
-  b[2] = sps[2] ?? 0;
-  b[3] = sps[3] ?? 0x1f;
-  b[4] = 0xff;
-  b[5] = 0xe1;
-  b.writeUInt16BE(sps.length, 6);
-  sps.copy(b, 8);
-  const o = 8 + sps.length;
-  b[o] = 1;
-  b.writeUInt16BE(pps.length, o + 1);
-  pps.copy(b, o + 3);
-  return b;
 }
 
 export class TsFrameReader {
@@ -117,7 +100,7 @@ export class TsFrameReader {
     if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
       this.sps = Buffer.from(sps);
       this.pps = Buffer.from(pps);
-      out.push(new MediaFrame('video', 'H264', dts, dts, true, true, avcRecord(this.sps, this.pps), null));
+      out.push(new MediaFrame('video', 'H264', dts, dts, true, true, buildAvcDecoderConfig(this.sps, this.pps), null));
     }
     if (!this.sps || size === 0) return out;
     const payload = Buffer.allocUnsafe(size);

@@ -7,6 +7,7 @@
  * of its first packet, so audio and video share one millisecond timeline.
  */
 import { MediaFrame } from '../../codec/media-frame.js';
+import { buildAvcDecoderConfig } from '../../codec/h264.js';
 import type { LiveSource } from '../../live/live-source.js';
 import type { Logger } from '../../log/logger.js';
 import type { RtpHeader } from '../../protocol/rtp/rtp-packet.js';
@@ -157,7 +158,7 @@ export class RtcToRtmpBridge {
     if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
       this.sps = Buffer.from(sps);
       this.pps = Buffer.from(pps);
-      const record = avcConfigRecord(this.sps, this.pps);
+      const record = buildAvcDecoderConfig(this.sps, this.pps);
       this.o.log.info({ bytes: record.length }, 'rtc_to_rtmp: H.264 sequence header');
       this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, true, true, record, null));
     }
@@ -192,23 +193,4 @@ export class RtcToRtmpBridge {
     this.transcoder?.close();
     this.transcoder = null;
   }
-}
-
-/** AVCDecoderConfigurationRecord (ISO/IEC 14496-15 5.3.3.1) for one SPS and one PPS. */
-export function avcConfigRecord(sps: Buffer, pps: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(11 + sps.length + pps.length);
-  b[0] = 1;
-  b[1] = sps[1] ?? 0x42;
-  b[2] = sps[2] ?? 0;
-  b[3] = sps[3] ?? 0x1f;
-  b[4] = 0xff; // 4-byte NAL lengths
-  b[5] = 0xe1; // one SPS
-  b.writeUInt16BE(sps.length, 6);
-  sps.copy(b, 8);
-  let off = 8 + sps.length;
-  b[off] = 1;
-  b.writeUInt16BE(pps.length, off + 1);
-  pps.copy(b, off + 3);
-  off += 3 + pps.length;
-  return b.subarray(0, off);
 }
