@@ -235,10 +235,18 @@ export function notFound(res: ServerResponse, cors: Record<string, string>): voi
 }
 
 /** Sends a body from memory with the headers a static file of that name would get. */
-export function sendMemory(req: IncomingMessage, res: ServerResponse, name: string, body: Buffer | string, cors: Record<string, string>, status = 200): void {
+export function sendMemory(
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: string,
+  body: Buffer | string,
+  cors: Record<string, string>,
+  status = 200,
+  cacheControl: string | null = cacheControlOf(name),
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   const headers: Record<string, string> = { ...cors, 'Content-Type': contentTypeOf(name), 'Content-Length': String(buf.length) };
-  const cache = cacheControlOf(name);
+  const cache = cacheControl;
   if (cache) headers['Cache-Control'] = cache;
   res.writeHead(status, headers);
   if (req.method === 'HEAD') res.end();

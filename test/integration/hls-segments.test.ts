@@ -183,6 +183,8 @@ test('hls_ctx: master playlist, one client per session, ended after 2 × hls_win
   await p.done;
   await waitFile(m3u8, (t) => durations(t).length >= 1);
   const master = await get(server.httpPort, '/short/live/sess.m3u8?vhost=short');
+  // Each player's own session id: never stored by a CDN or shared cache.
+  assert.equal(master.headers['cache-control'], 'private, no-store');
   const text = master.body.toString();
   assert.match(text, /#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1\nsess\.m3u8\?hls_ctx=[0-9a-z]{8}&vhost=short\n/);
   const child = /sess\.m3u8\?hls_ctx=([0-9a-z]{8})/.exec(text)![1]!;

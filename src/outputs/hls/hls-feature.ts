@@ -389,7 +389,9 @@ class HlsService {
     if (!id) {
       const q = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
       const body = writeSessionMaster(`${posix.basename(path)}?hls_ctx=${this.sessions.newId()}${q}`);
-      return sendMemory(req, res, path, body, cors);
+      // A new session id for each player: a cache must never hand one player's id to another
+      // (on a JWT vhost that would let a second player ride the first one's admission).
+      return sendMemory(req, res, path, body, cors, 200, 'private, no-store');
     }
     if (!/^[0-9a-zA-Z_-]{1,64}$/.test(id)) return notFound(res, cors);
     const dir = posix.dirname(path).replace(/^\/+/, '');
