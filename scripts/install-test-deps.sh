@@ -2,8 +2,9 @@
 # Installs the system tools the test suite drives as real clients, through
 # apt-get, when they are missing: ffmpeg/ffprobe (publish, play, probe) and
 # Debian's chromium (browser players, WebRTC), nginx with libnginx-mod-rtmp
-# (a forward destination no one here wrote), pebble (an ACME server for the
-# automatic-certificate test). Needs root or sudo.
+# (a forward destination no one here wrote), srt-tools (srt-live-transmit, an
+# SRT peer), pebble (an ACME server for the automatic-certificate test).
+# Needs root or sudo.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
@@ -19,4 +20,4 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "installing test tools: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${need[@]}" >/dev/null
