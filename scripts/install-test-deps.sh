@@ -3,7 +3,8 @@
 # apt-get, when they are missing: ffmpeg/ffprobe (publish, play, probe) and
 # Debian's chromium (browser players, WebRTC), nginx with libnginx-mod-rtmp
 # (a forward destination no one here wrote), srt-tools (srt-live-transmit, an
-# SRT peer), pebble (an ACME server for the automatic-certificate test).
+# SRT peer), pebble (an ACME server for the automatic-certificate test),
+# redis-server (the proxy tier's shared state).
 # Needs root or sudo.
 set -euo pipefail
 need=()
@@ -14,6 +15,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(libnginx-mod-rtmp)
 command -v srt-live-transmit >/dev/null 2>&1 || need+=(srt-tools)
 command -v pebble >/dev/null 2>&1 || need+=(pebble)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
