@@ -9,9 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import ndc from 'node-datachannel';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { localOffer } from '../helpers/rtc-ndc-client.js';
+import { recvOnlyOfferFromChild } from '../helpers/offer-from-child.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MAX = 10;
@@ -28,12 +27,7 @@ rtc_server { enabled on; listen {{RTC}}; candidate 127.0.0.1; }
 vhost __defaultVhost__ { rtc { enabled on; rtc_to_rtmp off; rtmp_to_rtc off; } }`,
   });
   // One real offer, sent again and again: each answer has its own ICE ufrag, so each is a session of its own; none ever connects.
-  const pc = new ndc.PeerConnection('offer', { iceServers: [] });
-  const v = new ndc.Video('0', 'RecvOnly');
-  v.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
-  pc.addTrack(v);
-  offer = await localOffer(pc);
-  pc.close();
+  offer = await recvOnlyOfferFromChild();
 });
 
 after(async () => {

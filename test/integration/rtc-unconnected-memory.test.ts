@@ -11,10 +11,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import ndc from 'node-datachannel';
 import { RtcSession } from '../../src/servers/webrtc/rtc-session.js';
 import { startInProcess } from '../helpers/inprocess-server.js';
-import { localOffer } from '../helpers/rtc-ndc-client.js';
+import { recvOnlyOfferFromChild } from '../helpers/offer-from-child.js';
 import { waitFor } from '../helpers/wait.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -43,12 +42,7 @@ http_api { enabled on; listen {{API}}; }
 rtc_server { enabled on; listen {{RTC}}; candidate 127.0.0.1; }
 vhost __defaultVhost__ { rtc { enabled on; rtc_to_rtmp off; rtmp_to_rtc off; } }`);
   try {
-    const pc = new ndc.PeerConnection('offer', { iceServers: [] });
-    const v = new ndc.Video('0', 'RecvOnly');
-    v.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
-    pc.addTrack(v);
-    const offer = await localOffer(pc);
-    pc.close();
+    const offer = await recvOnlyOfferFromChild();
     const alive = new Set<WeakRef<RtcSession>>();
     const clients = server.ctx.clients;
     const add = clients.add.bind(clients);
