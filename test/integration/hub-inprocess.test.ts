@@ -121,7 +121,8 @@ test('a silent publisher is cut after firstpkt_timeout, a stalled one after norm
     assert.equal(await silent.publish('quiet'), 'NetStream.Publish.Start');
     const t0 = Date.now();
     await new Promise((r) => silent.socket.once('close', r));
-    assert.ok(Date.now() - t0 < 3000, 'cut within a few ticks of the timeout');
+    // A timer that never fires fails; a machine ten times slower than this one still passes.
+    assert.ok(Date.now() - t0 < 10_000, `cut ${Date.now() - t0} ms after publishing (firstpkt_timeout 600 ms)`);
 
     const stalled = await RtmpSocketClient.connect(port, 'live');
     assert.equal(await stalled.publish('stall'), 'NetStream.Publish.Start');

@@ -107,7 +107,8 @@ test('SIGTERM stops fast, cutting the publisher with a log line', async () => {
     server.signal('SIGTERM');
     const code = await server.exited;
     assert.equal(code, 0);
-    assert.ok(Date.now() - t0 < 3000, 'fast stop is fast');
+    // The publisher would go on for 30 s: a fast stop ends well before it, however busy the machine (a stop that waited for it fails).
+    assert.ok(Date.now() - t0 < 20_000, `fast stop took ${Date.now() - t0} ms`);
     assert.ok(server.logs.some((l) => l.msg === 'RTMP session closing' && l.reason === 'server stopping'));
   } finally {
     await pub.stop();
