@@ -12,6 +12,7 @@ import type { ServerConfig, VhostConfig } from '../config/server-config.js';
 import type { LiveSource, SourcePlayConfig } from '../live/live-source.js';
 import type { ConsumerOptions } from '../live/consumer.js';
 import { SourceRegistry } from '../live/source-registry.js';
+import { IdleHeapRelease } from './idle-heap-release.js';
 import { ClientRegistry } from './client-registry.js';
 import { ConnectionLimit } from './connection-limit.js';
 import { Admission } from './admission.js';
@@ -59,6 +60,8 @@ export class ServerContext {
     this.limit = new ConnectionLimit(config.maxConnections, log);
     this.tls = new TlsCertificates(config.tls, log);
     this.sources.onDispose = (s) => log.debug({ stream: s.key }, 'source freed');
+    const heapRelease = new IdleHeapRelease(log);
+    this.sources.onFreed = (freed, left) => heapRelease.noteFreed(freed, left);
     this.sources.onCreate = (s) => {
       for (const h of this.sourceCreatedHandlers) h(s);
     };

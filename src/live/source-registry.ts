@@ -18,10 +18,15 @@ export class SourceRegistry {
   /** Called when a source is created or freed (stats, API). */
   onCreate: ((source: LiveSource) => void) | null = null;
   onDispose: ((source: LiveSource) => void) | null = null;
+  /** Called after a timed sweep that freed sources, with how many remain. */
+  onFreed: ((freed: number, left: number) => void) | null = null;
 
   constructor(private readonly options: SourceRegistryOptions) {
     this.now = options.now ?? monotonicMs;
-    this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs);
+    this.timer = setInterval(() => {
+      const freed = this.sweep();
+      if (freed > 0) this.onFreed?.(freed, this.sources.size);
+    }, options.sweepIntervalMs);
     this.timer.unref();
   }
 
