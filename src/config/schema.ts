@@ -385,11 +385,11 @@ export const ROOT = block(u, '', {
     dying_threshold: int(99, n),
     dying_pulse: int(5, n),
   }, { field: 'circuitBreaker', reload: 'live' }),
-  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` publishes into this server\'s hub (see docs/SRT.md); `flv` and `gb28181` are logged at start as not acted on.', {
+  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is logged at start as not acted on.', {
     enabled: bool(false, u),
-    caster: str('', u, 'mpegts_over_udp (acted on), flv, gb28181 (not yet)'),
-    output: str('', u, 'the stream published: its vhost/app/stream'),
-    listen: int(0, u, 'UDP port'),
+    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet)'),
+    output: str('', u, 'the stream published: its vhost/app/stream (flv: `[app]`, `[stream]` from the POST path)'),
+    listen: int(0, u, 'UDP port (mpegts_over_udp), HTTP port (flv)'),
     sip: block(n, '', {
       enabled: bool(true, n),
       listen: int(5060, n),
