@@ -339,7 +339,7 @@ export const ROOT = block(u, '', {
   srt_server: block(u, 'SRT over one UDP port, see docs/SRT.md.', {
     enabled: bool(false, u),
     listen: int(10080, u, 'UDP port'),
-    maxbw: int(-1, n),
+    maxbw: int(-1, u, 'cap on what each connection sends (players: data and retransmissions), bytes/s; -1 and 0 (libsrt: relative to the input rate) leave it uncapped'),
     mss: int(1500, u, 'largest datagram, caps the negotiated MTU'),
     connect_timeout: int(3000, u, 'a caller whose admission (hooks) takes longer is refused', { unit: 'ms' }),
     peer_idle_timeout: int(10000, u, 'a connection silent this long is closed', { unit: 'ms' }),
