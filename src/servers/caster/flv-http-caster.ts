@@ -178,6 +178,8 @@ export class FlvHttpCaster {
         log.info({ reason: clip(reason, 200), recv: s.received, frames: s.frames }, 'caster publish stopped');
       }
       if (s.connected) this.ctx.admission.notify('onClose', s);
+      // Bytes already here are read (and dropped): closing on unread bytes resets the connection, answer and all.
+      req.resume();
       answer(status, message);
       // A body still coming (garbage, a kick) is not read to its end: the answer goes, then
       // the socket is ended (a reset right away could take the answer with it).
