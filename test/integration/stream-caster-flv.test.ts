@@ -19,6 +19,7 @@ stream_caster { enabled on; caster flv; listen {{CASTER}}; output rtmp://127.0.0
 vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   play { gop_cache on; }
+  publish { firstpkt_timeout 2000; }
 }
 `;
 
@@ -87,4 +88,17 @@ test('a second POST to a stream being published is refused (409)', async () => {
   const header = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
   const status = await rawPost('/cast/posted.flv', header, true);
   assert.match(status, /^HTTP\/1.1 409/);
+});
+
+test('a POST that sends the FLV header and then nothing is closed after firstpkt_timeout', async () => {
+  const sock = net.connect(server.port('CASTER'), '127.0.0.1');
+  await once(sock, 'connect');
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  sock.on('error', () => undefined);
+  sock.resume();
+  const header = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
+  sock.write(Buffer.concat([Buffer.from(`POST /cast/silent.flv HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${header.length.toString(16)}\r\n`), header, Buffer.from('\r\n')]));
+  const line = await server.waitForLog((l) => l.msg === 'caster publish stopped' && String(l['reason'] ?? '').includes('firstpkt_timeout'), 15_000);
+  assert.equal(line['stream'], 'cast/silent');
+  await closed;
 });
