@@ -2,7 +2,7 @@ import { CodecError } from '../../src/codec/codec-error.js';
 import { buildAdtsHeader, buildAudioSpecificConfig, parseAdtsHeader, parseAudioSpecificConfig } from '../../src/codec/aac.js';
 import { describeAudio, describeVideoConfig } from '../../src/codec/describe-codec.js';
 import { h264HasIdr, nalUnits, parseAvcDecoderConfig } from '../../src/codec/h264.js';
-import { hevcHasIrap, parseHevcDecoderConfig } from '../../src/codec/hevc.js';
+import { buildHevcDecoderConfig, hevcHasIrap, parseHevcDecoderConfig } from '../../src/codec/hevc.js';
 import { findObu, parseAv1Config } from '../../src/codec/av1.js';
 import { parseMpegAudioHeader } from '../../src/codec/mp3.js';
 import { parseOpusHead } from '../../src/codec/opus.js';
@@ -44,8 +44,11 @@ export const codecHevc: FuzzTarget = {
   corpus: () => [fixture('hevc-160x120.hvcc'), fixture('hevc-main10-1080p.hvcc')],
   run(input) {
     try {
-      parseHevcDecoderConfig(input);
+      const c = parseHevcDecoderConfig(input);
       describeVideoConfig('HEVC', input);
+      // MPEG-TS ingest builds the record from the parameter sets it sees.
+      const of = (t: number): Buffer[] => c.arrays.filter((a) => a.nalType === t).flatMap((a) => a.units);
+      buildHevcDecoderConfig(of(32), of(33), of(34));
     } finally {
       hevcHasIrap(input, 4);
     }

@@ -4,7 +4,7 @@ import { amf0 } from './amf0.js';
 import { codecAudio, codecAv1, codecH264, codecHevc } from './codec.js';
 import { config } from './config.js';
 import { flvDemuxer, flvTagBody } from './flv.js';
-import { mpegtsDemuxer } from './mpegts.js';
+import { mpegtsDemuxer, mpegtsFrames } from './mpegts.js';
 import { rtmpChunkReader, rtmpServerConnection } from './rtmp-chunks.js';
 import { rtmpHandshake } from './rtmp-handshake.js';
 import { rtcp, rtp, sdp, stun } from './webrtc.js';
@@ -18,6 +18,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   flvDemuxer,
   flvTagBody,
   mpegtsDemuxer,
+  mpegtsFrames,
   stun,
   rtp,
   rtcp,

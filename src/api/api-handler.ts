@@ -368,7 +368,7 @@ function featuresData(ctx: ServerContext): Record<string, unknown> {
       transcode: false,
       ingest: false,
       stat: true,
-      caster: false,
+      caster: cfg.streamCasters.some((c) => c.enabled && (c.caster === 'mpegts_over_udp' || c.caster === 'flv')),
       // Merged writes (mw_latency) of several messages in one socket write.
       complex_send: true,
       tcp_nodelay: any((v) => v.tcpNodelay),

@@ -42,6 +42,7 @@ export interface HevcDecoderConfig {
 }
 
 export interface HevcSps {
+  profileSpace: number;
   profileIdc: number;
   profileCompatibilityFlags: number;
   tierFlag: boolean;
@@ -52,6 +53,14 @@ export interface HevcSps {
   height: number;
   codedWidth: number;
   codedHeight: number;
+  /** sps_max_sub_layers_minus1 + 1 and sps_temporal_id_nesting_flag, for the config record. */
+  subLayers: number;
+  temporalIdNesting: boolean;
+  /** The 48 general constraint indicator bits, as 6 bytes. */
+  constraintFlags: Buffer;
+  /** 8 when the SPS ends before bit_depth_luma_minus8 (short test SPSs). */
+  bitDepthLuma: number;
+  bitDepthChroma: number;
 }
 
 const HVCC_FIXED = 23;
@@ -103,13 +112,15 @@ export function parseHevcSps(nal: Buffer): HevcSps {
   const r = new BitReader(nalToRbsp(nal), 2);
   r.skipBits(4); // sps_video_parameter_set_id
   const maxSubLayersMinus1 = r.readBits(3);
-  r.skipBits(1); // sps_temporal_id_nesting_flag
+  const temporalIdNesting = r.readFlag();
   // profile_tier_level(1, maxSubLayersMinus1)
-  r.skipBits(2); // general_profile_space
+  const profileSpace = r.readBits(2);
   const tierFlag = r.readFlag();
   const profileIdc = r.readBits(5);
   const profileCompatibilityFlags = r.readBits(32);
-  r.skipBits(48); // progressive/interlaced/non-packed/frame-only + 44 constraint bits
+  // progressive/interlaced/non-packed/frame-only + 44 constraint bits
+  const constraintFlags = Buffer.alloc(6);
+  for (let i = 0; i < 6; i++) constraintFlags[i] = r.readBits(8);
   const levelIdc = r.readBits(8);
   const subProfile: boolean[] = [];
   const subLevel: boolean[] = [];
@@ -145,7 +156,86 @@ export function parseHevcSps(nal: Buffer): HevcSps {
     height -= subHeightC * (top + bottom);
     if (width <= 0 || height <= 0) throw new CodecError(`HEVC SPS: conformance window leaves ${width}x${height}`);
   }
-  return { profileIdc, profileCompatibilityFlags, tierFlag, levelIdc, chromaFormatIdc, width, height, codedWidth, codedHeight };
+  let bitDepthLuma = 8;
+  let bitDepthChroma = 8;
+  try {
+    const l = 8 + r.readUE();
+    const c = 8 + r.readUE();
+    // Out of range (or read from padding): keep 8, which every decoder re-reads from the SPS anyway.
+    if (l <= 15 && c <= 15) [bitDepthLuma, bitDepthChroma] = [l, c];
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+  }
+  return {
+    profileSpace,
+    profileIdc,
+    profileCompatibilityFlags,
+    tierFlag,
+    levelIdc,
+    chromaFormatIdc,
+    width,
+    height,
+    codedWidth,
+    codedHeight,
+    subLayers: maxSubLayersMinus1 + 1,
+    temporalIdNesting,
+    constraintFlags,
+    bitDepthLuma,
+    bitDepthChroma,
+  };
+}
+
+/**
+ * An HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 8.3.3.1) from the
+ * parameter sets of an Annex-B stream (MPEG-TS ingest), with 4-byte NAL
+ * lengths; the general fields come from the first SPS. Throws CodecError on
+ * an SPS that cannot be parsed or a NAL unit too large for the record.
+ */
+export function buildHevcDecoderConfig(vps: Buffer[], sps: Buffer[], pps: Buffer[]): Buffer {
+  if (sps.length === 0) throw new CodecError('HEVC config: no SPS');
+  const s = parseHevcSps(sps[0]!);
+  const arrays: [number, Buffer[]][] = [
+    [HevcNalType.Vps, vps],
+    [HevcNalType.Sps, sps],
+    [HevcNalType.Pps, pps],
+  ];
+  const present = arrays.filter(([, units]) => units.length > 0);
+  let size = HVCC_FIXED;
+  for (const [, units] of present) {
+    if (units.length > 0xffff) throw new CodecError(`HEVC config: ${units.length} NAL units in one array`);
+    size += 3;
+    for (const u of units) {
+      if (u.length > 0xffff) throw new CodecError(`HEVC config: a NAL unit of ${u.length} bytes`);
+      size += 2 + u.length;
+    }
+  }
+  const b = Buffer.alloc(size);
+  b[0] = 1;
+  b[1] = (s.profileSpace << 6) | (s.tierFlag ? 0x20 : 0) | s.profileIdc;
+  b.writeUInt32BE(s.profileCompatibilityFlags >>> 0, 2);
+  s.constraintFlags.copy(b, 6);
+  b[12] = s.levelIdc;
+  b.writeUInt16BE(0xf000, 13); // reserved + min_spatial_segmentation_idc 0
+  b[15] = 0xfc; // reserved + parallelismType 0 (unknown)
+  b[16] = 0xfc | s.chromaFormatIdc;
+  b[17] = 0xf8 | (s.bitDepthLuma - 8);
+  b[18] = 0xf8 | (s.bitDepthChroma - 8);
+  b.writeUInt16BE(0, 19); // avgFrameRate unknown
+  // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3
+  b[21] = ((s.subLayers & 7) << 3) | (s.temporalIdNesting ? 4 : 0) | 3;
+  b[22] = present.length;
+  let o = HVCC_FIXED;
+  for (const [type, units] of present) {
+    b[o] = 0x80 | type; // array_completeness: every set of this type is here
+    b.writeUInt16BE(units.length, o + 1);
+    o += 3;
+    for (const u of units) {
+      b.writeUInt16BE(u.length, o);
+      u.copy(b, o + 2);
+      o += 2 + u.length;
+    }
+  }
+  return b;
 }
 
 const PROFILE_NAMES: Record<number, string> = { 1: 'Main', 2: 'Main10', 3: 'Main Still Picture', 4: 'Rext' };

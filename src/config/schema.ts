@@ -339,7 +339,7 @@ export const ROOT = block(u, '', {
   srt_server: block(u, 'SRT over one UDP port, see docs/SRT.md.', {
     enabled: bool(false, u),
     listen: int(10080, u, 'UDP port'),
-    maxbw: int(-1, n),
+    maxbw: int(-1, u, 'cap on what each connection sends (players: data and retransmissions), bytes/s; -1 and 0 (libsrt: relative to the input rate) leave it uncapped'),
     mss: int(1500, u, 'largest datagram, caps the negotiated MTU'),
     connect_timeout: int(3000, u, 'a caller whose admission (hooks) takes longer is refused', { unit: 'ms' }),
     peer_idle_timeout: int(10000, u, 'a connection silent this long is closed', { unit: 'ms' }),
@@ -385,11 +385,11 @@ export const ROOT = block(u, '', {
     dying_threshold: int(99, n),
     dying_pulse: int(5, n),
   }, { field: 'circuitBreaker', reload: 'live' }),
-  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` publishes into this server\'s hub (see docs/SRT.md); `flv` and `gb28181` are logged at start as not acted on.', {
+  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is logged at start as not acted on.', {
     enabled: bool(false, u),
-    caster: str('', u, 'mpegts_over_udp (acted on), flv, gb28181 (not yet)'),
-    output: str('', u, 'the stream published: its vhost/app/stream'),
-    listen: int(0, u, 'UDP port'),
+    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet)'),
+    output: str('', u, 'the stream published: its vhost/app/stream (flv: `[app]`, `[stream]` from the POST path)'),
+    listen: int(0, u, 'UDP port (mpegts_over_udp), HTTP port (flv)'),
     sip: block(n, '', {
       enabled: bool(true, n),
       listen: int(5060, n),

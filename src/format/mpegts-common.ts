@@ -16,6 +16,8 @@ export const TS_PID_AUDIO = 0x0101;
 export const TsStreamType = {
   MP3: 0x03,
   MPEG2Audio: 0x04,
+  /** PES private data: Opus when the ES has a registration descriptor 'Opus'. */
+  PrivateData: 0x06,
   AAC: 0x0f,
   H264: 0x1b,
   HEVC: 0x24,

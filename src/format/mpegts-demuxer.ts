@@ -9,12 +9,18 @@ import { TS_PACKET_SIZE, TS_SYNC_BYTE, TsError, crc32Mpeg2 } from './mpegts-comm
 export interface TsStreamInfo {
   pid: number;
   streamType: number;
+  /** The format_identifier of the ES's registration descriptor (tag 5), e.g. 'Opus'; null without one. */
+  registration: string | null;
+  /** The ES's descriptor loop as it came (a copy). */
+  esInfo: Buffer;
 }
 
 export interface TsPes {
   pid: number;
   streamType: number;
   streamId: number;
+  registration: string | null;
+  esInfo: Buffer;
   /** 90 kHz, or -1 when absent. */
   pts: number;
   dts: number;
@@ -143,7 +149,8 @@ export class TsDemuxer {
       const type = s[o]!;
       const pid = s.readUInt16BE(o + 1) & 0x1fff;
       const esLen = s.readUInt16BE(o + 3) & 0x0fff;
-      this.streams.set(pid, { pid, streamType: type });
+      const esInfo = Buffer.from(s.subarray(o + 5, Math.min(s.length, o + 5 + esLen)));
+      this.streams.set(pid, { pid, streamType: type, registration: registrationOf(esInfo), esInfo });
       o += 5 + esLen;
     }
   }
@@ -166,11 +173,23 @@ export class TsDemuxer {
       if (6 + declared > pes.length) throw new TsError(`PID ${pid}: PES shorter than its declared ${declared} bytes`);
       payload = pes.subarray(9 + hdrLen, 6 + declared);
     }
-    out.push({ pid, streamType: info.streamType, streamId: pes[3]!, pts, dts, randomAccess: st.randomAccess, payload });
+    out.push({ pid, streamType: info.streamType, streamId: pes[3]!, registration: info.registration, esInfo: info.esInfo, pts, dts, randomAccess: st.randomAccess, payload });
   }
 }
 
 function readTimestamp(b: Buffer, o: number): number {
   if (o + 5 > b.length) throw new TsError('PES timestamp truncated');
   return ((b[o]! >>> 1) & 7) * 1073741824 + (b[o + 1]! << 22) + ((b[o + 2]! >>> 1) << 15) + (b[o + 3]! << 7) + (b[o + 4]! >>> 1);
+}
+
+/** The format_identifier of a registration descriptor (ISO/IEC 13818-1 2.6.8) in a descriptor loop. */
+function registrationOf(d: Buffer): string | null {
+  let o = 0;
+  while (o + 2 <= d.length) {
+    const tag = d[o]!;
+    const len = d[o + 1]!;
+    if (tag === 5 && len >= 4 && o + 6 <= d.length) return d.toString('latin1', o + 2, o + 6);
+    o += 2 + len;
+  }
+  return null;
 }

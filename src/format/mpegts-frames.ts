@@ -2,14 +2,20 @@
  * MPEG-TS PES → MediaFrames, for ingest over SRT (and UDP): H.264 Annex-B
  * access units become length-prefixed frames with an AVC sequence header
  * whenever the SPS/PPS change; AAC in ADTS becomes raw frames with an
- * AudioSpecificConfig header; MP3 passes as is. Timestamps are unwrapped
- * (33 bits) and rebased so the first one is 0 ms. Other stream types
- * (SCTE-35, data, HEVC for now) are ignored.
+ * AudioSpecificConfig header; MP3 passes as is. H.265 likewise, with an
+ * HEVCDecoderConfigurationRecord built from VPS/SPS/PPS; Opus (private PES
+ * registered 'Opus') loses its control headers and gets an OpusHead.
+ * Timestamps are unwrapped (33 bits) and rebased so the first one is 0 ms.
+ * Other stream types (SCTE-35, data) are ignored.
  */
 import { MediaFrame } from '../codec/media-frame.js';
 import { buildAudioSpecificConfig, parseAdtsHeader } from '../codec/aac.js';
 import { buildAvcDecoderConfig } from '../codec/h264.js';
-import { TsStreamType } from './mpegts-common.js';
+import { buildHevcDecoderConfig } from '../codec/hevc.js';
+import { buildOpusHead, opusPacketDuration } from '../codec/opus.js';
+import { CodecError } from '../codec/codec-error.js';
+import { TsError, TsStreamType } from './mpegts-common.js';
+import { OPUS_REGISTRATION, opusChannelsFromEsInfo, parseOpusTsPayload } from './mpegts-opus.js';
 import type { TsPes } from './mpegts-demuxer.js';
 
 const TWO_POW_33 = 8589934592;
@@ -36,6 +42,18 @@ function trimZeros(n: Buffer): Buffer {
   return n.subarray(0, e);
 }
 
+/** NAL units as one buffer of 4-byte length-prefixed units (`size` = their total with prefixes). */
+function lengthPrefixed(nals: Buffer[], size: number): Buffer {
+  const payload = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const n of nals) {
+    payload.writeUInt32BE(n.length, o);
+    n.copy(payload, o + 4);
+    o += 4 + n.length;
+  }
+  return payload;
+}
+
 export class TsFrameReader {
   private base = -1;
   private lastRaw = -1;
@@ -43,6 +61,9 @@ export class TsFrameReader {
   private sps: Buffer | null = null;
   private pps: Buffer | null = null;
   private asc: Buffer | null = null;
+  /** The VPS/SPS/PPS of the current HEVC config record. */
+  private hevcSets: Buffer[] | null = null;
+  private opusHead: Buffer | null = null;
   ignoredPes = 0;
 
   /** The frames of one PES (headers first when they changed). */
@@ -53,6 +74,12 @@ export class TsFrameReader {
     switch (pes.streamType) {
       case TsStreamType.H264:
         return this.h264(pes.payload, dts, pts);
+      case TsStreamType.HEVC:
+        return this.hevc(pes.payload, dts, pts);
+      case TsStreamType.PrivateData:
+        if (pes.registration === OPUS_REGISTRATION) return this.opus(pes.payload, pes.esInfo, dts);
+        this.ignoredPes++;
+        return [];
       case TsStreamType.AAC:
         return this.aac(pes.payload, dts);
       case TsStreamType.MP3:
@@ -103,14 +130,65 @@ export class TsFrameReader {
       out.push(new MediaFrame('video', 'H264', dts, dts, true, true, buildAvcDecoderConfig(this.sps, this.pps), null));
     }
     if (!this.sps || size === 0) return out;
-    const payload = Buffer.allocUnsafe(size);
-    let o = 0;
-    for (const n of body) {
-      payload.writeUInt32BE(n.length, o);
-      n.copy(payload, o + 4);
-      o += 4 + n.length;
+    out.push(new MediaFrame('video', 'H264', dts, pts, keyframe, false, lengthPrefixed(body, size), null));
+    return out;
+  }
+
+  private hevc(data: Buffer, dts: number, pts: number): MediaFrame[] {
+    const out: MediaFrame[] = [];
+    const body: Buffer[] = [];
+    let size = 0;
+    let keyframe = false;
+    const vps: Buffer[] = [];
+    const sps: Buffer[] = [];
+    const pps: Buffer[] = [];
+    for (const n of annexBNalUnits(data)) {
+      if (n.length < 2) continue;
+      const t = (n[0]! >>> 1) & 0x3f;
+      if (t === 32) vps.push(n);
+      else if (t === 33) sps.push(n);
+      else if (t === 34) pps.push(n);
+      else if (t === 35 || t === 36 || t === 37) continue; // AUD, end of sequence/bitstream
+      else {
+        if (t >= 16 && t <= 23) keyframe = true;
+        body.push(n);
+        size += 4 + n.length;
+      }
     }
-    out.push(new MediaFrame('video', 'H264', dts, pts, keyframe, false, payload, null));
+    if (sps.length > 0 && pps.length > 0) {
+      const sets = [...vps, ...sps, ...pps];
+      const old = this.hevcSets;
+      if (!old || old.length !== sets.length || sets.some((b, i) => !b.equals(old[i]!))) {
+        let record: Buffer;
+        try {
+          record = buildHevcDecoderConfig(vps, sps, pps);
+        } catch (err) {
+          if (err instanceof CodecError) throw new TsError(`HEVC parameter sets: ${err.message}`);
+          throw err;
+        }
+        this.hevcSets = sets.map((b) => Buffer.from(b));
+        out.push(new MediaFrame('video', 'HEVC', dts, dts, true, true, record, null));
+      }
+    }
+    if (!this.hevcSets || size === 0) return out;
+    out.push(new MediaFrame('video', 'HEVC', dts, pts, keyframe, false, lengthPrefixed(body, size), null));
+    return out;
+  }
+
+  private opus(data: Buffer, esInfo: Buffer, dts: number): MediaFrame[] {
+    const out: MediaFrame[] = [];
+    let samples = 0;
+    for (const p of parseOpusTsPayload(data)) {
+      if (!this.opusHead) {
+        const channels = opusChannelsFromEsInfo(esInfo);
+        // The first packet's start_trim is the encoder's pre-skip (FFmpeg writes it so).
+        this.opusHead = buildOpusHead(channels > 0 ? channels : 2, p.startTrim);
+        out.push(new MediaFrame('audio', 'Opus', dts, dts, false, true, this.opusHead, null));
+      }
+      const t = dts + Math.round(samples / 48);
+      out.push(new MediaFrame('audio', 'Opus', t, t, false, false, Buffer.from(p.packet), null));
+      samples += opusPacketDuration(p.packet);
+    }
     return out;
   }
 

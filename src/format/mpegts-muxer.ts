@@ -6,7 +6,8 @@
  * frame) are copied once, into their final place.
  *
  * Video: H.264/H.265 in Annex-B with an access unit delimiter first and the
- * parameter sets before every IDR/IRAP. Audio: AAC in ADTS, MP3 as is.
+ * parameter sets before every IDR/IRAP. Audio: AAC in ADTS, MP3 as is,
+ * Opus as a private PES with control headers (mpegts-opus.ts).
  * PCR rides on the video PID (audio PID for audio-only streams).
  */
 import type { MediaFrame } from '../codec/media-frame.js';
@@ -14,6 +15,8 @@ import { parseAvcDecoderConfig } from '../codec/h264.js';
 import { parseHevcDecoderConfig } from '../codec/hevc.js';
 import { parseAudioSpecificConfig, writeAdtsHeader, ADTS_HEADER_SIZE } from '../codec/aac.js';
 import { CodecError } from '../codec/codec-error.js';
+import { parseOpusHead } from '../codec/opus.js';
+import { opusControlHeader, opusEsInfo } from './mpegts-opus.js';
 import {
   TS_PACKET_SIZE,
   TS_PID_AUDIO,
@@ -26,7 +29,7 @@ import {
 } from './mpegts-common.js';
 
 export type TsVideoCodec = 'H264' | 'HEVC';
-export type TsAudioCodec = 'AAC' | 'MP3';
+export type TsAudioCodec = 'AAC' | 'MP3' | 'Opus';
 
 export interface TsMuxerOptions {
   /** The codecs announced in the PMT before the sequence headers arrive (SRS's hls_vcodec / hls_acodec). */
@@ -40,6 +43,8 @@ const H264_AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 const HEVC_AUD = Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]);
 const STREAM_ID_VIDEO = 0xe0;
 const STREAM_ID_AUDIO = 0xc0;
+/** private_stream_1, where FFmpeg puts Opus. */
+const STREAM_ID_PRIVATE_1 = 0xbd;
 /** 1 (length) + 1 (flags) + 6 (PCR). */
 const AF_PCR_SIZE = 8;
 /** 1 (length) + 1 (flags, random access indicator). */
@@ -63,6 +68,8 @@ export class TsMuxer {
   /** Parameter sets (VPS/SPS/PPS) as Annex-B pieces: start code, NAL, start code, NAL... */
   private paramPieces: Buffer[] = [];
   private adts: { objectType: number; samplingIndex: number; channelConfig: number } | null = null;
+  /** Opus channels from the OpusHead; 0 until it came. */
+  private opusChannels = 0;
   /** Reused between calls: the pieces of the PES being written, and the PES header. */
   private readonly pieces: Buffer[] = [];
   private readonly pesHeader = Buffer.alloc(19);
@@ -79,7 +86,7 @@ export class TsMuxer {
   }
 
   get audioReady(): boolean {
-    return this.audio === 'MP3' || (this.audio === 'AAC' && this.adts !== null);
+    return this.audio === 'MP3' || (this.audio === 'AAC' && this.adts !== null) || (this.audio === 'Opus' && this.opusChannels > 0);
   }
 
   /** Takes an AVC/HEVC decoder configuration record. Throws TsError on a bad record. */
@@ -103,8 +110,16 @@ export class TsMuxer {
     this.paramPieces = pieces;
   }
 
-  /** Takes the audio codec and, for AAC, the AudioSpecificConfig. */
+  /** Takes the audio codec and, for AAC, the AudioSpecificConfig (for Opus, the OpusHead). */
   setAudioConfig(codec: TsAudioCodec, asc: Buffer | null): void {
+    if (codec === 'Opus') {
+      if (!asc) throw new TsError('Opus needs an OpusHead');
+      try {
+        this.opusChannels = Math.min(8, parseOpusHead(asc).channels);
+      } catch (err) {
+        throw asTsError(err, 'OpusHead');
+      }
+    }
     if (codec === 'AAC') {
       if (!asc) throw new TsError('AAC needs an AudioSpecificConfig');
       try {
@@ -134,7 +149,7 @@ export class TsMuxer {
       return this.muxVideo(frame.dts, frame.pts, frame.keyframe, frame.payload, frame.keyframe);
     }
     if (frame.kind === 'audio') {
-      if (frame.codec !== 'AAC' && frame.codec !== 'MP3') return null;
+      if (frame.codec !== 'AAC' && frame.codec !== 'MP3' && frame.codec !== 'Opus') return null;
       if (frame.header) {
         this.setAudioConfig(frame.codec, frame.payload);
         return this.tables();
@@ -196,7 +211,7 @@ export class TsMuxer {
     return this.writeFrame(TS_PID_VIDEO, STREAM_ID_VIDEO, pts, dts, payloadLen, dts, keyframe, withTables, true);
   }
 
-  /** One audio frame (raw AAC or an MP3 frame) as a PES in TS packets. */
+  /** One audio frame (raw AAC, an MP3 frame or an Opus packet) as a PES in TS packets. */
   muxAudio(dtsMs: number, payload: Buffer): Buffer {
     const pieces = this.pieces;
     pieces.length = 0;
@@ -211,11 +226,17 @@ export class TsMuxer {
       }
       pieces.push(this.adtsHeader);
       payloadLen += ADTS_HEADER_SIZE;
+    } else if (this.audio === 'Opus') {
+      if (this.opusChannels === 0) throw new TsError('Opus packet before the OpusHead');
+      const h = opusControlHeader(payload.length);
+      pieces.push(h);
+      payloadLen += h.length;
     } else if (this.audio !== 'MP3') throw new TsError('audio frame before the audio config');
     pieces.push(payload);
     const t = msTo90k(dtsMs);
     const pcr = this.video === null ? t : -1;
-    return this.writeFrame(TS_PID_AUDIO, STREAM_ID_AUDIO, t, -1, payloadLen, pcr, false, false, false);
+    const streamId = this.audio === 'Opus' ? STREAM_ID_PRIVATE_1 : STREAM_ID_AUDIO;
+    return this.writeFrame(TS_PID_AUDIO, streamId, t, -1, payloadLen, pcr, false, false, false);
   }
 
   /**
@@ -338,10 +359,13 @@ export class TsMuxer {
     writePsiHeader(out, o, TS_PID_PMT, this.ccPmt);
     this.ccPmt = (this.ccPmt + 1) & 15;
     const s = o + 5;
-    const streams: [number, number][] = [];
-    if (this.video) streams.push([this.video === 'H264' ? TsStreamType.H264 : TsStreamType.HEVC, TS_PID_VIDEO]);
-    if (this.audio) streams.push([this.audio === 'AAC' ? TsStreamType.AAC : TsStreamType.MP3, TS_PID_AUDIO]);
-    const sectionLength = 9 + streams.length * 5 + 4;
+    const streams: [number, number, Buffer | null][] = [];
+    if (this.video) streams.push([this.video === 'H264' ? TsStreamType.H264 : TsStreamType.HEVC, TS_PID_VIDEO, null]);
+    if (this.audio === 'Opus') streams.push([TsStreamType.PrivateData, TS_PID_AUDIO, opusEsInfo(this.opusChannels || 2)]);
+    else if (this.audio) streams.push([this.audio === 'AAC' ? TsStreamType.AAC : TsStreamType.MP3, TS_PID_AUDIO, null]);
+    let esBytes = 0;
+    for (const [, , info] of streams) esBytes += 5 + (info?.length ?? 0);
+    const sectionLength = 9 + esBytes + 4;
     out[s] = 0x02;
     out[s + 1] = 0xb0 | (sectionLength >>> 8);
     out[s + 2] = sectionLength & 0xff;
@@ -352,11 +376,15 @@ export class TsMuxer {
     out.writeUInt16BE(0xe000 | (this.video ? TS_PID_VIDEO : TS_PID_AUDIO), s + 8);
     out.writeUInt16BE(0xf000, s + 10); // program_info_length 0
     let q = s + 12;
-    for (const [type, pid] of streams) {
+    for (const [type, pid, info] of streams) {
       out[q] = type;
       out.writeUInt16BE(0xe000 | pid, q + 1);
-      out.writeUInt16BE(0xf000, q + 3);
+      out.writeUInt16BE(0xf000 | (info?.length ?? 0), q + 3);
       q += 5;
+      if (info) {
+        info.copy(out, q);
+        q += info.length;
+      }
     }
     out.writeUInt32BE(crc32Mpeg2(out, s, q), q);
     out.fill(0xff, q + 4, o + TS_PACKET_SIZE);

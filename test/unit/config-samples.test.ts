@@ -336,7 +336,6 @@ vhost __defaultVhost__ {
     assert.deepEqual(v?.transcodes[0].engines[0].vfilter, [{ name: 'vf', args: ['drawtext=text=SimpleRealtimeServer:fontsize=20'] }]);
     assert.equal(v?.ingests[0].input.url, './doc/source.flv');
     assert.deepEqual(c.inert, [
-      'srt.conf:8: "srt_server.maxbw" is accepted but not acted on (not implemented yet)',
       'srt.conf:12: "srt_server.latency" is accepted but ignored: recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS',
     ]);
   });

@@ -146,3 +146,65 @@ test('KEEPALIVE after a second of silence; a full ACK is answered with ACKACK', 
   s.receive(ack, 21_000);
   assert.ok(s.take().packets.map((b) => parsePacket(b)).some((p) => p.control && p.type === ControlType.ACKACK));
 });
+
+test('maxbw caps the data sent: a 200-packet burst goes out at the configured rate, in order, control packets unpaced', () => {
+  const rate = 100_000; // bytes/s
+  // tlpktdrop off: nothing goes stale, every packet is sent.
+  const s = new SrtConnection(options({ maxBwBytesPerSec: rate, sendBufferPackets: 1000, tlpktdrop: false }), 0);
+  for (let i = 0; i < 200; i++) s.send(Buffer.alloc(1316, i & 0xff), 0);
+  const sentAt: { t: number; seq: number; bytes: number }[] = [];
+  const collect = (t: number): void => {
+    for (const b of s.take().packets) {
+      const p = parsePacket(b);
+      if (!p.control) sentAt.push({ t, seq: p.seq, bytes: b.length });
+    }
+  };
+  collect(0);
+  assert.ok(sentAt.length <= 3, `burst at start ${sentAt.length} packets`);
+  for (let t = 10_000; t <= 4_000_000; t += 10_000) {
+    s.tick(t);
+    collect(t);
+  }
+  const inFirstTwoSeconds = sentAt.filter((x) => x.t <= 2_000_000).reduce((n, x) => n + x.bytes, 0);
+  assert.ok(inFirstTwoSeconds <= 2 * rate + 3000 && inFirstTwoSeconds >= 2 * rate - 3000, `bytes in 2 s: ${inFirstTwoSeconds}`);
+  assert.equal(sentAt.length, 200, 'every packet goes, late but in order');
+  for (let i = 1; i < sentAt.length; i++) assert.equal(sentAt[i]!.seq, (sentAt[i - 1]!.seq + 1) & 0x7fffffff);
+  assert.equal(s.pacedPackets, 0);
+  // KEEPALIVE and other control packets are not held by the pacer.
+  const idle = new SrtConnection(options({ maxBwBytesPerSec: 1 }), 0);
+  idle.tick(1_000_000);
+  assert.ok(idle.take().packets.some((b) => parsePacket(b).control));
+});
+
+test('maxbw with tlpktdrop: packets that would arrive after the peer\'s latency are skipped, fresh ones go', () => {
+  const s = new SrtConnection(options({ maxBwBytesPerSec: 10_000, sendLatencyUs: 200_000 }), 0);
+  for (let i = 0; i < 100; i++) s.send(Buffer.alloc(1316), 0);
+  s.take();
+  s.tick(300_000);
+  s.send(Buffer.alloc(1316, 7), 300_000);
+  let fresh = false;
+  for (let t = 310_000; t < 1_000_000 && !fresh; t += 10_000) {
+    s.tick(t);
+    fresh = s.take().packets.some((b) => {
+      const p = parsePacket(b);
+      return !p.control && p.payload[0] === 7;
+    });
+  }
+  assert.ok(fresh, 'the fresh packet went out');
+  assert.ok(s.stats.packetsSendDropped >= 90, `skipped ${s.stats.packetsSendDropped}`);
+});
+
+test('maxbw: the pacer queue is bounded by the send buffer (oldest dropped, counted)', () => {
+  const s = new SrtConnection(options({ maxBwBytesPerSec: 1000, sendBufferPackets: 40, peerFlowWindow: 40 }), 0);
+  for (let i = 0; i < 500; i++) s.send(Buffer.alloc(1316), 0);
+  assert.ok(s.pacedPackets <= 40, `queued ${s.pacedPackets}`);
+  assert.ok(s.stats.packetsSendDropped > 0);
+});
+
+test('maxbw -1 and 0 leave sending uncapped', () => {
+  for (const m of [-1, 0]) {
+    const s = new SrtConnection(options({ maxBwBytesPerSec: m }), 0);
+    for (let i = 0; i < 50; i++) s.send(Buffer.alloc(1316), 0);
+    assert.equal(s.take().packets.length, 50);
+  }
+});

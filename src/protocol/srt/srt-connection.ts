@@ -58,7 +58,15 @@ export interface SrtConnectionOptions {
   startUs: number;
   /** The peer's clock offset: arrival time minus its timestamp on the handshake (µs), or null. */
   peerStartUs: number | null;
+  /**
+   * `maxbw`: a cap on the data we send (first sends and retransmissions), in
+   * bytes per second; 0 or less for none. Control packets are not paced.
+   */
+  maxBwBytesPerSec?: number;
 }
+
+/** The pacer's burst: this much of the rate may go at once (one server tick and some). */
+const PACE_BURST_US = 20_000;
 
 export type SrtEvent = { type: 'closed'; reason: string };
 
@@ -152,6 +160,13 @@ export class SrtConnection {
   private msgNo = 1;
   private readonly sndBuf = new Map<number, SendSlot>();
   private lastSentAt: number;
+  // maxbw pacing: a token bucket of bytes; data packets over it wait in `paced` (bounded by the send buffer).
+  private readonly rate: number;
+  private readonly burst: number;
+  private credit: number;
+  private creditAt: number;
+  private readonly paced: { packet: Buffer; ts: number }[] = [];
+  private pacedHead = 0;
 
   constructor(
     private readonly o: SrtConnectionOptions,
@@ -169,6 +184,15 @@ export class SrtConnection {
     this.lastRecvAt = now;
     this.lastSentAt = now;
     this.rateWindowStart = now;
+    this.rate = o.maxBwBytesPerSec && o.maxBwBytesPerSec > 0 ? o.maxBwBytesPerSec : 0;
+    this.burst = Math.max(3000, (this.rate * PACE_BURST_US) / 1e6);
+    this.credit = this.burst;
+    this.creditAt = now;
+  }
+
+  /** Data packets waiting for the maxbw pacer. */
+  get pacedPackets(): number {
+    return this.paced.length - this.pacedHead;
   }
 
   get peerSocketId(): number {
@@ -205,7 +229,7 @@ export class SrtConnection {
     this.sndBuf.set(seq, { packet, sentAt: now, ts, msg });
     // Live mode never blocks: past the buffer (or the peer's window) the oldest go.
     while (this.sndBuf.size > Math.min(this.o.sendBufferPackets, this.o.peerFlowWindow)) this.dropOldestSent(now, 1);
-    this.emit(packet, now);
+    this.emitData(packet, ts, now);
     this.stats.packetsSent++;
     this.stats.bytesSent += payload.length;
   }
@@ -218,6 +242,7 @@ export class SrtConnection {
       return;
     }
     this.deliver(now);
+    if (this.rate > 0) this.drainPaced(now);
     if (now >= this.nextAckAt) {
       this.nextAckAt = now + SYN_US;
       this.sendAck(now);
@@ -255,6 +280,8 @@ export class SrtConnection {
     void notifyPeer;
     this.rcvBuf.clear();
     this.sndBuf.clear();
+    this.paced.length = 0;
+    this.pacedHead = 0;
     this.loss.clear();
     this.events.push({ type: 'closed', reason });
   }
@@ -262,6 +289,55 @@ export class SrtConnection {
   private emit(packet: Buffer, now: number): void {
     this.packets.push(packet);
     this.lastSentAt = now;
+  }
+
+  /** A data packet (`ts`: its timestamp, µs since our start): sent now, or queued behind the maxbw pacer. */
+  private emitData(packet: Buffer, ts: number, now: number): void {
+    if (this.rate === 0) return this.emit(packet, now);
+    this.refill(now);
+    if (this.pacedPackets === 0 && this.credit >= packet.length) {
+      this.credit -= packet.length;
+      return this.emit(packet, now);
+    }
+    this.paced.push({ packet, ts });
+    // Live mode: what waits longer than the send buffer holds is stale; the oldest go.
+    const cap = Math.max(32, this.o.sendBufferPackets);
+    if (this.pacedPackets > cap) {
+      this.pacedHead++;
+      this.stats.packetsSendDropped++;
+    }
+  }
+
+  private refill(now: number): void {
+    this.credit = Math.min(this.burst, this.credit + ((now - this.creditAt) * this.rate) / 1e6);
+    this.creditAt = now;
+  }
+
+  private drainPaced(now: number): void {
+    if (this.pacedPackets === 0) return;
+    this.refill(now);
+    // A packet that would reach the peer after its latency is played past is dropped there (too-late
+    // drop): skip it here, so the bandwidth goes to packets that can still play.
+    const stale = now - this.o.startUs - this.o.sendLatencyUs;
+    while (this.pacedHead < this.paced.length) {
+      const { packet, ts } = this.paced[this.pacedHead]!;
+      if (this.o.tlpktdrop && ts < stale) {
+        this.pacedHead++;
+        this.stats.packetsSendDropped++;
+        continue;
+      }
+      if (this.credit < packet.length) break;
+      this.credit -= packet.length;
+      this.pacedHead++;
+      this.emit(packet, now);
+    }
+    if (this.pacedHead === this.paced.length) {
+      this.paced.length = 0;
+      this.pacedHead = 0;
+    } else if (this.pacedHead > 1024) {
+      this.paced.splice(0, this.pacedHead);
+      this.pacedHead = 0;
+    }
   }
 
   private control(type: number, info: number, now: number, body: Buffer | null): void {
@@ -470,7 +546,7 @@ export class SrtConnection {
         if (!slot) continue;
         slot.packet[4] = slot.packet[4]! | 0x04; // R: retransmitted
         slot.sentAt = now;
-        this.emit(slot.packet, now);
+        this.emitData(slot.packet, slot.ts, now);
         this.stats.packetsRetransmitted++;
         sent++;
       }

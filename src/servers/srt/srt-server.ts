@@ -209,6 +209,7 @@ export class SrtServer {
       peerFlowWindow: Math.max(32, req.flowWindow),
       recvBufferPackets,
       sendBufferPackets: Math.max(32, Math.floor(cfg.sendBuf / packetBytes)),
+      maxBwBytesPerSec: cfg.maxbw,
       peerIdleTimeoutUs: cfg.peerIdleTimeout * 1000,
       keys,
       startUs: this.startUs,
