@@ -115,3 +115,17 @@ test('ABR grid: renditions that start at different times cut on the same slots a
   assert.deepEqual(list(late), list(early).slice(3));
   assert.equal(early.window.every((w) => w.videoFrames === 50), true, 'FRAME-RATE counts the video frames');
 });
+
+test('ABR grid: a restarted rendition (its FFmpeg replays the GOP cache) lists no slot twice', async () => {
+  const r = rendition(0);
+  feed(r, 0, 0, 9000, 1000);
+  r.onUnpublish();
+  r.onPublish();
+  r.onFrame(new MediaFrame('video', 'H264', 8000, 8000, false, true, AVCC, null));
+  // The new FFmpeg starts from the cached GOP at 8 s (slot 4, already cut at unpublish).
+  feed(r, 0, 8000, 16_000, 1000);
+  await r.io.idle();
+  const dates = r.window.map((w) => w.programDateTime - 1_000_000);
+  assert.deepEqual(dates, [0, 2000, 4000, 6000, 8000, 10_000, 12_000]);
+  assert.deepEqual(r.window.map((w) => w.seq), [0, 1, 2, 3, 4, 5, 6]);
+});

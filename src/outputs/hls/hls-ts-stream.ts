@@ -350,12 +350,16 @@ export class HlsTsStream {
     const seen = this.firstKeySlot;
     this.firstKeySlot = slot;
     if (gridMs <= 0) return true;
+    // A restarted rendition's FFmpeg replays the GOP cache: the slots already listed are not listed twice.
+    if (this.lastSlot !== null && slot <= this.lastSlot) return false;
     if (seen === null) return (sourceMs + ALIGN_SLACK_MS) % gridMs <= FIRST_KEY_LATE_MS;
     return slot > seen;
   }
 
   /** ABR: the slot of the keyframe the first segment last refused to start at. */
   private firstKeySlot: number | null = null;
+  /** ABR: the slot of the last segment cut (kept across a republish). */
+  private lastSlot: number | null = null;
 
   /** ABR: the grid slot of a time on the source's timeline. */
   private slotOf(sourceMs: number): number {
@@ -390,6 +394,7 @@ export class HlsTsStream {
     // ABR: dated on the source's clock, so that a player switching by date lands on the same media.
     const programDateTime = start !== null && sourceEpoch > 0 ? sourceEpoch + start : this.epochMs + cur.startDts;
     const slot = start === null ? null : this.slotOf(start);
+    if (slot !== null) this.lastSlot = slot;
     const p: SealedSegment = { cfg: this.cfg, chunks: cur.chunks, bytes: cur.bytes, durMs, discontinuity: cur.discontinuity, programDateTime, pub: this.deps.publisher(), slot, videoFrames: cur.videoFrames };
     this.io.push('segment', () => this.write(p));
   }
