@@ -124,6 +124,10 @@ test('the multivariant playlist lists the source and both renditions, ffprobe re
     assert.match(v.attrs, /BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=\d+x\d+,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",FRAME-RATE=(9\.|10\.)\d{3}/);
     assert.match(v.url, /hls_ctx=/, 'each variant has its own hls_ctx session');
   }
+  // The rungs' FFmpeg keeps the source's timestamps and keys where the source does.
+  const children = ((await (await fetch(server.apiUrl('/api/v1/processes'))).json()) as { processes: { label: string; command: string }[] }).processes;
+  assert.deepEqual(children.map((c) => c.label).sort(), ['/live/livestream 180p', '/live/livestream 90p']);
+  for (const c of children) assert.match(c.command, / -preset ultrafast -copyts -force_key_frames source -acodec aac /);
   const bw = variants.map((v) => Number(/BANDWIDTH=(\d+)/.exec(v.attrs)![1]));
   assert.ok(bw[0]! > bw[1]! && bw[1]! > bw[2]!, `BANDWIDTH goes down the ladder: ${bw.join(' > ')}`);
 
