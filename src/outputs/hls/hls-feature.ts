@@ -120,6 +120,7 @@ class HlsService {
    * its segments from the source's clock. Null for any other stream.
    */
   private alignFor(s: LiveSource, v: VhostConfig): HlsAlign | null {
+    if (!v.transcodes.some((t) => t.enabled && t.abr.enabled)) return null;
     // A rendition first: with `transcode live`, it matches its source's scope too (and is not transcoded again).
     for (const src of this.ctx.sources.all()) {
       if (src === s || !src.active || src.app !== s.app || this.ctx.vhost(src.vhost)?.name !== v.name) continue;
