@@ -5,6 +5,8 @@
 // (a player already waiting), the CPU of the transcode child and of the server (% of one core, over
 // SECONDS), and, side by side, the CPU of the same FFmpeg argv run by hand (the peer: plain FFmpeg
 // pulling the same stream), all in the same run.
+// ABR=1: an ABR ladder instead (transcode `abr {}`, HLS on): engines ld (360p) and lld (180p), the CPU of
+// both children, the server (now also segmenting three streams), and the two argvs by hand as the peer.
 // Usage: node scripts/bench-transcode.mjs [SECONDS] [PORT]   (CPUS=0 pins the server and its children with taskset)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.argv[2] ?? 20);
 const port = Number(process.argv[3] ?? 19936);
 const api = port + 1;
+const http = port + 2;
+const abr = process.env.ABR === '1';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-transcode-'));
 const pin = (argv) => (process.env.CPUS ? ['taskset', '-c', process.env.CPUS, ...argv] : argv);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -46,15 +50,23 @@ srs_log_level warn;
 pid ${dir}/s.pid;
 ff_log_dir /dev/null;
 http_api { enabled on; listen ${api}; }
+http_server { enabled on; listen ${http}; dir ${dir}/html; }
 vhost __defaultVhost__ {
+  ${abr ? `hls { enabled on; hls_fragment 2; hls_path ${dir}/html; }` : ''}
   transcode live {
     enabled on;
     ffmpeg ffmpeg;
+    ${abr ? 'abr { enabled on; source on; }' : ''}
     engine ld {
       enabled on; vcodec libx264; vbitrate 500; vfps 25; vwidth 640; vheight 360; vthreads 1; vprofile main; vpreset veryfast;
       acodec aac; abitrate 64; asample_rate 44100; achannels 2;
       output rtmp://127.0.0.1:[port]/[app]?vhost=[vhost]/[stream]_[engine];
     }
+    ${abr ? `engine lld {
+      enabled on; vcodec libx264; vbitrate 200; vfps 25; vwidth 320; vheight 180; vthreads 1; vprofile main; vpreset veryfast;
+      acodec aac; abitrate 64; asample_rate 44100; achannels 2;
+      output rtmp://127.0.0.1:[port]/[app]?vhost=[vhost]/[stream]_[engine];
+    }` : ''}
   }
 }
 `,
@@ -72,22 +84,32 @@ try {
   start(['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds + 30), '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '50', '-pix_fmt', 'yuv420p', '-b:v', '2500k', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/bench`]);
   const code = await new Promise((r) => player.once('exit', r));
   const firstFrameMs = performance.now() - t0;
+  const want = abr ? 2 : 1;
   let procs = [];
-  for (let i = 0; i < 100 && procs.length === 0; i++) {
+  for (let i = 0; i < 100 && procs.length < want; i++) {
     procs = (await (await fetch(`http://127.0.0.1:${api}/api/v1/processes`)).json()).processes.filter((p) => p.kind === 'transcode' && p.pid);
-    if (procs.length === 0) await sleep(100);
+    if (procs.length < want) await sleep(100);
   }
-  const child = procs[0];
-  // The peer: the same argv by hand, reading the same stream, its output thrown away.
-  const argv = child.command.split(' ');
-  const peerArgv = [...argv.slice(0, argv.indexOf('-f', argv.indexOf('-acodec'))), '-f', 'null', '-'];
-  const peer = start(pin(peerArgv));
+  // The peer: the same argvs by hand, reading the same stream, their output thrown away.
+  const peers = procs.map((child) => {
+    const argv = child.command.split(' ');
+    return start(pin([...argv.slice(0, argv.indexOf('-f', argv.indexOf('-acodec'))), '-f', 'null', '-']));
+  });
   await sleep(5000);
-  const [childCpu, serverCpu, peerCpu] = await cpuPercent([child.pid, server.pid, peer.pid], seconds * 1000);
+  const cpu = await cpuPercent([...procs.map((c) => c.pid), server.pid, ...peers.map((p) => p.pid)], seconds * 1000);
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  const childCpu = sum(cpu.slice(0, procs.length));
+  const serverCpu = cpu[procs.length];
+  const peerCpu = sum(cpu.slice(procs.length + 1));
   console.log(`publish → first transcoded frame: ${firstFrameMs.toFixed(0)} ms (player exit ${code})`);
-  console.log(`transcode child (720p25 → 360p25 libx264 veryfast 500k + aac): ${childCpu.toFixed(1)} % of one core over ${seconds} s`);
-  console.log(`sluice server (relaying the 720p publish, the transcode's play and publish): ${serverCpu.toFixed(1)} %`);
-  console.log(`peer, the same ffmpeg argv run by hand: ${peerCpu.toFixed(1)} %`);
+  const what = abr ? 'ABR ladder, 2 children (720p25 → 360p25 500k and 180p25 200k, libx264 veryfast + aac, keyframes forced from the source)' : 'transcode child (720p25 → 360p25 libx264 veryfast 500k + aac)';
+  console.log(`${what}: ${childCpu.toFixed(1)} % of one core over ${seconds} s`);
+  console.log(`sluice server (relaying the 720p publish, the transcodes' play and publish${abr ? ', HLS of 3 streams' : ''}): ${serverCpu.toFixed(1)} %`);
+  console.log(`peer, the same ffmpeg argv${abr ? 's' : ''} run by hand: ${peerCpu.toFixed(1)} %`);
+  if (abr) {
+    const r = await fetch(`http://127.0.0.1:${http}/live/bench_abr.m3u8`);
+    console.log(`live/bench_abr.m3u8 (${r.status}):\n${await r.text()}`);
+  }
 } finally {
   // The server first, by SIGTERM: it stops and reaps its own transcode child.
   const server = children[0];

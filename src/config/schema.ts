@@ -235,6 +235,10 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, u),
     ffmpeg: str('', u, 'the FFmpeg binary; a path that does not exist (SRS\'s `./objs/ffmpeg/bin/ffmpeg`) falls back to `ffmpeg` on PATH with a log line'),
     engine: ENGINE,
+    abr: block(u, 'See docs/FFMPEG.md (ABR ladder). The engines of this block (and the source) are listed in one HLS multivariant playlist, `<playlist>_abr.m3u8` next to the source stream\'s playlist; the engines run with `-copyts -force_key_frames source` and every member\'s segments are cut on one `hls_fragment` grid of the source\'s timeline, so that boundaries, sequence numbers and dates line up across renditions (the source\'s keyframe interval must divide `hls_fragment`).', {
+      enabled: bool(false, u),
+      source: bool(true, u, 'the source stream itself is a variant of the ladder (its keyframe interval must divide `hls_fragment`)'),
+    }, { sluice: true }),
   }, { env: false, arg: '[app[/stream]]', field: 'transcodes' }),
 }, { arg: '<name>' });
 

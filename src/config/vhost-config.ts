@@ -280,6 +280,8 @@ export interface TranscodeConfig {
   enabled: boolean;
   ffmpeg: string;
   engines: TranscodeEngineConfig[];
+  /** Sluice's ABR ladder: the engines (and the source) in one HLS multivariant playlist. */
+  abr: { enabled: boolean; source: boolean };
 }
 
 export interface VhostConfig {
@@ -606,6 +608,7 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
       enabled: s.get('enabled'),
       ffmpeg: s.get('ffmpeg'),
       engines: s.each('engine').map(engine),
+      abr: { enabled: s.child('abr').get('enabled'), source: s.child('abr').get('source') },
     })),
   };
 }

@@ -25,6 +25,13 @@ export class TimeJitter {
     this.zeroBase = -1;
   }
 
+  /** The last corrected frame's original timestamp minus its corrected one (an ABR rendition's place on its source's timeline). */
+  get offsetMs(): number {
+    if (this.mode === 'zero') return Math.max(0, this.zeroBase);
+    if (this.mode === 'full') return this.lastOriginal < 0 ? 0 : this.lastOriginal - this.lastCorrected;
+    return 0;
+  }
+
   correct(ts: number, isMetadata: boolean): number {
     switch (this.mode) {
       case 'off':

@@ -26,7 +26,11 @@ import { HlsSessions, type HlsViewer } from './hls-sessions.js';
 import type { MemoryBody } from '../segment/memory-body.js';
 import type { ServerConfig } from '../../config/server-config.js';
 import { clip } from '../../log/clip.js';
-import { HlsTsStream } from './hls-ts-stream.js';
+import { HlsTsStream, type HlsAlign } from './hls-ts-stream.js';
+import { abrLadderOf } from '../../ffmpeg/abr-ladder.js';
+import { abrVariant } from './hls-abr-master.js';
+import { writeMultivariantPlaylist, type HlsVariant } from '../../format/m3u8-multivariant.js';
+import { livePlaylistCacheControl } from '../segment/cdn-cache.js';
 import { LlHlsStream } from './ll-hls-stream.js';
 
 interface StreamOutputs {
@@ -86,7 +90,10 @@ class HlsService {
         if (!v) return;
         try {
           if (v.hls.enabled && v.hls.ll) out.ll = this.llFor(s, v);
-          else if (v.hls.enabled) out.ts = this.tsFor(s, v);
+          else if (v.hls.enabled) {
+            out.ts = this.tsFor(s, v);
+            out.ts.align = this.alignFor(s, v);
+          }
         } catch (err) {
           this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'HLS disabled for this stream');
         }
@@ -103,6 +110,75 @@ class HlsService {
       },
     };
     source.observers.add(observer);
+  }
+
+  /**
+   * ABR ladder (abr-ladder.ts): the source cuts on the grid of its own
+   * timeline; a rendition (an engine's output, published while its source
+   * is) maps its timestamps onto the source's (its FFmpeg ran with -copyts,
+   * and its own jitter correction moved them by `jitter.offsetMs`) and dates
+   * its segments from the source's clock. Null for any other stream.
+   */
+  private alignFor(s: LiveSource, v: VhostConfig): HlsAlign | null {
+    if (!v.transcodes.some((t) => t.enabled && t.abr.enabled)) return null;
+    // A rendition first: with `transcode live`, it matches its source's scope too (and is not transcoded again).
+    for (const src of this.ctx.sources.all()) {
+      if (src === s || !src.active || src.app !== s.app || this.ctx.vhost(src.vhost)?.name !== v.name) continue;
+      const ladder = abrLadderOf(v, src.vhost, src.app, src.stream);
+      if (!ladder?.renditions.some((r) => r.stream === s.stream && this.ctx.vhost(r.vhost)?.name === v.name)) continue;
+      return { offsetMs: () => s.jitter.offsetMs, epochMs: () => this.tsStreams.get(src.key)?.clockEpochMs ?? 0 };
+    }
+    const own = abrLadderOf(v, s.vhost, s.app, s.stream);
+    return own && own.renditions.length > 0 ? { offsetMs: () => 0, epochMs: () => 0 } : null;
+  }
+
+  /** The playlist of this stream on this vhost (found by name, the vhost as either side spells it). */
+  private tsStreamOf(vhostName: string, app: string, stream: string): HlsTsStream | undefined {
+    for (const t of this.tsStreams.values()) if (t.app === app && t.stream === stream && this.ctx.vhost(t.vhost)?.name === vhostName) return t;
+    return undefined;
+  }
+
+  /**
+   * `<playlist>_abr.m3u8` next to an ABR ladder source's playlist: the
+   * multivariant playlist of the source (with `abr.source` on) and of every
+   * rendition that has segments. With hls_ctx sessions, each variant URI
+   * carries a new session id (a session belongs to one stream); the
+   * request's query (a token, `vhost=`) goes on every variant URI.
+   */
+  private routeAbrMaster(req: IncomingMessage, res: ServerResponse, url: URL, path: string): boolean {
+    if (!path.endsWith('_abr.m3u8')) return false;
+    const sourcePath = `${path.slice(0, -'_abr.m3u8'.length)}.m3u8`;
+    let src: HlsTsStream | undefined;
+    for (const prefix of this.rootsNow().prefixes) {
+      src = this.tsByM3u8.get(prefix + sourcePath);
+      if (src) break;
+    }
+    const v = src ? this.ctx.vhost(src.vhost) : null;
+    const ladder = src && v ? abrLadderOf(v, src.vhost, src.app, src.stream) : null;
+    if (!src || !v || !ladder) return false;
+    const cors = this.cors(req);
+    const sessions = v.hls.ctx || this.ctx.admission.guardsEveryPlay(v.name);
+    const q = new URLSearchParams(url.search);
+    q.delete('hls_ctx');
+    const query = q.toString();
+    const dir = posix.dirname(`/${src.m3u8Rel.replace(/^\/+/, '')}`);
+    const members = [...(ladder.includeSource ? [{ stream: src.stream, engine: null }] : []), ...ladder.renditions.map((r) => ({ stream: r.stream, engine: r.engine }))];
+    const variants: HlsVariant[] = [];
+    for (const m of members) {
+      const t = m.engine ? this.tsStreamOf(v.name, src.app, m.stream) : src;
+      if (!t) continue;
+      const params = [...(sessions ? [`hls_ctx=${this.sessions.newId()}`] : []), ...(query ? [query] : [])].join('&');
+      const rel = posix.relative(dir, `/${t.m3u8Rel.replace(/^\/+/, '')}`);
+      const variant = abrVariant(params ? `${rel}?${params}` : rel, t, this.ctx.sources.get(t.vhost, t.app, t.stream), m.engine);
+      if (variant) variants.push(variant);
+    }
+    if (variants.length === 0) {
+      notFound(res, cors);
+      return true;
+    }
+    // With sessions: a new id per player, never cached (as the one-variant hls_ctx master).
+    sendMemory(req, res, path, writeMultivariantPlaylist(variants), cors, 200, sessions ? 'private, no-store' : livePlaylistCacheControl(v.hls.fragment));
+    return true;
   }
 
   private log(s: LiveSource): ServerContext['log'] {
@@ -181,6 +257,7 @@ class HlsService {
       const v = this.ctx.vhost(source.vhost);
       const want = !v || !v.hls.enabled ? 'none' : v.hls.ll ? 'll' : 'ts';
       const have = out.ll ? 'll' : out.ts ? 'ts' : 'none';
+      if (out.ts && v) out.ts.align = this.alignFor(source, v);
       const oldCfg = out.ts?.cfg ?? out.ll?.cfg;
       if (want === have && (want === 'none' || JSON.stringify(oldCfg) === JSON.stringify(v!.hls))) continue;
       if (want === 'ts' && have === 'ts' && v && sameLocation(out.ts!, v, source)) {
@@ -202,6 +279,7 @@ class HlsService {
           const old = this.tsStreams.get(source.key);
           if (old && !sameLocation(old, v, source)) void old.dispose('HLS settings reloaded');
           out.ts = this.tsFor(source, v);
+          out.ts.align = this.alignFor(source, v);
         }
       } catch (err) {
         this.ctx.log.error({ stream: source.key, err: (err as Error).message }, 'HLS disabled for this stream');
@@ -263,6 +341,7 @@ class HlsService {
     }
     if (this.llByBase.size > 0 && this.routeLowLatency(req, res, url, path)) return true;
     if (path.endsWith('.m3u8') && this.routePlaylist(req, res, url, path)) return true;
+    if (path.endsWith('_abr.m3u8') && this.routeAbrMaster(req, res, url, path)) return true;
     // Files on disk: asked by the HTTP server after every live route declined (routeDisk), never with a sync stat here.
     return false;
   }

@@ -66,7 +66,27 @@ export interface HlsSegmentInfo {
   keyAbs?: string;
   /** The file's bytes as a response, while it is one of the newest segments. */
   body?: MemoryBody;
+  /** Video frames in it (the multivariant playlist's FRAME-RATE). */
+  videoFrames: number;
 }
+
+/**
+ * A member of an ABR ladder (abr-ladder.ts): its segments are cut at the
+ * first video keyframe of each `hls_fragment` slot of the source's
+ * timeline, numbered by the slot, and dated from the source's clock, so that
+ * every rendition lists the same sequence numbers for the same media.
+ */
+export interface HlsAlign {
+  /** Added to a frame's dts, gives its time on the source's timeline (ms). */
+  offsetMs(): number;
+  /** Wall clock at source time 0 (the source's #EXT-X-PROGRAM-DATE-TIME base), 0 when unknown. */
+  epochMs(): number;
+}
+
+/** A keyframe this early before a slot boundary opens the new slot (timestamps rounded to ms). */
+const ALIGN_SLACK_MS = 20;
+/** How late after its slot's start the first keyframe seen may be to start a slot (FFmpeg's forced keyframes at a lower fps lag a frame). */
+const FIRST_KEY_LATE_MS = 250;
 
 interface CurrentKey extends HlsKey {
   uri: string;
@@ -84,6 +104,9 @@ interface SealedSegment {
   discontinuity: boolean;
   programDateTime: number;
   pub: { param: string; tcUrl: string };
+  /** ABR: the grid slot it starts in, its sequence number. */
+  slot: number | null;
+  videoFrames: number;
 }
 
 interface OpenSegment {
@@ -92,6 +115,9 @@ interface OpenSegment {
   chunks: Buffer[];
   bytes: number;
   discontinuity: boolean;
+  videoFrames: number;
+  /** ABR: its start on the source's timeline (ms), taken when it opens (the offset is the current frame's). */
+  alignedStart: number | null;
 }
 
 /** A backwards jump larger than this cuts the segment (timestamps restarted). */
@@ -110,6 +136,8 @@ export class HlsTsStream {
   /** The segments of the playlist: written, complete files only. */
   readonly window: HlsSegmentInfo[] = [];
   segmentsWritten = 0;
+  /** Set by the owner for a member of an ABR ladder. */
+  align: HlsAlign | null = null;
   private readonly muxer: TsMuxer;
   private nextSeq = 0;
   private cur: OpenSegment | null = null;
@@ -120,6 +148,11 @@ export class HlsTsStream {
   private muxErrorLogged = false;
   /** Wall clock at media time 0 of this publish (for #EXT-X-PROGRAM-DATE-TIME). */
   private epochMs = 0;
+
+  /** Wall clock at media time 0 (0 before the first segment opened): an ABR ladder's renditions date their segments from the source's. */
+  get clockEpochMs(): number {
+    return this.epochMs;
+  }
   /** hls_keys: the key of the segments being written (a new one every hls_fragments_per_key). */
   private key: CurrentKey | null = null;
   /** A reload changed the settings: the open segment closes at the next keyframe (at once for audio only). */
@@ -165,6 +198,7 @@ export class HlsTsStream {
     if (this.hadSegments) this.pendingDiscontinuity = true;
     this.hasVideo = false;
     this.epochMs = 0;
+    this.firstKeySlot = null;
     this.aacDts.reset();
   }
 
@@ -192,13 +226,14 @@ export class HlsTsStream {
       this.restartPending = false;
       // A segment starts with a keyframe when there is video.
       if (this.hasVideo && !(video && f.keyframe)) return;
+      if (this.align && this.hasVideo && !this.startsSlot(f.dts + this.align.offsetMs())) return;
       this.open(f.dts);
     } else if (f.dts < cur.lastDts - BACKWARD_JUMP_MS) {
       this.seal(cur.lastDts);
       if (this.hasVideo && !(video && f.keyframe)) return;
       this.pendingDiscontinuity = true;
       this.open(f.dts);
-    } else if (shouldCut(this.rules(), f.dts - cur.startDts, video ? 'video' : 'audio', f.keyframe, !this.hasVideo)) {
+    } else if (this.align && this.hasVideo && video ? f.keyframe && this.slotOf(f.dts + this.align.offsetMs()) > this.slotOf(cur.alignedStart ?? f.dts) : shouldCut(this.rules(), f.dts - cur.startDts, video ? 'video' : 'audio', f.keyframe, !this.hasVideo)) {
       this.seal(f.dts);
       this.open(f.dts);
     }
@@ -213,6 +248,7 @@ export class HlsTsStream {
       return;
     }
     const s = this.cur!;
+    if (video) s.videoFrames++;
     s.chunks.push(buf);
     s.bytes += buf.length;
     if (f.dts > s.lastDts) s.lastDts = f.dts;
@@ -301,10 +337,40 @@ export class HlsTsStream {
     }
   }
 
+  /**
+   * ABR: whether the first segment may start at this keyframe: the first
+   * keyframe of its slot (else its segment would hold part of a slot, and
+   * its number the media of another rendition's whole slot). Known for the
+   * first keyframe seen when it lies at a slot's start, else for a keyframe
+   * of a later slot than the one seen before.
+   */
+  private startsSlot(sourceMs: number): boolean {
+    const gridMs = this.cfg.fragment * 1000;
+    const slot = this.slotOf(sourceMs);
+    const seen = this.firstKeySlot;
+    this.firstKeySlot = slot;
+    if (gridMs <= 0) return true;
+    // A restarted rendition's FFmpeg replays the GOP cache: the slots already listed are not listed twice.
+    if (this.lastSlot !== null && slot <= this.lastSlot) return false;
+    if (seen === null) return (sourceMs + ALIGN_SLACK_MS) % gridMs <= FIRST_KEY_LATE_MS;
+    return slot > seen;
+  }
+
+  /** ABR: the slot of the keyframe the first segment last refused to start at. */
+  private firstKeySlot: number | null = null;
+  /** ABR: the slot of the last segment cut (kept across a republish). */
+  private lastSlot: number | null = null;
+
+  /** ABR: the grid slot of a time on the source's timeline. */
+  private slotOf(sourceMs: number): number {
+    const gridMs = this.cfg.fragment * 1000;
+    return gridMs > 0 ? Math.floor((sourceMs + ALIGN_SLACK_MS) / gridMs) : 0;
+  }
+
   private open(dts: number): void {
     if (this.epochMs === 0) this.epochMs = Date.now() - dts;
     const tables = this.muxer.tables();
-    this.cur = { startDts: dts, lastDts: dts, chunks: [tables], bytes: tables.length, discontinuity: this.pendingDiscontinuity };
+    this.cur = { startDts: dts, lastDts: dts, chunks: [tables], bytes: tables.length, discontinuity: this.pendingDiscontinuity, videoFrames: 0, alignedStart: this.align && this.hasVideo ? dts + this.align.offsetMs() : null };
     this.pendingDiscontinuity = false;
   }
 
@@ -323,7 +389,13 @@ export class HlsTsStream {
       return;
     }
     this.hadSegments = true;
-    const p: SealedSegment = { cfg: this.cfg, chunks: cur.chunks, bytes: cur.bytes, durMs, discontinuity: cur.discontinuity, programDateTime: this.epochMs + cur.startDts, pub: this.deps.publisher() };
+    const start = cur.alignedStart;
+    const sourceEpoch = start === null ? 0 : (this.align?.epochMs() ?? 0);
+    // ABR: dated on the source's clock, so that a player switching by date lands on the same media.
+    const programDateTime = start !== null && sourceEpoch > 0 ? sourceEpoch + start : this.epochMs + cur.startDts;
+    const slot = start === null ? null : this.slotOf(start);
+    if (slot !== null) this.lastSlot = slot;
+    const p: SealedSegment = { cfg: this.cfg, chunks: cur.chunks, bytes: cur.bytes, durMs, discontinuity: cur.discontinuity, programDateTime, pub: this.deps.publisher(), slot, videoFrames: cur.videoFrames };
     this.io.push('segment', () => this.write(p));
   }
 
@@ -334,7 +406,9 @@ export class HlsTsStream {
    */
   private async write(p: SealedSegment): Promise<void> {
     const { cfg } = p;
-    const seq = this.nextSeq;
+    // ABR: the first segment is numbered by its grid slot (then every rendition has the same number for the
+    // same media); the next ones count on, since a playlist's numbers have no holes.
+    const seq = p.slot === null || this.window.length > 0 ? this.nextSeq : Math.max(this.nextSeq, p.slot);
     const rel = applyTemplate(cfg.tsFile, { vhost: this.vhost, app: this.app, stream: this.stream, seq, durationMs: p.durMs });
     const abs = jailedPath(cfg.path, rel);
     if (!abs) {
@@ -363,8 +437,8 @@ export class HlsTsStream {
       return;
     }
     this.failures.ok();
-    this.nextSeq++;
-    const seg: HlsSegmentInfo = { seq, duration: p.durMs / 1000, uri: this.segmentUri(rel, cfg), rel, abs, discontinuity: p.discontinuity || this.gap, bytes: p.bytes, programDateTime: p.programDateTime };
+    this.nextSeq = seq + 1;
+    const seg: HlsSegmentInfo = { seq, duration: p.durMs / 1000, uri: this.segmentUri(rel, cfg), rel, abs, discontinuity: p.discontinuity || this.gap, bytes: p.bytes, programDateTime: p.programDateTime, videoFrames: p.videoFrames };
     this.gap = false;
     if (key) {
       seg.key = { uri: key.uri, iv: ivHex(key.iv) };

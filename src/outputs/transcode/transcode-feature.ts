@@ -19,6 +19,7 @@ import type { TranscodeEngineConfig, VhostConfig } from '../../config/vhost-conf
 import type { ProcessRegistry, RestartPolicy, SupervisedProcess } from '../../ffmpeg/child-supervisor.js';
 import { engineArgv, engineProblem } from '../../ffmpeg/engine-argv.js';
 import { expandOutput, outputStream } from '../../ffmpeg/engine-output.js';
+import { ABR_KEYFRAME_PARAMS } from '../../ffmpeg/abr-ladder.js';
 import { ffmpegEncoders, fitEngine, resolveFfmpeg } from '../../ffmpeg/ffmpeg-binary.js';
 import { ffLogFile } from '../../ffmpeg/ff-log-file.js';
 import { clip } from '../../log/clip.js';
@@ -42,12 +43,12 @@ interface Running {
 }
 
 /** The engines that apply to a stream, in SRS's order: vhost scope, app, app/stream. */
-function enginesFor(v: VhostConfig, app: string, stream: string): { ffmpeg: string; engine: TranscodeEngineConfig }[] {
-  const out: { ffmpeg: string; engine: TranscodeEngineConfig }[] = [];
+function enginesFor(v: VhostConfig, app: string, stream: string): { ffmpeg: string; engine: TranscodeEngineConfig; abr: boolean }[] {
+  const out: { ffmpeg: string; engine: TranscodeEngineConfig; abr: boolean }[] = [];
   for (const scope of ['', app, `${app}/${stream}`]) {
     for (const t of v.transcodes) {
       if (t.scope !== scope || !t.enabled) continue;
-      for (const engine of t.engines) if (engine.enabled) out.push({ ffmpeg: t.ffmpeg, engine });
+      for (const engine of t.engines) if (engine.enabled) out.push({ ffmpeg: t.ffmpeg, engine, abr: t.abr.enabled });
     }
   }
   return out;
@@ -112,7 +113,7 @@ class TranscodeService {
     const entry: Running = { procs: [], outputs: [], settings };
     this.running.set(s, entry);
     const jobs: { argv: string[]; name: string; logFile: string | null }[] = [];
-    for (const { ffmpeg: configured, engine } of engines) {
+    for (const { ffmpeg: configured, engine, abr } of engines) {
       const problem = engineProblem(engine);
       if (problem) {
         log.error({ engine: engine.name, problem }, 'transcode engine refused: not started');
@@ -128,7 +129,9 @@ class TranscodeService {
       const ffmpeg = resolveFfmpeg(configured, log);
       // SRS 7's input: the stream from this server, its vhost in the query.
       const input = `rtmp://127.0.0.1:${port}/${s.app}/${s.stream}?vhost=${s.vhost}`;
-      const fitted = fitEngine(engine, await ffmpegEncoders(ffmpeg), log);
+      const fit = fitEngine(engine, await ffmpegEncoders(ffmpeg), log);
+      // A rung of an ABR ladder: keyframes where the source has them, on the source's timeline.
+      const fitted = abr && fit.vcodec !== 'copy' ? { ...fit, vparams: [...fit.vparams, ...ABR_KEYFRAME_PARAMS] } : fit;
       if (this.running.get(s) !== entry) return;
       const level = this.ctx.config.ffLogLevel;
       const argv = engineArgv({ ffmpeg, iparams: level === '' ? [] : ['-loglevel', level], input, engine: fitted, output });
