@@ -345,8 +345,8 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
 
 /**
  * SRS's features object: true only for what this server does with this
- * config. Features Sluice does not have (DVR, HDS, transcode, ingest, stream
- * casters, SO_SNDBUF tuning, merged read) are false whatever the config asks.
+ * config. Features Sluice does not have (HDS, SO_SNDBUF tuning, merged read)
+ * are false whatever the config asks.
  */
 function featuresData(ctx: ServerContext): Record<string, unknown> {
   const cfg = ctx.config;
@@ -365,8 +365,8 @@ function featuresData(ctx: ServerContext): Record<string, unknown> {
       api: true,
       httpd: cfg.httpServer.enabled,
       dvr: any((v) => v.dvr.enabled),
-      transcode: false,
-      ingest: false,
+      transcode: any((v) => v.transcodes.some((t) => t.enabled && t.engines.some((e) => e.enabled))),
+      ingest: any((v) => v.ingests.some((i) => i.enabled)),
       stat: true,
       caster: cfg.streamCasters.some((c) => c.enabled && (c.caster === 'mpegts_over_udp' || c.caster === 'flv')),
       // Merged writes (mw_latency) of several messages in one socket write.

@@ -20,7 +20,11 @@ interface Summaries {
 
 let server: RunningServer;
 before(async () => {
-  server = await startServer({ config: `${BASIC_CONFIG}vhost dvr.example { dvr { enabled on; dvr_path ./dvr/[app]/[stream].flv; } }\n` });
+  // transcode.example's engine would start only when its stream is published, which never happens here.
+  server = await startServer({
+    config: `${BASIC_CONFIG}vhost dvr.example { dvr { enabled on; dvr_path ./dvr/[app]/[stream].flv; } }
+vhost transcode.example { transcode live/never { enabled on; ffmpeg ffmpeg; engine e { enabled on; vcodec copy; acodec copy; output rtmp://127.0.0.1:[port]/[app]/[stream]_[engine]; } } }\n`,
+  });
 });
 after(async () => server?.stop());
 
@@ -85,8 +89,8 @@ test('features: true only for what this server does with this config', async () 
     api: true,
     httpd: true,
     dvr: true, // dvr.example has dvr on
-    transcode: false,
-    ingest: false,
+    transcode: true, // transcode.example has an enabled engine
+    ingest: false, // no ingest block
     stat: true,
     caster: false,
     complex_send: true,
