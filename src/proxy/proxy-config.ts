@@ -38,10 +38,12 @@ const NOT_ACTED_ON: Record<string, string> = {
   PROXY_SRT_SERVER: 'srt_server',
 };
 
+/** `port` or `host:port`; port 0 lets the system pick (the log line says which). */
 function listen(text: string, what: string): HostPort {
-  const hp = parseEndpoint(text, '0.0.0.0');
-  if (!hp && text !== '0') throw new Error(`${what}: "${text}" is not a port or host:port`);
-  return hp ?? { host: '0.0.0.0', port: 0 };
+  const zero = /^(?:(.*):)?0$/.exec(text);
+  const hp = zero ? { host: zero[1] || '0.0.0.0', port: 0 } : parseEndpoint(text, '0.0.0.0');
+  if (!hp) throw new Error(`${what}: "${text}" is not a port or host:port`);
+  return hp;
 }
 
 function seconds(text: string, what: string): number {
