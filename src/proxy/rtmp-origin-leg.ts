@@ -5,7 +5,7 @@
  * on the client's bytes go to the origin untouched. The origin's messages
  * are re-chunked for the client: the client already holds the proxy's
  * chunk size and header state, so the origin's chunks cannot pass as they
- * are. Dropped on the way: the origin's answers to the transactions the
+ * are. Dropped on the way: the origin's `_result`s to the transactions the
  * proxy answered, and its Set Chunk Size / Window Ack / Peer Bandwidth /
  * Ack (the proxy sent the client its own).
  */
@@ -64,7 +64,11 @@ export class RtmpOriginLeg {
     out.push(encodeRtmpMessage(m, PROXY_OUT_CHUNK_SIZE, m.csid));
   }
 
-  /** An `_result`/`_error` to a transaction the proxy already answered (consumed once). */
+  /**
+   * An `_result` to a transaction the proxy already answered (consumed once).
+   * An `_error` passes: the origin refused what the proxy had let through, and
+   * the client should hear why before the origin closes.
+   */
   private isAnswered(m: RtmpMessage): boolean {
     const body = m.type === MSG.COMMAND_AMF3 && m.payload[0] === 0 ? m.payload.subarray(1) : m.payload;
     let head: unknown[];
@@ -74,7 +78,7 @@ export class RtmpOriginLeg {
       return false;
     }
     const [name, txn] = head;
-    if ((name !== '_result' && name !== '_error') || typeof txn !== 'number' || !this.unanswered.has(txn)) return false;
+    if (name !== '_result' || typeof txn !== 'number' || !this.unanswered.has(txn)) return false;
     this.unanswered.delete(txn);
     return true;
   }

@@ -99,8 +99,11 @@ export class RtmpProxyServer {
     const leg = new RtmpOriginLeg(route);
     up.write(leg.start());
     let piping = false;
+    // An origin that accepts but never finishes its handshake must not hold the client for ever.
+    const stall = setTimeout(() => end('origin did not answer the handshake in time'), this.opts.sniffTimeoutMs);
     let refresh: NodeJS.Timeout | null = null;
     const end = (why: string): void => {
+      clearTimeout(stall);
       if (refresh) clearInterval(refresh);
       refresh = null;
       if (!client.destroyed || !up.destroyed) slog.info({ why }, 'rtmp proxy: session ended');
@@ -129,6 +132,7 @@ export class RtmpProxyServer {
       }
       if (leg.ready && !piping) {
         piping = true;
+        clearTimeout(stall);
         this.live[route.action]++;
         client.once('close', () => this.live[route.action]--);
         slog.info('rtmp proxy: session joined to origin');
