@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { listen } from '../core/listen.js';
 import type { OriginRouter } from './origin-router.js';
 import { originEndpoint } from './origin-endpoint.js';
 import { httpStreamKeys } from './stream-key.js';
@@ -48,14 +49,10 @@ export class HttpProxyServer {
     });
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+  /** The port it listens on (the system's pick for port 0). The server's backlog, for players arriving by the thousand. */
+  async listen(port: number, host: string): Promise<number> {
+    await listen(this.server, { host, port });
+    return (this.server.address() as net.AddressInfo).port;
   }
 
   close(): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { listen } from '../core/listen.js';
 import { RtmpRouteSniffer, type RtmpRoute } from './rtmp-route-sniffer.js';
 import { RtmpOriginLeg } from './rtmp-origin-leg.js';
 import type { OriginRouter } from './origin-router.js';
@@ -36,14 +37,10 @@ export class RtmpProxyServer {
     this.server = net.createServer((s) => this.accept(s));
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+  /** The port it listens on (the system's pick for port 0). The server's backlog, for players arriving by the thousand. */
+  async listen(port: number, host: string): Promise<number> {
+    await listen(this.server, { host, port });
+    return (this.server.address() as net.AddressInfo).port;
   }
 
   close(): Promise<void> {
@@ -75,7 +72,8 @@ export class RtmpProxyServer {
         client.destroy();
         return;
       }
-      for (const b of step.send) client.write(b);
+      // One write for the handshake or connect answers (four messages): a syscall each would dominate a ramp.
+      if (step.send.length > 0) client.write(step.send.length === 1 ? step.send[0]! : Buffer.concat(step.send));
       if (!step.route) return;
       client.off('data', onData);
       client.pause();
@@ -121,7 +119,7 @@ export class RtmpProxyServer {
         end(`bad origin stream: ${errText(err)}`);
         return;
       }
-      for (const b of step.toOrigin) up.write(b);
+      if (step.toOrigin.length > 0) up.write(step.toOrigin.length === 1 ? step.toOrigin[0]! : Buffer.concat(step.toOrigin));
       if (step.toClient.length > 0) {
         // Back-pressure: a slow player slows its origin leg, not the proxy's memory.
         const ok = client.write(step.toClient.length === 1 ? step.toClient[0]! : Buffer.concat(step.toClient));

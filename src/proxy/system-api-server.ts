@@ -9,6 +9,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { listen } from '../core/listen.js';
 import type { OriginStore } from './origin-store.js';
 import { originFromHeartbeat } from './heartbeat-record.js';
 
@@ -40,14 +41,10 @@ export class SystemApiServer {
     });
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as net.AddressInfo).port);
-      });
-    });
+  /** The port it listens on (the system's pick for port 0). The server's backlog, for players arriving by the thousand. */
+  async listen(port: number, host: string): Promise<number> {
+    await listen(this.server, { host, port });
+    return (this.server.address() as net.AddressInfo).port;
   }
 
   close(): Promise<void> {
