@@ -11,6 +11,7 @@ import { listen } from '../core/listen.js';
 import type { OriginRouter } from './origin-router.js';
 import { originEndpoint } from './origin-endpoint.js';
 import { httpStreamKeys } from './stream-key.js';
+import type { RtcSignalRelay } from './rtc-signal-relay.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -39,6 +40,8 @@ export class HttpProxyServer {
   constructor(
     private readonly router: OriginRouter,
     private readonly logger: Logger,
+    /** WHIP/WHEP signalling, when the WebRTC relay is on. */
+    private readonly rtc: RtcSignalRelay | null = null,
   ) {
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.headersTimeout = 10_000;
@@ -63,6 +66,7 @@ export class HttpProxyServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://proxy');
+    if (this.rtc?.handle(req, res, url)) return;
     const keys = httpStreamKeys(url.pathname, url.search);
     if (!keys) {
       fail(res, 404, 'not a stream path');

@@ -12,12 +12,20 @@
  *   origin_ttl 30;           PROXY_ORIGIN_TTL         s an origin lives past its last heartbeat (Sluice's)
  *   pin_refresh 10;          PROXY_PIN_REFRESH        s between a publisher's pin refreshes (Sluice's)
  *   connect_timeout 10;      PROXY_CONNECT_TIMEOUT    s an RTMP client has to name its stream (Sluice's)
+ *   webrtc_server off;       PROXY_WEBRTC_SERVER      the public UDP port of the WebRTC relay (`off`: none)
+ *   webrtc_candidate IP;     PROXY_WEBRTC_CANDIDATE   the address clients reach that port at (Sluice's; default: first non-loopback IPv4)
  *
- * SRS proxy's PROXY_HTTP_API, PROXY_WEBRTC_SERVER and PROXY_SRT_SERVER are
- * accepted and reported as not acted on (WHIP/WHEP and SRT are not relayed yet).
+ * SRS proxy's PROXY_HTTP_API and PROXY_SRT_SERVER are accepted and reported
+ * as not acted on (WHIP/WHEP go through the HTTP server port; SRT is not relayed yet).
  */
 import { ConfigError, findChild, parseConfigTree, type ConfigDirective } from '../config/parser.js';
+import { networkInterfaces } from 'node:os';
 import { parseEndpoint, type HostPort } from './origin-endpoint.js';
+
+function firstIpv4(): string {
+  const all = Object.values(networkInterfaces()).flatMap((l) => l ?? []);
+  return all.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
+}
 
 export interface ProxyConfig {
   rtmpServer: HostPort | null;
@@ -28,13 +36,14 @@ export interface ProxyConfig {
   originTtlMs: number;
   pinRefreshMs: number;
   connectTimeoutMs: number;
+  webrtcServer: HostPort | null;
+  webrtcCandidate: string;
   /** Settings given but not acted on, one line each for the log. */
   inert: string[];
 }
 
 const NOT_ACTED_ON: Record<string, string> = {
   PROXY_HTTP_API: 'http_api',
-  PROXY_WEBRTC_SERVER: 'webrtc_server',
   PROXY_SRT_SERVER: 'srt_server',
 };
 
@@ -76,7 +85,7 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
   if (!Number.isInteger(db) || db < 0) throw new Error('redis db must be a whole number');
   const inert: string[] = [];
   for (const [envName, name] of Object.entries(NOT_ACTED_ON)) {
-    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP and HTTP streams only)`);
+    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP, HTTP streams and WHIP/WHEP only)`);
   }
   return {
     rtmpServer: optional('PROXY_RTMP_SERVER', 'rtmp_server', '1935'),
@@ -92,6 +101,8 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
     originTtlMs: seconds(get('PROXY_ORIGIN_TTL', 'origin_ttl', '30'), 'origin_ttl'),
     pinRefreshMs: seconds(get('PROXY_PIN_REFRESH', 'pin_refresh', '10'), 'pin_refresh'),
     connectTimeoutMs: seconds(get('PROXY_CONNECT_TIMEOUT', 'connect_timeout', '10'), 'connect_timeout'),
+    webrtcServer: optional('PROXY_WEBRTC_SERVER', 'webrtc_server', 'off'),
+    webrtcCandidate: get('PROXY_WEBRTC_CANDIDATE', 'webrtc_candidate', firstIpv4()),
     inert,
   };
 }

@@ -11,11 +11,14 @@ import { OriginRouter } from './origin-router.js';
 import { RtmpProxyServer } from './rtmp-proxy-server.js';
 import { HttpProxyServer } from './http-proxy-server.js';
 import { SystemApiServer } from './system-api-server.js';
+import { RtcUdpRelay } from './rtc-udp-relay.js';
+import { RtcSignalRelay } from './rtc-signal-relay.js';
 
 export interface ProxyPorts {
   rtmp: number | null;
   http: number | null;
   system: number;
+  webrtc: number | null;
 }
 
 export class ProxyService {
@@ -23,6 +26,8 @@ export class ProxyService {
   private readonly rtmp: RtmpProxyServer | null;
   private readonly http: HttpProxyServer | null;
   private readonly api: SystemApiServer;
+  private readonly rtcRelay: RtcUdpRelay | null;
+  private rtcPort = 0;
 
   constructor(
     private readonly config: ProxyConfig,
@@ -33,12 +38,16 @@ export class ProxyService {
     this.rtmp = config.rtmpServer
       ? new RtmpProxyServer({ router, logger, sniffTimeoutMs: config.connectTimeoutMs, pinRefreshMs: config.pinRefreshMs })
       : null;
-    this.http = config.httpServer ? new HttpProxyServer(router, logger) : null;
+    this.rtcRelay = config.webrtcServer ? new RtcUdpRelay(logger) : null;
+    const signal = this.rtcRelay
+      ? new RtcSignalRelay({ router, relay: this.rtcRelay, logger, candidate: { ip: config.webrtcCandidate, port: () => this.rtcPort } })
+      : null;
+    this.http = config.httpServer ? new HttpProxyServer(router, logger, signal) : null;
     this.api = new SystemApiServer({
       store: this.store,
       logger,
       originTtlMs: config.originTtlMs,
-      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0 }),
+      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0, rtc: this.rtcRelay?.sessions ?? 0 }),
     });
   }
 
@@ -65,11 +74,13 @@ export class ProxyService {
     const system = await this.api.listen(c.systemApi.port, c.systemApi.host);
     const rtmp = this.rtmp && c.rtmpServer ? await this.rtmp.listen(c.rtmpServer.port, c.rtmpServer.host) : null;
     const http = this.http && c.httpServer ? await this.http.listen(c.httpServer.port, c.httpServer.host) : null;
-    return { rtmp, http, system };
+    const webrtc = this.rtcRelay && c.webrtcServer ? await this.rtcRelay.listen(c.webrtcServer.port, c.webrtcServer.host) : null;
+    this.rtcPort = webrtc ?? 0;
+    return { rtmp, http, system, webrtc };
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close()]);
+    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close()]);
     await this.store.close();
   }
 }

@@ -5,6 +5,7 @@ import { NoLiveOrigin, OriginRouter } from '../../src/proxy/origin-router.js';
 import { httpStreamKeys, streamKeyOf } from '../../src/proxy/stream-key.js';
 import { originEndpoint, parseEndpoint } from '../../src/proxy/origin-endpoint.js';
 import { parseProxyConfig } from '../../src/proxy/proxy-config.js';
+import { answerThroughProxy } from '../../src/proxy/rtc-signal-relay.js';
 import type { OriginRecord } from '../../src/proxy/origin-store.js';
 
 function origin(id: string): OriginRecord {
@@ -66,4 +67,16 @@ test('proxy config: file, PROXY_* env over it, and refusals', () => {
   assert.equal(d.inert.length, 1);
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_LOAD_BALANCER_TYPE: 'etcd' }), /memory or redis/);
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_ORIGIN_TTL: '-1' }), /seconds/);
+});
+
+test('a WebRTC answer through the proxy names only the proxy\'s UDP port', () => {
+  const answer = ['v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=ice-ufrag:abcd', 'a=ice-pwd:x', 'a=candidate:1 1 udp 2130706431 10.0.0.9 8000 typ host generation 0', 'a=candidate:2 1 tcp 1694498815 10.0.0.9 8000 typ host tcptype passive', 'a=end-of-candidates', ''].join('\r\n');
+  const out = answerThroughProxy(answer, '203.0.113.7', 8443).split('\r\n');
+  assert.deepEqual(out.filter((l) => l.startsWith('a=candidate:')), ['a=candidate:1 1 udp 2130706431 203.0.113.7 8443 typ host generation 0']);
+  assert.equal(out[out.indexOf('a=ice-ufrag:abcd') + 1], 'a=candidate:1 1 udp 2130706431 203.0.113.7 8443 typ host generation 0');
+  assert.ok(!out.includes('a=end-of-candidates'));
+  const c = parseProxyConfig('webrtc_server 8000; webrtc_candidate 203.0.113.7;', 'p.conf', {});
+  assert.deepEqual(c.webrtcServer, { host: '0.0.0.0', port: 8000 });
+  assert.equal(c.webrtcCandidate, '203.0.113.7');
+  assert.equal(parseProxyConfig(null, '(env)', {}).webrtcServer, null);
 });
