@@ -25,7 +25,8 @@ const STREAM_FILE = /^(.+)\.(flv|ts|m3u8|mpd|m4s|mp4|aac|mp3)$/;
  * The keys an HTTP path may belong to, most specific first: `/live/s.flv`
  * is `live/s`; a segment `/live/s-12.ts` is `live/s-12` (an HTTP-TS stream
  * of that name) or `live/s` (a segment of stream s). The relay takes the
- * first key that is pinned, so segments follow their playlist's origin.
+ * first key that is pinned, so segments follow their playlist's origin
+ * (DASH's `live/s/video-3.m4s` is `live/s` too).
  * Null when the path is not a stream file.
  */
 export function httpStreamKeys(pathname: string, search: string): string[] | null {
@@ -44,5 +45,7 @@ export function httpStreamKeys(pathname: string, search: string): string[] | nul
     name = name.slice(0, dash);
     keys.push(`${vhost}/${app}/${name}`);
   }
+  // DASH keeps a stream's segments in a folder of its name: `/live/cam/video-12.m4s` is `live/cam`.
+  if (parts.length >= 3 && (m[2] === 'm4s' || m[2] === 'mp4')) keys.push(`${vhost}/${parts.slice(0, -2).join('/')}/${parts[parts.length - 2]}`);
   return keys;
 }

@@ -16,6 +16,7 @@ test('HTTP paths map to stream keys; segments fall back to their stream', () => 
   assert.deepEqual(httpStreamKeys('/live/s.flv', ''), ['__defaultVhost__/live/s']);
   assert.deepEqual(httpStreamKeys('/live/s-12.ts', '?hls_ctx=x'), ['__defaultVhost__/live/s-12', '__defaultVhost__/live/s']);
   assert.deepEqual(httpStreamKeys('/a/b/cam.m3u8', '?vhost=v.com'), ['v.com/a/b/cam']);
+  assert.equal(httpStreamKeys('/live/cam/video-12.m4s', '')?.at(-1), '__defaultVhost__/live/cam');
   assert.equal(httpStreamKeys('/favicon.ico', ''), null);
   assert.equal(httpStreamKeys('/s.flv', ''), null);
   assert.equal(streamKeyOf({ app: 'live', stream: 's', param: '?domain=d.com&x=1' }), 'd.com/live/s');
