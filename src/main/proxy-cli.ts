@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../log/logger.js';
 import { parseProxyConfig, type ProxyConfig } from '../proxy/proxy-config.js';
 import { ProxyService } from '../proxy/proxy-service.js';
+import { guardInspector } from './inspector-guard.js';
 
 const USAGE = `Usage: sluice proxy [-c proxy.conf] [-t]
   -c FILE  the proxy's config (rtmp_server, http_server, system_api, load_balancer, redis {...}, origin_ttl)
@@ -38,6 +39,8 @@ export async function runProxy(argv: string[]): Promise<void> {
     process.exit(0);
   }
   const logger = createLogger({ level: 'info' });
+  // As the server: SIGUSR1 (cli.ts imports the guard first) never opens a debugger, and one opened anyway is closed.
+  guardInspector(logger);
   for (const w of config.inert) logger.warn(w);
   const service = new ProxyService(config, logger);
   const stop = (signal: string): void => {
