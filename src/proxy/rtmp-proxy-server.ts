@@ -23,6 +23,21 @@ export interface RtmpProxyOptions {
   pinRefreshMs: number;
 }
 
+/**
+ * Several buffers in one system call (writev) and without copying them into
+ * one: a read from the origin carries dozens of messages, a connect answer four.
+ * False when the socket asks to wait for 'drain'.
+ */
+function writeAll(sock: net.Socket, bufs: readonly Buffer[]): boolean {
+  if (bufs.length === 0) return true;
+  if (bufs.length === 1) return sock.write(bufs[0]!);
+  sock.cork();
+  let ok = true;
+  for (const b of bufs) ok = sock.write(b);
+  sock.uncork();
+  return ok;
+}
+
 function errText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, 200);
 }
@@ -72,8 +87,7 @@ export class RtmpProxyServer {
         client.destroy();
         return;
       }
-      // One write for the handshake or connect answers (four messages): a syscall each would dominate a ramp.
-      if (step.send.length > 0) client.write(step.send.length === 1 ? step.send[0]! : Buffer.concat(step.send));
+      writeAll(client, step.send);
       if (!step.route) return;
       client.off('data', onData);
       client.pause();
@@ -119,11 +133,10 @@ export class RtmpProxyServer {
         end(`bad origin stream: ${errText(err)}`);
         return;
       }
-      if (step.toOrigin.length > 0) up.write(step.toOrigin.length === 1 ? step.toOrigin[0]! : Buffer.concat(step.toOrigin));
+      writeAll(up, step.toOrigin);
       if (step.toClient.length > 0) {
         // Back-pressure: a slow player slows its origin leg, not the proxy's memory.
-        const ok = client.write(step.toClient.length === 1 ? step.toClient[0]! : Buffer.concat(step.toClient));
-        if (!ok) {
+        if (!writeAll(client, step.toClient)) {
           up.pause();
           client.once('drain', () => up.resume());
         }
