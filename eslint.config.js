@@ -58,7 +58,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/main/cli.ts', 'src/main/ctl.ts'],
+    files: ['src/main/cli.ts', 'src/main/ctl.ts', 'src/main/proxy-cli.ts'],
     rules: { 'no-console': 'off' },
   },
   {

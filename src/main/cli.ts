@@ -39,7 +39,8 @@ Usage: npm start -- [-c FILE] [-t] [-e] [-v] [-h]
   -w N     run N worker processes sharing the listen ports (use with an edge
            config: cluster { mode remote; origin ...; } so every worker can
            serve every stream)
-  -v       print the version`;
+  -v       print the version
+       npm start -- proxy [-c proxy.conf] [-t]   the proxy tier (docs/CLUSTER.md)`;
 }
 
 function parseArgs(argv: string[]): CliArgs {
@@ -238,4 +239,6 @@ function holdPidFile(path: string): PidFile | null {
   }
 }
 
-void main();
+// `sluice proxy ...`: the stateless proxy tier in front of origins, its own small config.
+if (process.argv[2] === 'proxy') void import('./proxy-cli.js').then((m) => m.runProxy(process.argv.slice(3)));
+else void main();

@@ -34,4 +34,27 @@ export class OriginRouter {
     await this.store.setStreamOrigin(streamKey, chosen.id, STREAM_PIN_MS);
     return chosen;
   }
+
+  /**
+   * For an HTTP path that may name several streams (see httpStreamKeys): the
+   * live origin of the first key that is pinned, else a route for the first.
+   */
+  async routeFirstPinned(keys: readonly string[]): Promise<OriginRecord> {
+    const live = await this.store.liveOrigins();
+    if (live.length === 0) throw new NoLiveOrigin();
+    for (const k of keys) {
+      const pinned = await this.store.streamOrigin(k);
+      const holder = pinned === null ? undefined : live.find((o) => o.id === pinned);
+      if (holder) return holder;
+    }
+    return this.route(keys[0]!);
+  }
+
+  /**
+   * A live publisher re-pins its stream now and then: after a Redis restart
+   * (which forgets every pin) its stream is found again within one refresh.
+   */
+  keep(streamKey: string, originId: string): Promise<void> {
+    return this.store.setStreamOrigin(streamKey, originId, STREAM_PIN_MS);
+  }
 }
