@@ -25,6 +25,8 @@ export interface MatrixOptions {
   publishers: number[];
   /** Seconds of steady state per run, after ramp and settle. */
   steady: number;
+  /** Which kind of load player (see play-run.ts). */
+  player: 'skim' | 'continuous';
   file: string;
   out: string | undefined;
   log: (line: string) => void;
@@ -102,7 +104,7 @@ async function playRun(server: PeerName, proto: 'rtmp' | 'flv', n: number, o: Ma
     );
     await sleep(LEAD * 1000);
     const play = runCli<PlayRunResult>(
-      [`${proto}-play`, '--url', playUrl, '--players', String(n), '--rate', String(PLAYER_RATE), '--duration', String(playDuration), '--settle', String(SETTLE), '--pid', pids, '--file', o.file, '--interval', '5'],
+      [`${proto}-play`, '--url', playUrl, '--players', String(n), '--rate', String(PLAYER_RATE), '--duration', String(playDuration), '--settle', String(SETTLE), '--pid', pids, '--file', o.file, '--interval', '5', '--player', o.player],
       o.log,
       `[${server} ${proto} ${n}]`,
     );
@@ -192,7 +194,7 @@ export async function runMatrix(o: MatrixOptions): Promise<void> {
     /* not a git checkout */
   }
   const machine = `Sluice ${commit}, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, node-media-server ${NMS_VERSION}`;
-  const text = [`Matrix run ${startedAt} on ${machine}; steady window ${o.steady} s per run.`, '', playTable(playRows), '', publishTable(publishRows), ''].join('\n');
+  const text = [`Matrix run ${startedAt} on ${machine}; steady window ${o.steady} s per run; ${o.player} players.`, '', playTable(playRows), '', publishTable(publishRows), ''].join('\n');
   const out = o.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '.work', `matrix-${startedAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ startedAt, machine, options: { ...o, log: undefined }, playRows, publishRows }, null, 2));
