@@ -18,7 +18,23 @@ export abstract class BenchPlayer {
   closedAt = 0;
   /** Bytes read from the socket. */
   bytes = 0;
+  /** Coded video frames parsed (a skimmer stops parsing bodies after the first). */
   videoFrames = 0;
+  /** Video and audio messages/tags seen, parsed or skimmed (every player counts these). */
+  videoMessages = 0;
+  audioMessages = 0;
+  /** Continuous players only: coded audio frames, video keyframes, timestamps that went backwards. */
+  audioFrames = 0;
+  keyframes = 0;
+  timestampRegressions = 0;
+  private lastVideoTs = -1;
+  private lastAudioTs = -1;
+  /**
+   * Continuous (srs-bench sb_rtmp_load style): assemble and parse every
+   * audio and video message for the whole run, instead of skimming bodies
+   * once the first frame has arrived.
+   */
+  continuous = false;
   error: string | null = null;
   /** Keep reading every video body for latency stamps (the probe player). */
   probe = false;
@@ -121,7 +137,13 @@ export abstract class BenchPlayer {
   }
 
   /** Every video body seen while assembling video; returns true once reading can stop. */
-  protected video(body: Buffer, isFrame: boolean): boolean {
+  protected video(body: Buffer, isFrame: boolean, ts = 0): boolean {
+    if (this.continuous) {
+      if (ts < this.lastVideoTs) this.timestampRegressions++;
+      this.lastVideoTs = ts;
+      // Frame type 1 (keyframe) in the high nibble, legacy and enhanced RTMP alike.
+      if (isFrame && ((body[0] >> 4) & 0x07) === 1) this.keyframes++;
+    }
     if (!isFrame) return false;
     this.videoFrames++;
     if (this.firstFrameAt === 0) this.firstFrameAt = performance.now();
@@ -130,7 +152,16 @@ export abstract class BenchPlayer {
       if (stamp !== null && this.onStamp) this.onStamp(wallClockMs() - stamp);
       return false;
     }
-    return true;
+    return !this.continuous;
+  }
+
+  /** Every audio body (continuous players): a coded frame unless it is an AAC sequence header. */
+  protected audio(body: Buffer, ts: number): void {
+    if (ts < this.lastAudioTs) this.timestampRegressions++;
+    this.lastAudioTs = ts;
+    if (body.length < 1) return;
+    if (body[0] >> 4 === 10 && (body.length < 2 || body[1] === 0)) return;
+    this.audioFrames++;
   }
 
   protected abstract connected(): void;

@@ -27,11 +27,12 @@ const USAGE = `usage: npm run bench -- <rtmp-play|flv-play|publish|latency|llhls
 common:  --url URL  --duration S (total, default 30)  --interval S (report, default 5)  --pid PID[,PID] (server, children included)
          --file FLV (workload, default bench/.work/workload.flv)  --json (final result as JSON on stdout)
 play:    --players N  --rate N/s (default 500)  --window S (default 10)  --settle S (default 3)
+         --player skim|continuous (default skim: bodies skipped after the first frame; continuous: every message parsed, sb_rtmp_load style)
          --stream-kbps K (default: from --file)  --publish-url rtmp://... (publish the workload there first)
 publish: --publishers N  --rate N/s (default 100)  --tick MS (default 40)   (publisher i publishes URL-i)
 llhls:   --players N  --rate N/s (default 200)   (each: blocking playlist reload + part fetch, as hls.js)
 latency: --play-url URL (rtmp:// or http://, default: --url)  --skip S (samples left out at the start, default 3)
-matrix:  --servers sluice-mw,sluice-rt,sluice-base,nms,nginx (sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000
+matrix:  --servers sluice-mw,sluice-rt,sluice-base,nms,nginx (sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000  --player skim|continuous
          --steady S (default 20)  --protos rtmp,flv  --out FILE.json`;
 
 function num(v: string | undefined, dflt: number, name: string): number {
@@ -71,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
       protos: { type: 'string' },
       steady: { type: 'string' },
       out: { type: 'string' },
+      player: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -92,6 +94,8 @@ async function main(argv: string[]): Promise<void> {
     if (json) process.stdout.write(JSON.stringify(obj) + '\n');
     else console.log(text);
   };
+  const player = v.player ?? 'skim';
+  if (player !== 'skim' && player !== 'continuous') throw new BenchError(`--player must be skim or continuous, got "${player}"`);
   switch (command) {
     case 'rtmp-play':
     case 'flv-play': {
@@ -114,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
         settle: num(v.settle, 3, 'settle'),
         pids,
         streamKbps,
+        continuous: player === 'continuous',
         publish: v['publish-url'] && w ? { url: v['publish-url'], workload: w } : undefined,
         log,
       });
@@ -166,6 +171,7 @@ async function main(argv: string[]): Promise<void> {
         players: list(v.players, '500,1000,2000,4000').map(Number),
         publishers: list(v.publishers, '100,500,1000').map(Number),
         steady: num(v.steady, 20, 'steady'),
+        player,
         file,
         out: v.out,
         log: (line) => process.stderr.write(line + '\n'),

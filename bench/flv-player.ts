@@ -1,4 +1,8 @@
-/** A light HTTP-FLV player: one GET, then FLV tag headers only once the first video frame has arrived. */
+/**
+ * An HTTP-FLV player: one GET, then FLV tags. A skimmer (the default) reads
+ * tag headers only once the first video frame has arrived; a continuous
+ * player assembles and parses every audio and video tag for the whole run.
+ */
 import { BenchError } from './bench-error.js';
 import { BenchPlayer } from './bench-player.js';
 import { FlvSkimmer } from './flv-skimmer.js';
@@ -10,14 +14,16 @@ export class FlvBenchPlayer extends BenchPlayer {
   private readonly hostHeader: string;
   private readonly onTag = this.tag.bind(this);
 
-  constructor(url: string) {
+  constructor(url: string, continuous = false) {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BenchError(`not an http:// or https:// URL: ${url}`);
     const secure = u.protocol === 'https:';
     super(u.hostname, u.port ? Number(u.port) : secure ? 443 : 80, secure);
     this.path = u.pathname + u.search;
     this.hostHeader = u.host;
+    this.continuous = continuous;
     this.skimmer.assemble[9] = 1;
+    if (continuous) this.skimmer.assemble[8] = 1;
   }
 
   protected connected(): void {
@@ -29,7 +35,13 @@ export class FlvBenchPlayer extends BenchPlayer {
     if (this.skimmer.ended) throw new BenchError('the server ended the FLV stream');
   }
 
-  private tag(type: number, _ts: number, _size: number, body: Buffer | null): void {
-    if (type === 9 && body && this.video(body, isVideoFrame(body))) this.skimmer.assemble[9] = 0;
+  private tag(type: number, ts: number, _size: number, body: Buffer | null): void {
+    if (type === 9) {
+      this.videoMessages++;
+      if (body && this.video(body, isVideoFrame(body), ts)) this.skimmer.assemble[9] = 0;
+    } else if (type === 8) {
+      this.audioMessages++;
+      if (body) this.audio(body, ts);
+    }
   }
 }

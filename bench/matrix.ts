@@ -25,6 +25,8 @@ export interface MatrixOptions {
   publishers: number[];
   /** Seconds of steady state per run, after ramp and settle. */
   steady: number;
+  /** Which kind of load player (see play-run.ts). */
+  player: 'skim' | 'continuous';
   file: string;
   out: string | undefined;
   log: (line: string) => void;
@@ -102,7 +104,7 @@ async function playRun(server: PeerName, proto: 'rtmp' | 'flv', n: number, o: Ma
     );
     await sleep(LEAD * 1000);
     const play = runCli<PlayRunResult>(
-      [`${proto}-play`, '--url', playUrl, '--players', String(n), '--rate', String(PLAYER_RATE), '--duration', String(playDuration), '--settle', String(SETTLE), '--pid', pids, '--file', o.file, '--interval', '5'],
+      [`${proto}-play`, '--url', playUrl, '--players', String(n), '--rate', String(PLAYER_RATE), '--duration', String(playDuration), '--settle', String(SETTLE), '--pid', pids, '--file', o.file, '--interval', '5', '--player', o.player],
       o.log,
       `[${server} ${proto} ${n}]`,
     );
@@ -135,25 +137,25 @@ async function publishRun(server: PeerName, m: number, o: MatrixOptions): Promis
 
 function playTable(rows: PlayRow[]): string {
   const head =
-    '| server | proto | players | connected | behind | kbit/s median (p1) | first frame median / p99 ms | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | latency median / p99 ms | generator CPU % | listen drops |\n' +
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| server | proto | players | connected | behind | kbit/s median (p1) | first frame median / p99 ms | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | latency median / p99 ms | generator CPU % | listen drops | video / audio msgs/s per player, min (median) |\n' +
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const p = r.play;
     const l = r.latency;
-    if (!p) return `| ${r.server} | ${r.proto} | ${r.n} | ${r.note || 'failed'} ||||||||||| |`;
-    return `| ${r.server} | ${r.proto} | ${r.n} | ${p.connected} | ${p.behind} | ${fmt(p.kbpsMedian)} (${fmt(p.kbpsP1)}) | ${fmt(p.firstFrameMedianMs)} / ${fmt(p.firstFrameP99Ms)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${l ? `${fmt(l.medianMs, 1)} / ${fmt(l.p99Ms, 1)}` : '-'} | ${fmt(p.generatorCpu)} | ${p.listenOverflows ?? '-'} |`;
+    if (!p) return `| ${r.server} | ${r.proto} | ${r.n} | ${r.note || 'failed'} |||||||||||| |`;
+    return `| ${r.server} | ${r.proto} | ${r.n} | ${p.connected} | ${p.behind} | ${fmt(p.kbpsMedian)} (${fmt(p.kbpsP1)}) | ${fmt(p.firstFrameMedianMs)} / ${fmt(p.firstFrameP99Ms)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${l ? `${fmt(l.medianMs, 1)} / ${fmt(l.p99Ms, 1)}` : '-'} | ${fmt(p.generatorCpu)} | ${p.listenOverflows ?? '-'} | ${fmt(p.videoPerSecMin, 1)} (${fmt(p.videoPerSecMedian, 1)}) / ${fmt(p.audioPerSecMin, 1)} (${fmt(p.audioPerSecMedian, 1)}) |`;
   });
   return [head, ...lines].join('\n');
 }
 
 function publishTable(rows: PublishRow[]): string {
   const head =
-    '| server | publishers | publishing | behind | sent kbit/s median | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | generator CPU % |\n' +
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| server | publishers | publishing | behind | sent kbit/s median | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | KB per publisher, second half (GOP cache KB) | generator CPU % |\n' +
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const p = r.publish;
-    if (!p) return `| ${r.server} | ${r.m} | ${r.note || 'failed'} ||||||| |`;
-    return `| ${r.server} | ${r.m} | ${p.publishing} | ${p.behind} | ${fmt(p.kbpsMedian)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${fmt(p.generatorCpu)} |`;
+    if (!p) return `| ${r.server} | ${r.m} | ${r.note || 'failed'} |||||||| |`;
+    return `| ${r.server} | ${r.m} | ${p.publishing} | ${p.behind} | ${fmt(p.kbpsMedian)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${fmt(p.marginalKbPerPublisher, 1)} (${fmt(p.gopCacheKb, 1)}) | ${fmt(p.generatorCpu)} |`;
   });
   return [head, ...lines].join('\n');
 }
@@ -192,7 +194,7 @@ export async function runMatrix(o: MatrixOptions): Promise<void> {
     /* not a git checkout */
   }
   const machine = `Sluice ${commit}, ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, node-media-server ${NMS_VERSION}`;
-  const text = [`Matrix run ${startedAt} on ${machine}; steady window ${o.steady} s per run.`, '', playTable(playRows), '', publishTable(publishRows), ''].join('\n');
+  const text = [`Matrix run ${startedAt} on ${machine}; steady window ${o.steady} s per run; ${o.player} players.`, '', playTable(playRows), '', publishTable(publishRows), ''].join('\n');
   const out = o.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '.work', `matrix-${startedAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ startedAt, machine, options: { ...o, log: undefined }, playRows, publishRows }, null, 2));

@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './bench-error.js';
 import { sleep } from './run-clock.js';
 
-/** `sluice-base` is another build of Sluice (its cli.js in SLUICE_BASE_CLI), run as sluice-mw: before/after rows in one run. */
+/**
+ * `sluice-base` is another build of Sluice (its cli.js in SLUICE_BASE_CLI), run as sluice-mw, or as
+ * sluice-rt when SLUICE_BASE_MODE=rt: before/after rows in one run.
+ */
 export type PeerName = 'sluice-mw' | 'sluice-rt' | 'sluice-base' | 'nms' | 'nginx';
 
 /** Core the server runs on, and the core for the load generator and probe. */
@@ -127,7 +130,8 @@ export async function startPeer(name: PeerName): Promise<RunningPeer> {
   const httpPort = name === 'nginx' ? null : await freePort();
   let cmd: string[];
   if (name === 'sluice-mw' || name === 'sluice-rt' || name === 'sluice-base') {
-    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(name === 'sluice-rt' ? 'rt' : 'mw', rtmpPort, httpPort as number));
+    const rt = name === 'sluice-rt' || (name === 'sluice-base' && process.env['SLUICE_BASE_MODE'] === 'rt');
+    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(rt ? 'rt' : 'mw', rtmpPort, httpPort as number));
     cmd = [process.execPath, name === 'sluice-base' ? process.env['SLUICE_BASE_CLI']! : SLUICE_CLI, '-c', join(dir, 'sluice.conf')];
   } else if (name === 'nms') {
     writeFileSync(join(dir, 'nms.json'), nmsConfig(dir, rtmpPort, httpPort as number));

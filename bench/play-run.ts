@@ -29,6 +29,8 @@ export interface PlayRunOptions {
   pids: number[];
   /** The stream's bitrate, kbit/s; NaN: judge against the median player. */
   streamKbps: number;
+  /** Continuous players (parse every message, sb_rtmp_load style) instead of skimmers. */
+  continuous: boolean;
   /** Publish this workload to `publishUrl` first (in this process). */
   publish?: { url: string; workload: Workload } | undefined;
   log: (line: string) => void;
@@ -36,6 +38,8 @@ export interface PlayRunOptions {
 
 export interface PlayRunResult {
   proto: 'rtmp' | 'flv';
+  /** Which kind of player: 'skim' (bodies skipped after the first frame) or 'continuous' (every message parsed). */
+  player: 'skim' | 'continuous';
   url: string;
   players: number;
   connected: number;
@@ -61,18 +65,53 @@ export interface PlayRunResult {
   /** Machine-wide listen queue overflows during the run (SYNs dropped: 1-3 s first-frame outliers). */
   listenOverflows: number;
   steadySeconds: number;
+  /** Per player over the steady window (players with video before it, still open): video and audio messages per second, min and median. */
+  videoPerSecMin: number;
+  videoPerSecMedian: number;
+  audioPerSecMin: number;
+  audioPerSecMedian: number;
+  /** Bytes per player over the steady window, min and median (kbit/s). */
+  kbpsMin: number;
+  /** Continuous players: parsed coded video frames per second (min/median), keyframes in total, timestamp regressions in total. */
+  parsedVideoPerSecMin: number;
+  parsedVideoPerSecMedian: number;
+  keyframes: number;
+  timestampRegressions: number;
   errors: Record<string, number>;
 }
 
 interface Snapshot {
   at: number;
   bytes: Float64Array;
+  video: Float64Array;
+  audio: Float64Array;
+  parsed: Float64Array;
 }
 
 function snapshot(players: BenchPlayer[]): Snapshot {
-  const bytes = new Float64Array(players.length);
-  for (let i = 0; i < players.length; i++) bytes[i] = players[i].bytes;
-  return { at: performance.now(), bytes };
+  const n = players.length;
+  const s: Snapshot = { at: performance.now(), bytes: new Float64Array(n), video: new Float64Array(n), audio: new Float64Array(n), parsed: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const p = players[i];
+    s.bytes[i] = p.bytes;
+    s.video[i] = p.videoMessages;
+    s.audio[i] = p.audioMessages;
+    s.parsed[i] = p.videoFrames;
+  }
+  return s;
+}
+
+/** Per-second counts of one snapshot field between two snapshots, for the players `rates` judges. */
+function perSecond(players: BenchPlayer[], from: Snapshot, to: Snapshot, field: 'video' | 'audio' | 'parsed'): number[] {
+  const secs = (to.at - from.at) / 1000;
+  const out: number[] = [];
+  if (secs <= 0) return out;
+  for (let i = 0; i < from.bytes.length; i++) {
+    const p = players[i];
+    if (p.firstFrameAt === 0 || p.firstFrameAt > from.at || p.closed) continue;
+    out.push((to[field][i] - from[field][i]) / secs);
+  }
+  return out;
 }
 
 /** Rates (kbit/s) between two snapshots of players that had video before `from` and are still open. */
@@ -140,7 +179,7 @@ export async function runPlay(o: PlayRunOptions): Promise<PlayRunResult> {
     o.players,
     o.rate,
     () => {
-      const p = new Player(o.url);
+      const p = new Player(o.url, o.continuous);
       players.push(p);
       p.open();
     },
@@ -163,8 +202,13 @@ export async function runPlay(o: PlayRunOptions): Promise<PlayRunResult> {
   const f = figures(steadyMark, endMark);
   const connected = players.filter((p) => !p.closed).length;
   const idleRss = idle.server ? idle.server.rss / 1048576 : NaN;
+  const vps = perSecond(players, steadyStart, end, 'video');
+  const aps = perSecond(players, steadyStart, end, 'audio');
+  const pps = o.continuous ? perSecond(players, steadyStart, end, 'parsed') : [];
+  const min = (a: number[]): number => (a.length ? Math.min(...a) : NaN);
   const result: PlayRunResult = {
     proto: o.proto,
+    player: o.continuous ? 'continuous' : 'skim',
     url: o.url,
     players: o.players,
     connected,
@@ -187,6 +231,15 @@ export async function runPlay(o: PlayRunOptions): Promise<PlayRunResult> {
     generatorLoopDelayP99Ms: loopDelay,
     listenOverflows: listenOverflows() - overflows0,
     steadySeconds: (end.at - steadyStart.at) / 1000,
+    videoPerSecMin: min(vps),
+    videoPerSecMedian: median(vps),
+    audioPerSecMin: min(aps),
+    audioPerSecMedian: median(aps),
+    kbpsMin: min(r),
+    parsedVideoPerSecMin: min(pps),
+    parsedVideoPerSecMedian: median(pps),
+    keyframes: o.continuous ? players.reduce((n, p) => n + p.keyframes, 0) : NaN,
+    timestampRegressions: o.continuous ? players.reduce((n, p) => n + p.timestampRegressions, 0) : NaN,
     errors: countErrors(players),
   };
   for (const p of players) p.close();
@@ -201,8 +254,12 @@ export function describePlay(r: PlayRunResult): string {
     .map(([k, v]) => `${v}× ${k}`)
     .join('; ');
   return [
-    `${r.proto} play ${r.url}: ${r.connected}/${r.players} connected, ${r.withVideo} with video, ${r.closedEarly} closed early`,
-    `steady window ${fmt(r.steadySeconds, 1)} s: behind ${r.behind} (bitrate < 90% of ${fmt(r.referenceKbps)} kbit/s, or no video), kbit/s median ${fmt(r.kbpsMedian)} p99 ${fmt(r.kbpsP99)} p1 ${fmt(r.kbpsP1)}`,
+    `${r.proto} play (${r.player} players) ${r.url}: ${r.connected}/${r.players} connected, ${r.withVideo} with video, ${r.closedEarly} closed early`,
+    `steady window ${fmt(r.steadySeconds, 1)} s: behind ${r.behind} (bitrate < 90% of ${fmt(r.referenceKbps)} kbit/s, or no video), kbit/s median ${fmt(r.kbpsMedian)} p99 ${fmt(r.kbpsP99)} p1 ${fmt(r.kbpsP1)} min ${fmt(r.kbpsMin)}`,
+    `per player: video msgs/s min ${fmt(r.videoPerSecMin, 1)} median ${fmt(r.videoPerSecMedian, 1)}, audio msgs/s min ${fmt(r.audioPerSecMin, 1)} median ${fmt(r.audioPerSecMedian, 1)}` +
+      (r.player === 'continuous'
+        ? `; parsed coded video frames/s min ${fmt(r.parsedVideoPerSecMin, 1)} median ${fmt(r.parsedVideoPerSecMedian, 1)}, keyframes ${fmt(r.keyframes)}, timestamp regressions ${fmt(r.timestampRegressions)}`
+        : ''),
     `first frame median ${fmt(r.firstFrameMedianMs)} ms p99 ${fmt(r.firstFrameP99Ms)} ms; listen queue overflows (machine-wide) ${fmt(r.listenOverflows)}`,
     `server cpu ${fmt(r.serverCpu, 1)}% of one core (${fmt(r.cpuPer1000, 1)}% per 1,000), rss ${fmt(r.serverRssMb, 1)} MB (idle ${fmt(r.serverIdleRssMb, 1)}, ${fmt(r.mbPer1000, 1)} MB per 1,000)`,
     `generator cpu ${fmt(r.generatorCpu, 1)}%, event loop delay p99 ${fmt(r.generatorLoopDelayP99Ms, 1)} ms`,

@@ -34,7 +34,33 @@ export interface PublishRunResult {
   generatorCpu: number;
   generatorLoopDelayP99Ms: number;
   steadySeconds: number;
+  /**
+   * RSS added by the second half of the publishers (sampled after the first
+   * half has settled, and at the end), per publisher, KB: the per-session
+   * footprint without the server's one-off growth (heap spaces, code).
+   */
+  marginalKbPerPublisher: number;
+  /** What a one-GOP cache holds per stream for this workload on average (payload bytes, time-averaged), KB. */
+  gopCacheKb: number;
   errors: Record<string, number>;
+}
+
+/**
+ * The payload a GOP cache of the workload holds on average: at each instant
+ * the bytes of the media since the last video keyframe, averaged over a loop.
+ */
+function averageGopBytes(w: Workload): number {
+  const media = w.tags.filter((t) => !t.header);
+  let held = 0;
+  let area = 0;
+  for (let i = 0; i < media.length; i++) {
+    const t = media[i];
+    if (t.type === 9 && t.body.length > 0 && t.body[0] >> 4 === 1) held = 0;
+    held += t.body.length;
+    const next = i + 1 < media.length ? media[i + 1].ts : w.loopMs;
+    area += held * Math.max(0, next - t.ts);
+  }
+  return w.loopMs > 0 ? area / w.loopMs : 0;
 }
 
 export async function runPublish(o: PublishRunOptions): Promise<PublishRunResult> {
@@ -57,16 +83,18 @@ export async function runPublish(o: PublishRunOptions): Promise<PublishRunResult
         `server cpu ${fmt(f.serverCpu, 1)}% rss ${fmt(f.serverRssMb, 1)} MB, generator cpu ${fmt(f.selfCpu, 1)}%`,
     );
   }, o.interval * 1000);
-  await ramp(
-    o.publishers,
-    o.rate,
-    (i) => {
-      const p = new BenchPublisher(`${o.url}-${i}`, o.workload);
-      pubs.push(p);
-      p.open();
-    },
-    () => performance.now() >= deadline,
-  );
+  const open = (i: number): void => {
+    const p = new BenchPublisher(`${o.url}-${i}`, o.workload);
+    pubs.push(p);
+    p.open();
+  };
+  const half = Math.floor(o.publishers / 2);
+  await ramp(half, o.rate, open, () => performance.now() >= deadline);
+  const halfSettle = Math.min(deadline, performance.now() + o.settle * 1000);
+  while (performance.now() < halfSettle) await sleep(50);
+  const halfMark = meter.mark();
+  const halfPublishing = pubs.filter((p) => p.state === 'publishing').length;
+  await ramp(o.publishers - half, o.rate, (i) => open(half + i), () => performance.now() >= deadline);
   const settleUntil = Math.min(deadline, performance.now() + o.settle * 1000);
   while (performance.now() < settleUntil) await sleep(50);
   for (const p of pubs) p.behind = false;
@@ -98,6 +126,9 @@ export async function runPublish(o: PublishRunOptions): Promise<PublishRunResult
     generatorCpu: f.selfCpu,
     generatorLoopDelayP99Ms: loopDelay,
     steadySeconds: secs,
+    marginalKbPerPublisher:
+      halfMark.server && endMark.server && publishing.length > halfPublishing ? (endMark.server.rss - halfMark.server.rss) / 1024 / (publishing.length - halfPublishing) : NaN,
+    gopCacheKb: averageGopBytes(o.workload) / 1024,
     errors,
   };
   clearInterval(tick);
@@ -114,6 +145,7 @@ export function describePublish(r: PublishRunResult): string {
     `RTMP publish ${r.url}-N: ${r.publishing}/${r.publishers} publishing; behind (> 2 s queued, or not publishing) ${r.behind}; messages dropped ${r.dropped}`,
     `steady window ${fmt(r.steadySeconds, 1)} s: sent kbit/s median ${fmt(r.kbpsMedian)}`,
     `server cpu ${fmt(r.serverCpu, 1)}% of one core (${fmt(r.cpuPer1000, 1)}% per 1,000), rss ${fmt(r.serverRssMb, 1)} MB (idle ${fmt(r.serverIdleRssMb, 1)}, ${fmt(r.mbPer1000, 1)} MB per 1,000)`,
+    `rss added per publisher by the second half: ${fmt(r.marginalKbPerPublisher, 1)} KB (a one-GOP cache of this workload holds ${fmt(r.gopCacheKb, 1)} KB on average; beyond it ${fmt(r.marginalKbPerPublisher - r.gopCacheKb, 1)} KB)`,
     `generator cpu ${fmt(r.generatorCpu, 1)}%, event loop delay p99 ${fmt(r.generatorLoopDelayP99Ms, 1)} ms`,
     errs ? `errors: ${errs}` : 'errors: none',
   ].join('\n');

@@ -1,7 +1,10 @@
 /**
- * A light RTMP player: handshake, connect, createStream, play, then chunk
- * headers only (bodies skipped) once the first video frame has arrived.
- * Answers pings and keeps the acknowledgement window, as real players do.
+ * An RTMP player: handshake, connect, createStream, play. A skimmer (the
+ * default) parses chunk headers only (bodies skipped) once the first video
+ * frame has arrived; a continuous player (`continuous`, srs-bench's
+ * sb_rtmp_load style) assembles and parses every audio and video message for
+ * the whole run. Both answer pings and acknowledge at the window size, as
+ * real players do.
  */
 import { RtmpClientHandshake } from '../src/protocol/rtmp/handshake.js';
 import { acknowledgementMessage, pingResponseMessage, setBufferLengthMessage } from '../src/protocol/rtmp/chunk-writer.js';
@@ -26,13 +29,15 @@ export class RtmpBenchPlayer extends BenchPlayer {
   /** onStatus code of the play command, e.g. NetStream.Play.Start. */
   playStatus = '';
 
-  constructor(url: string) {
+  constructor(url: string, continuous = false) {
     const u = parseRtmpUrl(url);
     super(u.host, u.port);
     this.app = u.app;
     this.stream = u.stream;
     this.tcUrl = u.tcUrl;
+    this.continuous = continuous;
     for (const t of [4, 5, 9, 17, 20]) this.skimmer.assemble[t] = 1;
+    if (continuous) this.skimmer.assemble[8] = 1;
   }
 
   protected connected(): void {
@@ -65,11 +70,16 @@ export class RtmpBenchPlayer extends BenchPlayer {
     }
   }
 
-  private message(type: number, _ts: number, _len: number, payload: Buffer | null): void {
+  private message(type: number, ts: number, _len: number, payload: Buffer | null): void {
+    if (type === 9) this.videoMessages++;
+    else if (type === 8) this.audioMessages++;
     if (payload === null) return;
     switch (type) {
       case 9:
-        if (this.video(payload, isVideoFrame(payload))) this.skimmer.assemble[9] = 0;
+        if (this.video(payload, isVideoFrame(payload), ts)) this.skimmer.assemble[9] = 0;
+        return;
+      case 8:
+        this.audio(payload, ts);
         return;
       case 5:
         if (payload.length >= 4) this.ackWindow = payload.readUInt32BE(0);

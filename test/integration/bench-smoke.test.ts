@@ -73,6 +73,34 @@ describe('bench smoke run', () => {
     });
   }
 
+  for (const proto of ['rtmp', 'flv'] as const) {
+    test(`20 continuous ${proto} players parse every frame for 5 s`, async () => {
+      const stream = `bench-cont-${proto}`;
+      const url = proto === 'rtmp' ? server.rtmpUrl(`live/${stream}`) : server.httpUrl(`live/${stream}.flv`);
+      const r = await bench<PlayRunResult>([
+        `${proto}-play`,
+        '--url', url,
+        '--publish-url', server.rtmpUrl(`live/${stream}`),
+        '--file', workload,
+        '--players', '20',
+        '--rate', '100',
+        '--duration', '6',
+        '--settle', '1',
+        '--player', 'continuous',
+        '--pid', String(server.proc.pid),
+      ]);
+      assert.equal(r.player, 'continuous');
+      assert.equal(r.withVideo, 20, `players without video; errors: ${JSON.stringify(r.errors)}`);
+      assert.deepEqual(r.errors, {});
+      // The workload is 25 fps video and ~43 AAC frames/s: every player parsed (not skimmed)
+      // close to that many coded frames per second through the steady window.
+      assert.ok(r.parsedVideoPerSecMin >= 20, `slowest player parsed ${r.parsedVideoPerSecMin} video frames/s`);
+      assert.ok(r.audioPerSecMin >= 35, `slowest player got ${r.audioPerSecMin} audio messages/s`);
+      assert.ok(r.keyframes >= 20, `keyframes parsed: ${r.keyframes}`);
+      assert.equal(r.timestampRegressions, 0);
+    });
+  }
+
   test('the latency probe reads stamps through the server', async () => {
     const r = await bench<LatencyRunResult>([
       'latency',
