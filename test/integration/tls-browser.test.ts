@@ -1,7 +1,9 @@
 /**
  * Headless Chromium over HTTPS (test CA, certificate errors ignored by the
- * browser context): hls.js plays HLS from an HTTPS page, and a page served
- * on the HTTPS port plays by WHEP through the API sharing that port.
+ * browser context): hls.js plays HLS from an HTTPS page over HTTP/2, a page
+ * served on the HTTPS port plays by WHEP through the API sharing that port
+ * (h2 too), and the project's FLV player (mpegts.js) plays WebSocket-FLV
+ * over wss:// (HTTP/1.1 upgrade on the same port).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +36,7 @@ http_server { enabled on; listen {{HTTP}}; dir ./html; https { enabled on; liste
 rtc_server { enabled on; listen {{RTC}}; candidate 127.0.0.1; }
 vhost __defaultVhost__ {
   rtc { enabled on; rtmp_to_rtc on; }
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   hls { enabled on; hls_fragment 1; hls_window 10; hls_path ./html; }
   play { gop_cache on; }
 }
@@ -97,11 +100,15 @@ test('hls.js in Chromium plays HLS from an HTTPS page', { timeout: 60_000 }, asy
       const advanced = v.currentTime - t0;
       const width = v.videoWidth;
       hls.destroy();
-      return { advanced, error, width };
+      // How each media request went: the playlist and its segments over HTTP/2 (ALPN h2 on the HTTPS port).
+      const protocols = performance.getEntriesByType('resource').filter((e) => /\.(m3u8|ts)(\?|$)/.test(e.name)).map((e) => (e as PerformanceResourceTiming).nextHopProtocol);
+      return { advanced, error, width, protocols };
     }, httpsUrl('live/s.m3u8'));
     assert.equal(r.error, '');
     assert.ok(r.advanced > 2, `currentTime advanced ${r.advanced} s in 5 s`);
     assert.equal(r.width, 640);
+    assert.ok(r.protocols.length >= 3, `media requests ${JSON.stringify(r.protocols)}`);
+    assert.deepEqual([...new Set(r.protocols)], ['h2']);
   } finally {
     await page.close();
   }
@@ -116,6 +123,39 @@ test('WHEP from a page on the HTTPS port: H.264 frames decode', { timeout: 60_00
     assert.ok(s.framesDecoded > 40, `frames decoded ${JSON.stringify(s)}`);
     assert.equal(s.frameWidth, 640);
     assert.match(s.videoCodec, /H264/i);
+    // The page and the WHEP offer/answer went over HTTP/2.
+    const protocols = await page.evaluate(() => [
+      (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
+      ...performance.getEntriesByType('resource').filter((e) => e.name.includes('/rtc/v1/whep/')).map((e) => (e as PerformanceResourceTiming).nextHopProtocol),
+    ]);
+    assert.ok(protocols.length >= 2, JSON.stringify(protocols));
+    assert.deepEqual([...new Set(protocols)], ['h2']);
+  } finally {
+    await page.close();
+  }
+});
+
+test('WebSocket-FLV over wss:// in Chromium: the project\'s FLV player (mpegts.js) decodes frames', { timeout: 60_000 }, async () => {
+  const page = await context.newPage();
+  try {
+    // The player page builds wss://<host>/live/s.flv from an https:// page.
+    await page.goto(httpsUrl('players/flv.html?ws=1&app=live&stream=s'));
+    assert.equal(await page.locator('#url').inputValue(), `wss://127.0.0.1:${server.port('HTTPS')}/live/s.flv`);
+    const r = await page.evaluate(async () => {
+      const v = document.getElementById('video') as HTMLVideoElement;
+      const start = performance.now();
+      while (v.currentTime < 0.5 && performance.now() - start < 30000) await new Promise((res) => setTimeout(res, 100));
+      const t0 = v.currentTime;
+      const f0 = v.getVideoPlaybackQuality().totalVideoFrames;
+      await new Promise((res) => setTimeout(res, 4000));
+      return { advanced: v.currentTime - t0, frames: v.getVideoPlaybackQuality().totalVideoFrames - f0, width: v.videoWidth, height: v.videoHeight };
+    });
+    assert.ok(r.advanced > 2, `currentTime advanced ${r.advanced} s in 4 s`);
+    assert.ok(r.frames > 40, `${r.frames} frames decoded in 4 s`);
+    assert.equal(r.width, 640);
+    assert.equal(r.height, 360);
+    // The server saw a WebSocket player, not HTTP-FLV.
+    assert.ok(server.logs.some((l) => l.msg === 'live remux play started' && l['via'] === 'ws' && l['format'] === 'flv'), 'a WebSocket-FLV player on the server');
   } finally {
     await page.close();
   }
