@@ -191,7 +191,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { env: false }),
   cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
-    origin: list([], u),
+    origin: list([], u, '`host[:port]` (1935) as SRS; `rtmps://host[:port]` (443) pulls and pushes over TLS (Sluice extension, docs/TLS.md)'),
     token_traverse: bool(false, u, 'edge: an RTMP client is admitted only once the origin accepted an RTMP connect with its tcUrl'),
     vhost: str('[vhost]', u, 'vhost used toward the origin'),
     debug_srs_upnode: bool(true, n),
