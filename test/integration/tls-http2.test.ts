@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
@@ -162,6 +163,23 @@ test('HTTP/1.1 clients on the same port: ffprobe reads HLS and FLV', { timeout: 
   const flv = await probe(`https://127.0.0.1:${server.port('HTTPS')}/live/s.flv`, 2);
   assert.equal(flv.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
   assert.equal(await curl(server.port('HTTPS'), '/live/s.m3u8', ['--http1.1', '-o', '/dev/null']), '1.1 200');
+});
+
+test('garbage after the h2 preface ends that connection only; the port goes on serving', { timeout: 30_000 }, async () => {
+  const socket = tls.connect({ host: '127.0.0.1', port: server.port('HTTPS'), ALPNProtocols: ['h2'], ca: readFileSync(ca.caCert), servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  assert.equal(socket.alpnProtocol, 'h2');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined);
+  // The client preface, then a frame header claiming a 16 MiB HEADERS frame on stream 0 and junk.
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0xff, 0xff, 0xff, 0x01, 0x04, 0, 0, 0, 0]), Buffer.alloc(64, 0xab)]));
+  await closed;
+  const api = await get('/api/v1/versions');
+  assert.equal(api.status, 200);
 });
 
 test('http2 off: the HTTPS port answers HTTP/1.1 to a client that asks for h2', { timeout: 60_000 }, async () => {
