@@ -1,6 +1,6 @@
 /**
  * HTTP/2 on the HTTPS port (ALPN h2 next to HTTP/1.1): LL-HLS (playlist,
- * blocking reload, init, parts), HTTP-FLV, static files and the API over h2
+ * blocking reload, init, parts), HTTP-FLV, HTTP-TS, static files and the API over h2
  * with Node's http2 client and curl (HTTP-FLV written by curl, decoded by
  * ffprobe); HTTP/1.1 clients (ffprobe) on the same port; `http2 off` offers
  * HTTP/1.1 only. The browser side (hls.js and WHEP over h2, WSS-FLV) is in
@@ -157,6 +157,11 @@ test('HTTP-FLV over h2: curl --http2 writes a stream that ffprobe decodes', { ti
   assert.equal(flv.body.toString('latin1', 0, 3), 'FLV');
   assert.equal(api.status, 200);
   assert.equal((JSON.parse(api.body.toString()) as { code: number }).code, 0);
+  // The other remuxes go through the response too: HTTP-TS (188-byte packets, sync byte 0x47).
+  const ts = await get('/live/s.ts', 188 * 200);
+  assert.equal(ts.status, 200);
+  assert.equal(ts.headers['content-type'], 'video/MP2T');
+  for (let i = 0; i + 188 <= ts.body.length; i += 188) assert.equal(ts.body[i], 0x47, `TS packet at ${i}`);
 });
 
 test('HTTP/1.1 clients on the same port: ffprobe reads HLS and FLV', { timeout: 60_000 }, async () => {
