@@ -19,6 +19,8 @@ import type { ServerContext } from './server-context.js';
 
 /** An h2 connection with no frame for this long is closed (a client that opens a session and sends nothing). */
 const H2_IDLE_TIMEOUT_MS = 120_000;
+/** An idle HTTP/1.1 keep-alive on the HTTPS port is closed after this, as on the HTTP port (Node's default). */
+const HTTP1_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Concurrent streams per h2 connection: enough for a page of LL-HLS renditions, bounded for a single peer. */
 const H2_MAX_STREAMS = 128;
 
@@ -31,8 +33,14 @@ export function createH2Server(ctx: ServerContext, files: CertFiles, handler: Ha
     allowHTTP1: true,
     settings: { maxConcurrentStreams: H2_MAX_STREAMS, maxHeaderListSize: maxHeader },
   });
-  // The HTTP/1.1 side of the port reads these from the server, as http.Server does: same bounds as the HTTP port.
-  Object.assign(server, { maxHeaderSize: maxHeader, headersTimeout: HTTP_SERVER_LIMITS.headersTimeout, requestTimeout: HTTP_SERVER_LIMITS.requestTimeout });
+  // The HTTP/1.1 side of the port reads these from the server, as http.Server does: same bounds as the HTTP port
+  // (and http.Server's 5 s keep-alive timeout, which an Http2SecureServer does not set).
+  Object.assign(server, {
+    maxHeaderSize: maxHeader,
+    headersTimeout: HTTP_SERVER_LIMITS.headersTimeout,
+    requestTimeout: HTTP_SERVER_LIMITS.requestTimeout,
+    keepAliveTimeout: HTTP1_KEEP_ALIVE_TIMEOUT_MS,
+  });
   server.setTimeout(H2_IDLE_TIMEOUT_MS);
 
   const sessions = new Set<http2.ServerHttp2Session>();
