@@ -127,6 +127,15 @@ test('RTMP play: refused without a valid token; the token in the stream param or
   const played = await decodeFrames(server.rtmpUrl(`live/cam?token=${t}`), 2);
   assert.ok(played.frames >= 20, `frames decoded with the token in the stream param: ${played.frames} ${played.stderr.slice(-300)}`);
   const tc = run('ffmpeg', ['-hide_banner', '-nostdin', '-rtmp_tcurl', `rtmp://127.0.0.1:${server.rtmpPort}/live?token=${t}`, '-i', server.rtmpUrl('live/cam'), '-t', '2', '-f', 'null', '-'], 40_000);
+  // While it plays, the API lists its tcUrl with the token cut to its first characters.
+  let listed: { type: string; tcUrl: string } | undefined;
+  await waitFor(async () => {
+    const body = (await (await fetch(server.apiUrl('api/v1/clients/'))).json()) as { clients: Array<{ type: string; tcUrl: string }> };
+    listed = body.clients.find((c) => c.type === 'rtmp-play' && c.tcUrl.includes('token='));
+    return listed !== undefined;
+  }, 10_000, 100);
+  assert.ok(listed, 'the tcUrl player in /api/v1/clients');
+  assert.equal(listed.tcUrl, `rtmp://127.0.0.1:${server.rtmpPort}/live?token=${t.slice(0, 4)}…(${t.length} chars)`);
   assert.equal(await tc.done, 0, `token in the tcUrl: ${tc.stderr().slice(-300)}`);
 });
 
