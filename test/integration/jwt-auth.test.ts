@@ -368,3 +368,20 @@ test('expire_sessions: an HTTP-FLV player is cut when its token expires (plus th
   assert.ok(at <= (exp + LEEWAY) * 1000 + 10_000, 'cut soon after exp + leeway');
   await server.waitForLog((l) => l.msg === 'jwt: token expired, session closed', 5000);
 });
+
+test('expire_sessions: a DASH session ends when its token expires; its id then opens nothing', { timeout: 60_000 }, async () => {
+  // The stream's MPD exists once DASH wrote its first segment (this test may run alone).
+  const probeToken = await remembered(token({ play: ['live/cam'] }));
+  assert.ok(await waitFor(async () => (await fetch(server.httpUrl(`live/cam.mpd?token=${probeToken}`))).status === 200, 30_000, 250), 'the MPD');
+  const exp = now() + 2;
+  const t = await remembered(token({ play: ['live/cam'] }, exp));
+  const ok = await fetch(server.httpUrl(`live/cam.mpd?token=${t}`));
+  assert.equal(ok.status, 200);
+  const id = new URL(ok.url).searchParams.get('dash_ctx')!;
+  await ok.body?.cancel();
+  assert.equal((await fetch(server.httpUrl(`live/cam/video-init.mp4?dash_ctx=${id}`))).status, 200);
+  await server.waitForLog((l) => l.msg === 'jwt: token expired, session closed' && l['cid'] === id && l['type'] === 'dash-play', 20_000);
+  assert.ok(Date.now() >= (exp + LEEWAY) * 1000 - 1000, 'not before exp + leeway');
+  assert.equal((await fetch(server.httpUrl(`live/cam/video-init.mp4?dash_ctx=${id}`))).status, 403, 'its segments');
+  assert.equal((await fetch(server.httpUrl(`live/cam.mpd?dash_ctx=${id}&token=${t}`))).status, 404, 'its MPD (a kicked session)');
+});
