@@ -3,7 +3,7 @@
  * `npm run bench -- <command> [options]`: the load generator (see docs/BENCHMARKS.md).
  *
  *   rtmp-play  --url rtmp://127.0.0.1:1935/live/livestream --players 1000 [--rate 500] [--duration 30] [--pid PID[,PID]]
- *   flv-play   --url http://127.0.0.1:8080/live/livestream.flv --players 1000 ...
+ *   flv-play   --url http://127.0.0.1:8080/live/livestream.flv --players 1000 ... [--h2: https:// over HTTP/2]
  *   publish    --url rtmp://127.0.0.1:1935/live/bench --publishers 100 ...
  *   latency    --url rtmp://127.0.0.1:1935/live/livestream [--play-url URL] [--duration 30]
  *   llhls-play --url http://127.0.0.1:8080/live/livestream.m3u8 --players 1000 [--rate 200] [--duration 30] [--pid PID]
@@ -29,6 +29,7 @@ common:  --url URL  --duration S (total, default 30)  --interval S (report, defa
 play:    --players N  --rate N/s (default 500)  --window S (default 10)  --settle S (default 3)
          --player skim|continuous (default skim: bodies skipped after the first frame; continuous: every message parsed, sb_rtmp_load style)
          --stream-kbps K (default: from --file)  --publish-url rtmp://... (publish the workload there first)
+         --h2 (flv-play of an https:// URL over HTTP/2, one connection per player)
 publish: --publishers N  --rate N/s (default 100)  --tick MS (default 40)   (publisher i publishes URL-i)
 llhls:   --players N  --rate N/s (default 200)   (each: blocking playlist reload + part fetch, as hls.js)
 latency: --play-url URL (rtmp:// or http://, default: --url)  --skip S (samples left out at the start, default 3)
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       'stream-kbps': { type: 'string' },
       json: { type: 'boolean' },
+      h2: { type: 'boolean' },
       servers: { type: 'string' },
       protos: { type: 'string' },
       steady: { type: 'string' },
@@ -109,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
       if (v['publish-url']) loopbackOnly(v['publish-url']);
       const r = await runPlay({
         proto: command === 'rtmp-play' ? 'rtmp' : 'flv',
+        h2: v.h2 === true,
         url: v.url,
         players,
         rate: Math.max(1, num(v.rate, 500, 'rate')),

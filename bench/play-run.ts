@@ -5,6 +5,7 @@
  */
 import type { BenchPlayer } from './bench-player.js';
 import { FlvBenchPlayer } from './flv-player.js';
+import { H2FlvBenchPlayer } from './h2-flv-player.js';
 import { RtmpBenchPlayer } from './rtmp-player.js';
 import { BenchPublisher } from './rtmp-publisher.js';
 import { LoadMeter, figures, ramp, sleep, type Mark } from './run-clock.js';
@@ -14,6 +15,8 @@ import type { Workload } from './workload.js';
 
 export interface PlayRunOptions {
   proto: 'rtmp' | 'flv';
+  /** HTTPS-FLV over HTTP/2 (one h2 connection per player). */
+  h2?: boolean;
   url: string;
   players: number;
   /** Players opened per second. */
@@ -174,7 +177,7 @@ export async function runPlay(o: PlayRunOptions): Promise<PlayRunResult> {
       );
   };
   const timer = setInterval(() => report(false), o.interval * 1000);
-  const Player = o.proto === 'rtmp' ? RtmpBenchPlayer : FlvBenchPlayer;
+  const Player = o.proto === 'rtmp' ? RtmpBenchPlayer : o.h2 === true ? H2FlvBenchPlayer : FlvBenchPlayer;
   await ramp(
     o.players,
     o.rate,

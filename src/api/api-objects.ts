@@ -7,6 +7,7 @@ import type { ServerContext } from '../core/server-context.js';
 import type { ClientStat, ServerStats, StreamStat, VhostStat } from '../ops/stats/server-stats.js';
 import { isPublishType } from '../ops/stats/server-stats.js';
 import { streamUrl } from '../protocol/stream-url.js';
+import { redactTokens } from '../log/clip.js';
 import { VERSION } from '../version.js';
 import { SRS_API_VERSION } from './srs-api-level.js';
 import { Fixed2 } from './srs-json.js';
@@ -39,7 +40,8 @@ export function streamObject(stats: ServerStats, s: StreamStat): Json {
     name: s.stream,
     vhost: stats.vhostStat(s.vhost).id,
     app: s.app,
-    tcUrl: s.tcUrl,
+    // A JWT in a tcUrl or page URL is a credential: the API shows its first characters only (hooks get it whole, as SRS).
+    tcUrl: redactTokens(s.tcUrl),
     url: streamUrl(s.vhost, s.app, s.stream),
     live_ms: Date.now(),
     clients: stats.clientsOf(s.key),
@@ -62,9 +64,9 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
     vhost: s.vhost ? stats.vhostStat(s.vhost).id : '',
     stream: st?.id ?? '',
     ip: s.ip,
-    pageUrl: s.pageUrl,
+    pageUrl: redactTokens(s.pageUrl),
     swfUrl: '',
-    tcUrl: s.tcUrl,
+    tcUrl: redactTokens(s.tcUrl),
     url: s.stream ? streamUrl(s.vhost, s.app, s.stream) : '',
     name,
     type: s.type,

@@ -12,13 +12,17 @@ const u: Use = 'used';
 const n: Use = 'not-yet';
 const i: Use = 'ignored';
 
-function httpsBlock(use: Use, doc: string, port: number, portDoc?: string) {
-  return block(use, doc, {
+function httpsChildren(use: Use, port: number, portDoc?: string) {
+  return {
     enabled: bool(false, use),
     listen: endpoint(port, use, '', portDoc === undefined ? {} : { defaultDoc: portDoc }),
     key: str('./conf/server.key', use),
     cert: str('./conf/server.crt', use),
-  });
+  };
+}
+
+function httpsBlock(use: Use, doc: string, port: number, portDoc?: string) {
+  return block(use, doc, httpsChildren(use, port, portDoc));
 }
 
 const ENGINE = block(u, 'An FFmpeg output (SRS\'s argv, see docs/FFMPEG.md); the option blocks take `name value;` pairs, each made `-name value`.', {
@@ -187,7 +191,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { env: false }),
   cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
-    origin: list([], u),
+    origin: list([], u, '`host[:port]` (1935) as SRS; `rtmps://host[:port]` (443) pulls and pushes over TLS (Sluice extension, docs/TLS.md)'),
     token_traverse: bool(false, u, 'edge: an RTMP client is admitted only once the origin accepted an RTMP connect with its tcUrl'),
     vhost: str('[vhost]', u, 'vhost used toward the origin'),
     debug_srs_upnode: bool(true, n),
@@ -315,7 +319,10 @@ export const ROOT = block(u, '', {
     listen: endpoint(8080, u),
     dir: str(HTML_DIR, u),
     crossdomain: bool(true, u),
-    https: httpsBlock(u, 'Needs `http_server` enabled. Serves everything the HTTP port serves (HTTP/1.1; see docs/TLS.md); the API too when it shares the HTTP port.', 8088),
+    https: block(u, 'Needs `http_server` enabled. Serves everything the HTTP port serves (HTTP/2 and HTTP/1.1; see docs/TLS.md); the API too when it shares the HTTP port.', {
+      ...httpsChildren(u, 8088),
+      http2: bool(true, u, 'offer HTTP/2 (ALPN `h2`) next to HTTP/1.1 on the HTTPS port; WebSocket (WSS-FLV/TS) stays HTTP/1.1. `off`: HTTP/1.1 only', { sluice: true }),
+    }),
   }, { field: 'httpServer', reload: 'restart' }),
   rtmps: block(u, 'RTMP over TLS (SRS 7.0.56+ `conf/rtmps.conf`): the same sessions, hooks and statistics as RTMP. See docs/TLS.md.', {
     enabled: bool(false, u),

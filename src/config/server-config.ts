@@ -54,6 +54,8 @@ export interface HttpServerConfig {
   dir: string;
   crossdomain: boolean;
   https: HttpsConfig;
+  /** `https.http2` (Sluice extension): h2 next to HTTP/1.1 on the HTTPS port. */
+  http2: boolean;
 }
 
 export interface RtcServerConfig {
@@ -227,7 +229,7 @@ const V1_LEVELS: Readonly<Record<string, LogLevel>> = {
 const V2_LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', 'error']);
 
 type RootScope = Scope<RootSchema>;
-type HttpsScope = Scope<ChildrenOf<ChildrenOf<RootSchema['http_server']>['https']>> | Scope<ChildrenOf<RootSchema['rtmps']>>;
+type HttpsScope = Scope<ChildrenOf<ChildrenOf<RootSchema['http_api']>['https']>> | Scope<ChildrenOf<RootSchema['rtmps']>>;
 
 function logLevel(root: RootScope): LogLevel {
   const v2 = root.raw('srs_log_level_v2');
@@ -281,13 +283,15 @@ function buildServerConfig(
 
   const httpServerScope = root.child('http_server');
   const httpServerListen = httpServerScope.get('listen');
-  const httpServerHttps = https(httpServerScope.child('https'));
+  // http_server.https has the four directives of every https block, plus `http2`.
+  const httpServerHttps = https(httpServerScope.child('https') as unknown as HttpsScope);
   const httpServer: HttpServerConfig = {
     enabled: httpServerScope.get('enabled'),
     listen: httpServerListen,
     dir: httpServerScope.get('dir'),
     crossdomain: httpServerScope.get('crossdomain'),
     https: httpServerHttps,
+    http2: httpServerScope.child('https').get('http2'),
   };
 
   const api = root.child('http_api');

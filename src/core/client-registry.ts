@@ -2,7 +2,7 @@
  * The sessions the server holds right now, by connection id: what the API
  * lists and kicks, and what graceful shutdown waits for.
  */
-export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'srt-play' | 'srt-publish' | 'udp-publish' | 'flv-publish' | 'Unknown';
+export type ClientType = 'rtmp-play' | 'flv-play' | 'fmle-publish' | 'flash-publish' | 'rtc-play' | 'rtc-publish' | 'hls-play' | 'dash-play' | 'srt-play' | 'srt-publish' | 'udp-publish' | 'flv-publish' | 'Unknown';
 
 /** What a publish or play asked for, as SRS names it (hooks, exec variables, sessions). */
 export interface StreamRequest {

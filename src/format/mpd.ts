@@ -88,3 +88,9 @@ export function writeMpd(doc: MpdDocument): string {
   out.push('  </Period>', '</MPD>');
   return `${out.join('\n')}\n`;
 }
+
+/** The MPD with `key=value` added to every SegmentTemplate's initialization and media URLs (a player session's id). */
+export function addQueryToMpdTemplates(mpd: string, key: string, value: string): string {
+  const q = `${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
+  return mpd.replace(/ (initialization|media)="([^"]*)"/g, (_m, attr: string, uri: string) => ` ${attr}="${uri}${uri.includes('?') ? '&amp;' : '?'}${q}"`);
+}

@@ -14,7 +14,7 @@ export function clip(text: string, max = LOG_TEXT_MAX): string {
   return `${text.slice(0, max)}…(${Buffer.byteLength(text, 'utf8')} bytes)`;
 }
 
-/** `token=<value>` with only the value's first 4 characters kept (enough to tell a JWT from a typo). */
-function redactTokens(text: string): string {
+/** `token=<value>` with only the value's first 4 characters kept (enough to tell a JWT from a typo); also for API answers. */
+export function redactTokens(text: string): string {
   return text.replace(/(\btoken=)([^&\s#"']+)/g, (_m, key: string, value: string) => (value.length <= 8 ? `${key}***` : `${key}${value.slice(0, 4)}…(${value.length} chars)`));
 }

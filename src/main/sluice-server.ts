@@ -11,7 +11,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { ServerContext, type ServerContextOptions } from '../core/server-context.js';
 import type { FeatureHandle } from '../core/feature.js';
-import { createHttpServer, createHttpsServer } from '../core/http-server.js';
+import { createHttpServer, createHttpsServer, type HttpListener } from '../core/http-server.js';
 import { listen } from '../core/listen.js';
 import { compose, type Composition } from './features.js';
 
@@ -46,7 +46,7 @@ export interface ListeningPorts {
 export class SluiceServer {
   readonly ctx: ServerContext;
   private http: http.Server | null = null;
-  private https: http.Server | null = null;
+  private https: HttpListener | null = null;
   private composition: Composition | null = null;
   private readonly features: FeatureHandle[] = [];
 

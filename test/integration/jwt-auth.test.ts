@@ -10,21 +10,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { JWT_TEST_SECRET, nowSeconds, signToken } from '../helpers/jwt-token.js';
 import { decodeFrames, probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SECRET = 'integration-test-secret-of-32-characters+';
+const SECRET = JWT_TEST_SECRET;
 const LEEWAY = 5;
-const now = (): number => Math.floor(Date.now() / 1000);
-
-function token(grants: { publish?: string[]; play?: string[] }, exp = now() + 3600): Promise<string> {
-  return new SignJWT({ sluice: grants }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
-}
+const now = nowSeconds;
+const token = signToken;
 
 let server: RunningServer;
 let hookServer: http.Server;
@@ -130,6 +127,15 @@ test('RTMP play: refused without a valid token; the token in the stream param or
   const played = await decodeFrames(server.rtmpUrl(`live/cam?token=${t}`), 2);
   assert.ok(played.frames >= 20, `frames decoded with the token in the stream param: ${played.frames} ${played.stderr.slice(-300)}`);
   const tc = run('ffmpeg', ['-hide_banner', '-nostdin', '-rtmp_tcurl', `rtmp://127.0.0.1:${server.rtmpPort}/live?token=${t}`, '-i', server.rtmpUrl('live/cam'), '-t', '2', '-f', 'null', '-'], 40_000);
+  // While it plays, the API lists its tcUrl with the token cut to its first characters.
+  let listed: { type: string; tcUrl: string } | undefined;
+  await waitFor(async () => {
+    const body = (await (await fetch(server.apiUrl('api/v1/clients/'))).json()) as { clients: Array<{ type: string; tcUrl: string }> };
+    listed = body.clients.find((c) => c.type === 'rtmp-play' && c.tcUrl.includes('token='));
+    return listed !== undefined;
+  }, 10_000, 100);
+  assert.ok(listed, 'the tcUrl player in /api/v1/clients');
+  assert.equal(listed.tcUrl, `rtmp://127.0.0.1:${server.rtmpPort}/live?token=${t.slice(0, 4)}…(${t.length} chars)`);
   assert.equal(await tc.done, 0, `token in the tcUrl: ${tc.stderr().slice(-300)}`);
 });
 
@@ -205,7 +211,10 @@ test('HLS: ffprobe of the playlist with ?token= fetches its segments; no token, 
   const master = await (await fetch(`${url}?token=${t}`)).text();
   const variant = /^(cam\.m3u8\?hls_ctx=[^\s]+)$/m.exec(master)?.[1];
   assert.ok(variant, master);
-  const pl = await (await fetch(server.httpUrl(`live/${variant}`))).text();
+  const variantRes = await fetch(server.httpUrl(`live/${variant}`));
+  // The session's playlist carries its id: private, never kept by a shared cache.
+  assert.match(String(variantRes.headers.get('cache-control')), /^private, max-age=\d+$/);
+  const pl = await variantRes.text();
   const seg = /^(cam-\d+\.ts)\?hls_ctx=([\w-]+)$/m.exec(pl);
   assert.ok(seg, pl);
   const good = await fetch(server.httpUrl(`live/${seg[1]}?hls_ctx=${seg[2]}`));
@@ -233,22 +242,67 @@ test('HLS: ffprobe of the playlist with ?token= fetches its segments; no token, 
   }
 });
 
-test('DASH on a JWT vhost: the MPD, init and segments are 403, from memory as from disk', async () => {
+test('DASH on a JWT vhost: the token on the MPD opens a session that covers its segments; no token, another stream, expired: refused', { timeout: 60_000 }, async () => {
   const dir = join(server.dir, 'html/dash/live');
   const segDir = join(dir, 'cam');
-  const written = (): boolean => existsSync(join(dir, 'cam.mpd')) && existsSync(segDir) && readdirSync(segDir).some((f) => f.endsWith('.m4s'));
+  const written = (): boolean => existsSync(join(dir, 'cam.mpd')) && existsSync(segDir) && readdirSync(segDir).filter((f) => f.endsWith('.m4s')).length >= 4;
   assert.ok(await waitFor(written, 30_000, 100), 'DASH files written');
+  const mpdUrl = server.httpUrl('live/cam.mpd');
+  for (const q of ['', `?token=${await remembered(token({ play: ['live/cam2'] }))}`, `?token=${await remembered(token({ play: ['live/cam'] }, now() - 60))}`]) {
+    await assert.rejects(probe(`${mpdUrl}${q}`, 2), /exited/, `refused: ${q.slice(0, 20)}`);
+  }
+  // Without a session id: a redirect that adds a new one, never cached; the admission is on the redirected request.
+  const first = await fetch(mpdUrl, { redirect: 'manual' });
+  assert.equal(first.status, 302);
+  assert.match(String(first.headers.get('location')), /^cam\.mpd\?dash_ctx=[\w-]+$/);
+  assert.equal(first.headers.get('cache-control'), 'private, no-store');
+  assert.equal((await fetch(mpdUrl)).status, 401, 'no token');
+  assert.equal((await fetch(`${mpdUrl}?token=${await remembered(token({ play: ['live/cam2'] }))}`)).status, 403, 'a token for another stream');
+
   const t = await remembered(token({ play: ['live/cam'] }));
-  // The MPD and the newest segments are in memory, older ones on disk: every one is refused, with a token or not.
-  const files = ['cam.mpd', ...readdirSync(segDir).filter((f) => f.endsWith('.m4s') || f.endsWith('.mp4')).map((f) => `cam/${f}`)];
-  assert.ok(files.some((f) => f.endsWith('-init.mp4')), files.join(','));
-  for (const f of files) {
-    for (const q of ['', `?token=${t}`]) {
-      const r: Response = await fetch(server.httpUrl(`live/${f}${q}`));
-      assert.equal(r.status, 403, `${f}${q ? ' with a token' : ''}`);
-      await r.body?.cancel();
+  const ok = await fetch(`${mpdUrl}?token=${t}`);
+  assert.equal(ok.status, 200);
+  assert.match(String(ok.headers.get('cache-control')), /^private/);
+  const id = new URL(ok.url).searchParams.get('dash_ctx');
+  assert.ok(id, ok.url);
+  const mpd = await ok.text();
+  assert.ok(mpd.includes(`media="$RepresentationID$-$Number$.m4s?dash_ctx=${id}"`), mpd);
+  assert.ok(mpd.includes(`initialization="$RepresentationID$-init.mp4?dash_ctx=${id}"`), mpd);
+  // Older segments are on disk, the inits and newest ones in memory: all of them for this session, none without it.
+  const files = readdirSync(segDir);
+  assert.ok(files.includes('video-init.mp4') && files.includes('audio-init.mp4'), files.join(','));
+  // The newest three of each track (in the window a while yet: older ones may be deleted as it slides).
+  const newest = (kind: string): string[] =>
+    files
+      .filter((f) => new RegExp(`^${kind}-\\d+\\.m4s$`).test(f))
+      .sort((a, b) => Number(/(\d+)/.exec(a)![1]) - Number(/(\d+)/.exec(b)![1]))
+      .slice(-3);
+  for (const f of [...newest('video'), ...newest('audio'), 'video-init.mp4', 'audio-init.mp4']) {
+    const good: Response = await fetch(server.httpUrl(`live/cam/${f}?dash_ctx=${id}`));
+    assert.equal(good.status, 200, f);
+    assert.ok((await good.arrayBuffer()).byteLength > 100, f);
+    for (const q of ['', '?dash_ctx=unknown1', `?token=${t}`]) {
+      const bad: Response = await fetch(server.httpUrl(`live/cam/${f}${q}`));
+      assert.equal(bad.status, 403, `${f}${q}`);
+      await bad.body?.cancel();
     }
   }
+  // The session's id opens its own stream's files only.
+  mkdirSync(join(dir, 'elsewhere'), { recursive: true });
+  writeFileSync(join(dir, 'elsewhere/video-init.mp4'), readFileSync(join(segDir, 'video-init.mp4')));
+  assert.equal((await fetch(server.httpUrl(`live/elsewhere/video-init.mp4?dash_ctx=${id}`))).status, 403);
+  // The player is a client of the stream while it reads.
+  const clients = (await (await fetch(server.apiUrl('api/v1/clients/'))).json()) as { clients: Array<{ type: string; name: string }> };
+  assert.ok(clients.clients.some((c) => c.type === 'dash-play' && c.name === 'cam'), JSON.stringify(clients.clients));
+  // No token in the API (a tcUrl or page URL with ?token= shows its first characters only).
+  const apiText = JSON.stringify(clients) + (await (await fetch(server.apiUrl('api/v1/streams/'))).text());
+  for (const tk of tokens) assert.ok(!apiText.includes(tk.split('.')[2]!), 'no token in the API');
+  // A real DASH client (ffmpeg's demuxer): redirect, MPD, then the segments with the session id.
+  const r = await probe(`${mpdUrl}?token=${t}`, 3);
+  const v = r.streams.find((st) => st.codec_type === 'video');
+  assert.equal(v?.codec_name, 'h264');
+  assert.equal(v?.width, 320);
+  assert.ok(r.packets.filter((p) => p.stream_index === r.streams.indexOf(v!)).length > 25, 'video packets from the segments');
 });
 
 test('LL-HLS: the token on the playlist covers its init section, segments and parts; without the session: 403', { timeout: 60_000 }, async () => {
@@ -313,4 +367,21 @@ test('expire_sessions: an HTTP-FLV player is cut when its token expires (plus th
   assert.ok(at >= (exp + LEEWAY) * 1000 - 1000, `not cut before exp + leeway (${(at - (exp + LEEWAY) * 1000) / 1000} s)`);
   assert.ok(at <= (exp + LEEWAY) * 1000 + 10_000, 'cut soon after exp + leeway');
   await server.waitForLog((l) => l.msg === 'jwt: token expired, session closed', 5000);
+});
+
+test('expire_sessions: a DASH session ends when its token expires; its id then opens nothing', { timeout: 60_000 }, async () => {
+  // The stream's MPD exists once DASH wrote its first segment (this test may run alone).
+  const probeToken = await remembered(token({ play: ['live/cam'] }));
+  assert.ok(await waitFor(async () => (await fetch(server.httpUrl(`live/cam.mpd?token=${probeToken}`))).status === 200, 30_000, 250), 'the MPD');
+  const exp = now() + 2;
+  const t = await remembered(token({ play: ['live/cam'] }, exp));
+  const ok = await fetch(server.httpUrl(`live/cam.mpd?token=${t}`));
+  assert.equal(ok.status, 200);
+  const id = new URL(ok.url).searchParams.get('dash_ctx')!;
+  await ok.body?.cancel();
+  assert.equal((await fetch(server.httpUrl(`live/cam/video-init.mp4?dash_ctx=${id}`))).status, 200);
+  await server.waitForLog((l) => l.msg === 'jwt: token expired, session closed' && l['cid'] === id && l['type'] === 'dash-play', 20_000);
+  assert.ok(Date.now() >= (exp + LEEWAY) * 1000 - 1000, 'not before exp + leeway');
+  assert.equal((await fetch(server.httpUrl(`live/cam/video-init.mp4?dash_ctx=${id}`))).status, 403, 'its segments');
+  assert.equal((await fetch(server.httpUrl(`live/cam.mpd?dash_ctx=${id}&token=${t}`))).status, 404, 'its MPD (a kicked session)');
 });

@@ -6,14 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { JWT_TEST_SECRET, nowSeconds, signToken } from '../helpers/jwt-token.js';
 import { probe, run, type Proc } from '../helpers/ffmpeg.js';
 
-const SECRET = 'srt-integration-secret-of-32-characters!';
-const now = (): number => Math.floor(Date.now() / 1000);
-const token = (grants: { publish?: string[]; play?: string[] }, exp = now() + 3600): Promise<string> =>
-  new SignJWT({ sluice: grants }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
+const SECRET = JWT_TEST_SECRET;
+const now = nowSeconds;
+const token = signToken;
 
 let server: RunningServer;
 let publisher: Proc | null = null;

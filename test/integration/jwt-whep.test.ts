@@ -6,18 +6,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT } from 'jose';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { JWT_TEST_SECRET, nowSeconds, signToken } from '../helpers/jwt-token.js';
 import { publish, type Proc } from '../helpers/ffmpeg.js';
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SECRET = 'integration-test-secret-of-32-characters+';
-const now = (): number => Math.floor(Date.now() / 1000);
-
-function token(grants: { publish?: string[]; play?: string[] }, exp = now() + 3600): Promise<string> {
-  return new SignJWT({ sluice: grants }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
-}
+const SECRET = JWT_TEST_SECRET;
+const now = nowSeconds;
+const token = signToken;
 
 let server: RunningServer;
 let publisher: Proc | null = null;

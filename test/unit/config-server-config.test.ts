@@ -58,6 +58,7 @@ describe('typed config: defaults', () => {
       dir: './objs/nginx/html',
       crossdomain: true,
       https: { enabled: false, listen: { host: null, port: 8088 }, key: './conf/server.key', cert: './conf/server.crt' },
+      http2: true,
     });
     assert.deepEqual(c.exporter, { enabled: false, listen: { host: null, port: 9972 }, label: '', tag: '' });
     assert.deepEqual(c.heartbeat, {

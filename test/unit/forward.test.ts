@@ -76,12 +76,16 @@ test('srt:// and nonsense are refused with a reason', () => {
 });
 
 test('loop guard: this stream on this server is refused, another stream or server is not', () => {
-  const self: SelfAddress = { rtmpPorts: [1935], hosts: new Set(['127.0.0.1', 'media.local']), resolveVhost: () => '__defaultVhost__' };
+  const self: SelfAddress = { rtmpPorts: [1935], rtmpsPorts: [1443], hosts: new Set(['127.0.0.1', 'media.local']), resolveVhost: () => '__defaultVhost__' };
   assert.equal(isForwardLoop(target('127.0.0.1'), S, self), true);
   assert.equal(isForwardLoop(target('media.local:1935'), S, self), true);
   assert.equal(isForwardLoop(target('127.0.0.1:1936'), S, self), false);
   assert.equal(isForwardLoop(target('10.9.9.9'), S, self), false);
   assert.equal(isForwardLoop(target('127.0.0.1:1935/live/[stream]-copy'), S, self), false);
+  // RTMPS: this server's RTMPS port is a loop over rtmps://, and the RTMP port is not one over TLS (nor the other way round).
+  assert.equal(isForwardLoop(target('rtmps://127.0.0.1:1443/live/[stream]'), S, self), true);
+  assert.equal(isForwardLoop(target('rtmps://media.local:1935/live/[stream]'), S, self), false);
+  assert.equal(isForwardLoop(target('127.0.0.1:1443'), S, self), false);
 });
 
 test('on_forward body keys in SRS order; data.urls read, empty entries skipped, a bad answer throws', () => {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeMpd } from '../../src/format/mpd.js';
+import { addQueryToMpdTemplates, writeMpd } from '../../src/format/mpd.js';
 
 describe('MPD writer', () => {
   test('dynamic MPD with SegmentTimeline per representation', () => {
@@ -28,5 +28,14 @@ describe('MPD writer', () => {
     assert.match(text, /audioSamplingRate="44100"/);
     assert.equal((text.match(/<AdaptationSet /g) ?? []).length, 2);
     assert.ok(text.trim().endsWith('</MPD>'));
+  });
+
+  test('a session id on every segment template (DASH sessions on a JWT vhost), nothing else changed', () => {
+    const mpd = '<MPD>\n<BaseURL>cam/</BaseURL>\n<SegmentTemplate timescale="90000" initialization="$RepresentationID$-init.mp4" media="$RepresentationID$-$Number$.m4s" startNumber="1">\n<SegmentTemplate initialization="a-init.mp4?x=1" media="a-$Number$.m4s">\n</MPD>\n';
+    const out = addQueryToMpdTemplates(mpd, 'dash_ctx', 'ab12');
+    assert.match(out, /initialization="\$RepresentationID\$-init\.mp4\?dash_ctx=ab12" media="\$RepresentationID\$-\$Number\$\.m4s\?dash_ctx=ab12" startNumber="1"/);
+    assert.match(out, /initialization="a-init\.mp4\?x=1&amp;dash_ctx=ab12" media="a-\$Number\$\.m4s\?dash_ctx=ab12"/);
+    assert.match(out, /<BaseURL>cam\/<\/BaseURL>/);
+    assert.match(out, /timescale="90000"/);
   });
 });

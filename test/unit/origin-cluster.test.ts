@@ -26,9 +26,10 @@ test('a coworker answer: SRS shape, Sluice http_port, and what is not one', () =
 });
 
 test('the RTMP 302 target: redirect2, else redirect', () => {
-  assert.deepEqual(redirectTarget({ ex: { code: 302, redirect: 'rtmp://a:1936/live', redirect2: 'rtmp://b:1937/live/s?x=1' } }), { host: 'b', port: 1937 });
-  assert.deepEqual(redirectTarget({ ex: { code: 302, redirect: 'rtmp://a/live' } }), { host: 'a', port: 1935 });
-  assert.deepEqual(redirectTarget({ ex: { redirect2: 'rtmp://[::1]:1940/live/s' } }), { host: '::1', port: 1940 });
+  assert.deepEqual(redirectTarget({ ex: { code: 302, redirect: 'rtmp://a:1936/live', redirect2: 'rtmp://b:1937/live/s?x=1' } }), { host: 'b', port: 1937, tls: false });
+  assert.deepEqual(redirectTarget({ ex: { code: 302, redirect: 'rtmp://a/live' } }), { host: 'a', port: 1935, tls: false });
+  assert.deepEqual(redirectTarget({ ex: { redirect2: 'rtmp://[::1]:1940/live/s' } }), { host: '::1', port: 1940, tls: false });
+  assert.deepEqual(redirectTarget({ ex: { redirect2: 'rtmps://o.example/live/s' } }), { host: 'o.example', port: 443, tls: true });
   assert.equal(redirectTarget({ code: 'NetStream.Play.Failed' }), null);
   assert.equal(redirectTarget({ ex: { redirect: 'http://x/y' } }), null);
 });

@@ -1,17 +1,22 @@
 /**
  * The MPEG-DASH output: one DashStream per published stream (never per
  * player) when the vhost's `dash` is on, and its files served from
- * `dash_path` on the HTTP port.
+ * `dash_path` on the HTTP port. On a vhost whose every play is guarded
+ * (JWT) players get sessions (dash-sessions.ts): the token on the MPD
+ * covers that stream's segments and nothing else.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { Feature, FeatureHandle } from '../../core/feature.js';
 import type { ServerContext } from '../../core/server-context.js';
 import type { LiveSource } from '../../live/live-source.js';
 import type { VhostConfig } from '../../config/vhost-config.js';
 import { corsHeaders } from '../../core/http-cors.js';
 import { requestVhost } from '../../core/http-request.js';
-import { safeRequestPath, serveStaticFile } from '../../core/static-files.js';
+import { notFound, safeRequestPath, serveStaticFile } from '../../core/static-files.js';
+import { addQueryToMpdTemplates } from '../../format/mpd.js';
+import { clip } from '../../log/clip.js';
+import { DashSessions } from './dash-sessions.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
 import { DashStream } from './dash-stream.js';
@@ -21,6 +26,9 @@ import type { ServerConfig } from '../../config/server-config.js';
 class DashService {
   /** By source key; they outlive their source until disposed, so segment numbers go on across republish. */
   readonly streams = new Map<string, DashStream>();
+  /** The same by absolute MPD path (guarded vhosts find the stream of an MPD request). */
+  private readonly byMpd = new Map<string, DashStream>();
+  private readonly sessions: DashSessions;
   /** The MPDs, inits and newest segments of every stream, in memory, by absolute path. */
   private readonly bodies = new Map<string, MemoryBody>();
   private rootsCache: { config: ServerConfig; roots: string[]; prefixes: string[] } | null = null;
@@ -28,7 +36,9 @@ class DashService {
   constructor(
     private readonly ctx: ServerContext,
     private readonly store: FileStore = new DiskFileStore(),
-  ) {}
+  ) {
+    this.sessions = new DashSessions(ctx);
+  }
 
   install(): FeatureHandle {
     this.ctx.onSourceCreated((s) => this.follow(s));
@@ -70,6 +80,7 @@ class DashService {
       },
     });
     this.streams.set(s.key, d);
+    this.byMpd.set(d.mpdAbs, d);
     return d;
   }
 
@@ -86,20 +97,107 @@ class DashService {
 
   /** The MPD, an init or one of the newest segments from memory: an exact match of a file we wrote (no decoding or jail needed). */
   private routeMemory(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    if (this.bodies.size === 0 || (req.method !== 'GET' && req.method !== 'HEAD') || req.headers.range !== undefined) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const u = req.url ?? '/';
     const q = u.indexOf('?');
     const raw = q < 0 ? u : u.slice(0, q);
     if (raw.charCodeAt(0) !== 47) return false;
+    // A guarded vhost (JWT): every DASH file, from memory or disk, goes through the sessions, before any other route.
+    if (DASH_FILE.test(raw) && this.streams.size > 0 && this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) return this.routeGuarded(req, res, url, raw);
+    if (this.bodies.size === 0 || req.headers.range !== undefined) return false;
     for (const prefix of this.rootsNow().prefixes) {
       const body = this.bodies.get(prefix + raw);
       if (body) {
-        // From memory too: nothing DASH on a guarded vhost (JWT).
-        if (!this.refusedOnGuardedVhost(req, res, url)) body.send(req, res, this.ctx.config.httpServer.crossdomain);
+        body.send(req, res, this.ctx.config.httpServer.crossdomain);
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * A DASH file on a guarded vhost. The MPD of a live stream: without
+   * `dash_ctx`, a redirect adding a new session id; with one, the session
+   * (admitted on its first request) gets its own MPD. A segment or init:
+   * served only with the id of a live session of its stream. Else 403.
+   */
+  private routeGuarded(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): boolean {
+    const path = safeRequestPath(raw);
+    if (path === null) return false;
+    const vhost = this.ctx.vhost(requestVhost(req, url))?.name;
+    const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
+    const { prefixes, roots } = this.rootsNow();
+    if (path.endsWith('.mpd')) {
+      for (const prefix of prefixes) {
+        const d = this.byMpd.get(prefix + path);
+        if (d && d.vhost === vhost) return this.serveSessionMpd(req, res, url, d, path, cors);
+      }
+      return this.refuse(req, res, path, null, 'no live DASH stream');
+    }
+    const id = url.searchParams.get('dash_ctx');
+    const viewer = id ? this.sessions.viewer(id) : undefined;
+    const abs = viewer && viewer.vhost === vhost ? prefixes.map((p) => p + path).find((a) => viewer.covers(a)) : undefined;
+    if (!viewer || !abs) return this.refuse(req, res, path, id, viewer ? 'not a file of this session\'s stream' : 'no player session');
+    viewer.lastSeen = Date.now();
+    const body = req.headers.range === undefined ? this.bodies.get(abs) : undefined;
+    if (body) {
+      viewer.bytesSent += body.data.length;
+      body.send(req, res, this.ctx.config.httpServer.crossdomain);
+      return true;
+    }
+    void serveStaticFile(roots, req, res, url, path, cors).then((served) => {
+      if (!served) notFound(res, cors);
+    });
+    return true;
+  }
+
+  private serveSessionMpd(req: IncomingMessage, res: ServerResponse, url: URL, d: DashStream, path: string, cors: Record<string, string>): true {
+    const id = url.searchParams.get('dash_ctx');
+    if (!id) {
+      // A new id per player, never cached (on a JWT vhost a shared answer would hand one player's admission to the next).
+      const rest = url.search.length > 1 ? `&${url.search.slice(1)}` : '';
+      const location = `${posix.basename(path)}?dash_ctx=${this.sessions.newId()}${rest}`;
+      res.writeHead(302, { ...cors, Location: location, 'Cache-Control': 'private, no-store', 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0' });
+      res.end();
+      return true;
+    }
+    if (!/^[0-9a-zA-Z_-]{1,64}$/.test(id)) {
+      notFound(res, cors);
+      return true;
+    }
+    const param = new URLSearchParams(url.search);
+    param.delete('dash_ctx');
+    const q = param.toString();
+    // The player refreshes its MPD every dash_update_period: the session outlives two of them (and two windows).
+    const timeoutMs = 2000 * Math.max(d.cfg.updatePeriod, d.cfg.fragment * d.cfg.windowSize, 5);
+    const r = this.sessions.lookup(id, req, { vhost: d.vhost, app: d.app, stream: d.stream, param: q ? `?${q}` : '', mediaDir: d.mediaDir, timeoutMs });
+    const after = (l: Awaited<typeof r>): void => {
+      if (res.destroyed) return;
+      if (l.kind === 'eof') return notFound(res, cors);
+      if (l.kind === 'denied') {
+        this.ctx.log.warn({ cid: id, path: clip(path), reason: clip(l.reason) }, 'DASH play denied');
+        res.writeHead(l.status, { ...cors, 'Content-Type': 'text/plain; charset=utf-8', ...(l.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+        res.end(l.status === 401 ? 'Unauthorized' : 'Forbidden');
+        return;
+      }
+      // A session opens its own stream only (a token for one stream must not hand out another's segments).
+      if (l.viewer.mediaDir !== d.mediaDir) return void this.refuse(req, res, path, id, 'session of another stream');
+      const body = this.bodies.get(d.mpdAbs);
+      if (!body) return notFound(res, cors);
+      const own = l.viewer.mpdFor(body, (text) => addQueryToMpdTemplates(text, 'dash_ctx', id));
+      l.viewer.bytesSent += own.data.length;
+      own.send(req, res, this.ctx.config.httpServer.crossdomain);
+    };
+    if (r instanceof Promise) void r.then(after);
+    else after(r);
+    return true;
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, path: string, id: string | null, reason: string): true {
+    this.ctx.log.warn({ path: clip(path), dashCtx: id ? clip(id, 64) : null, reason }, 'DASH media refused');
+    res.writeHead(403, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Forbidden');
+    return true;
   }
 
   private async routeDisk(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
@@ -113,15 +211,16 @@ class DashService {
     return serveStaticFile(roots, req, res, url, path, corsHeaders(req, this.ctx.config.httpServer.crossdomain));
   }
 
-  /** A vhost whose every play is guarded (JWT): DASH has no player sessions yet, so its files go to nobody. True when refused. */
+  /** A DASH file on a guarded vhost (JWT) that the sessions' route did not take (no live stream at all): refused. */
   private refusedOnGuardedVhost(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (!this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) return false;
     res.writeHead(403, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('Forbidden: DASH is not served on a vhost with jwt');
+    res.end('Forbidden');
     return true;
   }
 
   private async stop(): Promise<void> {
+    this.sessions.stop();
     const waits: Promise<void>[] = [];
     for (const d of this.streams.values()) {
       d.stopTimers();
@@ -131,6 +230,9 @@ class DashService {
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
 }
+
+/** What DASH writes: MPDs, init segments, media segments. */
+const DASH_FILE = /\.(mpd|m4s|mp4)$/;
 
 export const dashFeature: Feature = {
   name: 'dash',

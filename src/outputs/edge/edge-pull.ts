@@ -21,9 +21,11 @@ export function redirectTarget(info: Amf0Object): OriginAddress | null {
   if (typeof ex !== 'object' || ex === null || Array.isArray(ex) || ex instanceof Date) return null;
   const e = ex as Amf0Object;
   const url = typeof e.redirect2 === 'string' ? e.redirect2 : typeof e.redirect === 'string' ? e.redirect : '';
-  const m = /^rtmps?:\/\/(\[[^\]]+\]|[^/:?]+)(?::(\d+))?/i.exec(url);
+  const m = /^(rtmps?):\/\/(\[[^\]]+\]|[^/:?]+)(?::(\d+))?/i.exec(url);
   if (!m) return null;
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 1935 };
+  // An rtmps:// redirect is followed over TLS; SRS's own 302s name rtmp:// addresses.
+  const tls = m[1]!.toLowerCase() === 'rtmps';
+  return { host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : tls ? 443 : 1935, tls };
 }
 
 export class EdgePull implements Publisher {
@@ -81,6 +83,7 @@ export class EdgePull implements Publisher {
       const client = await RtmpClient.connect({
         host: origin.host,
         port: origin.port,
+        tls: origin.tls,
         app: this.source.app,
         tcUrl: upstreamTcUrl(origin, this.source.app, this.upstreamVhost),
         onEvent: (e) => {

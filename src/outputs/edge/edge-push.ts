@@ -35,6 +35,7 @@ export class EdgePush {
       const client = await RtmpClient.connect({
         host: this.origin.host,
         port: this.origin.port,
+        tls: this.origin.tls,
         app: this.source.app,
         tcUrl: upstreamTcUrl(this.origin, this.source.app, this.upstreamVhost),
       });

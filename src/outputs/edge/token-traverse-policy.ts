@@ -31,7 +31,7 @@ export class TokenTraversePolicy implements SessionPolicy {
     for (const text of origins) {
       const origin = parseOrigin(text);
       try {
-        const c = await RtmpClient.connect({ host: origin.host, port: origin.port, app: s.app, tcUrl: s.tcUrl, timeoutMs: TRAVERSE_TIMEOUT_MS });
+        const c = await RtmpClient.connect({ host: origin.host, port: origin.port, tls: origin.tls, app: s.app, tcUrl: s.tcUrl, timeoutMs: TRAVERSE_TIMEOUT_MS });
         void c.close();
         return;
       } catch (err) {

@@ -260,6 +260,7 @@ export class ForwardService {
     if (m) hosts.add(m[1]!.replace(/^\[|\]$/g, '').toLowerCase());
     return {
       rtmpPorts: ctx.config.listen.map((e) => e.port),
+      rtmpsPorts: ctx.config.rtmps.enabled ? [ctx.config.rtmps.listen.port] : [],
       hosts,
       resolveVhost: (name) => ctx.vhost(name)?.name ?? '',
     };

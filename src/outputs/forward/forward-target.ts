@@ -99,6 +99,8 @@ export function parseForwardTarget(entry: string, s: ForwardedStream): TargetPar
 export interface SelfAddress {
   /** The ports the RTMP server listens on. */
   rtmpPorts: readonly number[];
+  /** The RTMPS listener's port, when on (an `rtmps://` destination is compared with it). */
+  rtmpsPorts: readonly number[];
   /** Host names and addresses that reach this machine (loopback, interfaces, the publisher's tcUrl host). */
   hosts: ReadonlySet<string>;
   /** The vhost a request for `name` lands on here ('' when none). */
@@ -112,7 +114,7 @@ export interface SelfAddress {
  * forward to another stream of this server stays allowed.
  */
 export function isForwardLoop(t: ForwardTarget, s: ForwardedStream, self: SelfAddress): boolean {
-  if (!self.rtmpPorts.includes(t.port)) return false;
+  if (!(t.tls ? self.rtmpsPorts : self.rtmpPorts).includes(t.port)) return false;
   if (!self.hosts.has(t.host.toLowerCase())) return false;
   const vhost = self.resolveVhost(t.vhost);
   return vhost === s.vhost && t.app === s.app && t.stream === s.stream;

@@ -353,8 +353,8 @@ class HlsService {
     const path = safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     if (path === null) return false;
     const cors = corsHeaders(req, this.ctx.config.httpServer.crossdomain);
-    // .ts segments go to the session handed them; .m4s/.mpd here are DASH's (or stray) and have no session.
-    if ((path.endsWith('.ts') || /\.(m4s|mpd)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
+    // .ts segments go to the session handed them; .m4s/.mpd/.mp4 here are DASH's (a dash_path inside hls_path) or stray, and have no HLS session.
+    if ((path.endsWith('.ts') || /\.(m4s|mpd|mp4)$/.test(path)) && this.refusedMedia(req, res, url, path, cors, path.endsWith('.ts'))) return true;
     if (path.endsWith('.m3u8')) {
       const file = await findStaticFile(this.rootsNow().playlistRoots, path);
       if (!file) return false;
@@ -366,7 +366,8 @@ class HlsService {
       }
       this.withSession(req, res, url, path, cors, (ctxId, viewer, v) => {
         const out = ctxId && viewer && v && this.tsCtxOn(v) ? this.sessionTsPlaylist(viewer, ctxId, v, body, path) : body;
-        sendMemory(req, res, path, out, cors);
+        if (v && this.ctx.admission.guardsEveryPlay(v.name)) sendMemory(req, res, path, out, cors, 200, 'private, no-cache');
+        else sendMemory(req, res, path, out, cors);
       });
       return true;
     }
@@ -437,7 +438,7 @@ class HlsService {
       const text = t.playlist;
       if (!body || text === null) return notFound(res, this.cors(req));
       // The session's own copy (its id on every segment URI), made once per playlist, not per request.
-      const out = ctxId && viewer && v && this.tsCtxOn(v) ? viewer.playlistFor(body, () => this.sessionTsPlaylist(viewer, ctxId, v, text, path)) : body;
+      const out = ctxId && viewer && v && this.tsCtxOn(v) ? viewer.playlistFor(body, () => this.sessionTsPlaylist(viewer, ctxId, v, text, path), this.ctx.admission.guardsEveryPlay(v.name)) : body;
       out.send(req, res, this.ctx.config.httpServer.crossdomain);
     });
     return true;
@@ -579,7 +580,7 @@ class HlsService {
       const own = viewer.playlistFor(body, () => {
         viewer.handed(mediaPaths(text, path));
         return addQueryToMediaUris(text, 'hls_ctx', ctxId);
-      });
+      }, true);
       return own.send(req, res, this.ctx.config.httpServer.crossdomain);
     }
     body.send(req, res, this.ctx.config.httpServer.crossdomain);

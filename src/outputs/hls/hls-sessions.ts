@@ -46,10 +46,15 @@ export class HlsViewer implements ClientSession {
   private ownFrom: MemoryBody | null = null;
   private own: MemoryBody | null = null;
 
-  /** The session's copy of `body` (made by `render` once per playlist, not per request). */
-  playlistFor(body: MemoryBody, render: () => string): MemoryBody {
+  /**
+   * The session's copy of `body` (made by `render` once per playlist, not per
+   * request). `privateCopy` (a JWT vhost): the copy carries the session that
+   * holds a token's admission, so no shared cache may keep it.
+   */
+  playlistFor(body: MemoryBody, render: () => string, privateCopy = false): MemoryBody {
     if (this.ownFrom !== body || !this.own) {
-      this.own = new MemoryBody(Buffer.from(render()), String(body.headers['Content-Type']), String(body.headers['Cache-Control']));
+      const cache = String(body.headers['Cache-Control']);
+      this.own = new MemoryBody(Buffer.from(render()), String(body.headers['Content-Type']), privateCopy ? cache.replace(/^public\b/, 'private') : cache);
       this.ownFrom = body;
     }
     return this.own;

@@ -78,11 +78,13 @@ export class HttpFlvSession implements ClientSession, FrameSink {
    * One HTTP chunk per batch, written straight to the socket: Node's
    * ServerResponse would frame every tag as its own chunk (three writes per
    * tag per player). The head and the final zero-length chunk still go
-   * through `res`, so keep-alive stays correct.
+   * through `res`, so keep-alive stays correct. Over HTTP/2 the socket is
+   * the shared connection: the batch goes through `res` as DATA frames.
    */
   write(chunks: Buffer[]): boolean {
     const socket = this.req.socket;
     if (this.res.destroyed || socket.destroyed) return false;
+    if (this.req.httpVersionMajor >= 2) return writeBatch(this.res, chunks);
     let length = 0;
     for (const c of chunks) length += c.length;
     const framed = new Array<Buffer>(chunks.length + 2);
