@@ -2,7 +2,8 @@
  * SRT encryption against libsrt (Debian's FFmpeg): AES-CTR with the
  * server's passphrase, publish (AES-256) and play (AES-128); a wrong
  * passphrase and a caller without one are refused with the reasons libsrt
- * reports, and the server logs why.
+ * reports, and the server logs why; a publisher that refreshes its key in
+ * the running connection (libsrt's kmrefreshrate) goes on decoding.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,5 +52,20 @@ test('a wrong passphrase and a missing one are refused', async () => {
     const p = run('ffprobe', ['-v', 'error', url(query)], 20_000);
     assert.notEqual(await p.done, 0);
     await server.waitForLog((l) => l.msg === 'SRT connection refused' && l['reason'] === why, 10_000);
+  }
+});
+
+test('a publisher that refreshes its stream key every 100 packets is still watched whole over RTMP', async () => {
+  // libsrt switches between its even and odd key every kmrefreshrate packets, announcing each new key by KMREQ kmpreannounce packets ahead.
+  const rekeying = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '40', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'mpegts', `${url(`#!::r=live/rekey,m=publish`)}&passphrase=${SECRET}&pbkeylen=16&kmrefreshrate=100&kmpreannounce=20`], 70_000);
+  try {
+    await server.waitForLog((l) => l.msg === 'SRT connection accepted' && String(l['streamid']).includes('live/rekey'), 20_000);
+    // 8 s of the stream: a few hundred packets, so several key switches while the player decodes.
+    const play = run('ffmpeg', ['-hide_banner', '-nostdin', '-i', server.rtmpUrl('live/rekey'), '-t', '8', '-f', 'null', '-'], 60_000);
+    assert.equal(await play.done, 0, play.stderr().slice(-600));
+    const frames = Number([...play.stderr().matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0);
+    assert.ok(frames >= 150, `decoded ${frames} of the 200 frames in 8 s across the key switches`);
+  } finally {
+    await rekeying.stop();
   }
 });

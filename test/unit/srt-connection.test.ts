@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SrtConnection, type SrtConnectionOptions } from '../../src/protocol/srt/srt-connection.js';
-import { ControlType, parsePacket } from '../../src/protocol/srt/srt-packet.js';
+import { randomBytes } from 'node:crypto';
+import { ControlType, buildControlPacket, buildDataPacket, parsePacket, type SrtPacket } from '../../src/protocol/srt/srt-packet.js';
+import { buildKeyMaterial, cryptPayload, newKeyMaterial, wrapKeys } from '../../src/protocol/srt/srt-key-material.js';
 
 function options(over: Partial<SrtConnectionOptions> = {}): SrtConnectionOptions {
   return {
@@ -207,4 +209,33 @@ test('maxbw -1 and 0 leave sending uncapped', () => {
     for (let i = 0; i < 50; i++) s.send(Buffer.alloc(1316), 0);
     assert.equal(s.take().packets.length, 50);
   }
+});
+
+test('a key refreshed in the running connection (KMREQ) is taken, answered (KMRSP), and packets under the new key decrypt', () => {
+  const passphrase = 'refresh-secret';
+  const { keys } = newKeyMaterial(passphrase, 16);
+  const receiver = new SrtConnection(options({ keys, passphrase, tsbpd: false }), 0);
+  const odd = randomBytes(16);
+  const oddPacket = (seq: number, text: string): SrtPacket =>
+    parsePacket(buildDataPacket({ seq, position: 3, inOrder: false, keyFlags: 2, retransmitted: false, messageNumber: seq + 1, timestamp: 1000, destSocket: 1, payload: cryptPayload({ ...keys, odd }, 2, seq, Buffer.from(text)) }));
+  const kmreq = (km: Buffer): SrtPacket => parsePacket(buildControlPacket(ControlType.USER, 0, 1000, 1, km, 3));
+  const answers = (): Buffer[] => receiver.take().packets.map(parsePacket).flatMap((p) => (p.control && p.type === ControlType.USER && p.subtype === 4 ? [p.body] : []));
+  const seq0 = 0x7ffffff0;
+  receiver.receive(oddPacket(seq0, 'before'), 10_000);
+  assert.deepEqual(receiver.take().payloads, [], 'no odd key yet: nothing decrypts');
+  // libsrt pre-announces the new key with both keys in one message.
+  const both = buildKeyMaterial(wrapKeys({ ...keys, odd }, passphrase));
+  receiver.receive(kmreq(both), 20_000);
+  assert.deepEqual(answers(), [both], 'KMRSP echoes the key material');
+  // The packet lost to decryption comes again (the sender's retransmission after our NAK), then the next.
+  receiver.receive(oddPacket(seq0, 'before'), 30_000);
+  receiver.receive(oddPacket(seq0 + 1, 'after'), 31_000);
+  receiver.tick(40_000);
+  assert.deepEqual(receiver.take().payloads.map(String), ['before', 'after']);
+  // A resend of the same KMREQ (our KMRSP was lost) is answered again at once.
+  receiver.receive(kmreq(both), 50_000);
+  assert.deepEqual(answers(), [both]);
+  // Key material under another passphrase is refused with SRT_KM_S_BADSECRET, a second later (one unwrap a second).
+  receiver.receive(kmreq(buildKeyMaterial(wrapKeys({ ...keys, odd: randomBytes(16) }, 'wrong-passphrase'))), 1_100_000);
+  assert.deepEqual(answers().map((b) => b.toString('hex')), ['00000004']);
 });

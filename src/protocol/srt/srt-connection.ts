@@ -13,6 +13,10 @@
  * kept until ACKed or too old (then dropped with a DROPREQ); a NAK resends
  * from that buffer. KEEPALIVE after a second of silence; the peer is gone
  * after peer_idle_timeout without a packet; SHUTDOWN either way.
+ * Encryption: a sender refreshes its stream key in a running connection (a
+ * KMREQ in a user-defined control packet, libsrt every 2^24 packets by
+ * default, about 10 hours at 5 Mbit/s): the new key is unwrapped with the
+ * passphrase, answered with KMRSP, and packets flagged with either key decrypt.
  */
 import { SEQ_MAX, seqDiff, seqInc, tsWrap } from './srt-seq.js';
 import {
@@ -31,7 +35,7 @@ import {
   type SrtDataPacket,
   type SrtPacket,
 } from './srt-packet.js';
-import { cryptPayload, type StreamKeys } from './srt-key-material.js';
+import { cryptPayload, parseKeyMaterial, unwrapKeys, type StreamKeys } from './srt-key-material.js';
 
 export interface SrtConnectionOptions {
   localSocketId: number;
@@ -54,6 +58,8 @@ export interface SrtConnectionOptions {
   sendBufferPackets: number;
   peerIdleTimeoutUs: number;
   keys: StreamKeys | null;
+  /** The passphrase the keys were wrapped with: unwraps the peer's refreshed keys (KMREQ in a running connection). */
+  passphrase?: string;
   /** The clock (µs) at which our timestamps are 0. */
   startUs: number;
   /** The peer's clock offset: arrival time minus its timestamp on the handshake (µs), or null. */
@@ -95,6 +101,13 @@ const MIN_NAK_US = 20_000;
 const MAX_NAK_WORDS = 300;
 const MAX_ACK_HISTORY = 64;
 const MAX_REXMIT_PER_NAK = 2048;
+/** SRT_CMD_KMREQ / SRT_CMD_KMRSP: the subtypes of a user-defined control packet that carry key material. */
+const CMD_KMREQ = 3;
+const CMD_KMRSP = 4;
+/** KMRSP's one-word refusal (SRT_KM_S_BADSECRET). */
+const KM_BADSECRET = 4;
+/** A new key costs a PBKDF2 of 2048 rounds: at most one per this interval; a sender resends its KMREQ until answered. */
+const MIN_REKEY_US = 1_000_000;
 
 interface RecvSlot {
   /** null: dropped on the sender's request (a tombstone the ACK may pass). */
@@ -130,6 +143,13 @@ export class SrtConnection {
     dropRequestsIn: 0,
   };
   closed = false;
+  /** Stream keys now in use (replaced when the peer refreshes them). */
+  private keys: StreamKeys | null;
+  /** The key we encrypt with, chosen at the handshake (we never refresh our own). */
+  private readonly sendKeyFlags: number;
+  /** The last key material accepted (its resends are answered without unwrapping again). */
+  private lastKm: Buffer | null = null;
+  private lastRekeyAt = -Infinity;
   private packets: Buffer[] = [];
   private payloads: Buffer[] = [];
   private events: SrtEvent[] = [];
@@ -172,6 +192,8 @@ export class SrtConnection {
     private readonly o: SrtConnectionOptions,
     now: number,
   ) {
+    this.keys = o.keys;
+    this.sendKeyFlags = o.keys ? (o.keys.even ? 1 : 2) : 0;
     this.rcvNext = o.peerInitialSeq;
     this.rcvHighest = seqInc(o.peerInitialSeq, -1);
     this.ackCursor = o.peerInitialSeq;
@@ -223,8 +245,8 @@ export class SrtConnection {
     const msg = this.msgNo;
     this.msgNo = this.msgNo >= 0x03ffffff ? 1 : this.msgNo + 1;
     const ts = now - this.o.startUs;
-    const keyFlags = this.o.keys ? (this.o.keys.even ? 1 : 2) : 0;
-    const body = this.o.keys ? cryptPayload(this.o.keys, keyFlags, seq, payload) : payload;
+    const keyFlags = this.sendKeyFlags;
+    const body = this.keys && keyFlags ? cryptPayload(this.keys, keyFlags, seq, payload) : payload;
     const packet = buildDataPacket({ seq, position: Position.SOLO, inOrder: false, keyFlags, retransmitted: false, messageNumber: msg, timestamp: tsWrap(ts), destSocket: this.o.peerSocketId, payload: body });
     this.sndBuf.set(seq, { packet, sentAt: now, ts, msg });
     // Live mode never blocks: past the buffer (or the peer's window) the oldest go.
@@ -376,9 +398,9 @@ export class SrtConnection {
     if (this.rcvBuf.has(s)) return;
     let payload = p.payload;
     if (p.keyFlags !== 0) {
-      if (!this.o.keys) return;
+      if (!this.keys) return;
       try {
-        payload = cryptPayload(this.o.keys, p.keyFlags, s, payload);
+        payload = cryptPayload(this.keys, p.keyFlags, s, payload);
       } catch {
         return;
       }
@@ -496,9 +518,40 @@ export class SrtConnection {
         return this.onDropRequest(p.body, now);
       case ControlType.SHUTDOWN:
         return this.finish('peer shut down', false);
+      case ControlType.USER:
+        if (p.subtype === CMD_KMREQ) this.onKeyRefresh(p.body, now);
+        return;
       default:
         return; // KEEPALIVE (counted as life above), congestion warnings, user types
     }
+  }
+
+  /** The peer's new key material: take its keys (keeping a key it no longer carries, for packets still in flight) and answer. */
+  private onKeyRefresh(body: Buffer, now: number): void {
+    if (!this.keys || this.o.passphrase === undefined) return;
+    if (this.lastKm?.equals(body)) return this.answerKeyRefresh(body, now);
+    if (now - this.lastRekeyAt < MIN_REKEY_US) return;
+    this.lastRekeyAt = now;
+    let fresh: StreamKeys | null = null;
+    try {
+      fresh = unwrapKeys(parseKeyMaterial(body), this.o.passphrase);
+    } catch {
+      fresh = null;
+    }
+    // One salt serves both keys: a key alone may join the one kept only under the same salt.
+    const both = fresh !== null && fresh.even !== null && fresh.odd !== null;
+    if (!fresh || fresh.keyLength !== this.keys.keyLength || (!both && !fresh.salt.equals(this.keys.salt))) {
+      const refusal = Buffer.alloc(4);
+      refusal.writeUInt32BE(KM_BADSECRET, 0);
+      return this.answerKeyRefresh(refusal, now);
+    }
+    this.keys = both ? fresh : { ...this.keys, even: fresh.even ?? this.keys.even, odd: fresh.odd ?? this.keys.odd };
+    this.lastKm = Buffer.from(body);
+    this.answerKeyRefresh(this.lastKm, now);
+  }
+
+  private answerKeyRefresh(body: Buffer, now: number): void {
+    this.emit(buildControlPacket(ControlType.USER, 0, tsWrap(now - this.o.startUs), this.o.peerSocketId, body, CMD_KMRSP), now);
   }
 
   private onAck(p: SrtControlPacket, now: number): void {

@@ -90,11 +90,17 @@ export function unwrapKeys(km: KeyMaterial, passphrase: string): StreamKeys | nu
 
 /** Makes fresh key material for a passphrase (one even key): what a caller sends; used by tests and callers of our own. */
 export function newKeyMaterial(passphrase: string, keyLength: number): { km: KeyMaterial; keys: StreamKeys } {
-  const salt = randomBytes(SALT_LEN);
-  const key = randomBytes(keyLength);
-  const c = createCipheriv(wrapAlgorithm(keyLength), kekOf(passphrase, salt, keyLength), WRAP_IV);
-  const wrapped = Buffer.concat([c.update(key), c.final()]);
-  return { km: { keyFlags: 1, keyLength, salt, wrapped }, keys: { even: key, odd: null, salt, keyLength } };
+  const keys: StreamKeys = { even: randomBytes(keyLength), odd: null, salt: randomBytes(SALT_LEN), keyLength };
+  return { km: wrapKeys(keys, passphrase), keys };
+}
+
+/** The key material that carries `keys` (even first when both), wrapped for the passphrase. */
+export function wrapKeys(keys: StreamKeys, passphrase: string): KeyMaterial {
+  const present = [keys.even, keys.odd].filter((k): k is Buffer => k !== null);
+  if (present.length === 0) throw new SrtError('key material without a key');
+  const c = createCipheriv(wrapAlgorithm(keys.keyLength), kekOf(passphrase, keys.salt, keys.keyLength), WRAP_IV);
+  const wrapped = Buffer.concat([c.update(Buffer.concat(present)), c.final()]);
+  return { keyFlags: (keys.even ? 1 : 0) | (keys.odd ? 2 : 0), keyLength: keys.keyLength, salt: keys.salt, wrapped };
 }
 
 /** AES-CTR over one payload; the same call encrypts and decrypts. */

@@ -212,6 +212,7 @@ export class SrtServer {
       maxBwBytesPerSec: cfg.maxbw,
       peerIdleTimeoutUs: cfg.peerIdleTimeout * 1000,
       keys,
+      passphrase: cfg.passphrase || undefined,
       startUs: this.startUs,
       peerStartUs: now - req.timestamp,
     }, now);
