@@ -532,7 +532,7 @@ export class SrtConnection {
     if (this.lastKm?.equals(body)) return this.answerKeyRefresh(body, now);
     if (now - this.lastRekeyAt < MIN_REKEY_US) return;
     this.lastRekeyAt = now;
-    let fresh: StreamKeys | null = null;
+    let fresh: StreamKeys | null;
     try {
       fresh = unwrapKeys(parseKeyMaterial(body), this.o.passphrase);
     } catch {
