@@ -7,12 +7,19 @@
  * ffmpeg decodes frames from each; the Representations' SegmentTimelines
  * give the same segment numbers the same start times and durations (cut on
  * one grid of the source's timeline), and the files they name are fMP4
- * fragments whose tfdt is that start time.
+ * fragments whose tfdt is that start time; and dash.js in headless
+ * Chromium plays the ladder from its top Representation and, when the test
+ * caps the bandwidth of segment downloads, switches to a lower one and goes
+ * on decoding frames there.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium, type Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
+import { probe, publish, run, sleep, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ENGINE = (name: string, w: number, h: number, kbps: number): string => `
@@ -40,15 +47,23 @@ vhost __defaultVhost__ {
 `;
 
 let server: RunningServer;
+let browser: Browser | undefined;
 const pubs: Proc[] = [];
 
 before(async () => {
   server = await startServer({ config: CONFIG });
+  const html = join(server.dir, 'html');
+  mkdirSync(join(html, 'player'), { recursive: true });
+  const require = createRequire(import.meta.url);
+  // The package's `require` export is the browser build (dist/modern/umd/dash.all.min.js).
+  copyFileSync(require.resolve('dashjs'), join(html, 'player', 'dash.all.min.js'));
+  writeFileSync(join(html, 'player', 'index.html'), '<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="dash.all.min.js"></script></body></html>');
   // Keyframe every 1 s (gop = fps), which divides dash_fragment 2.
   pubs.push(publish(server.rtmpUrl('live/livestream'), { seconds: 120, size: '640x360', fps: 10, gop: 10 }));
 });
 
 after(async () => {
+  await browser?.close();
   for (const p of pubs) await p.stop();
   await server?.stop();
 });
@@ -175,4 +190,101 @@ test('ffprobe lists the three video representations of the ladder MPD and ffmpeg
     assert.equal(code, 0, p.stderr().slice(-500));
     assert.ok(frames >= 15, `video ${i}: decoded ${frames} frames: ${p.stderr().slice(-300)}`);
   }
+});
+
+interface DashResult {
+  error: string;
+  heights: number[];
+  startHeight: number;
+  switches: string[];
+  framesAtCap: number;
+  framesAtLow: number;
+  framesEnd: number;
+  heightEnd: number;
+}
+
+test('dash.js plays the ladder from its top Representation and switches down when the bandwidth is capped', async (t) => {
+  await ladder();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  const page = await browser.newPage();
+  // The cap: once the page calls capBandwidth(), every segment is held back as if it came at 400 kbit/s
+  // (the 360p source needs ~1 Mbit/s, the 180p rung ~200 kbit/s).
+  let capped = false;
+  await page.route(/\.m4s(\?|$)/, async (route) => {
+    const response = await route.fetch();
+    const body = await response.body();
+    if (capped) await sleep((body.length * 8) / 400);
+    await route.fulfill({ response, body });
+  });
+  await page.exposeFunction('capBandwidth', () => {
+    capped = true;
+  });
+  await page.goto(server.httpUrl('player/index.html'));
+  const r = await page.evaluate(async (url): Promise<DashResult> => {
+    type Rep = { height: number; bandwidth: number };
+    type Player = {
+      initialize(v: HTMLVideoElement, u: string, autoplay: boolean): void;
+      updateSettings(s: object): void;
+      on(e: string, cb: (ev: { mediaType?: string; newRepresentation?: Rep; error?: { code?: number; message?: string } }) => void): void;
+      getRepresentationsByType(t: string): Rep[];
+      reset(): void;
+    };
+    const D = (window as unknown as { dashjs: { MediaPlayer: (() => { create(): Player }) & { events: Record<string, string> } } }).dashjs;
+    const cap = (window as unknown as { capBandwidth(): Promise<void> }).capBandwidth;
+    const res: DashResult = { error: '', heights: [], startHeight: 0, switches: [], framesAtCap: 0, framesAtLow: 0, framesEnd: 0, heightEnd: 0 };
+    const v = document.getElementById('v') as HTMLVideoElement;
+    const frames = (): number => v.getVideoPlaybackQuality().totalVideoFrames;
+    const player = D.MediaPlayer().create();
+    // Start on the top Representation; the throughput of a held-back response counts its wait (no dead-time
+    // correction, no Resource Timing, which would time the browser's cache, not the cap); same machine, no clock sync.
+    player.updateSettings({
+      streaming: {
+        abr: { initialBitrate: { video: 20_000 }, autoSwitchBitrate: { video: true }, throughput: { useResourceTimingApi: false, useDeadTimeLatency: false } },
+        utcSynchronization: { enabled: false },
+      },
+    });
+    player.on(D.MediaPlayer.events.ERROR!, (e) => {
+      res.error = `error: ${e.error?.code} ${e.error?.message}`;
+    });
+    player.on(D.MediaPlayer.events.STREAM_INITIALIZED!, () => {
+      res.heights = player.getRepresentationsByType('video').map((x) => x.height);
+    });
+    player.on(D.MediaPlayer.events.QUALITY_CHANGE_RENDERED!, (e) => {
+      if (e.mediaType !== 'video' || !e.newRepresentation) return;
+      res.switches.push(`${e.newRepresentation.height}@${frames()}`);
+      if (res.framesAtCap > 0 && res.framesAtLow === 0 && e.newRepresentation.height < 360) res.framesAtLow = frames();
+    });
+    player.initialize(v, url, true);
+    const wait = async (cond: () => boolean, ms: number): Promise<boolean> => {
+      const until = performance.now() + ms;
+      while (!cond() && !res.error && performance.now() < until) await new Promise((ok) => setTimeout(ok, 100));
+      return cond();
+    };
+    // Playing the 360p Representation.
+    await wait(() => v.currentTime > 0 && frames() > 20 && v.videoHeight === 360, 40_000);
+    res.startHeight = v.videoHeight;
+    if (v.videoHeight !== 360) {
+      player.reset();
+      return { ...res, error: res.error || `not playing 360p: videoHeight ${v.videoHeight}, frames ${frames()}` };
+    }
+    res.framesAtCap = frames();
+    await cap();
+    // Down the ladder, then frames decoded at the lower level.
+    await wait(() => res.framesAtLow > 0 && v.videoHeight > 0 && v.videoHeight < 360 && frames() > res.framesAtLow + 20, 60_000);
+    res.framesEnd = frames();
+    res.heightEnd = v.videoHeight;
+    player.reset();
+    return res;
+  }, server.httpUrl('live/livestream_abr.mpd'));
+  await page.close();
+  t.diagnostic(JSON.stringify(r));
+  assert.equal(r.error, '', JSON.stringify(r));
+  assert.deepEqual(r.heights.slice().sort((a, b) => b - a), [360, 180, 90], `representations ${r.heights.join(',')}`);
+  assert.equal(r.startHeight, 360);
+  assert.ok(r.framesAtLow > 0, `a switch to a lower Representation after the cap: ${JSON.stringify(r)}`);
+  assert.ok(r.heightEnd > 0 && r.heightEnd < 360, `the picture is smaller after the switch: ${JSON.stringify(r)}`);
+  assert.ok(r.framesEnd > r.framesAtLow + 20, `frames decoded after the switch: ${JSON.stringify(r)}`);
 });
