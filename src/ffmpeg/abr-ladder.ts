@@ -2,9 +2,10 @@
  * Sluice's ABR ladder (docs/FFMPEG.md): the `transcode` blocks with
  * `abr { enabled on; }` that match a stream make it the source of a ladder
  * whose renditions are their engines' output streams. Read from the config
- * alone, so the transcode wing (which forces the keyframes) and the HLS wing
- * (which cuts the segments and writes the multivariant playlist) agree
- * without knowing each other.
+ * alone, so the transcode wing (which forces the keyframes), the HLS wing
+ * (which cuts the segments and writes the multivariant playlist) and the
+ * DASH wing (the same cutting, the ladder's MPD) agree without knowing each
+ * other.
  */
 import type { TranscodeEngineConfig, VhostConfig } from '../config/vhost-config.js';
 import { expandOutput, outputStream } from './engine-output.js';

@@ -57,8 +57,9 @@ export class Fmp4TrackBuffer {
     return Math.round((ms * this.track.timescale) / 1000);
   }
 
-  add(f: MediaFrame): void {
-    let ticks = this.toTicks(f.dts);
+  /** `shiftMs` moves the frame's timestamps (an ABR rendition's onto its source's timeline). */
+  add(f: MediaFrame, shiftMs = 0): void {
+    let ticks = this.toTicks(f.dts + shiftMs);
     if (this.frameTicks > 0 && this.lastTicks >= 0) {
       const expected = this.lastTicks + this.frameTicks;
       if (Math.abs(ticks - expected) < this.frameTicks / 2) ticks = expected;
@@ -74,7 +75,7 @@ export class Fmp4TrackBuffer {
     if (this.samples.length === 0) this.firstTicks = ticks;
     this.samples.push({
       duration: this.lastDuration,
-      cts: this.track.kind === 'video' ? this.toTicks(f.pts) - this.toTicks(f.dts) : 0,
+      cts: this.track.kind === 'video' ? this.toTicks(f.pts + shiftMs) - this.toTicks(f.dts + shiftMs) : 0,
       keyframe: f.kind === 'audio' || f.keyframe,
       data: f.payload,
     });

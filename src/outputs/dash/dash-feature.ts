@@ -19,9 +19,12 @@ import { clip } from '../../log/clip.js';
 import { DashSessions } from './dash-sessions.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { DiskFileStore, type FileStore } from '../segment/file-store.js';
-import { DashStream } from './dash-stream.js';
-import type { MemoryBody } from '../segment/memory-body.js';
+import { DashStream, type DashAlign, type DashLadderTrack } from './dash-stream.js';
+import { MemoryBody } from '../segment/memory-body.js';
 import type { ServerConfig } from '../../config/server-config.js';
+import { abrLadderOf } from '../../ffmpeg/abr-ladder.js';
+import { writeLadderMpd } from '../../format/mpd.js';
+import { livePlaylistCacheControl } from '../segment/cdn-cache.js';
 
 class DashService {
   /** By source key; they outlive their source until disposed, so segment numbers go on across republish. */
@@ -56,6 +59,7 @@ class DashService {
         if (!v?.dash.enabled) return;
         try {
           out = this.streamFor(s, v);
+          out.align = this.alignFor(s, v);
         } catch (err) {
           this.ctx.log.error({ stream: s.key, err: (err as Error).message }, 'DASH disabled for this stream');
           return;
@@ -65,6 +69,87 @@ class DashService {
       onFrame: (_s, f) => out?.onFrame(f),
       onUnpublish: () => out?.onUnpublish(),
     });
+  }
+
+  /**
+   * ABR ladder (abr-ladder.ts), as the HLS wing does: the source cuts on the
+   * grid of its own timeline; a rendition (an engine's output, published
+   * while its source is) maps its timestamps onto the source's (its FFmpeg
+   * ran with -copyts, and its own jitter correction moved them by
+   * `jitter.offsetMs`). Null for any other stream.
+   */
+  private alignFor(s: LiveSource, v: VhostConfig): DashAlign | null {
+    if (!v.transcodes.some((t) => t.enabled && t.abr.enabled)) return null;
+    // A rendition first: with `transcode live`, it matches its source's scope too (and is not transcoded again).
+    for (const src of this.ctx.sources.all()) {
+      if (src === s || !src.active || src.app !== s.app || this.ctx.vhost(src.vhost)?.name !== v.name) continue;
+      const ladder = abrLadderOf(v, src.vhost, src.app, src.stream);
+      if (!ladder?.renditions.some((r) => r.stream === s.stream && this.ctx.vhost(r.vhost)?.name === v.name)) continue;
+      return { offsetMs: () => s.jitter.offsetMs };
+    }
+    const own = abrLadderOf(v, s.vhost, s.app, s.stream);
+    return own && own.renditions.length > 0 ? { offsetMs: () => 0 } : null;
+  }
+
+  /** The DASH output of this stream on this vhost (found by name, the vhost as either side spells it). */
+  private streamOf(vhostName: string, app: string, stream: string): DashStream | undefined {
+    for (const d of this.streams.values()) if (d.app === app && d.stream === stream && this.ctx.vhost(d.vhost)?.name === vhostName) return d;
+    return undefined;
+  }
+
+  /**
+   * `<mpd>_abr.mpd` next to an ABR ladder source's MPD, made from memory at
+   * each request: one video AdaptationSet with a Representation per member
+   * that has segments (the source first with `abr.source` on), and the
+   * source's audio (or the first member's that has audio). Null when the
+   * path is no ladder's.
+   */
+  private abrMpd(abs: string): { text: string; fragment: number } | null {
+    const sourceAbs = `${abs.slice(0, -'_abr.mpd'.length)}.mpd`;
+    let src: DashStream | undefined;
+    for (const d of this.streams.values()) if (d.mpdAbs === sourceAbs) src = d;
+    const v = src ? this.ctx.vhost(src.vhost) : null;
+    const ladder = src && v ? abrLadderOf(v, src.vhost, src.app, src.stream) : null;
+    if (!src || !v || !ladder || src.clockEpochMs === 0) return null;
+    const dir = posix.dirname(src.mpdAbs);
+    const members = [...(ladder.includeSource ? [src] : []), ...ladder.renditions.map((r) => this.streamOf(v.name, src.app, r.stream))].filter((m): m is DashStream => m !== undefined);
+    const track = (m: DashStream, kind: 'video' | 'audio'): DashLadderTrack | null => m.ladderTrack(kind, `${m.stream}-${kind}`, posix.relative(dir, m.mediaDir));
+    const video = members.map((m) => track(m, 'video')).filter((t): t is DashLadderTrack => t !== null);
+    let audio = track(src, 'audio');
+    for (const m of members) audio ??= track(m, 'audio');
+    if (video.length === 0) return { text: '', fragment: src.cfg.fragment };
+    const all = audio ? [...video, audio] : video;
+    const windowSeconds = Math.min(...all.map((t) => t.seconds));
+    const maxSeg = Math.max(src.cfg.fragment, ...all.map((t) => t.maxSegment));
+    const text = writeLadderMpd({
+      availabilityStartTime: new Date(src.clockEpochMs),
+      publishTime: new Date(),
+      minimumUpdatePeriod: src.cfg.updatePeriod,
+      timeShiftBufferDepth: Math.min(src.cfg.timeshift, windowSeconds),
+      minBufferTime: Math.min(src.cfg.fragment, 4),
+      maxSegmentDuration: maxSeg,
+      suggestedPresentationDelay: Math.min(maxSeg * 2, windowSeconds),
+      video: video.map((t) => t.rep),
+      audio: audio ? [audio.rep] : [],
+    });
+    return { text, fragment: src.cfg.fragment };
+  }
+
+  private routeAbrMpd(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): boolean {
+    for (const prefix of this.rootsNow().prefixes) {
+      const mpd = this.abrMpd(prefix + raw);
+      if (!mpd) continue;
+      if (this.refusedOnGuardedVhost(req, res, url)) return true;
+      if (mpd.text === '') {
+        // The ladder exists but no rung has a segment yet.
+        res.writeHead(404, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('Not Found');
+        return true;
+      }
+      new MemoryBody(Buffer.from(mpd.text), 'application/dash+xml', livePlaylistCacheControl(mpd.fragment)).send(req, res, this.ctx.config.httpServer.crossdomain);
+      return true;
+    }
+    return false;
   }
 
   private streamFor(s: LiveSource, v: VhostConfig): DashStream {
@@ -104,6 +189,8 @@ class DashService {
     if (raw.charCodeAt(0) !== 47) return false;
     // A guarded vhost (JWT): every DASH file, from memory or disk, goes through the sessions, before any other route.
     if (DASH_FILE.test(raw) && this.streams.size > 0 && this.ctx.admission.guardsEveryPlay(requestVhost(req, url))) return this.routeGuarded(req, res, url, raw);
+    // The ladder's MPD exists only in memory: a Range request (FFmpeg sends `bytes=0-`) gets the whole of it (a 200 may answer one).
+    if (raw.endsWith('_abr.mpd') && this.routeAbrMpd(req, res, url, raw)) return true;
     if (this.bodies.size === 0 || req.headers.range !== undefined) return false;
     for (const prefix of this.rootsNow().prefixes) {
       const body = this.bodies.get(prefix + raw);

@@ -17,7 +17,7 @@ import type { MediaFrame } from '../../codec/media-frame.js';
 import type { DashConfig } from '../../config/vhost-config.js';
 import { Mp4Error, fmp4Fragment, fmp4InitSegment, rfc6381Codec, type Fmp4Run, type Fmp4Track } from '../../format/fmp4.js';
 import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buffer.js';
-import { writeMpd, type MpdRepresentation, type MpdTimelineEntry } from '../../format/mpd.js';
+import { writeMpd, type MpdLadderRepresentation, type MpdRepresentation, type MpdTimelineEntry } from '../../format/mpd.js';
 import { IoQueue, WriteFailures, type FileStore } from '../segment/file-store.js';
 import { applyTemplate } from '../segment/path-template.js';
 import { jailedPath } from '../../core/path-jail.js';
@@ -37,8 +37,33 @@ export interface DashMemory {
 interface TrackState {
   track: Fmp4Track;
   buf: Fmp4TrackBuffer;
-  timeline: (MpdTimelineEntry & { n: number; bytes: number; body?: MemoryBody })[];
+  timeline: (MpdTimelineEntry & { n: number; bytes: number; samples: number; body?: MemoryBody })[];
   codecs: string;
+}
+
+/**
+ * A member of an ABR ladder (abr-ladder.ts): its segments are cut at the
+ * first video keyframe of each `dash_fragment` slot of the source's
+ * timeline and numbered by the slot, and its fMP4 times (tfdt, the MPD's
+ * SegmentTimeline) are on the source's timeline, so that the ladder's MPD
+ * lists the same numbers and times for the same media in every rung.
+ */
+export interface DashAlign {
+  /** Added to a frame's dts, gives its time on the source's timeline (ms); 0 for the source. */
+  offsetMs(): number;
+}
+
+/** As hls-ts-stream.ts: a keyframe this early before a slot boundary opens the new slot (timestamps rounded to ms). */
+const ALIGN_SLACK_MS = 20;
+/** How late after its slot's start the first keyframe seen may be to start a slot (forced keyframes at a lower fps lag a frame). */
+const FIRST_KEY_LATE_MS = 250;
+
+/** One track of a ladder member, as the ladder's MPD lists it. */
+export interface DashLadderTrack {
+  rep: MpdLadderRepresentation;
+  /** Seconds of the window, and its longest segment. */
+  seconds: number;
+  maxSegment: number;
 }
 
 export class DashStream {
@@ -58,6 +83,12 @@ export class DashStream {
   private epochMs = 0;
   private initDirty = true;
   private errorLogged = false;
+  /** Set by the owner for a member of an ABR ladder. */
+  align: DashAlign | null = null;
+  /** ABR: the slot of the open segment, of the keyframe the first segment last refused, of the last segment cut (kept across a republish). */
+  private segSlot: number | null = null;
+  private firstKeySlot: number | null = null;
+  private lastSlot: number | null = null;
   private disposeTimer: NodeJS.Timeout | null = null;
   private readonly failures: WriteFailures;
   /** Segments slid out while the MPD on disk (which still lists them) could not be rewritten. */
@@ -93,6 +124,12 @@ export class DashStream {
     this.segStart = -1;
     this.epochMs = 0;
     this.initDirty = true;
+    this.firstKeySlot = null;
+  }
+
+  /** Wall clock (ms) at media time 0; 0 before the first segment opened. */
+  get clockEpochMs(): number {
+    return this.epochMs;
   }
 
   onFrame(f: MediaFrame): void {
@@ -111,19 +148,28 @@ export class DashStream {
       const st = f.kind === 'video' ? this.video : this.audio;
       if (!st || st.track.codec !== f.codec) return;
       const pureAudio = this.video === null;
+      // ABR: on the source's timeline (a rendition's FFmpeg ran with -copyts; its jitter correction moved it by offsetMs).
+      const shift = this.align ? this.align.offsetMs() : 0;
+      const dts = f.dts + shift;
+      const grid = this.align !== null && !pureAudio;
       if (this.segStart < 0) {
         if (!pureAudio && !(f.kind === 'video' && f.keyframe)) return;
-        if (this.epochMs === 0) this.epochMs = Date.now() - f.dts;
+        if (grid && !this.startsSlot(dts)) return;
+        if (this.epochMs === 0) this.epochMs = Date.now() - dts;
         if (this.initDirty) this.writeInits();
-        this.segStart = f.dts;
+        this.segStart = dts;
+        this.segSlot = grid ? this.slotOf(dts) : null;
       } else if (
-        shouldCut({ fragment: this.cfg.fragment, tdRatio: 1, aofRatio: 2.1, waitKeyframe: true }, f.dts - this.segStart, f.kind === 'video' ? 'video' : 'audio', f.keyframe, pureAudio)
+        grid
+          ? f.kind === 'video' && f.keyframe && this.slotOf(dts) > (this.segSlot ?? this.slotOf(this.segStart))
+          : shouldCut({ fragment: this.cfg.fragment, tdRatio: 1, aofRatio: 2.1, waitKeyframe: true }, dts - this.segStart, f.kind === 'video' ? 'video' : 'audio', f.keyframe, pureAudio)
       ) {
-        this.cut(f.dts);
-        this.segStart = f.dts;
+        this.cut(dts);
+        this.segStart = dts;
+        this.segSlot = grid ? this.slotOf(dts) : null;
       }
-      st.buf.add(f);
-      if (f.dts > this.lastDts) this.lastDts = f.dts;
+      st.buf.add(f, shift);
+      if (dts > this.lastDts) this.lastDts = dts;
     } catch (err) {
       if (!(err instanceof Mp4Error)) throw err;
       if (!this.errorLogged) this.log.warn({ err: err.message }, 'DASH: frame dropped');
@@ -181,14 +227,40 @@ export class DashStream {
     }
   }
 
+  /**
+   * ABR: whether the first segment may start at this keyframe: the first
+   * keyframe of its slot (as hls-ts-stream.ts): known for the first keyframe
+   * seen when it lies at a slot's start, else for a keyframe of a later slot
+   * than the one seen before; never a slot already listed (a restarted
+   * FFmpeg replays the GOP cache).
+   */
+  private startsSlot(sourceMs: number): boolean {
+    const gridMs = this.cfg.fragment * 1000;
+    const slot = this.slotOf(sourceMs);
+    const seen = this.firstKeySlot;
+    this.firstKeySlot = slot;
+    if (gridMs <= 0) return true;
+    if (this.lastSlot !== null && slot <= this.lastSlot) return false;
+    if (seen === null) return (sourceMs + ALIGN_SLACK_MS) % gridMs <= FIRST_KEY_LATE_MS;
+    return slot > seen;
+  }
+
+  private slotOf(sourceMs: number): number {
+    const gridMs = this.cfg.fragment * 1000;
+    return gridMs > 0 ? Math.floor((sourceMs + ALIGN_SLACK_MS) / gridMs) : 0;
+  }
+
   private cut(endDts: number): void {
+    const slot = this.segSlot;
+    this.segSlot = null;
+    if (slot !== null) this.lastSlot = slot;
     const runs: [TrackState, Fmp4Run][] = [];
     for (const st of [this.video, this.audio]) {
       if (!st) continue;
       const run = st.buf.drain(endDts);
       if (run) runs.push([st, run]);
     }
-    if (runs.length > 0) this.io.push('segment', () => this.write(runs));
+    if (runs.length > 0) this.io.push('segment', () => this.write(runs, slot));
   }
 
   /**
@@ -196,8 +268,11 @@ export class DashStream {
    * then adds it to the timelines and rewrites the MPD. A failed write
    * removes what it wrote and lists nothing new.
    */
-  private async write(runs: [TrackState, Fmp4Run][]): Promise<void> {
-    const n = this.nextNumber;
+  private async write(runs: [TrackState, Fmp4Run][], slot: number | null): Promise<void> {
+    // ABR: the first segment is numbered by its grid slot (from 1, as $Number$ here), so every rung has the same
+    // number for the same media; the next ones count on, since a SegmentTimeline's numbers have no holes.
+    const listed = (this.video?.timeline.length ?? 0) + (this.audio?.timeline.length ?? 0) > 0;
+    const n = slot === null || listed ? this.nextNumber : Math.max(this.nextNumber, slot + 1);
     const done: string[] = [];
     const entries: [TrackState, TrackState['timeline'][number]][] = [];
     try {
@@ -212,7 +287,7 @@ export class DashStream {
         const path = this.file(`${st.track.kind}-${n}.m4s`);
         await this.store.write(path, [data]);
         done.push(path);
-        entries.push([st, { t: run.baseDecodeTime, d: run.samples.reduce((s, x) => s + x.duration, 0), n, bytes: data.length, body: new MemoryBody(data, 'video/iso.segment', segmentCacheControl(this.cfg.windowSize * this.cfg.fragment)) }]);
+        entries.push([st, { t: run.baseDecodeTime, d: run.samples.reduce((s, x) => s + x.duration, 0), n, bytes: data.length, samples: run.samples.length, body: new MemoryBody(data, 'video/iso.segment', segmentCacheControl(this.cfg.windowSize * this.cfg.fragment)) }]);
       }
     } catch (err) {
       // The store left no temp file; a track written without the other is not listed, so it goes too.
@@ -221,7 +296,7 @@ export class DashStream {
       return;
     }
     this.failures.ok();
-    this.nextNumber++;
+    this.nextNumber = n + 1;
     for (const [st, e] of entries) {
       st.timeline.push(e);
       this.hold(this.file(`${st.track.kind}-${e.n}.m4s`), e.body!);
@@ -262,6 +337,50 @@ export class DashStream {
     if (!body) return;
     this.held.delete(abs);
     this.memory?.delete(abs, body);
+  }
+
+  /**
+   * ABR: one track as the ladder's MPD lists it, its files named relative to
+   * the ladder MPD's directory; null before its first segment. @bandwidth
+   * is the peak segment bitrate of the window (x264 overshoots low
+   * bitrates; a bandwidth below the real rate makes players stall).
+   */
+  ladderTrack(kind: 'video' | 'audio', id: string, relDir: string): DashLadderTrack | null {
+    const st = kind === 'video' ? this.video : this.audio;
+    if (!st || st.timeline.length === 0) return null;
+    const ts = st.track.timescale;
+    let seconds = 0;
+    let peak = 0;
+    let samples = 0;
+    let maxSegment = 0;
+    for (const e of st.timeline) {
+      const d = e.d / ts;
+      seconds += d;
+      samples += e.samples;
+      maxSegment = Math.max(maxSegment, d);
+      if (d > 0) peak = Math.max(peak, (e.bytes * 8) / d);
+    }
+    const prefix = relDir === '' ? '' : `${relDir}/`;
+    return {
+      seconds,
+      maxSegment,
+      rep: {
+        id,
+        kind,
+        codecs: st.codecs,
+        bandwidth: peak > 0 ? peak : 1,
+        width: st.track.width,
+        height: st.track.height,
+        sampleRate: st.track.sampleRate,
+        channels: st.track.channels,
+        timescale: ts,
+        startNumber: st.timeline[0]!.n,
+        timeline: st.timeline.map((e) => ({ t: e.t, d: e.d })),
+        initialization: `${prefix}${kind}-init.mp4`,
+        media: `${prefix}${kind}-$Number$.m4s`,
+        frameRate: kind === 'video' && seconds > 0 ? samples / seconds : undefined,
+      },
+    };
   }
 
   buildMpd(): string {
