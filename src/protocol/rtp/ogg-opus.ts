@@ -5,6 +5,7 @@
  * the granule position of the page it ends on.
  */
 import { RtpError } from './rtp-error.js';
+import { opusPacketDuration } from '../../codec/opus.js';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -127,19 +128,6 @@ export class OggReader {
 /** Samples (at 48 kHz) in one Opus packet, from its TOC byte (RFC 6716 3.1). */
 export function opusPacketSamples(p: Buffer): number {
   if (p.length < 1) throw new RtpError('Opus: empty packet');
-  const toc = p[0]!;
-  const config = toc >> 3;
-  let frame: number;
-  if (config < 12) frame = [480, 960, 1920, 2880][config & 3]!;
-  else if (config < 16) frame = config & 1 ? 960 : 480;
-  else frame = [120, 240, 480, 960][config & 3]!;
-  const c = toc & 3;
-  let frames: number;
-  if (c === 0) frames = 1;
-  else if (c === 1 || c === 2) frames = 2;
-  else {
-    if (p.length < 2) throw new RtpError('Opus: code 3 packet without frame count');
-    frames = p[1]! & 0x3f;
-  }
-  return frame * frames;
+  if ((p[0]! & 3) === 3 && p.length < 2) throw new RtpError('Opus: code 3 packet without frame count');
+  return opusPacketDuration(p);
 }
