@@ -24,6 +24,7 @@ import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
 import { MemoryBody } from '../segment/memory-body.js';
 import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
+import { AbrSlotGrid } from '../../ffmpeg/abr-slot-grid.js';
 
 /** The newest segments of each track are also kept in memory (players ask for the live edge); older ones are read from disk. */
 const SEGMENTS_IN_MEMORY = 4;
@@ -53,10 +54,6 @@ export interface DashAlign {
   offsetMs(): number;
 }
 
-/** As hls-ts-stream.ts: a keyframe this early before a slot boundary opens the new slot (timestamps rounded to ms). */
-const ALIGN_SLACK_MS = 20;
-/** How late after its slot's start the first keyframe seen may be to start a slot (forced keyframes at a lower fps lag a frame). */
-const FIRST_KEY_LATE_MS = 250;
 
 /** One track of a ladder member, as the ladder's MPD lists it. */
 export interface DashLadderTrack {
@@ -85,10 +82,9 @@ export class DashStream {
   private errorLogged = false;
   /** Set by the owner for a member of an ABR ladder. */
   align: DashAlign | null = null;
-  /** ABR: the slot of the open segment, of the keyframe the first segment last refused, of the last segment cut (kept across a republish). */
+  /** ABR: the slot of the open segment, and the ladder's slots (unused outside a ladder). */
   private segSlot: number | null = null;
-  private firstKeySlot: number | null = null;
-  private lastSlot: number | null = null;
+  private readonly grid = new AbrSlotGrid(() => this.cfg.fragment * 1000);
   private disposeTimer: NodeJS.Timeout | null = null;
   private readonly failures: WriteFailures;
   /** Segments slid out while the MPD on disk (which still lists them) could not be rewritten. */
@@ -124,7 +120,7 @@ export class DashStream {
     this.segStart = -1;
     this.epochMs = 0;
     this.initDirty = true;
-    this.firstKeySlot = null;
+    this.grid.unpublished();
   }
 
   /** Wall clock (ms) at media time 0; 0 before the first segment opened. */
@@ -154,19 +150,19 @@ export class DashStream {
       const grid = this.align !== null && !pureAudio;
       if (this.segStart < 0) {
         if (!pureAudio && !(f.kind === 'video' && f.keyframe)) return;
-        if (grid && !this.startsSlot(dts)) return;
+        if (grid && !this.grid.startsSlot(dts)) return;
         if (this.epochMs === 0) this.epochMs = Date.now() - dts;
         if (this.initDirty) this.writeInits();
         this.segStart = dts;
-        this.segSlot = grid ? this.slotOf(dts) : null;
+        this.segSlot = grid ? this.grid.slotOf(dts) : null;
       } else if (
         grid
-          ? f.kind === 'video' && f.keyframe && this.slotOf(dts) > (this.segSlot ?? this.slotOf(this.segStart))
+          ? f.kind === 'video' && f.keyframe && this.grid.slotOf(dts) > (this.segSlot ?? this.grid.slotOf(this.segStart))
           : shouldCut({ fragment: this.cfg.fragment, tdRatio: 1, aofRatio: 2.1, waitKeyframe: true }, dts - this.segStart, f.kind === 'video' ? 'video' : 'audio', f.keyframe, pureAudio)
       ) {
         this.cut(dts);
         this.segStart = dts;
-        this.segSlot = grid ? this.slotOf(dts) : null;
+        this.segSlot = grid ? this.grid.slotOf(dts) : null;
       }
       st.buf.add(f, shift);
       if (dts > this.lastDts) this.lastDts = dts;
@@ -227,33 +223,10 @@ export class DashStream {
     }
   }
 
-  /**
-   * ABR: whether the first segment may start at this keyframe: the first
-   * keyframe of its slot (as hls-ts-stream.ts): known for the first keyframe
-   * seen when it lies at a slot's start, else for a keyframe of a later slot
-   * than the one seen before; never a slot already listed (a restarted
-   * FFmpeg replays the GOP cache).
-   */
-  private startsSlot(sourceMs: number): boolean {
-    const gridMs = this.cfg.fragment * 1000;
-    const slot = this.slotOf(sourceMs);
-    const seen = this.firstKeySlot;
-    this.firstKeySlot = slot;
-    if (gridMs <= 0) return true;
-    if (this.lastSlot !== null && slot <= this.lastSlot) return false;
-    if (seen === null) return (sourceMs + ALIGN_SLACK_MS) % gridMs <= FIRST_KEY_LATE_MS;
-    return slot > seen;
-  }
-
-  private slotOf(sourceMs: number): number {
-    const gridMs = this.cfg.fragment * 1000;
-    return gridMs > 0 ? Math.floor((sourceMs + ALIGN_SLACK_MS) / gridMs) : 0;
-  }
-
   private cut(endDts: number): void {
     const slot = this.segSlot;
     this.segSlot = null;
-    if (slot !== null) this.lastSlot = slot;
+    if (slot !== null) this.grid.cut(slot);
     const runs: [TrackState, Fmp4Run][] = [];
     for (const st of [this.video, this.audio]) {
       if (!st) continue;

@@ -29,6 +29,7 @@ import { CodecError } from '../../codec/codec-error.js';
 import { encryptSegment, ivHex, newHlsKey, startsNewKey, type HlsKey } from './hls-segment-cipher.js';
 import { MemoryBody } from '../segment/memory-body.js';
 import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
+import { AbrSlotGrid } from '../../ffmpeg/abr-slot-grid.js';
 
 /**
  * The newest segments are also kept in memory (players ask for the live
@@ -83,10 +84,6 @@ export interface HlsAlign {
   epochMs(): number;
 }
 
-/** A keyframe this early before a slot boundary opens the new slot (timestamps rounded to ms). */
-const ALIGN_SLACK_MS = 20;
-/** How late after its slot's start the first keyframe seen may be to start a slot (FFmpeg's forced keyframes at a lower fps lag a frame). */
-const FIRST_KEY_LATE_MS = 250;
 
 interface CurrentKey extends HlsKey {
   uri: string;
@@ -198,7 +195,7 @@ export class HlsTsStream {
     if (this.hadSegments) this.pendingDiscontinuity = true;
     this.hasVideo = false;
     this.epochMs = 0;
-    this.firstKeySlot = null;
+    this.grid.unpublished();
     this.aacDts.reset();
   }
 
@@ -226,14 +223,14 @@ export class HlsTsStream {
       this.restartPending = false;
       // A segment starts with a keyframe when there is video.
       if (this.hasVideo && !(video && f.keyframe)) return;
-      if (this.align && this.hasVideo && !this.startsSlot(f.dts + this.align.offsetMs())) return;
+      if (this.align && this.hasVideo && !this.grid.startsSlot(f.dts + this.align.offsetMs())) return;
       this.open(f.dts);
     } else if (f.dts < cur.lastDts - BACKWARD_JUMP_MS) {
       this.seal(cur.lastDts);
       if (this.hasVideo && !(video && f.keyframe)) return;
       this.pendingDiscontinuity = true;
       this.open(f.dts);
-    } else if (this.align && this.hasVideo && video ? f.keyframe && this.slotOf(f.dts + this.align.offsetMs()) > this.slotOf(cur.alignedStart ?? f.dts) : shouldCut(this.rules(), f.dts - cur.startDts, video ? 'video' : 'audio', f.keyframe, !this.hasVideo)) {
+    } else if (this.align && this.hasVideo && video ? f.keyframe && this.grid.slotOf(f.dts + this.align.offsetMs()) > this.grid.slotOf(cur.alignedStart ?? f.dts) : shouldCut(this.rules(), f.dts - cur.startDts, video ? 'video' : 'audio', f.keyframe, !this.hasVideo)) {
       this.seal(f.dts);
       this.open(f.dts);
     }
@@ -337,35 +334,8 @@ export class HlsTsStream {
     }
   }
 
-  /**
-   * ABR: whether the first segment may start at this keyframe: the first
-   * keyframe of its slot (else its segment would hold part of a slot, and
-   * its number the media of another rendition's whole slot). Known for the
-   * first keyframe seen when it lies at a slot's start, else for a keyframe
-   * of a later slot than the one seen before.
-   */
-  private startsSlot(sourceMs: number): boolean {
-    const gridMs = this.cfg.fragment * 1000;
-    const slot = this.slotOf(sourceMs);
-    const seen = this.firstKeySlot;
-    this.firstKeySlot = slot;
-    if (gridMs <= 0) return true;
-    // A restarted rendition's FFmpeg replays the GOP cache: the slots already listed are not listed twice.
-    if (this.lastSlot !== null && slot <= this.lastSlot) return false;
-    if (seen === null) return (sourceMs + ALIGN_SLACK_MS) % gridMs <= FIRST_KEY_LATE_MS;
-    return slot > seen;
-  }
-
-  /** ABR: the slot of the keyframe the first segment last refused to start at. */
-  private firstKeySlot: number | null = null;
-  /** ABR: the slot of the last segment cut (kept across a republish). */
-  private lastSlot: number | null = null;
-
-  /** ABR: the grid slot of a time on the source's timeline. */
-  private slotOf(sourceMs: number): number {
-    const gridMs = this.cfg.fragment * 1000;
-    return gridMs > 0 ? Math.floor((sourceMs + ALIGN_SLACK_MS) / gridMs) : 0;
-  }
+  /** ABR: the ladder's slots (unused outside a ladder). */
+  private readonly grid = new AbrSlotGrid(() => this.cfg.fragment * 1000);
 
   private open(dts: number): void {
     if (this.epochMs === 0) this.epochMs = Date.now() - dts;
@@ -393,8 +363,8 @@ export class HlsTsStream {
     const sourceEpoch = start === null ? 0 : (this.align?.epochMs() ?? 0);
     // ABR: dated on the source's clock, so that a player switching by date lands on the same media.
     const programDateTime = start !== null && sourceEpoch > 0 ? sourceEpoch + start : this.epochMs + cur.startDts;
-    const slot = start === null ? null : this.slotOf(start);
-    if (slot !== null) this.lastSlot = slot;
+    const slot = start === null ? null : this.grid.slotOf(start);
+    if (slot !== null) this.grid.cut(slot);
     const p: SealedSegment = { cfg: this.cfg, chunks: cur.chunks, bytes: cur.bytes, durMs, discontinuity: cur.discontinuity, programDateTime, pub: this.deps.publisher(), slot, videoFrames: cur.videoFrames };
     this.io.push('segment', () => this.write(p));
   }
