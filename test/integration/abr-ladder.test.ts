@@ -15,10 +15,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { publish, run, sleep, type Proc } from '../helpers/ffmpeg.js';
+import { publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
+import { launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
 
 const ENGINE = (name: string, w: number, h: number, kbps: number): string => `
     engine ${name} {
@@ -175,23 +176,11 @@ interface AbrResult {
 
 test('hls.js plays the ladder from its top level and switches down when the bandwidth is capped', async () => {
   await ladder();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchPlayerBrowser();
   const page = await browser.newPage();
   // The cap: once the page calls capBandwidth(), every segment is held back as if it came at 400 kbit/s
   // (the 360p source needs ~1.1 Mbit/s, the 180p rung ~270 kbit/s).
-  let capped = false;
-  await page.route(/\.ts(\?|$)/, async (route) => {
-    const response = await route.fetch();
-    const body = await response.body();
-    if (capped) await sleep((body.length * 8) / 400);
-    await route.fulfill({ response, body });
-  });
-  await page.exposeFunction('capBandwidth', () => {
-    capped = true;
-  });
+  await capSegmentsOnCall(page, /\.ts(\?|$)/, 400);
   await page.goto(server.httpUrl('player/index.html'));
   const r = await page.evaluate(async (url): Promise<AbrResult> => {
     type Level = { height: number; bitrate: number };

@@ -10,11 +10,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
 import { RtmpClient } from '../../src/clients/rtmp-client.js';
 import { AVC_CONFIG } from '../helpers/synthetic-media.js';
+import { launchPlayerBrowser } from '../helpers/player-browser.js';
 
 let server: RunningServer;
 let publisher: Proc;
@@ -25,10 +26,7 @@ before(async () => {
   server = await startServer();
   publisher = publish(server.rtmpUrl('live/livestream'), { seconds: 60, size: '320x240', fps: 25, gop: 25 });
   await server.waitForLog((l) => l.msg === 'publish started', 15_000);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchPlayerBrowser();
   console.log(`console test screenshots: ${outDir}`);
 });
 

@@ -17,10 +17,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { probe, publish, run, sleep, type Proc } from '../helpers/ffmpeg.js';
+import { probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
+import { launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
 
 const ENGINE = (name: string, w: number, h: number, kbps: number): string => `
     engine ${name} {
@@ -205,23 +206,11 @@ interface DashResult {
 
 test('dash.js plays the ladder from its top Representation and switches down when the bandwidth is capped', async (t) => {
   await ladder();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchPlayerBrowser();
   const page = await browser.newPage();
   // The cap: once the page calls capBandwidth(), every segment is held back as if it came at 400 kbit/s
   // (the 360p source needs ~1 Mbit/s, the 180p rung ~200 kbit/s).
-  let capped = false;
-  await page.route(/\.m4s(\?|$)/, async (route) => {
-    const response = await route.fetch();
-    const body = await response.body();
-    if (capped) await sleep((body.length * 8) / 400);
-    await route.fulfill({ response, body });
-  });
-  await page.exposeFunction('capBandwidth', () => {
-    capped = true;
-  });
+  await capSegmentsOnCall(page, /\.m4s(\?|$)/, 400);
   await page.goto(server.httpUrl('player/index.html'));
   const r = await page.evaluate(async (url): Promise<DashResult> => {
     type Rep = { height: number; bandwidth: number };

@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
+import { launchPlayerBrowser } from '../helpers/player-browser.js';
 
 const CONFIG = `
 listen {{RTMP}};
@@ -41,10 +42,7 @@ before(async () => {
   writeFileSync(join(html, 'player', 'index.html'), '<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="hls.min.js"></script></body></html>');
   pubs.push(publish(server.rtmpUrl('live/classic'), { seconds: 90, gop: 25 }));
   pubs.push(publish(`${server.rtmpUrl('live/low')}?vhost=ll`, { seconds: 90, gop: 25 }));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchPlayerBrowser();
   await sleep(5000);
 });
 
