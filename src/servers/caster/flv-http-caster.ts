@@ -13,62 +13,28 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import type { ClientSession, ClientType } from '../../core/client-registry.js';
+import type { ClientType } from '../../core/client-registry.js';
 import type { StreamCasterConfig } from '../../config/server-config.js';
 import { HTTP_SERVER_LIMITS } from '../../core/http-limits.js';
 import { closeServer } from '../../core/listen.js';
 import { sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import { FlvDemuxer } from '../../format/flv-demuxer.js';
 import { frameFromFlvTag } from '../../format/flv.js';
-import type { LiveSource, Publisher } from '../../live/live-source.js';
 import type { Logger } from '../../log/logger.js';
 import { clip } from '../../log/clip.js';
 import { isSafeStreamName, parseUrlRequest } from '../../protocol/stream-url.js';
+import { CasterPublish } from './caster-publish.js';
 
 /** Largest FLV tag body taken from a POST: far above any real frame, far below the format's 16 MiB. */
 const MAX_TAG_BYTES = 4 * 1024 * 1024;
 
-class FlvPostPublish implements ClientSession, Publisher {
-  readonly createdAt = Date.now();
-  type: ClientType = 'flv-publish';
-  readonly id = `caster-${Math.random().toString(36).slice(2, 10)}`;
-  pageUrl = '';
-  received = 0;
+class FlvPostPublish extends CasterPublish {
+  readonly type: ClientType = 'flv-publish';
   frames = 0;
   lastMediaAt = 0;
-  source: LiveSource | null = null;
-  closed = false;
   /** on_connect passed: its on_close is owed. */
   connected = false;
   readonly demux = new FlvDemuxer({ maxTagSize: MAX_TAG_BYTES });
-  onClose: ((reason: string) => void) | null = null;
-
-  constructor(
-    readonly ip: string,
-    public vhost: string,
-    public app: string,
-    public stream: string,
-    public param: string,
-    public tcUrl: string,
-  ) {}
-
-  bytesIn(): number {
-    return this.received;
-  }
-
-  bytesOut(): number {
-    return 0;
-  }
-
-  kick(reason: string): void {
-    this.close(reason);
-  }
-
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose?.(reason);
-  }
 }
 
 /** `/live/livestream.flv` → app `live`, stream `livestream` (SRS: dirname and basename without `.flv`). */

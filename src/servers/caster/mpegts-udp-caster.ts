@@ -8,58 +8,24 @@
  * only the output's vhost/app/stream count here).
  */
 import dgram from 'node:dgram';
-import type { ClientSession, ClientType } from '../../core/client-registry.js';
+import type { ClientType } from '../../core/client-registry.js';
 import type { StreamCasterConfig } from '../../config/server-config.js';
 import { sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import { TsDemuxer } from '../../format/mpegts-demuxer.js';
 import { FrameInterleaver, TsFrameReader } from '../../format/mpegts-frames.js';
-import type { LiveSource, Publisher } from '../../live/live-source.js';
 import type { Logger } from '../../log/logger.js';
 import { parseUrlRequest } from '../../protocol/stream-url.js';
+import { CasterPublish } from './caster-publish.js';
 
 const IDLE_MS = 5000;
 
-class UdpPublish implements ClientSession, Publisher {
-  readonly createdAt = Date.now();
-  type: ClientType = 'udp-publish';
-  readonly id = `caster-${Math.random().toString(36).slice(2, 10)}`;
-  pageUrl = '';
-  received = 0;
+class UdpPublish extends CasterPublish {
+  readonly type: ClientType = 'udp-publish';
   lastAt = Date.now();
-  source: LiveSource | null = null;
   admitted = false;
-  closed = false;
   readonly demux = new TsDemuxer({ maxPesBytes: 4 * 1024 * 1024 });
   readonly reader = new TsFrameReader();
   readonly interleaver = new FrameInterleaver();
-  onClose: ((reason: string) => void) | null = null;
-
-  constructor(
-    readonly ip: string,
-    public vhost: string,
-    public app: string,
-    public stream: string,
-    public param: string,
-    public tcUrl: string,
-  ) {}
-
-  bytesIn(): number {
-    return this.received;
-  }
-
-  bytesOut(): number {
-    return 0;
-  }
-
-  kick(reason: string): void {
-    this.close(reason);
-  }
-
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose?.(reason);
-  }
 }
 
 export class MpegtsUdpCaster {
