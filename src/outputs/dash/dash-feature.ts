@@ -257,7 +257,7 @@ class DashService {
     const q = param.toString();
     // The player refreshes its MPD every dash_update_period: the session outlives two of them (and two windows).
     const timeoutMs = 2000 * Math.max(d.cfg.updatePeriod, d.cfg.fragment * d.cfg.windowSize, 5);
-    const r = this.sessions.lookup(id, req, { vhost: d.vhost, app: d.app, stream: d.stream, param: q ? `?${q}` : '', mediaDir: d.mediaDir, timeoutMs });
+    const r = this.sessions.admit(id, req, { vhost: d.vhost, app: d.app, stream: d.stream, param: q ? `?${q}` : '', mediaDir: d.mediaDir, timeoutMs });
     const after = (l: Awaited<typeof r>): void => {
       if (res.destroyed) return;
       if (l.kind === 'eof') return notFound(res, cors);

@@ -476,7 +476,7 @@ class HlsService {
     if (!/^[0-9a-zA-Z_-]{1,64}$/.test(id)) return notFound(res, cors);
     const dir = posix.dirname(path).replace(/^\/+/, '');
     const param = stripQuery(url, ['hls_ctx', '_HLS_msn', '_HLS_part', '_HLS_skip']);
-    const r = this.sessions.lookup(id, req, v.name, dir, posix.basename(path), param, timeoutMs);
+    const r = this.sessions.admit(id, req, v.name, dir, posix.basename(path), param, timeoutMs);
     const after = (l: Awaited<typeof r>): void => {
       if (res.destroyed) return;
       if (l.kind === 'ok') return this.sessionOpens(l.viewer, v, path) ? serve(id, l.viewer, v) : this.refuseOtherStream(req, res, l.viewer, path, cors);
