@@ -1,6 +1,7 @@
 /**
  * WebRTC benchmark (a script, not a test):
- *   node dist/test/helpers/rtc-bench.js [maxPlayers] [--fanout-only] [--follow-client-address off] [--pin]
+ *   node dist/test/helpers/rtc-bench.js [maxPlayers] [--fanout-only] [--follow-client-address off] [--pin] [--cpu-prof DIR]
+ * --cpu-prof DIR writes the server's V8 CPU profile there when it stops.
  * --pin puts the server on CPU 0 (`taskset`); run the script itself on CPU 1
  * (`taskset -c 1 node ...`) so that the load does not share the server's core.
  * 1. AAC→Opus and Opus→AAC transcoding latency and CPU (one FFmpeg per stream).
@@ -27,6 +28,20 @@ const TICK = 100; // USER_HZ
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(f[11]) + Number(f[12]);
+}
+
+/** CPU ticks of each of a process's threads (the main thread's id is the pid). */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(t, Number(f[11]) + Number(f[12]));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 function children(pid: number): number[] {
@@ -114,8 +129,11 @@ async function transcodeLatency(): Promise<void> {
   dec.close();
 }
 
-async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promise<void> {
-  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; }', `follow_client_address ${follow ? 'on' : 'off'};`) });
+async function fanout(maxPlayers: number, follow: boolean, pin: boolean, profDir: string | null): Promise<void> {
+  const server = await startServer({
+    config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; }', `follow_client_address ${follow ? 'on' : 'off'};`),
+    ...(profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+  });
   if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(server.proc.pid)], { stdio: 'ignore' });
   console.log(`WHEP fan-out, follow_client_address ${follow ? 'on' : 'off'}${pin ? ', server pinned to CPU 0' : ''}`);
   const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '600',
@@ -124,7 +142,8 @@ async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promis
   const pid = server.proc.pid!;
   try {
     await server.waitForLog((l) => l.msg === 'publish started', 10_000);
-    const measure = async (secs: number): Promise<{ server: number; ffmpegAudio: number; rxMbps: number }> => {
+    const measure = async (secs: number): Promise<{ server: number; ffmpegAudio: number; rxMbps: number; mainThread: number; otherThreads: string }> => {
+      const t0 = threadTicks(pid);
       const kids = children(pid);
       const k0 = kids.map((k) => { try { return cpuTicks(k); } catch { return 0; } });
       const c0 = cpuTicks(pid);
@@ -133,7 +152,12 @@ async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promis
       const c1 = cpuTicks(pid);
       const k1 = kids.map((k) => { try { return cpuTicks(k); } catch { return 0; } });
       const b1 = players.reduce((s, p) => s + p.video.bytes + p.audio.bytes, 0);
-      return { server: ((c1 - c0) / TICK / secs) * 100, ffmpegAudio: (k1.reduce((a, b) => a + b, 0) - k0.reduce((a, b) => a + b, 0)) / TICK / secs * 100, rxMbps: ((b1 - b0) * 8) / secs / 1e6 };
+      const t1 = threadTicks(pid);
+      const pct = (id: string): number => (((t1.get(id) ?? 0) - (t0.get(id) ?? 0)) / TICK / secs) * 100;
+      const others = [...t1.keys()].filter((id) => id !== String(pid)).map(pct).filter((x) => x >= 0.5).sort((a, b) => b - a);
+      return {
+        mainThread: pct(String(pid)),
+        otherThreads: others.map((x) => x.toFixed(1)).join('+') || '0', server: ((c1 - c0) / TICK / secs) * 100, ffmpegAudio: (k1.reduce((a, b) => a + b, 0) - k0.reduce((a, b) => a + b, 0)) / TICK / secs * 100, rxMbps: ((b1 - b0) * 8) / secs / 1e6 };
     };
     const base = await measure(5);
     console.log(`players 0: server CPU ${base.server.toFixed(1)}% (RTMP ingest only)`);
@@ -143,7 +167,7 @@ async function fanout(maxPlayers: number, follow: boolean, pin: boolean): Promis
       const m = await measure(8);
       const ok = players.filter((p) => p.video.packets > 0).length;
       const perPlayer = n > 0 ? (m.server - base.server) / n : 0;
-      console.log(`players ${n} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, AAC→Opus ffmpeg ${m.ffmpegAudio.toFixed(1)}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s (${(m.rxMbps / Math.max(1, ok)).toFixed(2)} per player); ${perPlayer.toFixed(3)}% of a core per player above ingest → ${perPlayer > 0 ? Math.round(100 / perPlayer) : '-'} players per core`);
+      console.log(`players ${n} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, AAC→Opus ffmpeg ${m.ffmpegAudio.toFixed(1)}%, main thread ${m.mainThread.toFixed(1)}%, other threads ${m.otherThreads}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s (${(m.rxMbps / Math.max(1, ok)).toFixed(2)} per player); ${perPlayer.toFixed(3)}% of a core per player above ingest → ${perPlayer > 0 ? Math.round(100 / perPlayer) : '-'} players per core`);
     }
   } finally {
     for (const p of players) p.close();
@@ -157,5 +181,6 @@ const maxPlayers = Number(args.find((a) => /^\d+$/.test(a)) ?? 100);
 const followAt = args.indexOf('--follow-client-address');
 const follow = followAt < 0 || args[followAt + 1] !== 'off';
 if (!args.includes('--fanout-only')) await transcodeLatency();
-await fanout(maxPlayers, follow, args.includes('--pin'));
+const profAt = args.indexOf('--cpu-prof');
+await fanout(maxPlayers, follow, args.includes('--pin'), profAt >= 0 ? args[profAt + 1]! : null);
 process.exit(0);

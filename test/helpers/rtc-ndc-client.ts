@@ -22,10 +22,10 @@ export interface NdcPlayer {
  * answer is applied when many peers start in one process ("remote candidate
  * without ICE transport"): that is a client-side hiccup, so try again (a few times, with a pause).
  */
-export async function ndcWhep(url: string, headers: Record<string, string> = {}): Promise<NdcPlayer> {
+export async function ndcWhep(url: string, headers: Record<string, string> = {}, sdp: SdpRewrite = {}): Promise<NdcPlayer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ndcWhepOnce(url, headers);
+      return await ndcWhepOnce(url, headers, sdp);
     } catch (err) {
       const limited = err instanceof RateLimited;
       if (attempt >= (limited ? 30 : 4) || !(limited || /without ICE transport/.test((err as Error).message))) throw err;
@@ -33,6 +33,12 @@ export async function ndcWhep(url: string, headers: Record<string, string> = {})
       await new Promise((r) => setTimeout(r, limited ? err.retryAfterMs : 200 * attempt));
     }
   }
+}
+
+/** Edits of the offer as sent and of the answer as applied (a test putting a relay in the path, or forcing a DTLS role). */
+export interface SdpRewrite {
+  offer?: (sdp: string) => string;
+  answer?: (sdp: string) => string;
 }
 
 /** The server's 429: the offer may be sent again after retryAfterMs. */
@@ -56,7 +62,7 @@ export function localOffer(pc: PeerConnection): Promise<string> {
   });
 }
 
-async function ndcWhepOnce(url: string, headers: Record<string, string>): Promise<NdcPlayer> {
+async function ndcWhepOnce(url: string, headers: Record<string, string>, sdp: SdpRewrite): Promise<NdcPlayer> {
   const pc = new ndc.PeerConnection('load', { iceServers: [] });
   const v = new ndc.Video('0', 'RecvOnly');
   v.addH264Codec(102, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f');
@@ -73,7 +79,8 @@ async function ndcWhepOnce(url: string, headers: Record<string, string>): Promis
   };
   vt.onMessage(count(p.video));
   at.onMessage(count(p.audio));
-  const r = await fetch(url, { method: 'POST', body: await localOffer(pc), headers });
+  const offer = await localOffer(pc);
+  const r = await fetch(url, { method: 'POST', body: sdp.offer ? sdp.offer(offer) : offer, headers });
   if (r.status === 429) {
     pc.close();
     throw new RateLimited(Number(r.headers.get('retry-after') ?? 1) * 1000);
@@ -84,7 +91,8 @@ async function ndcWhepOnce(url: string, headers: Record<string, string>): Promis
   }
   p.location = r.headers.get('location');
   try {
-    pc.setRemoteDescription(await r.text(), 'answer');
+    const answer = await r.text();
+    pc.setRemoteDescription(sdp.answer ? sdp.answer(answer) : answer, 'answer');
   } catch (err) {
     pc.close();
     throw err;

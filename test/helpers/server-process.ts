@@ -54,6 +54,8 @@ export interface ServerOptions {
   extraEnv?: Record<string, string>;
   /** Extra command-line arguments (e.g. `--workers 2`). */
   args?: string[];
+  /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export const BASIC_CONFIG = `
@@ -102,7 +104,7 @@ async function spawnServer(text: string, ports: Map<string, number>, opts: Serve
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const configFile = join(dir, 'sluice.conf');
   writeFileSync(configFile, text);
-  const proc = spawn(process.execPath, [CLI, '-c', configFile, ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, '-c', configFile, ...(opts.args ?? [])], {
     cwd: dir,
     env: { ...process.env, ...opts.extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,11 +17,17 @@
  * STUN success responses from libjuice carry the loopback address it saw;
  * they are re-written with the client's real address (and re-signed), so
  * the client learns its true reflexive address.
+ *
+ * Seeing every datagram, the gateway also resends the session's last DTLS
+ * handshake flight on a faster schedule than libdatachannel's 1 s, 2 s, 4 s
+ * until the client answers (dtls-flight-repeater.ts), so that a handshake
+ * survives lost ClientHellos within seconds.
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { looksLikeStun, parseStun, verifyIntegrity, bindingSuccess, type StunAddress } from '../../protocol/stun/stun-message.js';
+import { DtlsFlightRepeater } from '../../protocol/dtls/dtls-flight-repeater.js';
 
 /** A verified client address is dropped after this long without a packet (ms). */
 const ADDRESS_IDLE_MS = 60_000;
@@ -72,6 +78,10 @@ export class GatewayPeer {
   /** How many times the session moved to a new client address. */
   moves = 0;
   closed = false;
+  /** Watches the DTLS handshake until media flows; null after (the media path then pays one check). */
+  dtls: DtlsFlightRepeater | null = new DtlsFlightRepeater();
+  dtlsTimer: NodeJS.Timeout | null = null;
+  dtlsTimerAt = Infinity;
 
   constructor(
     readonly localUfrag: string,
@@ -87,6 +97,8 @@ export interface GatewayCounters {
   unverified: number;
   /** Session moves to a new client address. */
   moves: number;
+  /** DTLS handshake flights the gateway resent ahead of libdatachannel's timer. */
+  dtlsResends: number;
 }
 
 export class RtcUdpGateway {
@@ -96,7 +108,7 @@ export class RtcUdpGateway {
   /** The loopback ports of the session sockets: the only peers libjuice may have. */
   private readonly innerPorts = new Set<number>();
   private sweepTimer: NodeJS.Timeout | null = null;
-  readonly counters: GatewayCounters = { unknown: 0, unverified: 0, moves: 0 };
+  readonly counters: GatewayCounters = { unknown: 0, unverified: 0, moves: 0, dtlsResends: 0 };
   /** libjuice's loopback port, where every session's socket sends. */
   private juicePort = 0;
 
@@ -170,6 +182,7 @@ export class RtcUdpGateway {
   unregister(peer: GatewayPeer): void {
     if (peer.closed) return;
     peer.closed = true;
+    this.endDtls(peer);
     if (this.byUfrag.get(peer.localUfrag) === peer) this.byUfrag.delete(peer.localUfrag);
     for (const k of peer.addresses.keys()) if (this.byAddr.get(k) === peer) this.byAddr.delete(k);
     peer.addresses.clear();
@@ -198,6 +211,7 @@ export class RtcUdpGateway {
       const ep = peer.addresses.get(key)!;
       ep.lastSeen = now;
       if (ep !== peer.current) this.maybeMove(peer, ep, false);
+      if (peer.dtls !== null) this.watchDtls(peer, msg, false);
       peer.inner.send(msg);
       return;
     }
@@ -289,8 +303,47 @@ export class RtcUdpGateway {
         to = asked;
         if (stun.cls === 'success') msg = bindingSuccess(stun.transactionId, asked, peer.localPwd);
       }
-    }
+    } else if (peer.dtls !== null) this.watchDtls(peer, msg, true);
     if (to !== null) this.front.send(msg, to.port, to.address);
+  }
+
+  /** Feeds the session's handshake watcher and keeps its resend timer at the watcher's next due time. */
+  private watchDtls(peer: GatewayPeer, msg: Buffer, outgoing: boolean): void {
+    const r = peer.dtls!;
+    if (outgoing) r.sent(msg, Date.now());
+    else r.received(msg, Date.now());
+    this.armDtls(peer);
+  }
+
+  private armDtls(peer: GatewayPeer): void {
+    const r = peer.dtls;
+    if (r === null || r.done || peer.closed) return this.endDtls(peer);
+    const at = r.nextAt;
+    if (at === peer.dtlsTimerAt) return;
+    if (peer.dtlsTimer) clearTimeout(peer.dtlsTimer);
+    peer.dtlsTimer = null;
+    peer.dtlsTimerAt = at;
+    if (at === Infinity) return;
+    peer.dtlsTimer = setTimeout(() => {
+      peer.dtlsTimer = null;
+      peer.dtlsTimerAt = Infinity;
+      const to = peer.current;
+      if (peer.closed || this.front === null || peer.dtls === null) return;
+      const flight = peer.dtls.poll(Date.now());
+      if (flight.length && to !== null) {
+        this.counters.dtlsResends++;
+        for (const d of flight) this.front.send(d, to.port, to.address);
+      }
+      this.armDtls(peer);
+    }, Math.max(0, at - Date.now()));
+    peer.dtlsTimer.unref();
+  }
+
+  private endDtls(peer: GatewayPeer): void {
+    peer.dtls = null;
+    if (peer.dtlsTimer) clearTimeout(peer.dtlsTimer);
+    peer.dtlsTimer = null;
+    peer.dtlsTimerAt = Infinity;
   }
 
   /** Drops addresses not heard from for a minute (a client's old networks). */
