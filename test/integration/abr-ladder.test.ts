@@ -12,14 +12,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
-import { launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
+import { writePlayerPage, launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
 
 const ENGINE = (name: string, w: number, h: number, kbps: number): string => `
     engine ${name} {
@@ -52,11 +50,7 @@ const pubs: Proc[] = [];
 
 before(async () => {
   server = await startServer({ config: CONFIG });
-  const html = join(server.dir, 'html');
-  mkdirSync(join(html, 'player'), { recursive: true });
-  const require = createRequire(import.meta.url);
-  copyFileSync(join(dirname(require.resolve('hls.js/package.json')), 'dist', 'hls.min.js'), join(html, 'player', 'hls.min.js'));
-  writeFileSync(join(html, 'player', 'index.html'), '<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="hls.min.js"></script></body></html>');
+  writePlayerPage(join(server.dir, 'html'), 'hls.js');
   // Keyframe every 1 s (gop = fps), which divides hls_fragment 2: the source is a rung too.
   pubs.push(publish(server.rtmpUrl('live/livestream'), { seconds: 150, size: '640x360', fps: 10, gop: 10 }));
 });

@@ -14,14 +14,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { probe, publish, run, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
-import { launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
+import { writePlayerPage, launchPlayerBrowser, capSegmentsOnCall } from '../helpers/player-browser.js';
 
 const ENGINE = (name: string, w: number, h: number, kbps: number): string => `
     engine ${name} {
@@ -53,12 +51,7 @@ const pubs: Proc[] = [];
 
 before(async () => {
   server = await startServer({ config: CONFIG });
-  const html = join(server.dir, 'html');
-  mkdirSync(join(html, 'player'), { recursive: true });
-  const require = createRequire(import.meta.url);
-  // The package's `require` export is the browser build (dist/modern/umd/dash.all.min.js).
-  copyFileSync(require.resolve('dashjs'), join(html, 'player', 'dash.all.min.js'));
-  writeFileSync(join(html, 'player', 'index.html'), '<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="dash.all.min.js"></script></body></html>');
+  writePlayerPage(join(server.dir, 'html'), 'dash.js');
   // Keyframe every 1 s (gop = fps), which divides dash_fragment 2.
   pubs.push(publish(server.rtmpUrl('live/livestream'), { seconds: 120, size: '640x360', fps: 10, gop: 10 }));
 });

@@ -9,13 +9,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { publish, sleep, type Proc } from '../helpers/ffmpeg.js';
-import { launchPlayerBrowser } from '../helpers/player-browser.js';
+import { publish, type Proc } from '../helpers/ffmpeg.js';
+import { waitFor } from '../helpers/wait.js';
+import { writePlayerPage, launchPlayerBrowser } from '../helpers/player-browser.js';
 
 const CONFIG = `
 listen {{RTMP}};
@@ -35,15 +34,25 @@ const pubs: Proc[] = [];
 
 before(async () => {
   server = await startServer({ config: CONFIG });
-  const html = join(server.dir, 'html');
-  mkdirSync(join(html, 'player'), { recursive: true });
-  const require = createRequire(import.meta.url);
-  copyFileSync(join(dirname(require.resolve('hls.js/package.json')), 'dist', 'hls.min.js'), join(html, 'player', 'hls.min.js'));
-  writeFileSync(join(html, 'player', 'index.html'), '<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script src="hls.min.js"></script></body></html>');
+  writePlayerPage(join(server.dir, 'html'), 'hls.js');
   pubs.push(publish(server.rtmpUrl('live/classic'), { seconds: 90, gop: 25 }));
   pubs.push(publish(`${server.rtmpUrl('live/low')}?vhost=ll`, { seconds: 90, gop: 25 }));
   browser = await launchPlayerBrowser();
-  await sleep(5000);
+  // Both playlists have media before a player asks (a player that finds none waits out its own retry timers).
+  const ready = async (path: string, tag: RegExp): Promise<boolean> => {
+    let url = server.httpUrl(path);
+    for (let hop = 0; hop < 2; hop++) {
+      const r = await fetch(url).catch(() => null);
+      if (r === null || r.status !== 200) return false;
+      const body = await r.text();
+      // hls_ctx: the first answer is a one-variant master playlist naming the session's media playlist.
+      const variant = /#EXT-X-STREAM-INF[^\n]*\n([^\n]+)/.exec(body)?.[1];
+      if (!variant) return tag.test(body);
+      url = new URL(variant.trim(), url).toString();
+    }
+    return false;
+  };
+  assert.ok(await waitFor(async () => (await ready('live/classic.m3u8', /(#EXTINF[^]*){2}/)) && (await ready('live/low.m3u8?vhost=ll', /#EXT-X-PART:/)), 30_000, 200), 'no segments in 30 s');
 });
 
 after(async () => {
