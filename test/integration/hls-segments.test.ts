@@ -17,6 +17,7 @@ const CONFIG = `
 listen {{RTMP}};
 srs_log_tank console;
 http_server { enabled on; listen {{HTTP}}; dir ./html; }
+http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
   hls { enabled on; hls_fragment 5; hls_window 60; hls_path ./html; }
@@ -191,9 +192,20 @@ test('hls_ctx: master playlist, one client per session, ended after 2 × hls_win
   const media = await get(server.httpPort, `/short/live/sess.m3u8?hls_ctx=${child}&vhost=short`);
   assert.equal(media.status, 200);
   assert.match(media.body.toString(), new RegExp(`sess-\\d+\\.ts\\?hls_ctx=${child}`));
-  await get(server.httpPort, `/short/live/sess.m3u8?hls_ctx=${child}&vhost=short`);
+  const again = await get(server.httpPort, `/short/live/sess.m3u8?hls_ctx=${child}&vhost=short`);
   const started = await server.waitForLog((l) => l.msg === 'HLS play started' && l.cid === child);
   assert.ok(started);
+  // The session's bytes: its playlists and segments (from disk here), as the API reports them.
+  const segUri = new RegExp(`^(sess-\\d+\\.ts)\\?hls_ctx=${child}`, 'm').exec(again.body.toString())![1]!;
+  const seg = await get(server.httpPort, `/short/live/${segUri}?hls_ctx=${child}&vhost=short`);
+  assert.equal(seg.status, 200);
+  const want = again.body.length + seg.body.length;
+  let sent = 0;
+  assert.ok(await waitFor(async () => {
+    const { clients } = (await (await fetch(server.apiUrl('/api/v1/clients/'))).json()) as { clients: { id: string; send_bytes: number }[] };
+    sent = clients.find((c) => c.id === child)?.send_bytes ?? 0;
+    return sent >= want;
+  }, 10_000, 200), `the session sent ${sent} bytes, its playlist and segment were ${want}`);
   assert.equal(server.logs.filter((l) => l.msg === 'HLS play started' && l.cid === child).length, 1, 'one session for repeated requests');
   const stopped = await server.waitForLog((l) => l.msg === 'HLS play stopped' && l.cid === child, 12_000);
   assert.equal(stopped.reason, 'timeout');

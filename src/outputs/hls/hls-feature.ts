@@ -325,6 +325,8 @@ class HlsService {
     const path = raw.charCodeAt(0) === 47 && !NOT_PLAIN.test(raw) ? raw : safeRequestPath(raw.startsWith('/') ? raw : `/${raw}`);
     // A path that tries to leave is refused by the static-file wing.
     if (path === null) return false;
+    // A session's bytes (the API's send_bytes): every answer to a request naming its id, whichever route writes it.
+    if (q >= 0 && u.includes('hls_ctx=')) this.countForSession(req, res, url);
     if (this.segmentBodies.size > 0 && path.endsWith('.ts')) {
       // One of the newest segments: an exact match of a file we wrote, from memory (a byte range is read from disk).
       if (req.headers.range !== undefined) return false;
@@ -390,6 +392,18 @@ class HlsService {
     res.writeHead(403, { ...(cors ?? this.cors(req)), 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('Forbidden');
     return true;
+  }
+
+  private countForSession(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const id = url.searchParams.get('hls_ctx');
+    const viewer = id ? this.sessions.viewer(id) : undefined;
+    // What the answer puts on the connection, headers included; an HTTP/2 connection carries other streams too, so it is not counted there.
+    const socket = req.socket;
+    if (!viewer || req.httpVersionMajor !== 1 || !socket) return;
+    const before = socket.bytesWritten;
+    res.once('finish', () => {
+      viewer.bytesSent += Math.max(0, socket.bytesWritten - before);
+    });
   }
 
   /** Whether a session's classic playlist carries its id on the segment URIs: hls_ts_ctx, or a guarded vhost (JWT). */
