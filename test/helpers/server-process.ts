@@ -133,7 +133,12 @@ async function spawnServer(text: string, ports: Map<string, number>, opts: Serve
   });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // Exited once its stdout is read to the end too ('close'), so that the last log lines are in `logs`; a grandchild
+  // holding the pipe open cannot delay it more than a moment past 'exit'.
+  const exited = new Promise<number | null>((resolve) => {
+    proc.once('close', (code) => resolve(code));
+    proc.once('exit', (code) => setTimeout(() => resolve(code), 2000).unref());
+  });
   const kill = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
