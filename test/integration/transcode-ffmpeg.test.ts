@@ -132,7 +132,7 @@ test('an encoder FFmpeg lacks: a clear log line, backoff and restarts; the strea
   const line = await s.waitForLog((l) => l.msg === 'ffmpeg has no such encoder: the engine will fail and be retried with backoff', 20_000);
   assert.equal(line.codec, 'libnosuch264');
   assert.ok(await waitFor(async () => ((await processes(s)).find((x) => x.label === '/other/bad nosuch')?.restarts ?? 0) >= 1, 20_000), 'retried');
-  assert.ok(s.logs.some((l) => l.msg === 'child process exited: restarting after backoff' && l.kind === 'transcode'));
+  await s.waitForLog((l) => l.msg === 'child process exited: restarting after backoff' && l.kind === 'transcode', 10_000);
   assert.match(readFileSync(`${s.dir}/fflogs/ffmpeg-encoder-__defaultVhost__-other-bad-nosuch.log`, 'utf8'), /Unknown encoder 'libnosuch264'|Encoder not found/);
   const d = await decodeFrames(s.rtmpUrl('other/bad'), 2);
   assert.ok(d.frames >= 25, `the source still plays: ${d.frames}`);
