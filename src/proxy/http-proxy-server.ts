@@ -7,7 +7,8 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { listen } from '../core/listen.js';
+import { closeServer, listen } from '../core/listen.js';
+import { HTTP_SERVER_LIMITS } from '../core/http-limits.js';
 import type { OriginRouter } from './origin-router.js';
 import { originEndpoint } from './origin-endpoint.js';
 import { httpStreamKeys } from './stream-key.js';
@@ -34,7 +35,6 @@ function fail(res: http.ServerResponse, status: number, message: string): void {
 export class HttpProxyServer {
   private readonly server: http.Server;
   private readonly agent = new http.Agent({ keepAlive: true, maxFreeSockets: 64 });
-  private readonly sockets = new Set<net.Socket>();
   live = 0;
 
   constructor(
@@ -43,13 +43,8 @@ export class HttpProxyServer {
     /** WHIP/WHEP signalling, when the WebRTC relay is on. */
     private readonly rtc: RtcSignalRelay | null = null,
   ) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 0;
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    // The server's header limits; no whole-request deadline (an FLV player's request is a live stream).
+    this.server = http.createServer({ ...HTTP_SERVER_LIMITS, requestTimeout: 0 }, (req, res) => this.handle(req, res));
   }
 
   /** The port it listens on (the system's pick for port 0). The server's backlog, for players arriving by the thousand. */
@@ -59,9 +54,8 @@ export class HttpProxyServer {
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
     this.agent.destroy();
-    return new Promise((r) => this.server.close(() => r()));
+    return closeServer(this.server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -9,7 +9,8 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { listen } from '../core/listen.js';
+import { closeServer, listen } from '../core/listen.js';
+import { HTTP_SERVER_LIMITS } from '../core/http-limits.js';
 import type { OriginStore } from './origin-store.js';
 import { originFromHeartbeat } from './heartbeat-record.js';
 
@@ -30,15 +31,10 @@ function reply(res: http.ServerResponse, status: number, body: Record<string, un
 
 export class SystemApiServer {
   private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly opts: SystemApiOptions) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.requestTimeout = 10_000;
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    // The server's header limits; a heartbeat is small, so its whole request gets 10 s.
+    this.server = http.createServer({ ...HTTP_SERVER_LIMITS, requestTimeout: 10_000 }, (req, res) => this.handle(req, res));
   }
 
   /** The port it listens on (the system's pick for port 0). The server's backlog, for players arriving by the thousand. */
@@ -48,8 +44,7 @@ export class SystemApiServer {
   }
 
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
+    return closeServer(this.server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
