@@ -28,17 +28,15 @@ export class MediaFrame {
   /** Presentation timestamp in ms (dts + composition offset). */
   pts: number;
   /**
-   * The codec's own form: H.264/H.265 as 4-byte length-prefixed NAL units,
-   * AAC as a raw frame, AV1 as OBUs; for headers, the decoder configuration
-   * record / AudioSpecificConfig; for script data, the AMF0 bytes.
+   * The payload when it is not the tail of `flvBody` (frames from TS,
+   * WebRTC); null when it is (frames from RTMP and FLV: the tag body's header,
+   * then the payload), and then only where it starts in `flvBody` is kept: the
+   * GOP cache holds tens of frames per stream, and a second Buffer object per
+   * frame was ~90 bytes of V8 heap each (issue 17 item 4).
    */
-  payload: Buffer;
-  /**
-   * The FLV tag body (= RTMP message payload) of this frame, when known.
-   * Frames that come from RTMP or FLV keep their original bytes here, so that
-   * RTMP and FLV egress pass them through without re-encoding.
-   */
-  flvBody: Buffer | null;
+  private ownPayload: Buffer | null;
+  private payloadStart = 0;
+  private body: Buffer | null;
 
   /** Serialized-once forms by WireFormat id; null until one is filled. */
   private wires: unknown[] | null = null;
@@ -57,8 +55,57 @@ export class MediaFrame {
   ) {
     this.dts = dts;
     this.pts = pts;
-    this.payload = payload;
-    this.flvBody = flvBody;
+    this.body = flvBody;
+    this.ownPayload = payload;
+    this.setPayload(payload);
+  }
+
+  /**
+   * The codec's own form: H.264/H.265 as 4-byte length-prefixed NAL units,
+   * AAC as a raw frame, AV1 as OBUs; for headers, the decoder configuration
+   * record / AudioSpecificConfig; for script data, the AMF0 bytes.
+   * A view of `flvBody` is made afresh on each read (callers read it once or twice), or is `flvBody` itself.
+   */
+  get payload(): Buffer {
+    if (this.ownPayload !== null) return this.ownPayload;
+    const body = this.body as Buffer;
+    return this.payloadStart === 0 ? body : body.subarray(this.payloadStart);
+  }
+
+  set payload(b: Buffer) {
+    this.setPayload(b);
+  }
+
+  /** `payload.length` without making a view. */
+  get payloadLength(): number {
+    return this.ownPayload !== null ? this.ownPayload.length : (this.body as Buffer).length - this.payloadStart;
+  }
+
+  /**
+   * The FLV tag body (= RTMP message payload) of this frame, when known.
+   * Frames that come from RTMP or FLV keep their original bytes here, so that
+   * RTMP and FLV egress pass them through without re-encoding.
+   */
+  get flvBody(): Buffer | null {
+    return this.body;
+  }
+
+  set flvBody(b: Buffer | null) {
+    // A payload that was a view of the old body keeps its bytes.
+    if (this.ownPayload === null) this.ownPayload = this.payload;
+    this.body = b;
+    if (b !== null) this.setPayload(this.ownPayload);
+  }
+
+  /** Keeps where `b` starts in the body when it is the body's tail, else `b` itself. */
+  private setPayload(b: Buffer): void {
+    const body = this.body;
+    if (body !== null && b.buffer === body.buffer && b.byteOffset >= body.byteOffset && b.byteOffset + b.length === body.byteOffset + body.length) {
+      this.ownPayload = null;
+      this.payloadStart = b.byteOffset - body.byteOffset;
+    } else {
+      this.ownPayload = b;
+    }
   }
 
   /** The frame in this form, if an egress (or the ingest) filled it. */
@@ -86,18 +133,16 @@ export class MediaFrame {
    * idle — pins only its own bytes. A no-op for bytes that own their buffer.
    */
   detach(): void {
-    const body = this.flvBody;
-    const payload = this.payload;
+    const body = this.body;
     this.wires = null;
-    if (body !== null && payload.buffer === body.buffer && payload.byteOffset >= body.byteOffset && payload.byteOffset + payload.length <= body.byteOffset + body.length) {
-      if (!sharesBuffer(body)) return;
-      const copy = ownCopy(body);
-      this.flvBody = copy;
-      this.payload = copy.subarray(payload.byteOffset - body.byteOffset, payload.byteOffset - body.byteOffset + payload.length);
+    if (body !== null && this.ownPayload === null) {
+      // The payload is the body's tail: moving the body moves it.
+      if (sharesBuffer(body)) this.body = ownCopy(body);
       return;
     }
-    if (body !== null && sharesBuffer(body)) this.flvBody = ownCopy(body);
-    if (sharesBuffer(payload)) this.payload = ownCopy(payload);
+    const payload = this.ownPayload as Buffer;
+    if (body !== null && sharesBuffer(body)) this.body = ownCopy(body);
+    if (sharesBuffer(payload)) this.ownPayload = ownCopy(payload);
   }
 
   /** Moves the frame on the timeline; drops serialized forms that held the old time. */

@@ -122,7 +122,7 @@ export class LiveSource {
   /** One frame from the publisher. Timestamps are corrected here, once for every player. */
   onFrame(frame: MediaFrame): void {
     this.framesIn++;
-    this.bytesIn += frame.payload.length;
+    this.bytesIn += frame.payloadLength;
     frame.retime(this.jitter.correct(frame.dts, frame.kind === 'script'));
     // Kept frames are detached from the network read they came in, which an idle source would pin.
     if (frame.kind === 'script') {

@@ -89,8 +89,12 @@ export class RtmpChunkReader {
   private maxPendingBytes: number;
   private pendingBytes = 0;
 
-  /** Partial header carried over from the previous feed. */
-  private readonly stash = Buffer.allocUnsafe(18);
+  /**
+   * Partial header carried over from the previous feed. Outside Buffer's
+   * shared 8 KB pool: a pooled 18 bytes, kept for the connection's life, kept
+   * a whole 8 KB slab alive per connection (7 MB at 1,000 players).
+   */
+  private readonly stash = Buffer.allocUnsafeSlow(18);
   private stashLen = 0;
   /** When non-null we are inside a chunk body of this stream. */
   private current: ChunkStream | null = null;
@@ -304,7 +308,9 @@ export class RtmpChunkReader {
         throw new RtmpError('limit', `partial messages exceed ${this.maxPendingBytes} bytes`);
       }
       this.pendingBytes += cs.length;
-      cs.buf = Buffer.allocUnsafe(Math.min(cs.length, FIRST_ASSEMBLY_BYTES));
+      // allocUnsafeSlow: a message under 4 KB would otherwise be a slice of Buffer's shared 8 KB
+      // pool, and a frame the GOP cache keeps for seconds would keep the whole slab alive.
+      cs.buf = Buffer.allocUnsafeSlow(Math.min(cs.length, FIRST_ASSEMBLY_BYTES));
       cs.received = 0;
     }
     this.current = cs;
