@@ -5,6 +5,10 @@
  * and every `pli_for_rtmp`) and the H.264 depacketizer; Opus is transcoded
  * to AAC by FFmpeg. Each track's RTP clock is anchored to the arrival time
  * of its first packet, so audio and video share one millisecond timeline.
+ * Of a simulcast publisher it takes one layer (the top one); when that
+ * changes it starts again on the new layer (a jitter buffer, depacketizer
+ * and clock of its own, from its next keyframe) and keeps the timeline
+ * going.
  */
 import { MediaFrame } from '../../codec/media-frame.js';
 import { buildAvcDecoderConfig } from '../../codec/h264.js';
@@ -24,8 +28,9 @@ export interface RtcToRtmpOptions {
   aacBitrate: number;
   /** pli_for_rtmp in ms. */
   pliIntervalMs: number;
-  requestKeyframe(): void;
-  sendNack(seqs: number[]): void;
+  /** Of the simulcast layer the bridge takes (0 without simulcast). */
+  requestKeyframe(layer: number): void;
+  sendNack(seqs: number[], layer: number): void;
   log: Logger;
   /** Where the Opus→AAC FFmpeg runs (supervised, listed by the API). */
   ffmpeg: FfmpegPipeHost;
@@ -63,9 +68,13 @@ class TrackClock {
 }
 
 export class RtcToRtmpBridge {
-  private readonly jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
-  private readonly depack = new H264Depacketizer();
-  private readonly videoClock = new TrackClock(90000);
+  private jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
+  private depack = new H264Depacketizer();
+  private videoClock = new TrackClock(90000);
+  /** The simulcast layer taken, -1 before the first video packet. */
+  private videoLayer = -1;
+  private lastVideoMs = -Infinity;
+  layerChanges = 0;
   private readonly audioClock = new TrackClock(48000);
   private readonly now: () => number;
   private readonly epoch: number;
@@ -98,7 +107,7 @@ export class RtcToRtmpBridge {
     this.timer.unref();
   }
 
-  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader): void {
+  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader, layer = 0): void {
     if (this.stopped) return;
     const now = this.now();
     if (kind === 'audio') {
@@ -109,6 +118,17 @@ export class RtcToRtmpBridge {
       return;
     }
     if (this.o.videoCodec !== 'H264') return;
+    if (layer !== this.videoLayer) {
+      // Another layer: its own sequence numbers and clock. It starts at its next keyframe (the depacketizer asks).
+      if (this.videoLayer >= 0) {
+        this.layerChanges++;
+        this.jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
+        this.depack = new H264Depacketizer();
+        this.videoClock = new TrackClock(90000);
+        this.lastPli = -Infinity;
+      }
+      this.videoLayer = layer;
+    }
     this.jitter.push(h.sequence, { payload: pkt.subarray(h.payloadOffset, h.payloadEnd), timestamp: h.timestamp, marker: h.marker }, now);
     this.drain(now);
   }
@@ -125,7 +145,7 @@ export class RtcToRtmpBridge {
     }
     if (this.depack.needKeyframe && now - this.lastPli > 500) {
       this.lastPli = now;
-      this.o.requestKeyframe();
+      this.o.requestKeyframe(this.videoLayer);
     }
   }
 
@@ -133,15 +153,17 @@ export class RtcToRtmpBridge {
     const now = this.now();
     this.drain(now);
     const missing = this.jitter.missing(now);
-    if (missing.length) this.o.sendNack(missing);
+    if (missing.length) this.o.sendNack(missing, this.videoLayer);
     if (this.o.pliIntervalMs > 0 && now - this.lastPeriodicPli >= this.o.pliIntervalMs) {
       this.lastPeriodicPli = now;
-      this.o.requestKeyframe();
+      this.o.requestKeyframe(this.videoLayer);
     }
   }
 
   private onAccessUnit(u: H264AccessUnit, now: number): void {
-    const ms = Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch));
+    // Never backwards, also across a change of layer (each layer's clock has its own anchor).
+    const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
+    this.lastVideoMs = ms;
     const body: Buffer[] = [];
     let size = 0;
     let sps: Buffer | null = null;
@@ -159,7 +181,7 @@ export class RtcToRtmpBridge {
       this.sps = Buffer.from(sps);
       this.pps = Buffer.from(pps);
       const record = buildAvcDecoderConfig(this.sps, this.pps);
-      this.o.log.info({ bytes: record.length }, 'rtc_to_rtmp: H.264 sequence header');
+      this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.264 sequence header');
       this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, true, true, record, null));
     }
     if (!this.sps || size === 0) return;
