@@ -3,8 +3,9 @@
  * at 1280x720 as three layers (rid h, m = 1/2, l = 1/4). Each layer must
  * arrive (the publisher's getStats shows all three sent), a WHEP player
  * asking for `?layer=l` decodes the low layer's resolution, one asking for
- * nothing decodes the top layer's, and the frame form (HTTP-FLV, read by
- * ffprobe) carries the top layer.
+ * nothing decodes the top layer's, the first one moved to `m` on the fly
+ * (POST on its session URL with action=layer) decodes m's, and the frame
+ * form (HTTP-FLV, read by ffprobe) carries the top layer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +30,7 @@ test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets 
     assert.ok(width('h') > width('m') && width('m') > width('l'), `three sizes: ${JSON.stringify(sent)}`);
 
     const lowPage = await openPage(browser, api);
-    await whepPlay(lowPage, `${api}/rtc/v1/whep/?app=live&stream=sim&layer=l`);
+    const lowLocation = await whepPlay(lowPage, `${api}/rtc/v1/whep/?app=live&stream=sim&layer=l`);
     const topPage = await openPage(browser, api);
     await whepPlay(topPage, `${api}/rtc/v1/whep/?app=live&stream=sim`);
     const low = await until(() => playStats(lowPage), (s) => s.framesDecoded > 30, 30_000);
@@ -42,6 +43,19 @@ test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets 
     assert.equal(top.frameHeight, 720);
     const lowLater = await until(() => playStats(lowPage), (s) => s.framesDecoded > low.framesDecoded + 20, 20_000);
     assert.ok(lowLater.frameWidth <= 320, `the low-layer player stays on l: ${lowLater.frameWidth}`);
+
+    // On the fly: the session URL (the Location, whose token guards it) with action=layer.
+    const switchUrl = `${api}${lowLocation.replace('action=delete', 'action=layer')}&layer=m`;
+    const denied = await fetch(switchUrl.replace(/token=\w+/, 'token=wrongtokn'), { method: 'POST' });
+    assert.equal(denied.status, 403, 'a wrong token switches nothing');
+    const sw = await fetch(switchUrl, { method: 'POST' });
+    assert.equal(sw.status, 200);
+    assert.deepEqual(await sw.json(), { code: 0 });
+    const moved = await until(() => playStats(lowPage), (s) => s.frameWidth === width('m'), 30_000);
+    assert.equal(moved.frameWidth, width('m'), `the player moved to layer m: ${JSON.stringify(moved)}`);
+    const after = await until(() => playStats(lowPage), (s) => s.framesDecoded > moved.framesDecoded + 20, 20_000);
+    assert.ok(after.framesDecoded > moved.framesDecoded + 20, 'and keeps decoding after the switch');
+    assert.ok(after.keyFramesDecoded >= 2, `the switch happened at a keyframe of m (${after.keyFramesDecoded} keyframes decoded)`);
 
     // The frame form follows the top layer: wait for its sequence header, then read HTTP-FLV.
     await server.waitForLog((l) => l.msg === 'rtc_to_rtmp: H.264 sequence header' && l.layer === 0, 40_000);

@@ -187,3 +187,15 @@ test('the top layer is the one with the most bytes per second, with some hystere
   }
   assert.equal(stream.topLayer(), 0, 'a layer 10 % bigger does not take over');
 });
+
+test('a layer the bridge does not take has its losses NACKed, once per interval, and forgotten once late', async () => {
+  const { LayerNack } = await import('../../src/servers/webrtc/rtc-layer-nack.js');
+  const n = new LayerNack();
+  for (const s of [10, 11, 14, 15]) n.onPacket(1, s, 0);
+  assert.deepEqual(n.missing(1, 1), [12, 13]);
+  assert.deepEqual(n.missing(1, 5), [], 'not again within the NACK interval');
+  n.onPacket(1, 12, 6);
+  assert.deepEqual(n.missing(1, 60), [13], 'a retransmission fills its gap');
+  assert.deepEqual(n.missing(1, 400), [], 'given up after the reorder window');
+  assert.deepEqual(n.missing(0, 400), [], 'a layer never seen has nothing to ask');
+});

@@ -15,12 +15,15 @@ import { buildNack, buildPli, buildRr, buildRemb, parseRtcp, ReceiveStats, type 
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
 import type { NegotiatedTrack } from './rtc-peer.js';
 import { PublishRouter } from './rtc-publish-router.js';
+import { LayerNack } from './rtc-layer-nack.js';
 import { RtcSession, type RtcSessionInit } from './rtc-session.js';
 import type { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
 
 /** Our SSRC as the sender of feedback (RTCP PLI/NACK/RR). */
 const FEEDBACK_SSRC = 1;
 const RR_INTERVAL_MS = 1000;
+/** How often the layers not taken by the bridge are checked for loss (ms). */
+const LAYER_NACK_INTERVAL_MS = 20;
 /** The ceiling announced by REMB: browsers ramp up to it on a clean network. */
 const REMB_BITRATE = 2_500_000;
 
@@ -40,6 +43,8 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   packetsIn = 0;
   private readonly stats = new Map<number, ReceiveStats>();
   private rrTimer: NodeJS.Timeout | null = null;
+  private nackTimer: NodeJS.Timeout | null = null;
+  private layerNack: LayerNack | null = null;
   onRelease: ((s: RtcPublishSession, reason: string) => void) | null = null;
   /** Called when the LiveSource asks this publisher to stop (API kick). */
   kick(reason: string): void {
@@ -80,6 +85,22 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     this.requestKeyframe();
     this.rrTimer = setInterval(() => this.sendReports(), RR_INTERVAL_MS);
     this.rrTimer.unref();
+    if (this.layers.length > 1) {
+      this.layerNack = new LayerNack();
+      this.nackTimer = setInterval(() => this.nackLayers(), LAYER_NACK_INTERVAL_MS);
+      this.nackTimer.unref();
+    }
+  }
+
+  /** NACKs for the layers the bridge does not watch (it NACKs the one it takes). */
+  private nackLayers(): void {
+    const now = performance.now();
+    const bridged = this.bridge ? (this.rtcStream?.topLayer() ?? 0) : -1;
+    for (let l = 0; l < this.layers.length; l++) {
+      if (l === bridged) continue;
+      const seqs = this.layerNack?.missing(l, now) ?? [];
+      if (seqs.length) this.sendNack(seqs, l);
+    }
   }
 
   private onRtcp(msg: Buffer): void {
@@ -124,7 +145,10 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     if (!route || route.repair) return;
     const { kind, layer, track: t } = route;
     if (h.payloadType !== t.payloadType) return;
-    if (kind === 'video') this.layerSsrcs[layer] = h.ssrc;
+    if (kind === 'video') {
+      this.layerSsrcs[layer] = h.ssrc;
+      this.layerNack?.onPacket(layer, h.sequence, performance.now());
+    }
     this.packetsIn++;
     let st = this.stats.get(h.ssrc);
     if (!st && this.stats.size < 8) this.stats.set(h.ssrc, (st = new ReceiveStats(h.ssrc, t.format.clockRate)));
@@ -162,6 +186,8 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   protected release(reason: string): void {
     if (this.rrTimer) clearInterval(this.rrTimer);
     this.rrTimer = null;
+    if (this.nackTimer) clearInterval(this.nackTimer);
+    this.nackTimer = null;
     this.bridge?.stop();
     this.bridge = null;
     this.rtcStream?.removeProducer(this);

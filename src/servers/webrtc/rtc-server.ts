@@ -153,6 +153,15 @@ export class RtcServer {
     return 'ok';
   }
 
+  /** Moves a WHEP player to another simulcast layer (at that layer's next keyframe); the DELETE token guards it. */
+  setLayer(username: string, token: string, layer: string): 'ok' | 'not-found' | 'bad-token' {
+    const s = this.sessions.get(username);
+    if (!(s instanceof RtcPlaySession)) return 'not-found';
+    if (s.token !== token) return 'bad-token';
+    s.wantLayer = layer || null;
+    return 'ok';
+  }
+
   private checkVhost(req: RtcRequest): VhostConfig {
     const vh = this.ctx.vhost(req.vhost);
     if (!vh) throw new RtcError(`vhost ${req.vhost} not found`, 2014);
