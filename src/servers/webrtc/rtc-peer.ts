@@ -149,6 +149,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       if (p.m.kind === 'video') {
         const v = new ndc.Video(p.m.mid, dir);
         if (p.format.codec === 'H264') v.addH264Codec(pt, p.codec.fmtp);
+        else if (p.format.codec === 'H265') v.addH265Codec(pt);
         else if (p.format.codec === 'VP8') v.addVP8Codec(pt);
         else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
         else v.addAV1Codec(pt);

@@ -312,7 +312,7 @@ export class RtcServer {
       audio = stream.audio;
       if (video?.codec === 'H264') h264Profile = /profile-level-id=([0-9a-f]{2})/i.exec(video.fmtp)?.[1] ?? '42';
     } else if (vh.rtc.rtmpToRtc) {
-      const f = RtmpToRtcBridge.formats();
+      const f = RtmpToRtcBridge.formats(source.videoHeader?.codec);
       video = f.video;
       audio = f.audio;
       const vhdr = source.videoHeader;

@@ -15,7 +15,7 @@ import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
 export type MediaKind = 'audio' | 'video';
 
 export interface RtcTrackFormat {
-  /** `H264`, `VP8`, `VP9`, `AV1` or `opus`. */
+  /** `H264`, `H265`, `VP8`, `VP9`, `AV1` or `opus`. */
   codec: RtpVideoCodec | 'opus';
   clockRate: number;
   /** fmtp of the producer's codec (profile-level-id ...), '' if none. */
