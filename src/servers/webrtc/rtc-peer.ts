@@ -83,7 +83,8 @@ export interface NegotiateOptions {
   timeoutMs?: number;
 }
 
-const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1'];
+/** A publisher's H.265 is taken only when it offers nothing else: few WebRTC players decode it. */
+const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1', 'H265'];
 
 function pickVideo(m: SdpMedia, want: RtcTrackFormat | null | undefined, h264Profile: string): { codec: SdpCodec; name: RtpVideoCodec } | null {
   const order = want && want.codec !== 'opus' ? [want.codec as RtpVideoCodec] : VIDEO_ORDER;
@@ -122,7 +123,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       plans.push({ m, codec: a, format: { codec: 'opus', clockRate: 48000, fmtp: a.fmtp } });
     }
   }
-  if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1, Opus)', 5018);
+  if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1/H.265, Opus)', 5018);
 
   const routing = o.role === 'publish' ? parseMediaRouting(o.offer) : [];
   const routingOf = (mid: string): MediaRouting | null => routing.find((r) => r.mid === mid) ?? null;

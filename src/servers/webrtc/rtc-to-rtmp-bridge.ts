@@ -17,6 +17,9 @@ import type { Logger } from '../../log/logger.js';
 import type { RtpHeader } from '../../protocol/rtp/rtp-packet.js';
 import { RtpJitterBuffer } from '../../protocol/rtp/jitter-buffer.js';
 import { H264Depacketizer, type H264AccessUnit } from '../../protocol/rtp/h264-depacketizer.js';
+import { H265Depacketizer } from '../../protocol/rtp/h265-depacketizer.js';
+import { hevcNalType } from '../../protocol/rtp/h265-packetizer.js';
+import { buildHevcDecoderConfig } from '../../codec/hevc.js';
 import { OpusToAacTranscoder } from '../../ffmpeg/opus-to-aac.js';
 import type { FfmpegPipeHost } from '../../ffmpeg/ffmpeg-pipe.js';
 import type { MediaKind } from './rtc-stream.js';
@@ -69,7 +72,7 @@ class TrackClock {
 
 export class RtcToRtmpBridge {
   private jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
-  private depack = new H264Depacketizer();
+  private depack: H264Depacketizer | H265Depacketizer;
   private videoClock = new TrackClock(90000);
   /** The simulcast layer taken, -1 before the first video packet. */
   private videoLayer = -1;
@@ -91,9 +94,10 @@ export class RtcToRtmpBridge {
 
   constructor(private readonly o: RtcToRtmpOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.depack = this.newDepacketizer();
     this.epoch = this.now();
     this.lastPeriodicPli = this.epoch;
-    if (o.videoCodec && o.videoCodec !== 'H264') o.log.warn({ codec: o.videoCodec }, 'rtc_to_rtmp: only H.264 video is bridged to RTMP');
+    if (o.videoCodec && o.videoCodec !== 'H264' && o.videoCodec !== 'H265') o.log.warn({ codec: o.videoCodec }, 'rtc_to_rtmp: only H.264 and H.265 video are bridged to RTMP');
     if (o.hasAudio) {
       this.transcoder = new OpusToAacTranscoder({
         bitrate: o.aacBitrate,
@@ -117,13 +121,13 @@ export class RtcToRtmpBridge {
       this.transcoder.push(Buffer.from(pkt.subarray(h.payloadOffset, h.payloadEnd)), ms);
       return;
     }
-    if (this.o.videoCodec !== 'H264') return;
+    if (this.o.videoCodec !== 'H264' && this.o.videoCodec !== 'H265') return;
     if (layer !== this.videoLayer) {
       // Another layer: its own sequence numbers and clock. It starts at its next keyframe (the depacketizer asks).
       if (this.videoLayer >= 0) {
         this.layerChanges++;
         this.jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
-        this.depack = new H264Depacketizer();
+        this.depack = this.newDepacketizer();
         this.videoClock = new TrackClock(90000);
         this.lastPli = -Infinity;
       }
@@ -160,7 +164,50 @@ export class RtcToRtmpBridge {
     }
   }
 
+  private newDepacketizer(): H264Depacketizer | H265Depacketizer {
+    return this.o.videoCodec === 'H265' ? new H265Depacketizer() : new H264Depacketizer();
+  }
+
+  /** An H.265 access unit: VPS/SPS/PPS become the HEVC sequence header (hvcC), the rest a length-prefixed frame. */
+  private onHevcUnit(u: H264AccessUnit, now: number): void {
+    const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
+    this.lastVideoMs = ms;
+    const params: Buffer[][] = [[], [], []];
+    const body: Buffer[] = [];
+    for (const n of u.nalus) {
+      const t = hevcNalType(n[0]!);
+      if (t >= 32 && t <= 34) params[t - 32]!.push(n);
+      else if (t !== 35) body.push(n);
+    }
+    if (params[1]!.length && params[2]!.length) {
+      const key = Buffer.concat(params.flat());
+      if (!this.sps || !key.equals(this.sps)) {
+        this.sps = Buffer.from(key);
+        let record: Buffer;
+        try {
+          record = buildHevcDecoderConfig(params[0]!, params[1]!, params[2]!);
+        } catch (err) {
+          this.o.log.warn({ err: (err as Error).message }, 'rtc_to_rtmp: bad H.265 parameter sets');
+          return;
+        }
+        this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.265 sequence header');
+        this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, true, true, record, null));
+      }
+    }
+    if (!this.sps || body.length === 0) return;
+    const payload = Buffer.allocUnsafe(body.reduce((n, b) => n + 4 + b.length, 0));
+    let off = 0;
+    for (const n of body) {
+      payload.writeUInt32BE(n.length, off);
+      n.copy(payload, off + 4);
+      off += 4 + n.length;
+    }
+    this.framesOut++;
+    this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, u.keyframe, false, payload, null));
+  }
+
   private onAccessUnit(u: H264AccessUnit, now: number): void {
+    if (this.o.videoCodec === 'H265') return this.onHevcUnit(u, now);
     // Never backwards, also across a change of layer (each layer's clock has its own anchor).
     const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
     this.lastVideoMs = ms;
