@@ -31,14 +31,17 @@ export interface PeerOptions {
    * the only one.
    */
   stripOfferCandidates?: boolean;
+  /** Publish the fake camera at 1280x720 as three simulcast layers: rid h (full), m (1/2), l (1/4). */
+  simulcast?: boolean;
 }
 
 /** Publishes the fake camera + microphone by WHIP; resolves with the Location header. */
 export async function whipPublish(page: Page, url: string, opts: PeerOptions = {}): Promise<string> {
-  return page.evaluate(async ([u, strip]) => {
-    const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+  return page.evaluate(async ([u, strip, simulcast]) => {
+    const s = await navigator.mediaDevices.getUserMedia({ video: simulcast ? { width: 1280, height: 720 } : { width: 640, height: 360 }, audio: true });
     const pc = new RTCPeerConnection();
-    for (const t of s.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    const layers = [{ rid: 'h' }, { rid: 'm', scaleResolutionDownBy: 2 }, { rid: 'l', scaleResolutionDownBy: 4 }];
+    for (const t of s.getTracks()) pc.addTransceiver(t, { direction: 'sendonly', ...(simulcast && t.kind === 'video' ? { sendEncodings: layers } : {}) });
     await pc.setLocalDescription(await pc.createOffer());
     let offer = pc.localDescription!.sdp;
     if (strip) offer = offer.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
@@ -47,7 +50,19 @@ export async function whipPublish(page: Page, url: string, opts: PeerOptions = {
     await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
     (window as unknown as { pubPc: RTCPeerConnection }).pubPc = pc;
     return r.headers.get('Location') ?? '';
-  }, [url, opts.stripOfferCandidates === true] as const);
+  }, [url, opts.stripOfferCandidates === true, opts.simulcast === true] as const);
+}
+
+/** What the publisher's page sends per simulcast layer (outbound-rtp by rid). */
+export async function layerStats(page: Page): Promise<{ rid: string; packetsSent: number; frameWidth: number; frameHeight: number }[]> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { pubPc: RTCPeerConnection }).pubPc;
+    const out: { rid: string; packetsSent: number; frameWidth: number; frameHeight: number }[] = [];
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ rid: String(s.rid ?? ''), packetsSent: Number(s.packetsSent ?? 0), frameWidth: Number(s.frameWidth ?? 0), frameHeight: Number(s.frameHeight ?? 0) });
+    });
+    return out.sort((a, b) => a.rid.localeCompare(b.rid));
+  });
 }
 
 /** Plays by WHEP into a <video> element; resolves with the Location header. */
@@ -95,6 +110,7 @@ export interface PlayStats {
   state: string;
   framesDecoded: number;
   frameWidth: number;
+  frameHeight: number;
   videoCodec: string;
   audioCodec: string;
   audioPackets: number;
@@ -108,7 +124,7 @@ export interface PlayStats {
 export async function playStats(page: Page): Promise<PlayStats> {
   return page.evaluate(async () => {
     const pc = (window as unknown as { playPc: RTCPeerConnection }).playPc;
-    const out = { state: pc.connectionState, framesDecoded: 0, frameWidth: 0, videoCodec: '', audioCodec: '', audioPackets: 0, totalAudioEnergy: 0, audioLevel: 0, keyFramesDecoded: 0, peak: (window as unknown as { peak: number }).peak };
+    const out = { state: pc.connectionState, framesDecoded: 0, frameWidth: 0, frameHeight: 0, videoCodec: '', audioCodec: '', audioPackets: 0, totalAudioEnergy: 0, audioLevel: 0, keyFramesDecoded: 0, peak: (window as unknown as { peak: number }).peak };
     const stats = await pc.getStats();
     const codecs = new Map<string, string>();
     stats.forEach((s: Record<string, unknown>) => {
@@ -119,6 +135,7 @@ export async function playStats(page: Page): Promise<PlayStats> {
       if (s.kind === 'video') {
         out.framesDecoded = (s.framesDecoded as number) ?? 0;
         out.frameWidth = (s.frameWidth as number) ?? 0;
+        out.frameHeight = (s.frameHeight as number) ?? 0;
         out.keyFramesDecoded = (s.keyFramesDecoded as number) ?? 0;
         out.videoCodec = codecs.get(s.codecId as string) ?? '';
       } else if (s.kind === 'audio') {

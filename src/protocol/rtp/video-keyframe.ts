@@ -5,13 +5,16 @@
  * (AV1 RTP spec 4.4).
  */
 import { NAL_FU_A, NAL_STAP_A } from './h264-packetizer.js';
+import { HEVC_NAL_AP, HEVC_NAL_FU, hevcNalType, isHevcIrap } from './h265-packetizer.js';
 
-export type RtpVideoCodec = 'H264' | 'VP8' | 'VP9' | 'AV1';
+export type RtpVideoCodec = 'H264' | 'H265' | 'VP8' | 'VP9' | 'AV1';
 
 export function startsKeyframe(codec: RtpVideoCodec, p: Buffer): boolean {
   switch (codec) {
     case 'H264':
       return h264StartsKeyframe(p);
+    case 'H265':
+      return h265StartsKeyframe(p);
     case 'VP8':
       return vp8StartsKeyframe(p);
     case 'VP9':
@@ -38,6 +41,21 @@ export function h264StartsKeyframe(p: Buffer): boolean {
   }
   if (type === NAL_FU_A) return p.length >= 2 && (p[1]! & 0x80) !== 0 && (p[1]! & 0x1f) === 5;
   return false;
+}
+
+/** RFC 7798: an IRAP slice or a VPS alone, in an Aggregation Packet, or at the start of a Fragmentation Unit. */
+function h265StartsKeyframe(p: Buffer): boolean {
+  if (p.length < 3) return false;
+  const type = hevcNalType(p[0]!);
+  if (isHevcIrap(type) || type === 32) return true;
+  if (type === HEVC_NAL_AP) {
+    for (let off = 2; off + 3 <= p.length; off += 2 + p.readUInt16BE(off)) {
+      const t = hevcNalType(p[off + 2]!);
+      if (isHevcIrap(t) || t === 32) return true;
+    }
+    return false;
+  }
+  return type === HEVC_NAL_FU && (p[2]! & 0x80) !== 0 && isHevcIrap(p[2]! & 0x3f);
 }
 
 function vp8StartsKeyframe(p: Buffer): boolean {

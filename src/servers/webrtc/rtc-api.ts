@@ -160,6 +160,12 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
     }
     // WHIP / WHEP
     const action = url.searchParams.get('action') ?? (bare === '/rtc/v1/whip' ? 'publish' : 'play');
+    if (action === 'layer' && req.method === 'POST') {
+      // A WHEP player's simulcast layer, switched on the fly: the session URL with action=layer&layer=<rid>.
+      const r = rtc.setLayer(url.searchParams.get('session') ?? '', url.searchParams.get('token') ?? '', url.searchParams.get('layer') ?? '');
+      json(r === 'ok' ? 200 : r === 'not-found' ? 404 : 403, { code: r === 'ok' ? 0 : 5036 });
+      return true;
+    }
     if (req.method === 'DELETE' || action === 'delete') {
       const session = url.searchParams.get('session') ?? '';
       const token = url.searchParams.get('token') ?? '';

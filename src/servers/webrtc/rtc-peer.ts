@@ -10,6 +10,8 @@ import type { PeerConnection, Track } from 'node-datachannel';
 import { parseSdp, chooseH264, chooseCodec, replaceCandidates, withoutCandidates, type SdpCodec, type SdpMedia } from '../../protocol/rtp/sdp.js';
 import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
+import { MID_URI, parseMediaRouting, simulcastAnswerLines, type MediaRouting } from '../../protocol/rtp/simulcast-sdp.js';
+import { answerWithSections, offerWithOneSection } from '../../protocol/rtp/sdp-one-section.js';
 
 /** An error with SRS's code (5018 SDP negotiation, 5020 busy, 5021 disabled, ...). */
 export class RtcError extends Error {
@@ -47,6 +49,8 @@ export interface NegotiatedTrack {
   /** Our SSRC on a send track (play); the peer's SSRCs from the offer on a receive track (publish). */
   ssrc: number;
   remoteSsrcs: number[];
+  /** Publish: the section's mid/RID extension IDs and simulcast layers (rids empty without simulcast). */
+  routing?: MediaRouting | null;
 }
 
 export interface Negotiated {
@@ -57,6 +61,12 @@ export interface Negotiated {
   /** Our ICE password: the key of the client's STUN MESSAGE-INTEGRITY. */
   localPwd: string;
   remoteUfrag: string;
+  /**
+   * Publish: libdatachannel holds one track for all sections (see
+   * sdp-one-section.ts), so every packet arrives on it and the session tells
+   * audio, video and the layers apart itself.
+   */
+  sharedTrack: boolean;
 }
 
 export interface NegotiateOptions {
@@ -73,7 +83,8 @@ export interface NegotiateOptions {
   timeoutMs?: number;
 }
 
-const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1'];
+/** A publisher's H.265 is taken only when it offers nothing else: few WebRTC players decode it. */
+const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1', 'H265'];
 
 function pickVideo(m: SdpMedia, want: RtcTrackFormat | null | undefined, h264Profile: string): { codec: SdpCodec; name: RtpVideoCodec } | null {
   const order = want && want.codec !== 'opus' ? [want.codec as RtpVideoCodec] : VIDEO_ORDER;
@@ -112,8 +123,13 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       plans.push({ m, codec: a, format: { codec: 'opus', clockRate: 48000, fmtp: a.fmtp } });
     }
   }
-  if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1, Opus)', 5018);
+  if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1/H.265, Opus)', 5018);
 
+  const routing = o.role === 'publish' ? parseMediaRouting(o.offer) : [];
+  const routingOf = (mid: string): MediaRouting | null => routing.find((r) => r.mid === mid) ?? null;
+  // Sections whose SSRCs the offer does not list (simulcast layers) reach libdatachannel's tracks only if it has one track.
+  const shared = o.role === 'publish' && plans.length > 1 && plans.length === offer.media.length && plans.some((p) => p.m.ssrcs.length === 0);
+  const hostMid = shared ? (plans.find((p) => p.m.ssrcs.length === 0 && p.m.kind === 'video') ?? plans.find((p) => p.m.ssrcs.length === 0)!).m.mid : '';
   const pc = new ndc.PeerConnection(o.name, {
     iceServers: [],
     enableIceUdpMux: true,
@@ -123,6 +139,9 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
   });
   try {
     const tracks: NegotiatedTrack[] = [];
+    const others = new Map<string, string>();
+    let hostTrack: Track | null = null;
+    const pending: NegotiatedTrack[] = [];
     for (const p of plans) {
       const dir = o.role === 'publish' ? 'RecvOnly' : 'SendOnly';
       const pt = p.codec.payloadType;
@@ -131,6 +150,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       if (p.m.kind === 'video') {
         const v = new ndc.Video(p.m.mid, dir);
         if (p.format.codec === 'H264') v.addH264Codec(pt, p.codec.fmtp);
+        else if (p.format.codec === 'H265') v.addH265Codec(pt);
         else if (p.format.codec === 'VP8') v.addVP8Codec(pt);
         else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
         else v.addAV1Codec(pt);
@@ -142,9 +162,23 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         if (ssrc) a.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `audio-${o.name}`);
         desc = a;
       }
+      const r = routingOf(p.m.mid);
+      const layers = r && p.m.kind === 'video' ? simulcastAnswerLines(r) : [];
+      for (const l of layers) desc.parseSdpLine(l);
+      // On a shared track the MID names a packet's section until its SSRC is known.
+      if (shared && r?.midExt && layers.length === 0) desc.parseSdpLine(`a=extmap:${r.midExt} ${MID_URI}`);
+      const nt = { kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, ssrc, remoteSsrcs: p.m.ssrcs, routing: layers.length ? r : r && { ...r, rids: [] } };
+      if (shared && p.m.mid !== hostMid) {
+        others.set(p.m.mid, desc.generateSdp('\r\n', '0.0.0.0', 9));
+        pending.push(nt as NegotiatedTrack);
+        continue;
+      }
       const track = pc.addTrack(desc);
-      tracks.push({ kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, track, ssrc, remoteSsrcs: p.m.ssrcs });
+      if (shared) hostTrack = track;
+      tracks.push({ ...nt, track });
     }
+    for (const nt of pending) tracks.push({ ...nt, track: hostTrack! });
+    tracks.sort((a, b) => plans.findIndex((p) => p.m.mid === a.mid) - plans.findIndex((p) => p.m.mid === b.mid));
     const gathered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new RtcError('timed out creating the answer', 5018)), o.timeoutMs ?? 3000);
       const check = (): void => {
@@ -159,17 +193,19 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
     });
     const hidden = o.transport.bindAddress !== undefined;
     try {
-      pc.setRemoteDescription(hidden ? withoutCandidates(o.offer) : o.offer, 'offer');
+      const given = shared ? offerWithOneSection(o.offer, hostMid) : o.offer;
+      pc.setRemoteDescription(hidden ? withoutCandidates(given) : given, 'offer');
     } catch (err) {
       throw new RtcError(`offer refused: ${(err as Error).message}`, 5018);
     }
     await gathered;
     const local = pc.localDescription();
     if (!local || local.type !== 'answer') throw new RtcError('no answer was created', 5018);
-    const answer = hidden || o.transport.candidates.length ? replaceCandidates(local.sdp, o.transport.candidates) : local.sdp;
+    const full = shared ? answerWithSections(local.sdp, offer.media.map((m) => m.mid), others) : local.sdp;
+    const answer = hidden || o.transport.candidates.length ? replaceCandidates(full, o.transport.candidates) : full;
     const localUfrag = /a=ice-ufrag:(\S+)/.exec(answer)?.[1] ?? '';
     const localPwd = /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '';
-    return { pc, answer, tracks, localUfrag, localPwd, remoteUfrag: offer.iceUfrag };
+    return { pc, answer, tracks, localUfrag, localPwd, remoteUfrag: offer.iceUfrag, sharedTrack: shared };
   } catch (err) {
     pc.close();
     throw err;

@@ -5,7 +5,10 @@
  * synchronously, so the shared packet can be rewritten for the next player).
  * It keeps a send history of packet references (no copies) to answer NACKs,
  * forwards PLI/FIR to the producer, and sends a Sender Report per track
- * every second.
+ * every second. Of a simulcast producer it forwards one layer (the one
+ * asked for by `?layer=`, else the top one), and moves to another only at
+ * a keyframe of it, continuing its own sequence numbers and timeline so
+ * that the browser sees one stream.
  */
 import type { Track } from 'node-datachannel';
 import type { ClientType } from '../../core/client-registry.js';
@@ -22,7 +25,8 @@ const SR_INTERVAL_MS = 1000;
 const KEYFRAME_RETRY_MS = 1000;
 
 class OutTrack {
-  waitKeyframe: boolean;
+  /** Video: the layer being forwarded, -1 while waiting for a keyframe (a new player or producer). */
+  layer = -1;
   /** Added to the producer's sequence / timestamp; recomputed at each new producer. */
   seqOffset = 0;
   tsOffset = 0;
@@ -44,9 +48,7 @@ class OutTrack {
     readonly payloadType: number,
     readonly codec: RtpVideoCodec | 'opus',
     readonly clockRate: number,
-  ) {
-    this.waitKeyframe = kind === 'video';
-  }
+  ) {}
 }
 
 export class RtcPlaySession extends RtcSession implements RtcPlayer {
@@ -59,6 +61,9 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   /** Starts at "now": the stream asks once when the player is added. */
   private lastKeyframeAsk = Date.now();
   onRelease: ((s: RtcPlaySession, reason: string) => void) | null = null;
+  /** The simulcast layer (RID) asked for, e.g. by `?layer=l`; null = the top layer. Changing it switches at the layer's next keyframe. */
+  wantLayer: string | null = null;
+  layerSwitches = 0;
 
   constructor(init: RtcSessionInit) {
     super(init);
@@ -84,32 +89,47 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     for (const o of [this.out.audio, this.out.video]) {
       if (!o) continue;
       o.synced = false;
-      o.waitKeyframe = o.kind === 'video';
+      o.layer = -1;
     }
   }
 
-  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader): void {
+  /** The layer this player should get: the one it asked for if the producer has it, else the top one. */
+  private targetLayer(): number {
+    const s = this.rtcStream;
+    if (!s || s.layers.length === 0) return 0;
+    const i = this.wantLayer === null ? -1 : s.layers.indexOf(this.wantLayer);
+    return i >= 0 ? i : s.topLayer();
+  }
+
+  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader, layer: number): void {
     const o = this.out[kind];
     if (!o || this.closed) return;
-    if (o.waitKeyframe) {
+    if (kind === 'video' && layer !== o.layer) {
+      // Another layer's packet (simulcast), or still waiting for the first keyframe.
+      const want = this.targetLayer();
+      if (layer !== want) return;
       if (!startsKeyframe(o.codec as RtpVideoCodec, pkt.subarray(h.payloadOffset, h.payloadEnd))) {
-        this.packetsDropped++;
+        if (o.layer < 0) this.packetsDropped++;
         // The join PLI can be lost, or folded by the encoder into a keyframe that passed
         // before this player was added; the browser asks for none (it has seen no video), so ask again.
         const now = Date.now();
         if (now - this.lastKeyframeAsk >= KEYFRAME_RETRY_MS) {
           this.lastKeyframeAsk = now;
-          this.rtcStream?.requestKeyframe();
+          this.rtcStream?.requestKeyframe(want);
         }
         return;
       }
-      o.waitKeyframe = false;
+      // The wanted layer starts a keyframe: forward it from here on, as one continuous stream.
+      if (o.layer >= 0) this.layerSwitches++;
+      o.layer = layer;
+      o.synced = false;
     }
     if (!o.synced) {
-      // Continue our own sequence and timeline across producers (a republish, or RTMP→RTC after RTC).
+      // Continue our own sequence and timeline across producers (a republish, or RTMP→RTC after RTC) and layers.
       const nextSeq = o.lastSeq < 0 ? Math.floor(Math.random() * 0x8000) : o.lastSeq + 1;
       o.seqOffset = (nextSeq - h.sequence) & 0xffff;
-      const nextTs = o.lastSeq < 0 ? Math.floor(Math.random() * 0x7fffffff) : o.lastTs + Math.round(o.clockRate / 30);
+      const elapsed = Math.max(1, Math.round(((Date.now() - o.lastSendWall) * o.clockRate) / 1000));
+      const nextTs = o.lastSeq < 0 ? Math.floor(Math.random() * 0x7fffffff) : o.lastTs + elapsed;
       o.tsOffset = (nextTs - h.timestamp) >>> 0;
       o.synced = true;
     }
@@ -147,7 +167,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     }
     for (const it of items) {
       if (it.type === 'pli' || it.type === 'fir') {
-        if (o.kind === 'video') this.rtcStream?.requestKeyframe();
+        if (o.kind === 'video') this.rtcStream?.requestKeyframe(o.layer >= 0 ? o.layer : this.targetLayer());
       } else if (it.type === 'nack') {
         for (const seq of it.lost) {
           const i = seq % HISTORY;

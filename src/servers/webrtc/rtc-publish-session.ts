@@ -5,6 +5,8 @@
  * (players reorder themselves); with `rtc_to_rtmp on` the RTC→RTMP bridge
  * also makes the frame form for the other players, with its own jitter
  * buffer, retransmission requests (NACK) and keyframe requests (PLI).
+ * A simulcast publisher's layers are told apart by rtc-publish-router.ts;
+ * PLI and NACK name the layer's SSRC, and the top layer feeds the bridge.
  */
 import type { ClientType } from '../../core/client-registry.js';
 import type { Publisher } from '../../live/live-source.js';
@@ -12,12 +14,16 @@ import { isRtcp, newRtpHeader, parseRtpHeader } from '../../protocol/rtp/rtp-pac
 import { buildNack, buildPli, buildRr, buildRemb, parseRtcp, ReceiveStats, type ReportBlock } from '../../protocol/rtp/rtcp.js';
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
 import type { NegotiatedTrack } from './rtc-peer.js';
+import { PublishRouter } from './rtc-publish-router.js';
+import { LayerNack } from './rtc-layer-nack.js';
 import { RtcSession, type RtcSessionInit } from './rtc-session.js';
 import type { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
 
 /** Our SSRC as the sender of feedback (RTCP PLI/NACK/RR). */
 const FEEDBACK_SSRC = 1;
 const RR_INTERVAL_MS = 1000;
+/** How often the layers not taken by the bridge are checked for loss (ms). */
+const LAYER_NACK_INTERVAL_MS = 20;
 /** The ceiling announced by REMB: browsers ramp up to it on a clean network. */
 const REMB_BITRATE = 2_500_000;
 
@@ -26,7 +32,9 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   readonly kind = 'rtc' as const;
   private videoTrack: NegotiatedTrack | null = null;
   private audioTrack: NegotiatedTrack | null = null;
-  private videoSsrc = 0;
+  /** The SSRC of each video layer seen (index 0 without simulcast). */
+  private readonly layerSsrcs: number[] = [];
+  private router: PublishRouter | null = null;
   private readonly header = newRtpHeader();
   private rtcStream: RtcStream | null = null;
   bridge: RtcToRtmpBridge | null = null;
@@ -35,6 +43,8 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   packetsIn = 0;
   private readonly stats = new Map<number, ReceiveStats>();
   private rrTimer: NodeJS.Timeout | null = null;
+  private nackTimer: NodeJS.Timeout | null = null;
+  private layerNack: LayerNack | null = null;
   onRelease: ((s: RtcPublishSession, reason: string) => void) | null = null;
   /** Called when the LiveSource asks this publisher to stop (API kick). */
   kick(reason: string): void {
@@ -49,22 +59,48 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     return { video: this.videoTrack?.format ?? null, audio: this.audioTrack?.format ?? null };
   }
 
-  start(pc: Parameters<RtcSession['attachPeer']>[0], tracks: NegotiatedTrack[], stream: RtcStream, stunTimeoutMs: number): void {
+  /** The video layers (RIDs) of a simulcast publisher, else empty. */
+  get layers(): string[] {
+    return this.router?.layers ?? [];
+  }
+
+  start(pc: Parameters<RtcSession['attachPeer']>[0], tracks: NegotiatedTrack[], stream: RtcStream, stunTimeoutMs: number, sharedTrack = false): void {
     this.rtcStream = stream;
+    this.router = new PublishRouter(tracks, sharedTrack);
+    const listened = new Set<NegotiatedTrack['track']>();
     for (const t of tracks) {
       if (t.kind === 'video') this.videoTrack = t;
       else this.audioTrack = t;
+      // One listener per libdatachannel track: a shared track carries every section.
+      if (listened.has(t.track)) continue;
+      listened.add(t.track);
       // No media handler on purpose: libdatachannel then lets RTCP (PLI, NACK, RR) out of a receive-only track.
-      const kind = t.kind;
+      const kind = sharedTrack ? null : t.kind;
       t.track.onMessage((msg) => this.onPacket(kind, msg));
     }
-    this.attachPeer(pc, tracks.map((t) => t.track), stunTimeoutMs);
+    this.attachPeer(pc, [...listened], stunTimeoutMs);
   }
 
   protected onConnected(): void {
     this.requestKeyframe();
     this.rrTimer = setInterval(() => this.sendReports(), RR_INTERVAL_MS);
     this.rrTimer.unref();
+    if (this.layers.length > 1) {
+      this.layerNack = new LayerNack();
+      this.nackTimer = setInterval(() => this.nackLayers(), LAYER_NACK_INTERVAL_MS);
+      this.nackTimer.unref();
+    }
+  }
+
+  /** NACKs for the layers the bridge does not watch (it NACKs the one it takes). */
+  private nackLayers(): void {
+    const now = performance.now();
+    const bridged = this.bridge ? (this.rtcStream?.topLayer() ?? 0) : -1;
+    for (let l = 0; l < this.layers.length; l++) {
+      if (l === bridged) continue;
+      const seqs = this.layerNack?.missing(l, now) ?? [];
+      if (seqs.length) this.sendNack(seqs, l);
+    }
   }
 
   private onRtcp(msg: Buffer): void {
@@ -94,7 +130,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     }
   }
 
-  private onPacket(kind: 'audio' | 'video', msg: Buffer): void {
+  private onPacket(hint: 'audio' | 'video' | null, msg: Buffer): void {
     if (this.closed) return;
     if (isRtcp(msg)) return this.onRtcp(msg);
     let h;
@@ -104,30 +140,39 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
       return;
     }
     if (h.payloadType === this.dropPt) return;
-    const t = kind === 'video' ? this.videoTrack : this.audioTrack;
-    if (!t || h.payloadType !== t.payloadType) return;
-    if (kind === 'video') this.videoSsrc = h.ssrc;
+    const route = this.router?.route(hint, msg, h);
+    // A repair (RTX) stream of a layer is not answered for (no RTX in our answer): dropped.
+    if (!route || route.repair) return;
+    const { kind, layer, track: t } = route;
+    if (h.payloadType !== t.payloadType) return;
+    if (kind === 'video') {
+      this.layerSsrcs[layer] = h.ssrc;
+      this.layerNack?.onPacket(layer, h.sequence, performance.now());
+    }
     this.packetsIn++;
     let st = this.stats.get(h.ssrc);
     if (!st && this.stats.size < 8) this.stats.set(h.ssrc, (st = new ReceiveStats(h.ssrc, t.format.clockRate)));
     st?.onPacket(h.sequence, h.timestamp, Date.now());
-    // The bridge reads the header before the SFU rewrites it for players.
-    this.bridge?.onRtp(kind, msg, h);
-    this.rtcStream?.onRtp(kind, msg);
+    // The bridge reads the header before the SFU rewrites it for players; it takes the top layer.
+    if (kind === 'audio' || layer === (this.rtcStream?.topLayer() ?? 0)) this.bridge?.onRtp(kind, msg, h, layer);
+    this.rtcStream?.onRtp(kind, msg, layer);
   }
 
-  /** PLI to the browser's video sender. */
-  requestKeyframe(): void {
+  /** PLI to the browser's video sender: one layer's SSRC, or (-1) the top layer's. */
+  requestKeyframe(layer = -1): void {
     const t = this.videoTrack;
     if (!t || this.closed) return;
-    const media = this.videoSsrc || t.remoteSsrcs[0] || 0;
+    const l = layer >= 0 ? layer : (this.rtcStream?.topLayer() ?? 0);
+    const media = this.layerSsrcs[l] || this.layerSsrcs.find((s) => s > 0) || t.remoteSsrcs[0] || 0;
     this.sendRtcp(t, buildPli(FEEDBACK_SSRC, media));
   }
 
-  sendNack(seqs: number[]): void {
+  /** NACK to the sender of one layer (the bridge's). */
+  sendNack(seqs: number[], layer = 0): void {
     const t = this.videoTrack;
-    if (!t || this.closed || seqs.length === 0 || !this.videoSsrc) return;
-    this.sendRtcp(t, buildNack(FEEDBACK_SSRC, this.videoSsrc, seqs));
+    const ssrc = this.layerSsrcs[layer];
+    if (!t || this.closed || seqs.length === 0 || !ssrc) return;
+    this.sendRtcp(t, buildNack(FEEDBACK_SSRC, ssrc, seqs));
   }
 
   private sendRtcp(t: NegotiatedTrack, b: Buffer): void {
@@ -141,6 +186,8 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   protected release(reason: string): void {
     if (this.rrTimer) clearInterval(this.rrTimer);
     this.rrTimer = null;
+    if (this.nackTimer) clearInterval(this.nackTimer);
+    this.nackTimer = null;
     this.bridge?.stop();
     this.bridge = null;
     this.rtcStream?.removeProducer(this);

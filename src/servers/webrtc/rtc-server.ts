@@ -153,6 +153,15 @@ export class RtcServer {
     return 'ok';
   }
 
+  /** Moves a WHEP player to another simulcast layer (at that layer's next keyframe); the DELETE token guards it. */
+  setLayer(username: string, token: string, layer: string): 'ok' | 'not-found' | 'bad-token' {
+    const s = this.sessions.get(username);
+    if (!(s instanceof RtcPlaySession)) return 'not-found';
+    if (s.token !== token) return 'bad-token';
+    s.wantLayer = layer || null;
+    return 'ok';
+  }
+
   private checkVhost(req: RtcRequest): VhostConfig {
     const vh = this.ctx.vhost(req.vhost);
     if (!vh) throw new RtcError(`vhost ${req.vhost} not found`, 2014);
@@ -250,7 +259,8 @@ export class RtcServer {
       audio: neg.tracks.find((t) => t.kind === 'audio')?.format ?? null,
     };
     const stream = this.rtpFormOf(source);
-    stream.setProducer(session, formats.video, formats.audio);
+    const layers = neg.tracks.find((t) => t.kind === 'video')?.routing?.rids ?? [];
+    stream.setProducer(session, formats.video, formats.audio, layers);
     if (vh.rtc.rtcToRtmp) {
       // The frame form, for RTMP, FLV, HLS and the other players of the source.
       session.bridge = new RtcToRtmpBridge({
@@ -259,8 +269,8 @@ export class RtcServer {
         hasAudio: formats.audio !== null,
         aacBitrate: vh.rtc.aacBitrate,
         pliIntervalMs: vh.rtc.pliForRtmp * 1000,
-        requestKeyframe: () => session.requestKeyframe(),
-        sendNack: (seqs) => session.sendNack(seqs),
+        requestKeyframe: (layer) => session.requestKeyframe(layer),
+        sendNack: (seqs, layer) => session.sendNack(seqs, layer),
         log: this.ctx.log.child({ cid: session.id }),
         ffmpeg: this.pipeHost('opus-to-aac', source, this.ctx.log.child({ cid: session.id })),
         label: streamUrl(source.vhost, source.app, source.stream),
@@ -279,8 +289,8 @@ export class RtcServer {
     this.ctx.clients.add(session);
     this.sessions.set(session.username, session);
     session.viaGateway = this.viaGateway;
-    session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
-    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, rtcToRtmp: session.bridge !== null }, 'WebRTC publish answered');
+    session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh), neg.sharedTrack);
+    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), video: formats.video?.codec, audio: formats.audio?.codec, layers: layers.length ? layers : undefined, rtcToRtmp: session.bridge !== null }, 'WebRTC publish answered');
     return { session, answer: neg.answer };
   }
 
@@ -291,6 +301,8 @@ export class RtcServer {
     if (!vh.rtc.rtmpToRtc && source.active && !isRtcPublisher(source.publisher)) throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
     const session = new RtcPlaySession(this.newSessionInit(req, vh));
     session.slot = slot;
+    // A simulcast layer by its RID (`?layer=l`); the top layer when absent or not offered by the publisher.
+    session.wantLayer = new URLSearchParams(req.param).get('layer') || null;
     await this.admitSession('onPlay', session);
     let video: RtcTrackFormat | null = null;
     let audio: RtcTrackFormat | null = null;
@@ -300,7 +312,7 @@ export class RtcServer {
       audio = stream.audio;
       if (video?.codec === 'H264') h264Profile = /profile-level-id=([0-9a-f]{2})/i.exec(video.fmtp)?.[1] ?? '42';
     } else if (vh.rtc.rtmpToRtc) {
-      const f = RtmpToRtcBridge.formats();
+      const f = RtmpToRtcBridge.formats(source.videoHeader?.codec);
       video = f.video;
       audio = f.audio;
       const vhdr = source.videoHeader;
@@ -334,7 +346,7 @@ export class RtcServer {
     session.start(neg.pc, neg.tracks, stream, this.stunTimeoutMs(vh));
     source.addConsumer(seat);
     if (!stream.producer && vh.rtc.rtmpToRtc) this.startBridge(vh, source, stream);
-    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), producer: stream.producer?.kind ?? null }, 'WebRTC play answered');
+    this.ctx.log.info({ cid: session.id, ip: req.ip, stream: streamUrl(vh.name, req.app, req.stream), producer: stream.producer?.kind ?? null, layer: session.wantLayer ?? undefined }, 'WebRTC play answered');
     return { session, answer: neg.answer };
   }
 

@@ -5,6 +5,10 @@
  * and every `pli_for_rtmp`) and the H.264 depacketizer; Opus is transcoded
  * to AAC by FFmpeg. Each track's RTP clock is anchored to the arrival time
  * of its first packet, so audio and video share one millisecond timeline.
+ * Of a simulcast publisher it takes one layer (the top one); when that
+ * changes it starts again on the new layer (a jitter buffer, depacketizer
+ * and clock of its own, from its next keyframe) and keeps the timeline
+ * going.
  */
 import { MediaFrame } from '../../codec/media-frame.js';
 import { buildAvcDecoderConfig } from '../../codec/h264.js';
@@ -13,6 +17,9 @@ import type { Logger } from '../../log/logger.js';
 import type { RtpHeader } from '../../protocol/rtp/rtp-packet.js';
 import { RtpJitterBuffer } from '../../protocol/rtp/jitter-buffer.js';
 import { H264Depacketizer, type H264AccessUnit } from '../../protocol/rtp/h264-depacketizer.js';
+import { H265Depacketizer } from '../../protocol/rtp/h265-depacketizer.js';
+import { hevcNalType } from '../../protocol/rtp/h265-packetizer.js';
+import { buildHevcDecoderConfig } from '../../codec/hevc.js';
 import { OpusToAacTranscoder } from '../../ffmpeg/opus-to-aac.js';
 import type { FfmpegPipeHost } from '../../ffmpeg/ffmpeg-pipe.js';
 import type { MediaKind } from './rtc-stream.js';
@@ -24,8 +31,9 @@ export interface RtcToRtmpOptions {
   aacBitrate: number;
   /** pli_for_rtmp in ms. */
   pliIntervalMs: number;
-  requestKeyframe(): void;
-  sendNack(seqs: number[]): void;
+  /** Of the simulcast layer the bridge takes (0 without simulcast). */
+  requestKeyframe(layer: number): void;
+  sendNack(seqs: number[], layer: number): void;
   log: Logger;
   /** Where the Opus→AAC FFmpeg runs (supervised, listed by the API). */
   ffmpeg: FfmpegPipeHost;
@@ -63,9 +71,13 @@ class TrackClock {
 }
 
 export class RtcToRtmpBridge {
-  private readonly jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
-  private readonly depack = new H264Depacketizer();
-  private readonly videoClock = new TrackClock(90000);
+  private jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
+  private depack: H264Depacketizer | H265Depacketizer;
+  private videoClock = new TrackClock(90000);
+  /** The simulcast layer taken, -1 before the first video packet. */
+  private videoLayer = -1;
+  private lastVideoMs = -Infinity;
+  layerChanges = 0;
   private readonly audioClock = new TrackClock(48000);
   private readonly now: () => number;
   private readonly epoch: number;
@@ -82,9 +94,10 @@ export class RtcToRtmpBridge {
 
   constructor(private readonly o: RtcToRtmpOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.depack = this.newDepacketizer();
     this.epoch = this.now();
     this.lastPeriodicPli = this.epoch;
-    if (o.videoCodec && o.videoCodec !== 'H264') o.log.warn({ codec: o.videoCodec }, 'rtc_to_rtmp: only H.264 video is bridged to RTMP');
+    if (o.videoCodec && o.videoCodec !== 'H264' && o.videoCodec !== 'H265') o.log.warn({ codec: o.videoCodec }, 'rtc_to_rtmp: only H.264 and H.265 video are bridged to RTMP');
     if (o.hasAudio) {
       this.transcoder = new OpusToAacTranscoder({
         bitrate: o.aacBitrate,
@@ -98,7 +111,7 @@ export class RtcToRtmpBridge {
     this.timer.unref();
   }
 
-  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader): void {
+  onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader, layer = 0): void {
     if (this.stopped) return;
     const now = this.now();
     if (kind === 'audio') {
@@ -108,7 +121,18 @@ export class RtcToRtmpBridge {
       this.transcoder.push(Buffer.from(pkt.subarray(h.payloadOffset, h.payloadEnd)), ms);
       return;
     }
-    if (this.o.videoCodec !== 'H264') return;
+    if (this.o.videoCodec !== 'H264' && this.o.videoCodec !== 'H265') return;
+    if (layer !== this.videoLayer) {
+      // Another layer: its own sequence numbers and clock. It starts at its next keyframe (the depacketizer asks).
+      if (this.videoLayer >= 0) {
+        this.layerChanges++;
+        this.jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
+        this.depack = this.newDepacketizer();
+        this.videoClock = new TrackClock(90000);
+        this.lastPli = -Infinity;
+      }
+      this.videoLayer = layer;
+    }
     this.jitter.push(h.sequence, { payload: pkt.subarray(h.payloadOffset, h.payloadEnd), timestamp: h.timestamp, marker: h.marker }, now);
     this.drain(now);
   }
@@ -125,7 +149,7 @@ export class RtcToRtmpBridge {
     }
     if (this.depack.needKeyframe && now - this.lastPli > 500) {
       this.lastPli = now;
-      this.o.requestKeyframe();
+      this.o.requestKeyframe(this.videoLayer);
     }
   }
 
@@ -133,15 +157,60 @@ export class RtcToRtmpBridge {
     const now = this.now();
     this.drain(now);
     const missing = this.jitter.missing(now);
-    if (missing.length) this.o.sendNack(missing);
+    if (missing.length) this.o.sendNack(missing, this.videoLayer);
     if (this.o.pliIntervalMs > 0 && now - this.lastPeriodicPli >= this.o.pliIntervalMs) {
       this.lastPeriodicPli = now;
-      this.o.requestKeyframe();
+      this.o.requestKeyframe(this.videoLayer);
     }
   }
 
+  private newDepacketizer(): H264Depacketizer | H265Depacketizer {
+    return this.o.videoCodec === 'H265' ? new H265Depacketizer() : new H264Depacketizer();
+  }
+
+  /** An H.265 access unit: VPS/SPS/PPS become the HEVC sequence header (hvcC), the rest a length-prefixed frame. */
+  private onHevcUnit(u: H264AccessUnit, now: number): void {
+    const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
+    this.lastVideoMs = ms;
+    const params: Buffer[][] = [[], [], []];
+    const body: Buffer[] = [];
+    for (const n of u.nalus) {
+      const t = hevcNalType(n[0]!);
+      if (t >= 32 && t <= 34) params[t - 32]!.push(n);
+      else if (t !== 35) body.push(n);
+    }
+    if (params[1]!.length && params[2]!.length) {
+      const key = Buffer.concat(params.flat());
+      if (!this.sps || !key.equals(this.sps)) {
+        this.sps = Buffer.from(key);
+        let record: Buffer;
+        try {
+          record = buildHevcDecoderConfig(params[0]!, params[1]!, params[2]!);
+        } catch (err) {
+          this.o.log.warn({ err: (err as Error).message }, 'rtc_to_rtmp: bad H.265 parameter sets');
+          return;
+        }
+        this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.265 sequence header');
+        this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, true, true, record, null));
+      }
+    }
+    if (!this.sps || body.length === 0) return;
+    const payload = Buffer.allocUnsafe(body.reduce((n, b) => n + 4 + b.length, 0));
+    let off = 0;
+    for (const n of body) {
+      payload.writeUInt32BE(n.length, off);
+      n.copy(payload, off + 4);
+      off += 4 + n.length;
+    }
+    this.framesOut++;
+    this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, u.keyframe, false, payload, null));
+  }
+
   private onAccessUnit(u: H264AccessUnit, now: number): void {
-    const ms = Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch));
+    if (this.o.videoCodec === 'H265') return this.onHevcUnit(u, now);
+    // Never backwards, also across a change of layer (each layer's clock has its own anchor).
+    const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
+    this.lastVideoMs = ms;
     const body: Buffer[] = [];
     let size = 0;
     let sps: Buffer | null = null;
@@ -159,7 +228,7 @@ export class RtcToRtmpBridge {
       this.sps = Buffer.from(sps);
       this.pps = Buffer.from(pps);
       const record = buildAvcDecoderConfig(this.sps, this.pps);
-      this.o.log.info({ bytes: record.length }, 'rtc_to_rtmp: H.264 sequence header');
+      this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.264 sequence header');
       this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, true, true, record, null));
     }
     if (!this.sps || size === 0) return;

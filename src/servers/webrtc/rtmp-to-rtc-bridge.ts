@@ -6,10 +6,14 @@
  * docs/WEBRTC.md), AAC is transcoded to Opus by FFmpeg (Opus from Enhanced
  * RTMP passes through). A video frame's packets are kept in its RTP form
  * (rtp-form.ts), made once per frame. The RtcStream then fans the packets
- * out to players.
+ * out to players. H.265 (Enhanced RTMP, SRT) is packetized per RFC 7798 for
+ * players whose offer has H265 (VPS/SPS/PPS in an Aggregation Packet in
+ * front of every IRAP picture).
  */
 import type { MediaFrame } from '../../codec/media-frame.js';
-import { parseAvcDecoderConfig } from '../../codec/h264.js';
+import { parseAvcDecoderConfig, nalUnits } from '../../codec/h264.js';
+import { parseHevcDecoderConfig } from '../../codec/hevc.js';
+import { H265Packetizer, hevcNalType, isHevcIrap } from '../../protocol/rtp/h265-packetizer.js';
 import { Consumer, type ConsumerOptions, type FrameSink } from '../../live/consumer.js';
 import type { LiveSource, Publisher } from '../../live/live-source.js';
 import type { Logger } from '../../log/logger.js';
@@ -45,6 +49,10 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
   private readonly packetizer = new H264Packetizer({ ssrc: 0x5a5a0001, payloadType: VIDEO_PT });
   private sps: Buffer[] = [];
   private pps: Buffer[] = [];
+  private readonly h265 = new H265Packetizer({ ssrc: 0x5a5a0003, payloadType: VIDEO_PT });
+  /** HEVC: VPS, SPS and PPS from the sequence header, and its NAL length size. */
+  private hevcParams: Buffer[] = [];
+  private hevcLengthSize = 4;
   private transcoder: AacToOpusTranscoder | null = null;
   private transcoderAsc: Buffer | null = null;
   private audioSeq = Math.floor(Math.random() * 0x10000);
@@ -66,16 +74,17 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
     this.consumer = new Consumer(id, this, { ...o.consumer, mwLatencyMs: 0 });
   }
 
-  static formats(): { video: RtcTrackFormat; audio: RtcTrackFormat } {
+  /** What players are offered: H.265 when the source's video is HEVC, else H.264. */
+  static formats(videoCodec?: string): { video: RtcTrackFormat; audio: RtcTrackFormat } {
     return {
-      video: { codec: 'H264', clockRate: 90000, fmtp: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' },
+      video: videoCodec === 'HEVC' ? { codec: 'H265', clockRate: 90000, fmtp: '' } : { codec: 'H264', clockRate: 90000, fmtp: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' },
       audio: { codec: 'opus', clockRate: 48000, fmtp: 'minptime=10;useinbandfec=1' },
     };
   }
 
   /** Becomes the stream's producer and starts reading the source. False if an RTC publisher holds the stream. */
   start(): boolean {
-    const f = RtmpToRtcBridge.formats();
+    const f = RtmpToRtcBridge.formats(this.source.videoHeader?.codec);
     if (!this.stream.setProducer(this, f.video, f.audio)) return false;
     this.attaching = true;
     this.source.addConsumer(this.consumer);
@@ -117,7 +126,8 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
   }
 
   private onVideo(frame: MediaFrame): void {
-    if (frame.codec !== 'H264') return this.warnOnce(`video codec ${frame.codec}`, 'only H.264 is bridged to WebRTC');
+    if (frame.codec === 'HEVC') return this.onHevc(frame);
+    if (frame.codec !== 'H264') return this.warnOnce(`video codec ${frame.codec}`, 'only H.264 and H.265 are bridged to WebRTC');
     if (frame.header) {
       const cfg = parseAvcDecoderConfig(frame.payload);
       this.sps = cfg.sps.map((b) => Buffer.from(b));
@@ -131,6 +141,40 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
       this.videoPackets++;
       this.stream.onRtp('video', pkt);
     }
+  }
+
+  private onHevc(frame: MediaFrame): void {
+    if (this.stream.video?.codec !== 'H265') return this.warnOnce('video codec HEVC', 'the stream was H.264 when its players joined');
+    if (frame.header) {
+      const cfg = parseHevcDecoderConfig(frame.payload);
+      this.hevcLengthSize = cfg.lengthSizeMinusOne + 1;
+      this.hevcParams = cfg.arrays.filter((a) => a.nalType >= 32 && a.nalType <= 34).flatMap((a) => a.units.map((u) => Buffer.from(u)));
+      return;
+    }
+    if (this.attaching) return;
+    const packets = frame.wire(RTP_VIDEO) ?? frame.setWire(RTP_VIDEO, this.packetizeHevc(frame));
+    for (const pkt of packets) {
+      this.videoPackets++;
+      this.stream.onRtp('video', pkt);
+    }
+  }
+
+  /** Access unit delimiters dropped; the parameter sets in front of an IRAP picture that lacks them. */
+  private packetizeHevc(frame: MediaFrame): readonly Buffer[] {
+    const nalus: Buffer[] = [];
+    let irap = false;
+    let params = false;
+    for (const n of nalUnits(frame.payload, this.hevcLengthSize)) {
+      if (n.length < 2) continue;
+      const t = hevcNalType(n[0]!);
+      if (t === 35) continue;
+      if (t >= 32 && t <= 34) params = true;
+      if (isHevcIrap(t)) irap = true;
+      if (t === 39 && !this.o.keepSei) continue;
+      nalus.push(n);
+    }
+    if (irap && !params) nalus.unshift(...this.hevcParams);
+    return this.h265.packetize(nalus, Math.round(frame.pts * 90) >>> 0);
   }
 
   private packetize(frame: MediaFrame): readonly Buffer[] {
