@@ -14,9 +14,10 @@
  *   connect_timeout 10;      PROXY_CONNECT_TIMEOUT    s an RTMP client has to name its stream (Sluice's)
  *   webrtc_server off;       PROXY_WEBRTC_SERVER      the public UDP port of the WebRTC relay (`off`: none)
  *   webrtc_candidate IP;     PROXY_WEBRTC_CANDIDATE   the address clients reach that port at (Sluice's; default: first non-loopback IPv4)
+ *   srt_server 20080;        PROXY_SRT_SERVER         the UDP port of the SRT relay, routed by streamid (`off`: none)
  *
- * SRS proxy's PROXY_HTTP_API and PROXY_SRT_SERVER are accepted and reported
- * as not acted on (WHIP/WHEP go through the HTTP server port; SRT is not relayed yet).
+ * SRS proxy's PROXY_HTTP_API is accepted and reported as not acted on
+ * (WHIP/WHEP go through the HTTP server port).
  */
 import { ConfigError, findChild, parseConfigTree, type ConfigDirective } from '../config/parser.js';
 import { networkInterfaces } from 'node:os';
@@ -38,13 +39,13 @@ export interface ProxyConfig {
   connectTimeoutMs: number;
   webrtcServer: HostPort | null;
   webrtcCandidate: string;
+  srtServer: HostPort | null;
   /** Settings given but not acted on, one line each for the log. */
   inert: string[];
 }
 
 const NOT_ACTED_ON: Record<string, string> = {
   PROXY_HTTP_API: 'http_api',
-  PROXY_SRT_SERVER: 'srt_server',
 };
 
 /** `port` or `host:port`; port 0 lets the system pick (the log line says which). */
@@ -85,7 +86,7 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
   if (!Number.isInteger(db) || db < 0) throw new Error('redis db must be a whole number');
   const inert: string[] = [];
   for (const [envName, name] of Object.entries(NOT_ACTED_ON)) {
-    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP, HTTP streams and WHIP/WHEP only)`);
+    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP, SRT, HTTP streams and WHIP/WHEP only)`);
   }
   return {
     rtmpServer: optional('PROXY_RTMP_SERVER', 'rtmp_server', '1935'),
@@ -103,6 +104,8 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
     connectTimeoutMs: seconds(get('PROXY_CONNECT_TIMEOUT', 'connect_timeout', '10'), 'connect_timeout'),
     webrtcServer: optional('PROXY_WEBRTC_SERVER', 'webrtc_server', 'off'),
     webrtcCandidate: get('PROXY_WEBRTC_CANDIDATE', 'webrtc_candidate', firstIpv4()),
+    // SRS proxy's default port.
+    srtServer: optional('PROXY_SRT_SERVER', 'srt_server', '20080'),
     inert,
   };
 }

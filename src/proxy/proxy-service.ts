@@ -13,12 +13,14 @@ import { HttpProxyServer } from './http-proxy-server.js';
 import { SystemApiServer } from './system-api-server.js';
 import { RtcUdpRelay } from './rtc-udp-relay.js';
 import { RtcSignalRelay } from './rtc-signal-relay.js';
+import { SrtUdpRelay } from './srt-udp-relay.js';
 
 export interface ProxyPorts {
   rtmp: number | null;
   http: number | null;
   system: number;
   webrtc: number | null;
+  srt: number | null;
 }
 
 export class ProxyService {
@@ -27,6 +29,7 @@ export class ProxyService {
   private readonly http: HttpProxyServer | null;
   private readonly api: SystemApiServer;
   private readonly rtcRelay: RtcUdpRelay | null;
+  private readonly srt: SrtUdpRelay | null;
   private rtcPort = 0;
 
   constructor(
@@ -42,12 +45,16 @@ export class ProxyService {
     const signal = this.rtcRelay
       ? new RtcSignalRelay({ router, relay: this.rtcRelay, logger, candidate: { ip: config.webrtcCandidate, port: () => this.rtcPort } })
       : null;
+    this.srt = config.srtServer ? new SrtUdpRelay({ router, logger, connectTimeoutMs: config.connectTimeoutMs, pinRefreshMs: config.pinRefreshMs }) : null;
     this.http = config.httpServer ? new HttpProxyServer(router, logger, signal) : null;
     this.api = new SystemApiServer({
       store: this.store,
       logger,
       originTtlMs: config.originTtlMs,
-      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0, rtc: this.rtcRelay?.sessions ?? 0 }),
+      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0, rtc: this.rtcRelay?.sessions ?? 0,
+        srt_play: this.srt?.live.play ?? 0,
+        srt_publish: this.srt?.live.publish ?? 0,
+      }),
     });
   }
 
@@ -76,11 +83,12 @@ export class ProxyService {
     const http = this.http && c.httpServer ? await this.http.listen(c.httpServer.port, c.httpServer.host) : null;
     const webrtc = this.rtcRelay && c.webrtcServer ? await this.rtcRelay.listen(c.webrtcServer.port, c.webrtcServer.host) : null;
     this.rtcPort = webrtc ?? 0;
-    return { rtmp, http, system, webrtc };
+    const srt = this.srt && c.srtServer ? await this.srt.listen(c.srtServer.port, c.srtServer.host) : null;
+    return { rtmp, http, system, webrtc, srt };
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close()]);
+    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close(), this.srt?.close()]);
     await this.store.close();
   }
 }

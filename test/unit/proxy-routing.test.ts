@@ -66,6 +66,9 @@ test('proxy config: file, PROXY_* env over it, and refusals', () => {
   assert.equal(d.loadBalancer, 'memory');
   assert.deepEqual(d.rtmpServer, { host: '0.0.0.0', port: 1935 });
   assert.equal(d.inert.length, 1);
+  assert.deepEqual(d.srtServer, { host: '0.0.0.0', port: 20080 }, "SRS proxy's SRT port by default");
+  assert.equal(parseProxyConfig('srt_server off;', 'p.conf', {}).srtServer, null);
+  assert.deepEqual(parseProxyConfig('srt_server off;', 'p.conf', { PROXY_SRT_SERVER: '127.0.0.1:10080' }).srtServer, { host: '127.0.0.1', port: 10080 });
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_LOAD_BALANCER_TYPE: 'etcd' }), /memory or redis/);
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_ORIGIN_TTL: '-1' }), /seconds/);
 });
