@@ -14,6 +14,16 @@ import { SystemApiServer } from './system-api-server.js';
 import { RtcUdpRelay } from './rtc-udp-relay.js';
 import { RtcSignalRelay } from './rtc-signal-relay.js';
 import { SrtUdpRelay } from './srt-udp-relay.js';
+import { TlsCertificates } from '../core/tls-certificates.js';
+import type { TlsConfig } from '../config/server-config.js';
+
+/** The server's `tls` defaults, for the proxy's one TLS listener: 10 s handshakes, files watched, no SNI, no ACME. */
+const PROXY_TLS: TlsConfig = {
+  handshakeTimeout: 10_000,
+  watch: true,
+  sni: [],
+  acme: { enabled: false, directory: '', email: '', domains: [], renewBefore: 30, caFile: '', dir: '' },
+};
 
 export interface ProxyPorts {
   rtmp: number | null;
@@ -21,6 +31,7 @@ export interface ProxyPorts {
   system: number;
   webrtc: number | null;
   srt: number | null;
+  rtmps: number | null;
 }
 
 export class ProxyService {
@@ -30,6 +41,7 @@ export class ProxyService {
   private readonly api: SystemApiServer;
   private readonly rtcRelay: RtcUdpRelay | null;
   private readonly srt: SrtUdpRelay | null;
+  private readonly certs: TlsCertificates | null;
   private rtcPort = 0;
 
   constructor(
@@ -38,7 +50,8 @@ export class ProxyService {
   ) {
     this.store = config.loadBalancer === 'redis' ? this.redisStore() : new MemoryOriginStore();
     const router = new OriginRouter(this.store);
-    this.rtmp = config.rtmpServer
+    this.certs = config.rtmpsServer ? new TlsCertificates(PROXY_TLS, logger) : null;
+    this.rtmp = config.rtmpServer || config.rtmpsServer
       ? new RtmpProxyServer({ router, logger, sniffTimeoutMs: config.connectTimeoutMs, pinRefreshMs: config.pinRefreshMs })
       : null;
     this.rtcRelay = config.webrtcServer ? new RtcUdpRelay(logger) : null;
@@ -84,11 +97,18 @@ export class ProxyService {
     const webrtc = this.rtcRelay && c.webrtcServer ? await this.rtcRelay.listen(c.webrtcServer.port, c.webrtcServer.host) : null;
     this.rtcPort = webrtc ?? 0;
     const srt = this.srt && c.srtServer ? await this.srt.listen(c.srtServer.port, c.srtServer.host) : null;
-    return { rtmp, http, system, webrtc, srt };
+    const rtmps = this.rtmp && this.certs && c.rtmpsServer ? await this.rtmp.listenTls(c.rtmpsServer.port, c.rtmpsServer.host, this.certs, c.rtmpsFiles) : null;
+    return { rtmp, http, system, webrtc, srt, rtmps };
+  }
+
+  /** SIGHUP: the RTMPS key and certificate read again (a changed pair is also picked up by polling). */
+  reloadCertificates(): void {
+    this.certs?.reload(PROXY_TLS);
   }
 
   async stop(): Promise<void> {
     await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close(), this.srt?.close()]);
+    this.certs?.close();
     await this.store.close();
   }
 }

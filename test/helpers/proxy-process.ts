@@ -17,6 +17,8 @@ export interface RunningProxy {
   systemPort: number;
   /** The SRT relay's UDP port (0 when off). */
   srtPort: number;
+  /** The RTMPS port (0 when off). */
+  rtmpsPort: number;
   logs: LogLine[];
   api(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startProxy(env: Record<string, string>): Promise<RunningPr
     httpPort: l['http'] as number,
     systemPort,
     srtPort: (l['srt'] as number | null) ?? 0,
+    rtmpsPort: (l['rtmps'] as number | null) ?? 0,
     logs,
     async api(path) {
       const r = await fetch(`http://127.0.0.1:${systemPort}${path}`);

@@ -70,6 +70,10 @@ test('proxy config: file, PROXY_* env over it, and refusals', () => {
   assert.equal(parseProxyConfig('srt_server off;', 'p.conf', {}).srtServer, null);
   assert.deepEqual(parseProxyConfig('srt_server off;', 'p.conf', { PROXY_SRT_SERVER: '127.0.0.1:10080' }).srtServer, { host: '127.0.0.1', port: 10080 });
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_LOAD_BALANCER_TYPE: 'etcd' }), /memory or redis/);
+  assert.throws(() => parseProxyConfig('rtmps_server 1443;', 'p.conf', {}), /needs rtmps_key and rtmps_cert/);
+  const t = parseProxyConfig('rtmps_server 1443; rtmps_key k.pem;', 'p.conf', { PROXY_RTMPS_CERT: 'c.pem' });
+  assert.deepEqual([t.rtmpsServer, t.rtmpsFiles], [{ host: '0.0.0.0', port: 1443 }, { key: 'k.pem', cert: 'c.pem' }]);
+  assert.equal(d.rtmpsServer, null, 'RTMPS off by default');
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_ORIGIN_TTL: '-1' }), /seconds/);
 });
 
