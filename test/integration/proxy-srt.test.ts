@@ -6,7 +6,9 @@
  * and srt-live-transmit play it over SRT through the proxy, ffprobe over
  * RTMP through the proxy and HTTP-FLV of the origin; srt-live-transmit
  * publishes through it too. Garbage, a forged conclusion and a streamid
- * with an unknown mode are dropped or refused and the relay goes on.
+ * with an unknown mode are dropped or refused and the relay goes on. The
+ * origins' heartbeats carry their load (`summaries on`): the second publish
+ * goes to the origin without the first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +30,7 @@ srs_log_tank console;
 http_api { enabled on; listen {{API}}; }
 http_server { enabled on; listen {{HTTP}}; dir ./html; }
 srt_server { enabled on; listen {{SRT}}; }
-heartbeat { enabled on; interval 1; url http://127.0.0.1:${registerPort}/api/v1/srs/register; device_id ${id}; ports on; }
+heartbeat { enabled on; interval 1; url http://127.0.0.1:${registerPort}/api/v1/srs/register; device_id ${id}; ports on; summaries on; }
 vhost __defaultVhost__ {
   srt { enabled on; }
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
@@ -66,10 +68,10 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
     assert.ok(
       await waitFor(async () => {
         const r = await proxy.api('/api/v1/proxy/origins');
-        const list = r.body.origins as { id: string; srt: string[] }[];
-        return list.length === 2 && list.every((o) => o.srt.length === 1);
+        const list = r.body.origins as { id: string; srt: string[]; load?: number }[];
+        return list.length === 2 && list.every((o) => o.srt.length === 1 && typeof o.load === 'number');
       }, 20_000),
-      'both origins registered with their SRT port',
+      'both origins registered with their SRT port and their load',
     );
 
     // --- garbage: short and random datagrams, a conclusion with a forged cookie
@@ -118,7 +120,15 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
     assert.deepEqual([...d.streams.values()].map((s) => s.streamType).sort(), [0x0f, 0x1b], 'AAC and H.264 in the TS');
     assert.ok(pes.filter((p) => p.streamId === 0xe0).length >= 25, 'video PES');
 
-    // --- srt-live-transmit publishes through the proxy; ffprobe plays it over SRT through the proxy
+    // --- srt-live-transmit publishes through the proxy; ffprobe plays it over SRT through the proxy.
+    // Heartbeats now say the origin of live/cam has a client and the other none: the new stream goes to the other.
+    assert.ok(
+      await waitFor(async () => {
+        const list = (await proxy.api('/api/v1/proxy/origins')).body.origins as { id: string; load?: number }[];
+        return (list.find((o) => o.id === pin)?.load ?? 0) > (list.find((o) => o.id !== pin)?.load ?? 0);
+      }, 15_000),
+      'the loads differ',
+    );
     const enc = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine', '-t', '60', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', 'mpegts', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const sltPub = spawn('srt-live-transmit', ['-q', 'file://con', srtUrl('#!::r=live/slt,m=publish')], { stdio: ['pipe', 'ignore', 'pipe'] });
     enc.stdout.pipe(sltPub.stdin);
@@ -126,6 +136,7 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
     try {
       assert.ok(await waitFor(async () => (await sessions(proxy)).srt_publish === 2, 20_000), 'the second publisher is relayed');
       const slPin = (await proxy.api('/api/v1/proxy/streams?key=__defaultVhost__/live/slt')).body.origin as string;
+      assert.notEqual(slPin, pin, 'the new publish went to the least-loaded origin');
       await origins.get(slPin)!.waitForLog((l) => l.msg === 'SRT connection accepted' && String(l['streamid']).includes('live/slt'), 20_000);
       assertVideo(await probe(srtUrl('#!::r=live/slt,m=request'), 4), 'srt-live-transmit publish, SRT via the proxy');
     } finally {
