@@ -34,10 +34,13 @@ run() {
   for _ in $(seq "$PLAYERS"); do
     taskset -c 1 srt-live-transmit -q "srt://127.0.0.1:$port?streamid=#!::r=live/s,m=request" file://con > /dev/null 2>&1 & pids+=($!)
   done
+  # One more player writes what it gets to a file: its bytes over the window say the players keep up.
+  taskset -c 1 srt-live-transmit -q "srt://127.0.0.1:$port?streamid=#!::r=live/s,m=request" "file://con" > "$WORK/one.ts" 2>/dev/null & pids+=($!)
   sleep $((SECS / 2))
-  local o0 p0 o1 p1; o0=$(cpu_ticks "$op"); p0=$(cpu_ticks "$pp"); sleep 10; o1=$(cpu_ticks "$op"); p1=$(cpu_ticks "$pp")
+  local o0 p0 o1 p1 b0 b1; o0=$(cpu_ticks "$op"); p0=$(cpu_ticks "$pp"); b0=$(stat -c %s "$WORK/one.ts")
+  sleep 10; o1=$(cpu_ticks "$op"); p1=$(cpu_ticks "$pp"); b1=$(stat -c %s "$WORK/one.ts")
   local relayed; relayed=$(curl -sf "http://127.0.0.1:$SYS/api/v1/proxy/sessions")
-  echo "$via: players=$PLAYERS origin cpu $(( (o1 - o0) / 10 ))% proxy cpu $(( (p1 - p0) / 10 ))% (10 s, % of one core); proxy sessions $relayed"
+  echo "$via: players=$PLAYERS origin cpu $(( (o1 - o0) / 10 ))% proxy cpu $(( (p1 - p0) / 10 ))% (10 s, % of one core); one player $(( (b1 - b0) * 8 / 10000 )) kbit/s; proxy sessions $relayed"
   kill "${pids[@]}" $fp 2>/dev/null || true; wait "${pids[@]}" $fp 2>/dev/null || true
   kill $pp $op 2>/dev/null || true; wait $pp $op 2>/dev/null || true; sleep 1
 }
