@@ -379,7 +379,7 @@ export const ROOT = block(u, '', {
     interval: int(10, u, 'must be > 0', { unit: 's' }),
     url: str('http://127.0.0.1:8085/api/v1/servers', u, 'POSTed to its path only (the query is dropped)'),
     device_id: str('', u),
-    summaries: bool(false, n, 'the summaries object is not sent'),
+    summaries: bool(false, u, 'the body carries `summaries`: a subset of /api/v1/summaries, the load a proxy balances on (`system.conn_srs`, Sluice\'s `sluice.streams`/`clients`)'),
     ports: bool(false, u, 'adds the rtmp, http, api, srt and rtc listen endpoints'),
   }, { field: 'heartbeat', reload: 'live' }),
   stats: block(u, '', {

@@ -10,7 +10,7 @@ import { ProxyService } from '../proxy/proxy-service.js';
 import { guardInspector } from './inspector-guard.js';
 
 const USAGE = `Usage: sluice proxy [-c proxy.conf] [-t]
-  -c FILE  the proxy's config (rtmp_server, http_server, system_api, load_balancer, redis {...}, origin_ttl)
+  -c FILE  the proxy's config (rtmp_server, rtmps_server, srt_server, http_server, system_api, load_balancer, redis {...}, origin_ttl)
   -t       test the config and exit
   PROXY_* environment variables override the file (docs/CLUSTER.md)`;
 
@@ -52,6 +52,10 @@ export async function runProxy(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info('proxy: SIGHUP, reading the RTMPS key and certificate again');
+    service.reloadCertificates();
+  });
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (proxy goes on)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (proxy goes on)'));
   try {

@@ -22,7 +22,7 @@ export function parseEndpoint(text: string, ip: string): HostPort | null {
 }
 
 /** The first usable endpoint of a service, or null when the origin lists none. */
-export function originEndpoint(origin: OriginRecord, service: 'rtmp' | 'http' | 'api'): HostPort | null {
+export function originEndpoint(origin: OriginRecord, service: 'rtmp' | 'http' | 'api' | 'srt'): HostPort | null {
   for (const e of origin[service]) {
     const hp = parseEndpoint(e, origin.ip);
     if (hp) return hp;

@@ -1,8 +1,9 @@
 /**
  * Where the proxy sends a stream: the origin already holding it when that
- * origin is alive, else (a new publish, or its origin died) a live origin
- * picked by the stream key's hash, pinned in the store so that every proxy
- * agrees. Never an origin whose heartbeat has expired.
+ * origin is alive, else (a new publish, or its origin died) a live origin,
+ * pinned in the store so that every proxy agrees: the least-loaded one when
+ * every live origin's heartbeat says its load (SRS's summaries), else the one
+ * picked by the stream key's hash. Never an origin whose heartbeat has expired.
  */
 import { createHash } from 'node:crypto';
 import type { OriginRecord, OriginStore } from './origin-store.js';
@@ -19,7 +20,13 @@ export class NoLiveOrigin extends Error {
 
 function pick(origins: readonly OriginRecord[], streamKey: string): OriginRecord {
   const h = createHash('sha1').update(streamKey).digest().readUInt32BE(0);
-  return origins[h % origins.length]!;
+  const hashed = origins[h % origins.length]!;
+  // Least-loaded only when every origin reports: a load compared with an unknown one means nothing.
+  if (!origins.every((o) => o.load !== undefined)) return hashed;
+  const least = Math.min(...origins.map((o) => o.load!));
+  // Ties go by the hash too, so equally loaded origins still share new streams.
+  const ties = origins.filter((o) => o.load === least);
+  return ties[h % ties.length]!;
 }
 
 export class OriginRouter {

@@ -18,6 +18,11 @@ export interface OriginRecord {
   api: string[];
   srt: string[];
   rtc: string[];
+  /**
+   * The origin's clients when its heartbeat carries SRS's summaries (`summaries on`):
+   * Sluice's `summaries.sluice.clients`, else SRS's `summaries.system.conn_srs`.
+   */
+  load?: number;
   /** Wall-clock ms of the heartbeat (so every proxy ages it the same way). */
   updatedAt: number;
 }

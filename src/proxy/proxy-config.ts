@@ -14,9 +14,13 @@
  *   connect_timeout 10;      PROXY_CONNECT_TIMEOUT    s an RTMP client has to name its stream (Sluice's)
  *   webrtc_server off;       PROXY_WEBRTC_SERVER      the public UDP port of the WebRTC relay (`off`: none)
  *   webrtc_candidate IP;     PROXY_WEBRTC_CANDIDATE   the address clients reach that port at (Sluice's; default: first non-loopback IPv4)
+ *   srt_server 20080;        PROXY_SRT_SERVER         the UDP port of the SRT relay, routed by streamid (`off`: none)
+ *   rtmps_server off;        PROXY_RTMPS_SERVER       RTMPS listen: TLS ends here, routed as RTMP (Sluice's)
+ *   rtmps_key FILE;          PROXY_RTMPS_KEY          its PEM key (Sluice's)
+ *   rtmps_cert FILE;         PROXY_RTMPS_CERT         its PEM certificate chain (Sluice's)
  *
- * SRS proxy's PROXY_HTTP_API and PROXY_SRT_SERVER are accepted and reported
- * as not acted on (WHIP/WHEP go through the HTTP server port; SRT is not relayed yet).
+ * SRS proxy's PROXY_HTTP_API is accepted and reported as not acted on
+ * (WHIP/WHEP go through the HTTP server port).
  */
 import { ConfigError, findChild, parseConfigTree, type ConfigDirective } from '../config/parser.js';
 import { networkInterfaces } from 'node:os';
@@ -38,13 +42,16 @@ export interface ProxyConfig {
   connectTimeoutMs: number;
   webrtcServer: HostPort | null;
   webrtcCandidate: string;
+  srtServer: HostPort | null;
+  rtmpsServer: HostPort | null;
+  /** PEM files of the RTMPS listener (both set when it is on). */
+  rtmpsFiles: { key: string; cert: string };
   /** Settings given but not acted on, one line each for the log. */
   inert: string[];
 }
 
 const NOT_ACTED_ON: Record<string, string> = {
   PROXY_HTTP_API: 'http_api',
-  PROXY_SRT_SERVER: 'srt_server',
 };
 
 /** `port` or `host:port`; port 0 lets the system pick (the log line says which). */
@@ -83,9 +90,12 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
   const db = Number(get('PROXY_REDIS_DB', 'db', '0', 'redis'));
   if (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65535) throw new Error('redis port must be 1..65535');
   if (!Number.isInteger(db) || db < 0) throw new Error('redis db must be a whole number');
+  const rtmpsServer = optional('PROXY_RTMPS_SERVER', 'rtmps_server', 'off');
+  const rtmpsFiles = { key: get('PROXY_RTMPS_KEY', 'rtmps_key', ''), cert: get('PROXY_RTMPS_CERT', 'rtmps_cert', '') };
+  if (rtmpsServer && (!rtmpsFiles.key || !rtmpsFiles.cert)) throw new ConfigError(fileName, 0, 'rtmps_server needs rtmps_key and rtmps_cert (PROXY_RTMPS_KEY, PROXY_RTMPS_CERT)');
   const inert: string[] = [];
   for (const [envName, name] of Object.entries(NOT_ACTED_ON)) {
-    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP, HTTP streams and WHIP/WHEP only)`);
+    if (env[envName] || findChild(root, name)) inert.push(`${envName} / ${name}: accepted but not acted on (the proxy relays RTMP, SRT, HTTP streams and WHIP/WHEP only)`);
   }
   return {
     rtmpServer: optional('PROXY_RTMP_SERVER', 'rtmp_server', '1935'),
@@ -103,6 +113,10 @@ export function parseProxyConfig(fileText: string | null, fileName: string, env:
     connectTimeoutMs: seconds(get('PROXY_CONNECT_TIMEOUT', 'connect_timeout', '10'), 'connect_timeout'),
     webrtcServer: optional('PROXY_WEBRTC_SERVER', 'webrtc_server', 'off'),
     webrtcCandidate: get('PROXY_WEBRTC_CANDIDATE', 'webrtc_candidate', firstIpv4()),
+    // SRS proxy's default port.
+    srtServer: optional('PROXY_SRT_SERVER', 'srt_server', '20080'),
+    rtmpsServer,
+    rtmpsFiles,
     inert,
   };
 }

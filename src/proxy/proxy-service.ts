@@ -13,12 +13,25 @@ import { HttpProxyServer } from './http-proxy-server.js';
 import { SystemApiServer } from './system-api-server.js';
 import { RtcUdpRelay } from './rtc-udp-relay.js';
 import { RtcSignalRelay } from './rtc-signal-relay.js';
+import { SrtUdpRelay } from './srt-udp-relay.js';
+import { TlsCertificates } from '../core/tls-certificates.js';
+import type { TlsConfig } from '../config/server-config.js';
+
+/** The server's `tls` defaults, for the proxy's one TLS listener: 10 s handshakes, files watched, no SNI, no ACME. */
+const PROXY_TLS: TlsConfig = {
+  handshakeTimeout: 10_000,
+  watch: true,
+  sni: [],
+  acme: { enabled: false, directory: '', email: '', domains: [], renewBefore: 30, caFile: '', dir: '' },
+};
 
 export interface ProxyPorts {
   rtmp: number | null;
   http: number | null;
   system: number;
   webrtc: number | null;
+  srt: number | null;
+  rtmps: number | null;
 }
 
 export class ProxyService {
@@ -27,6 +40,8 @@ export class ProxyService {
   private readonly http: HttpProxyServer | null;
   private readonly api: SystemApiServer;
   private readonly rtcRelay: RtcUdpRelay | null;
+  private readonly srt: SrtUdpRelay | null;
+  private readonly certs: TlsCertificates | null;
   private rtcPort = 0;
 
   constructor(
@@ -35,19 +50,24 @@ export class ProxyService {
   ) {
     this.store = config.loadBalancer === 'redis' ? this.redisStore() : new MemoryOriginStore();
     const router = new OriginRouter(this.store);
-    this.rtmp = config.rtmpServer
+    this.certs = config.rtmpsServer ? new TlsCertificates(PROXY_TLS, logger) : null;
+    this.rtmp = config.rtmpServer || config.rtmpsServer
       ? new RtmpProxyServer({ router, logger, sniffTimeoutMs: config.connectTimeoutMs, pinRefreshMs: config.pinRefreshMs })
       : null;
     this.rtcRelay = config.webrtcServer ? new RtcUdpRelay(logger) : null;
     const signal = this.rtcRelay
       ? new RtcSignalRelay({ router, relay: this.rtcRelay, logger, candidate: { ip: config.webrtcCandidate, port: () => this.rtcPort } })
       : null;
+    this.srt = config.srtServer ? new SrtUdpRelay({ router, logger, connectTimeoutMs: config.connectTimeoutMs, pinRefreshMs: config.pinRefreshMs }) : null;
     this.http = config.httpServer ? new HttpProxyServer(router, logger, signal) : null;
     this.api = new SystemApiServer({
       store: this.store,
       logger,
       originTtlMs: config.originTtlMs,
-      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0, rtc: this.rtcRelay?.sessions ?? 0 }),
+      sessions: () => ({ rtmp_play: this.rtmp?.live.play ?? 0, rtmp_publish: this.rtmp?.live.publish ?? 0, http: this.http?.live ?? 0, rtc: this.rtcRelay?.sessions ?? 0,
+        srt_play: this.srt?.live.play ?? 0,
+        srt_publish: this.srt?.live.publish ?? 0,
+      }),
     });
   }
 
@@ -76,11 +96,19 @@ export class ProxyService {
     const http = this.http && c.httpServer ? await this.http.listen(c.httpServer.port, c.httpServer.host) : null;
     const webrtc = this.rtcRelay && c.webrtcServer ? await this.rtcRelay.listen(c.webrtcServer.port, c.webrtcServer.host) : null;
     this.rtcPort = webrtc ?? 0;
-    return { rtmp, http, system, webrtc };
+    const srt = this.srt && c.srtServer ? await this.srt.listen(c.srtServer.port, c.srtServer.host) : null;
+    const rtmps = this.rtmp && this.certs && c.rtmpsServer ? await this.rtmp.listenTls(c.rtmpsServer.port, c.rtmpsServer.host, this.certs, c.rtmpsFiles) : null;
+    return { rtmp, http, system, webrtc, srt, rtmps };
+  }
+
+  /** SIGHUP: the RTMPS key and certificate read again (a changed pair is also picked up by polling). */
+  reloadCertificates(): void {
+    this.certs?.reload(PROXY_TLS);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close()]);
+    await Promise.all([this.rtmp?.close(), this.http?.close(), this.api.close(), this.rtcRelay?.close(), this.srt?.close()]);
+    this.certs?.close();
     await this.store.close();
   }
 }

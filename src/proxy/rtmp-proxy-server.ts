@@ -4,11 +4,15 @@
  * (rtmp-origin-leg.ts). A client that sends garbage, too much, or nothing
  * useful within the time limit is cut with one log line; an unroutable one
  * (no live origin, store down) too. A live session needs no store: it goes
- * on whatever happens to Redis.
+ * on whatever happens to Redis. The RTMPS listener (listenTls) terminates
+ * TLS and hands the decrypted socket to the same sniffer and leg: the leg
+ * to the origin is plain RTMP, as an SRS proxy's RTMP one.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import { listen } from '../core/listen.js';
+import type { CertFiles, TlsCertificates } from '../core/tls-certificates.js';
 import { RtmpRouteSniffer, type RtmpRoute } from './rtmp-route-sniffer.js';
 import { RtmpOriginLeg } from './rtmp-origin-leg.js';
 import type { OriginRouter } from './origin-router.js';
@@ -44,6 +48,7 @@ function errText(err: unknown): string {
 
 export class RtmpProxyServer {
   private readonly server: net.Server;
+  private tlsServer: tls.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   /** Sessions joined to an origin, by action. */
   readonly live = { play: 0, publish: 0 };
@@ -58,9 +63,20 @@ export class RtmpProxyServer {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** RTMPS: TLS with the certificate store's options (file watching, handshake timeout, bounded failure logs). */
+  async listenTls(port: number, host: string, certs: TlsCertificates, files: CertFiles): Promise<number> {
+    const server = tls.createServer(certs.serverOptions(files, 'rtmps'));
+    server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
+    certs.attach(server, files, 'rtmps');
+    await listen(server, { host, port });
+    this.tlsServer = server;
+    return (server.address() as net.AddressInfo).port;
+  }
+
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    return new Promise((r) => this.server.close(() => r()));
+    const closing = (srv: net.Server): Promise<void> => new Promise((r) => (srv.listening ? srv.close(() => r()) : r()));
+    return Promise.all([closing(this.server), this.tlsServer ? closing(this.tlsServer) : null]).then(() => undefined);
   }
 
   private accept(client: net.Socket): void {

@@ -15,6 +15,10 @@ export interface RunningProxy {
   rtmpPort: number;
   httpPort: number;
   systemPort: number;
+  /** The SRT relay's UDP port (0 when off). */
+  srtPort: number;
+  /** The RTMPS port (0 when off). */
+  rtmpsPort: number;
   logs: LogLine[];
   api(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -31,7 +35,7 @@ async function stopProc(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'):
 
 export async function startProxy(env: Record<string, string>): Promise<RunningProxy> {
   const proc = spawn(process.execPath, [CLI, 'proxy'], {
-    env: { ...process.env, PROXY_RTMP_SERVER: '127.0.0.1:0', PROXY_HTTP_SERVER: '127.0.0.1:0', PROXY_SYSTEM_API: '127.0.0.1:0', ...env },
+    env: { ...process.env, PROXY_RTMP_SERVER: '127.0.0.1:0', PROXY_HTTP_SERVER: '127.0.0.1:0', PROXY_SYSTEM_API: '127.0.0.1:0', PROXY_SRT_SERVER: '127.0.0.1:0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
@@ -63,6 +67,8 @@ export async function startProxy(env: Record<string, string>): Promise<RunningPr
     rtmpPort: l['rtmp'] as number,
     httpPort: l['http'] as number,
     systemPort,
+    srtPort: (l['srt'] as number | null) ?? 0,
+    rtmpsPort: (l['rtmps'] as number | null) ?? 0,
     logs,
     async api(path) {
       const r = await fetch(`http://127.0.0.1:${systemPort}${path}`);

@@ -66,7 +66,14 @@ test('proxy config: file, PROXY_* env over it, and refusals', () => {
   assert.equal(d.loadBalancer, 'memory');
   assert.deepEqual(d.rtmpServer, { host: '0.0.0.0', port: 1935 });
   assert.equal(d.inert.length, 1);
+  assert.deepEqual(d.srtServer, { host: '0.0.0.0', port: 20080 }, "SRS proxy's SRT port by default");
+  assert.equal(parseProxyConfig('srt_server off;', 'p.conf', {}).srtServer, null);
+  assert.deepEqual(parseProxyConfig('srt_server off;', 'p.conf', { PROXY_SRT_SERVER: '127.0.0.1:10080' }).srtServer, { host: '127.0.0.1', port: 10080 });
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_LOAD_BALANCER_TYPE: 'etcd' }), /memory or redis/);
+  assert.throws(() => parseProxyConfig('rtmps_server 1443;', 'p.conf', {}), /needs rtmps_key and rtmps_cert/);
+  const t = parseProxyConfig('rtmps_server 1443; rtmps_key k.pem;', 'p.conf', { PROXY_RTMPS_CERT: 'c.pem' });
+  assert.deepEqual([t.rtmpsServer, t.rtmpsFiles], [{ host: '0.0.0.0', port: 1443 }, { key: 'k.pem', cert: 'c.pem' }]);
+  assert.equal(d.rtmpsServer, null, 'RTMPS off by default');
   assert.throws(() => parseProxyConfig(null, '(env)', { PROXY_ORIGIN_TTL: '-1' }), /seconds/);
 });
 
@@ -80,4 +87,23 @@ test('a WebRTC answer through the proxy names only the proxy\'s UDP port', () =>
   assert.deepEqual(c.webrtcServer, { host: '0.0.0.0', port: 8000 });
   assert.equal(c.webrtcCandidate, '203.0.113.7');
   assert.equal(parseProxyConfig(null, '(env)', {}).webrtcServer, null);
+});
+
+test('a new stream goes to the least-loaded origin when every heartbeat says its load, else by hash', async () => {
+  const { originFromHeartbeat } = await import('../../src/proxy/heartbeat-record.js');
+  const busy = originFromHeartbeat({ ip: '10.0.0.1', device_id: 'busy', summaries: { system: { conn_srs: 90 }, sluice: { clients: 40 } } }, 0)!;
+  const idle = originFromHeartbeat({ ip: '10.0.0.2', device_id: 'idle', summaries: { ok: true, system: { conn_srs: 3 } } }, 0)!;
+  assert.equal(busy.load, 40, "Sluice's client count first");
+  assert.equal(idle.load, 3, "else SRS's conn_srs");
+  assert.equal(originFromHeartbeat({ ip: '10.0.0.3', device_id: 'x', summaries: { system: { conn_srs: 'lots' } } }, 0)!.load, undefined);
+  const store = new MemoryOriginStore(() => 0);
+  await store.putOrigin(busy, 1000);
+  await store.putOrigin(idle, 1000);
+  const router = new OriginRouter(store);
+  for (let i = 0; i < 20; i++) assert.equal((await router.route(`v/live/s${i}`)).id, 'idle');
+  // One origin that does not say its load: back to the hash, which spreads streams over both.
+  await store.putOrigin({ ...origin('quiet') }, 1000);
+  const picks = new Set<string>();
+  for (let i = 0; i < 40; i++) picks.add((await router.route(`v/live/t${i}`)).id);
+  assert.ok(picks.has('busy') && picks.has('quiet'), [...picks].join());
 });

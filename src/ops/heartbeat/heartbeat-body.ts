@@ -1,7 +1,10 @@
 /**
  * The body SRS's heartbeat posts (SRS-CONTRACTS §3.5), so that SRS's proxy
  * and back-ends see a Sluice origin as one of theirs:
- * `{device_id, ip, server, service, pid [, rtmp, http, api, srt, rtc]}`.
+ * `{device_id, ip, server, service, pid [, rtmp, http, api, srt, rtc] [, summaries]}`.
+ * With `summaries on`, `summaries` holds the load a proxy balances on: SRS's
+ * `system.conn_srs` (connections) and Sluice's `sluice.streams`/`clients`,
+ * a subset of /api/v1/summaries (the rest needs the stats sampler).
  */
 import { networkInterfaces } from 'node:os';
 import type { ServerConfig } from '../../config/server-config.js';
@@ -28,9 +31,19 @@ export function deviceIp(network: number, env: NodeJS.ProcessEnv = process.env):
   return ips[network] ?? ips[0] ?? '127.0.0.1';
 }
 
-export function heartbeatBody(config: ServerConfig, id: HeartbeatIdentity, ip: string): Record<string, unknown> {
+/** What the origin carries now, for `summaries on`. */
+export interface HeartbeatLoad {
+  connections: number;
+  streams: number;
+  clients: number;
+}
+
+export function heartbeatBody(config: ServerConfig, id: HeartbeatIdentity, ip: string, load: HeartbeatLoad | null = null): Record<string, unknown> {
   const hb = config.heartbeat;
   const body: Record<string, unknown> = { device_id: hb.deviceId, ip, server: id.serverId, service: id.serviceId, pid: id.pid };
+  if (hb.summaries && load) {
+    body.summaries = { ok: true, now_ms: Date.now(), system: { conn_srs: load.connections }, sluice: { streams: load.streams, clients: load.clients } };
+  }
   if (!hb.ports) return body;
   body.rtmp = config.listen.map(endpointText);
   if (config.httpServer.enabled) body.http = [endpointText(config.httpServer.listen)];

@@ -30,7 +30,8 @@ export const heartbeatFeature: Feature = {
       const target = heartbeatTarget(cfg.heartbeat.url);
       if (!target) return void log.warn({ url: cfg.heartbeat.url }, 'heartbeat url is not an http(s) URL');
       const id = { serverId: ctx.identity.serverId, serviceId: ctx.identity.serviceId, pid: process.pid };
-      const body = JSON.stringify(heartbeatBody(cfg, id, deviceIp(cfg.stats.network)));
+      const load = { connections: ctx.limit.current, streams: ctx.sources.size, clients: ctx.clients.size };
+      const body = JSON.stringify(heartbeatBody(cfg, id, deviceIp(cfg.stats.network), load));
       post(target, body, (err) => log.debug({ url: target.href, err: err.message }, 'heartbeat failed'));
     };
     const schedule = (): void => {
