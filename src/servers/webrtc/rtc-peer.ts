@@ -10,6 +10,8 @@ import type { PeerConnection, Track } from 'node-datachannel';
 import { parseSdp, chooseH264, chooseCodec, replaceCandidates, withoutCandidates, type SdpCodec, type SdpMedia } from '../../protocol/rtp/sdp.js';
 import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
+import { parseMediaRepair, rtxPayloadFor, hasFeedback } from '../../protocol/rtp/sdp-repair.js';
+import { TWCC_URI } from '../../protocol/rtp/twcc.js';
 
 /** An error with SRS's code (5018 SDP negotiation, 5020 busy, 5021 disabled, ...). */
 export class RtcError extends Error {
@@ -47,6 +49,16 @@ export interface NegotiatedTrack {
   /** Our SSRC on a send track (play); the peer's SSRCs from the offer on a receive track (publish). */
   ssrc: number;
   remoteSsrcs: number[];
+  /**
+   * RFC 4588 retransmission, when the offer pairs an `rtx` payload type with
+   * the codec: on play our RTX SSRC (FID group in the answer), on publish 0
+   * (the peer's RTX SSRCs are in `rtxToMedia`).
+   */
+  rtx?: { payloadType: number; ssrc: number } | null;
+  /** Publish: the offer's FID groups, RTX SSRC → media SSRC. */
+  rtxToMedia?: Map<number, number>;
+  /** Publish: the transport-wide-cc header extension ID when negotiated, else 0. */
+  twccExtId?: number;
 }
 
 export interface Negotiated {
@@ -71,6 +83,8 @@ export interface NegotiateOptions {
   h264Profile?: string;
   /** How long to wait for libdatachannel's answer (ms). */
   timeoutMs?: number;
+  /** Publish: answer the transport-wide-cc extension and feedback when offered (vhost `rtc.twcc`). */
+  twcc?: boolean;
 }
 
 const VIDEO_ORDER: RtpVideoCodec[] = ['H264', 'VP8', 'VP9', 'AV1'];
@@ -114,6 +128,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
   }
   if (plans.length === 0) throw new RtcError('no supported codec in the offer (H.264/VP8/VP9/AV1, Opus)', 5018);
 
+  const repair = parseMediaRepair(o.offer);
   const pc = new ndc.PeerConnection(o.name, {
     iceServers: [],
     enableIceUdpMux: true,
@@ -127,6 +142,9 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       const dir = o.role === 'publish' ? 'RecvOnly' : 'SendOnly';
       const pt = p.codec.payloadType;
       const ssrc = o.role === 'play' ? randomSsrc() : 0;
+      const mr = repair.get(p.m.mid);
+      let rtx: NegotiatedTrack['rtx'] = null;
+      let twccExtId = 0;
       let desc;
       if (p.m.kind === 'video') {
         const v = new ndc.Video(p.m.mid, dir);
@@ -134,7 +152,19 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         else if (p.format.codec === 'VP8') v.addVP8Codec(pt);
         else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
         else v.addAV1Codec(pt);
-        if (ssrc) v.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `video-${o.name}`);
+        const rtxPt = rtxPayloadFor(p.m, pt);
+        if (rtxPt) {
+          v.addRTXCodec(rtxPt, pt, 90000);
+          rtx = { payloadType: rtxPt, ssrc: o.role === 'play' ? randomSsrc() : 0 };
+        }
+        if (ssrc) {
+          v.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `video-${o.name}`);
+          if (rtx) {
+            // Lines of our own, not addSSRC: it would repeat the section's a=msid.
+            v.parseSdpLine(`a=ssrc:${rtx.ssrc} cname:sluice-${o.name}`);
+            v.parseSdpLine(`a=ssrc-group:FID ${ssrc} ${rtx.ssrc}`);
+          }
+        }
         desc = v;
       } else {
         const a = new ndc.Audio(p.m.mid, dir);
@@ -142,8 +172,15 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         if (ssrc) a.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `audio-${o.name}`);
         desc = a;
       }
+      const extId = mr?.extensions.get(TWCC_URI) ?? 0;
+      if (o.role === 'publish' && o.twcc !== false && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
+        // The publisher's bandwidth estimator then runs on our feedback (rtc-publish-session.ts) instead of REMB alone.
+        desc.parseSdpLine(`a=extmap:${extId} ${TWCC_URI}`);
+        desc.parseSdpLine(`a=rtcp-fb:${pt} transport-cc`);
+        twccExtId = extId;
+      }
       const track = pc.addTrack(desc);
-      tracks.push({ kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, track, ssrc, remoteSsrcs: p.m.ssrcs });
+      tracks.push({ kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, track, ssrc, remoteSsrcs: p.m.ssrcs, rtx, rtxToMedia: mr?.rtxToMedia ?? new Map(), twccExtId });
     }
     const gathered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new RtcError('timed out creating the answer', 5018)), o.timeoutMs ?? 3000);

@@ -5,10 +5,16 @@
  * (players reorder themselves); with `rtc_to_rtmp on` the RTC→RTMP bridge
  * also makes the frame form for the other players, with its own jitter
  * buffer, retransmission requests (NACK) and keyframe requests (PLI).
+ * Retransmissions that come as RTX (RFC 4588) are unwrapped into the media
+ * stream; with transport-wide-cc negotiated, every packet's arrival is
+ * reported back (TWCC feedback) for the browser's bandwidth estimator.
  */
 import type { ClientType } from '../../core/client-registry.js';
 import type { Publisher } from '../../live/live-source.js';
+import { performance } from 'node:perf_hooks';
 import { isRtcp, newRtpHeader, parseRtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { unwrapRtx } from '../../protocol/rtp/rtx.js';
+import { readTransportSeq, TwccRecorder } from '../../protocol/rtp/twcc.js';
 import { buildNack, buildPli, buildRr, buildRemb, parseRtcp, ReceiveStats, type ReportBlock } from '../../protocol/rtp/rtcp.js';
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
 import type { NegotiatedTrack } from './rtc-peer.js';
@@ -20,6 +26,8 @@ const FEEDBACK_SSRC = 1;
 const RR_INTERVAL_MS = 1000;
 /** The ceiling announced by REMB: browsers ramp up to it on a clean network. */
 const REMB_BITRATE = 2_500_000;
+/** How often arrivals are reported by transport-cc feedback (libwebrtc's receivers: 50–250 ms). */
+const TWCC_INTERVAL_MS = 50;
 
 export class RtcPublishSession extends RtcSession implements RtcProducer, Publisher {
   type: ClientType = 'rtc-publish';
@@ -33,6 +41,11 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   /** drop_for_pt: a payload type to drop (debugging), 0 = none. */
   dropPt = 0;
   packetsIn = 0;
+  /** RTX packets received, and those of them that carried a packet (the rest are padding: bandwidth probes). */
+  rtxIn = 0;
+  rtxRepaired = 0;
+  private twcc: TwccRecorder | null = null;
+  private twccTimer: NodeJS.Timeout | null = null;
   private readonly stats = new Map<number, ReceiveStats>();
   private rrTimer: NodeJS.Timeout | null = null;
   onRelease: ((s: RtcPublishSession, reason: string) => void) | null = null;
@@ -54,6 +67,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     for (const t of tracks) {
       if (t.kind === 'video') this.videoTrack = t;
       else this.audioTrack = t;
+      if (t.twccExtId) this.twcc ??= new TwccRecorder();
       // No media handler on purpose: libdatachannel then lets RTCP (PLI, NACK, RR) out of a receive-only track.
       const kind = t.kind;
       t.track.onMessage((msg) => this.onPacket(kind, msg));
@@ -65,6 +79,17 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     this.requestKeyframe();
     this.rrTimer = setInterval(() => this.sendReports(), RR_INTERVAL_MS);
     this.rrTimer.unref();
+    if (this.twcc) {
+      this.twccTimer = setInterval(() => this.sendTwcc(), TWCC_INTERVAL_MS);
+      this.twccTimer.unref();
+    }
+  }
+
+  private sendTwcc(): void {
+    const t = this.videoTrack ?? this.audioTrack;
+    if (!this.twcc || !t) return;
+    const media = this.videoSsrc || t.remoteSsrcs[0] || 0;
+    for (const b of this.twcc.flush(FEEDBACK_SSRC, media)) this.sendRtcp(t, b);
   }
 
   private onRtcp(msg: Buffer): void {
@@ -103,8 +128,21 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     } catch {
       return;
     }
-    if (h.payloadType === this.dropPt) return;
     const t = kind === 'video' ? this.videoTrack : this.audioTrack;
+    if (t?.twccExtId && this.twcc) {
+      const seq = readTransportSeq(msg, t.twccExtId);
+      if (seq >= 0) this.twcc.onPacket(seq, performance.now() * 1000);
+    }
+    if (h.payloadType === this.dropPt) return;
+    if (t?.rtx && h.payloadType === t.rtx.payloadType) {
+      this.rtxIn++;
+      const media = t.rtxToMedia?.get(h.ssrc) ?? this.videoSsrc;
+      const inner = media ? unwrapRtx(msg, h, t.payloadType, media) : null;
+      if (!inner) return;
+      this.rtxRepaired++;
+      msg = inner;
+      h = parseRtpHeader(msg, this.header);
+    }
     if (!t || h.payloadType !== t.payloadType) return;
     if (kind === 'video') this.videoSsrc = h.ssrc;
     this.packetsIn++;
@@ -138,9 +176,15 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     }
   }
 
+  protected override closeStats(): Record<string, number> {
+    return { packets: this.packetsIn, rtx: this.rtxIn, rtx_repaired: this.rtxRepaired, twcc_feedbacks: this.twcc?.feedbacks ?? 0 };
+  }
+
   protected release(reason: string): void {
     if (this.rrTimer) clearInterval(this.rrTimer);
     this.rrTimer = null;
+    if (this.twccTimer) clearInterval(this.twccTimer);
+    this.twccTimer = null;
     this.bridge?.stop();
     this.bridge = null;
     this.rtcStream?.removeProducer(this);
