@@ -28,6 +28,8 @@ const RR_INTERVAL_MS = 1000;
 const REMB_BITRATE = 2_500_000;
 /** How often arrivals are reported by transport-cc feedback (libwebrtc's receivers: 50–250 ms). */
 const TWCC_INTERVAL_MS = 50;
+/** Sequence numbers remembered for RTX duplicate detection (the bridge's jitter buffer holds 1024). */
+const SEEN = 2048;
 
 export class RtcPublishSession extends RtcSession implements RtcProducer, Publisher {
   type: ClientType = 'rtc-publish';
@@ -44,6 +46,11 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   /** RTX packets received, and those of them that carried a packet (the rest are padding: bandwidth probes). */
   rtxIn = 0;
   rtxRepaired = 0;
+  /** Unwrapped RTX packets that were already here (the browser probes bandwidth with copies of sent packets too). */
+  rtxDuplicates = 0;
+  /** Video sequence numbers received lately (by seq mod size), so that a duplicate RTX packet is not forwarded. */
+  private readonly seenSeq = new Int32Array(SEEN).fill(-1);
+  private readonly seenSsrc = new Uint32Array(SEEN);
   private twcc: TwccRecorder | null = null;
   private twccTimer: NodeJS.Timeout | null = null;
   private readonly stats = new Map<number, ReceiveStats>();
@@ -139,12 +146,22 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
       const media = t.rtxToMedia?.get(h.ssrc) ?? this.videoSsrc;
       const inner = media ? unwrapRtx(msg, h, t.payloadType, media) : null;
       if (!inner) return;
-      this.rtxRepaired++;
       msg = inner;
       h = parseRtpHeader(msg, this.header);
+      const i = h.sequence % SEEN;
+      if (this.seenSeq[i] === h.sequence && this.seenSsrc[i] === h.ssrc) {
+        this.rtxDuplicates++;
+        return;
+      }
+      this.rtxRepaired++;
     }
     if (!t || h.payloadType !== t.payloadType) return;
-    if (kind === 'video') this.videoSsrc = h.ssrc;
+    if (kind === 'video') {
+      this.videoSsrc = h.ssrc;
+      const i = h.sequence % SEEN;
+      this.seenSeq[i] = h.sequence;
+      this.seenSsrc[i] = h.ssrc;
+    }
     this.packetsIn++;
     let st = this.stats.get(h.ssrc);
     if (!st && this.stats.size < 8) this.stats.set(h.ssrc, (st = new ReceiveStats(h.ssrc, t.format.clockRate)));
@@ -177,7 +194,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   }
 
   protected override closeStats(): Record<string, number> {
-    return { packets: this.packetsIn, rtx: this.rtxIn, rtx_repaired: this.rtxRepaired, twcc_feedbacks: this.twcc?.feedbacks ?? 0 };
+    return { packets: this.packetsIn, rtx: this.rtxIn, rtx_repaired: this.rtxRepaired, rtx_duplicates: this.rtxDuplicates, twcc_feedbacks: this.twcc?.feedbacks ?? 0 };
   }
 
   protected release(reason: string): void {
