@@ -12,6 +12,8 @@ import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
 import { MID_URI, parseMediaRouting, simulcastAnswerLines, type MediaRouting } from '../../protocol/rtp/simulcast-sdp.js';
 import { answerWithSections, offerWithOneSection } from '../../protocol/rtp/sdp-one-section.js';
+import { parseMediaRepair, rtxPayloadFor, hasFeedback } from '../../protocol/rtp/sdp-repair.js';
+import { TWCC_URI } from '../../protocol/rtp/twcc.js';
 
 /** An error with SRS's code (5018 SDP negotiation, 5020 busy, 5021 disabled, ...). */
 export class RtcError extends Error {
@@ -51,6 +53,16 @@ export interface NegotiatedTrack {
   remoteSsrcs: number[];
   /** Publish: the section's mid/RID extension IDs and simulcast layers (rids empty without simulcast). */
   routing?: MediaRouting | null;
+  /**
+   * RFC 4588 retransmission, when the offer pairs an `rtx` payload type with
+   * the codec: on play our RTX SSRC (FID group in the answer), on publish 0
+   * (the peer's RTX SSRCs are in `rtxToMedia`).
+   */
+  rtx?: { payloadType: number; ssrc: number } | null;
+  /** Publish: the offer's FID groups, RTX SSRC → media SSRC. */
+  rtxToMedia?: Map<number, number>;
+  /** Publish: the transport-wide-cc header extension ID when negotiated, else 0. */
+  twccExtId?: number;
 }
 
 export interface Negotiated {
@@ -81,6 +93,8 @@ export interface NegotiateOptions {
   h264Profile?: string;
   /** How long to wait for libdatachannel's answer (ms). */
   timeoutMs?: number;
+  /** Publish: answer the transport-wide-cc extension and feedback when offered (vhost `rtc.twcc`). */
+  twcc?: boolean;
 }
 
 /** A publisher's H.265 is taken only when it offers nothing else: few WebRTC players decode it. */
@@ -130,6 +144,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
   // Sections whose SSRCs the offer does not list (simulcast layers) reach libdatachannel's tracks only if it has one track.
   const shared = o.role === 'publish' && plans.length > 1 && plans.length === offer.media.length && plans.some((p) => p.m.ssrcs.length === 0);
   const hostMid = shared ? (plans.find((p) => p.m.ssrcs.length === 0 && p.m.kind === 'video') ?? plans.find((p) => p.m.ssrcs.length === 0)!).m.mid : '';
+  const repair = parseMediaRepair(o.offer);
   const pc = new ndc.PeerConnection(o.name, {
     iceServers: [],
     enableIceUdpMux: true,
@@ -146,6 +161,10 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
       const dir = o.role === 'publish' ? 'RecvOnly' : 'SendOnly';
       const pt = p.codec.payloadType;
       const ssrc = o.role === 'play' ? randomSsrc() : 0;
+      const mr = repair.get(p.m.mid);
+      const r = routingOf(p.m.mid);
+      let rtx: NegotiatedTrack['rtx'] = null;
+      let twccExtId = 0;
       let desc;
       if (p.m.kind === 'video') {
         const v = new ndc.Video(p.m.mid, dir);
@@ -154,7 +173,20 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         else if (p.format.codec === 'VP8') v.addVP8Codec(pt);
         else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
         else v.addAV1Codec(pt);
-        if (ssrc) v.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `video-${o.name}`);
+        // Not for simulcast layers: without RTX the publisher resends on each layer's own SSRC, which is NACKed per layer.
+        const rtxPt = r && r.rids.length > 1 ? 0 : rtxPayloadFor(p.m, pt);
+        if (rtxPt) {
+          v.addRTXCodec(rtxPt, pt, 90000);
+          rtx = { payloadType: rtxPt, ssrc: o.role === 'play' ? randomSsrc() : 0 };
+        }
+        if (ssrc) {
+          v.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `video-${o.name}`);
+          if (rtx) {
+            // Lines of our own, not addSSRC: it would repeat the section's a=msid.
+            v.parseSdpLine(`a=ssrc:${rtx.ssrc} cname:sluice-${o.name}`);
+            v.parseSdpLine(`a=ssrc-group:FID ${ssrc} ${rtx.ssrc}`);
+          }
+        }
         desc = v;
       } else {
         const a = new ndc.Audio(p.m.mid, dir);
@@ -162,12 +194,21 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         if (ssrc) a.addSSRC(ssrc, `sluice-${o.name}`, `sluice-${o.name}`, `audio-${o.name}`);
         desc = a;
       }
-      const r = routingOf(p.m.mid);
+      const extId = mr?.extensions.get(TWCC_URI) ?? 0;
+      if (o.role === 'publish' && o.twcc !== false && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
+        // The publisher's bandwidth estimator then runs on our feedback (rtc-publish-session.ts) instead of REMB alone.
+        desc.parseSdpLine(`a=extmap:${extId} ${TWCC_URI}`);
+        desc.parseSdpLine(`a=rtcp-fb:${pt} transport-cc`);
+        twccExtId = extId;
+      }
       const layers = r && p.m.kind === 'video' ? simulcastAnswerLines(r) : [];
       for (const l of layers) desc.parseSdpLine(l);
       // On a shared track the MID names a packet's section until its SSRC is known.
       if (shared && r?.midExt && layers.length === 0) desc.parseSdpLine(`a=extmap:${r.midExt} ${MID_URI}`);
-      const nt = { kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, ssrc, remoteSsrcs: p.m.ssrcs, routing: layers.length ? r : r && { ...r, rids: [] } };
+      const nt = {
+        kind: p.m.kind as MediaKind, mid: p.m.mid, payloadType: pt, format: p.format, ssrc, remoteSsrcs: p.m.ssrcs,
+        routing: layers.length ? r : r && { ...r, rids: [] }, rtx, rtxToMedia: mr?.rtxToMedia ?? new Map<number, number>(), twccExtId,
+      };
       if (shared && p.m.mid !== hostMid) {
         others.set(p.m.mid, desc.generateSdp('\r\n', '0.0.0.0', 9));
         pending.push(nt as NegotiatedTrack);

@@ -3,16 +3,18 @@
  * Per packet it rewrites payload type, SSRC, sequence and timestamp in place
  * and hands the bytes to libdatachannel (which copies and encrypts them
  * synchronously, so the shared packet can be rewritten for the next player).
- * It keeps a send history of packet references (no copies) to answer NACKs,
- * forwards PLI/FIR to the producer, and sends a Sender Report per track
- * every second. Of a simulcast producer it forwards one layer (the one
+ * It keeps a send history of packet references (no copies) to answer NACKs
+ * (as RFC 4588 RTX packets when the player negotiated RTX, else resent on the
+ * media SSRC), forwards PLI/FIR to the producer, and sends a Sender Report per
+ * track every second. Of a simulcast producer it forwards one layer (the one
  * asked for by `?layer=`, else the top one), and moves to another only at
  * a keyframe of it, continuing its own sequence numbers and timeline so
  * that the browser sees one stream.
  */
 import type { Track } from 'node-datachannel';
 import type { ClientType } from '../../core/client-registry.js';
-import { isRtcp, rewriteRtp, type RtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { isRtcp, newRtpHeader, parseRtpHeader, rewriteRtp, type RtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { buildRtx } from '../../protocol/rtp/rtx.js';
 import { parseRtcp, buildSr } from '../../protocol/rtp/rtcp.js';
 import { startsKeyframe, type RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
 import type { MediaKind, RtcPlayer, RtcProducer, RtcStream } from './rtc-stream.js';
@@ -37,6 +39,8 @@ class OutTrack {
   packets = 0;
   octets = 0;
   retransmits = 0;
+  /** The RTX stream's own sequence (RFC 4588 §4: independent of the media's). */
+  rtxSeq = Math.floor(Math.random() * 0x8000);
   readonly historyBuf: (Buffer | undefined)[] = new Array(HISTORY);
   readonly historySeq = new Int32Array(HISTORY).fill(-1);
   readonly historyTs = new Float64Array(HISTORY);
@@ -48,6 +52,8 @@ class OutTrack {
     readonly payloadType: number,
     readonly codec: RtpVideoCodec | 'opus',
     readonly clockRate: number,
+    /** Negotiated RTX payload type and SSRC, or null: NACKs are then answered on the media SSRC. */
+    readonly rtx: { payloadType: number; ssrc: number } | null,
   ) {}
 }
 
@@ -58,6 +64,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   private rtcStream: RtcStream | null = null;
   packetsSent = 0;
   packetsDropped = 0;
+  private readonly nackHeader = newRtpHeader();
   /** Starts at "now": the stream asks once when the player is added. */
   private lastKeyframeAsk = Date.now();
   onRelease: ((s: RtcPlaySession, reason: string) => void) | null = null;
@@ -71,7 +78,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
 
   start(pc: Parameters<RtcSession['attachPeer']>[0], tracks: NegotiatedTrack[], stream: RtcStream, stunTimeoutMs: number): void {
     for (const t of tracks) {
-      const o = new OutTrack(t.kind, t.track, t.ssrc, t.payloadType, t.format.codec, t.format.clockRate);
+      const o = new OutTrack(t.kind, t.track, t.ssrc, t.payloadType, t.format.codec, t.format.clockRate, t.rtx ?? null);
       this.out[t.kind] = o;
       t.track.onMessage((msg) => this.onRtcp(o, msg));
     }
@@ -175,7 +182,11 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
           if (!pkt || o.historySeq[i] !== seq) continue;
           // The shared packet may carry another player's header now: write ours again.
           rewriteRtp(pkt, o.payloadType, seq, o.historyTs[i]!, o.ssrc);
-          this.send(o, pkt);
+          if (o.rtx) {
+            // A copy on loss only: the RTX packet has a payload of its own (OSN + the original's).
+            this.send(o, buildRtx(pkt, parseRtpHeader(pkt, this.nackHeader), o.rtx.payloadType, o.rtxSeq, o.rtx.ssrc));
+            o.rtxSeq = (o.rtxSeq + 1) & 0xffff;
+          } else this.send(o, pkt);
           o.retransmits++;
         }
       }
@@ -189,6 +200,11 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
       const ts = (o.lastTs + Math.round(((now - o.lastSendWall) * o.clockRate) / 1000)) >>> 0;
       this.send(o, buildSr(o.ssrc, now, ts, o.packets, o.octets));
     }
+  }
+
+  protected override closeStats(): Record<string, number> {
+    const v = this.out.video;
+    return { retransmits: (v?.retransmits ?? 0) + (this.out.audio?.retransmits ?? 0), rtx: v?.rtx ? v.retransmits : 0 };
   }
 
   protected release(reason: string): void {

@@ -7,10 +7,16 @@
  * buffer, retransmission requests (NACK) and keyframe requests (PLI).
  * A simulcast publisher's layers are told apart by rtc-publish-router.ts;
  * PLI and NACK name the layer's SSRC, and the top layer feeds the bridge.
+ * Retransmissions that come as RTX (RFC 4588) are unwrapped into the media
+ * stream; with transport-wide-cc negotiated, every packet's arrival is
+ * reported back (TWCC feedback) for the browser's bandwidth estimator.
  */
 import type { ClientType } from '../../core/client-registry.js';
 import type { Publisher } from '../../live/live-source.js';
+import { performance } from 'node:perf_hooks';
 import { isRtcp, newRtpHeader, parseRtpHeader } from '../../protocol/rtp/rtp-packet.js';
+import { unwrapRtx } from '../../protocol/rtp/rtx.js';
+import { readTransportSeq, TwccRecorder } from '../../protocol/rtp/twcc.js';
 import { buildNack, buildPli, buildRr, buildRemb, parseRtcp, ReceiveStats, type ReportBlock } from '../../protocol/rtp/rtcp.js';
 import type { RtcProducer, RtcStream, RtcTrackFormat } from './rtc-stream.js';
 import type { NegotiatedTrack } from './rtc-peer.js';
@@ -26,6 +32,10 @@ const RR_INTERVAL_MS = 1000;
 const LAYER_NACK_INTERVAL_MS = 20;
 /** The ceiling announced by REMB: browsers ramp up to it on a clean network. */
 const REMB_BITRATE = 2_500_000;
+/** How often arrivals are reported by transport-cc feedback (libwebrtc's receivers: 50–250 ms). */
+const TWCC_INTERVAL_MS = 50;
+/** Sequence numbers remembered for RTX duplicate detection (the bridge's jitter buffer holds 1024). */
+const SEEN = 2048;
 
 export class RtcPublishSession extends RtcSession implements RtcProducer, Publisher {
   type: ClientType = 'rtc-publish';
@@ -41,6 +51,18 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   /** drop_for_pt: a payload type to drop (debugging), 0 = none. */
   dropPt = 0;
   packetsIn = 0;
+  /** RTX packets received, and those of them that carried a packet (the rest are padding: bandwidth probes). */
+  rtxIn = 0;
+  rtxRepaired = 0;
+  /** Unwrapped RTX packets that were already here (the browser probes bandwidth with copies of sent packets too). */
+  rtxDuplicates = 0;
+  /** Video sequence numbers received lately (by seq mod size), so that a duplicate RTX packet is not forwarded. */
+  private readonly seenSeq = new Int32Array(SEEN).fill(-1);
+  private readonly seenSsrc = new Uint32Array(SEEN);
+  private twcc: TwccRecorder | null = null;
+  /** The transport-wide-cc header extension ID (one per session), 0 when not negotiated. */
+  private twccExtId = 0;
+  private twccTimer: NodeJS.Timeout | null = null;
   private readonly stats = new Map<number, ReceiveStats>();
   private rrTimer: NodeJS.Timeout | null = null;
   private nackTimer: NodeJS.Timeout | null = null;
@@ -71,6 +93,10 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     for (const t of tracks) {
       if (t.kind === 'video') this.videoTrack = t;
       else this.audioTrack = t;
+      if (t.twccExtId && !this.twcc) {
+        this.twcc = new TwccRecorder();
+        this.twccExtId = t.twccExtId;
+      }
       // One listener per libdatachannel track: a shared track carries every section.
       if (listened.has(t.track)) continue;
       listened.add(t.track);
@@ -90,6 +116,10 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
       this.nackTimer = setInterval(() => this.nackLayers(), LAYER_NACK_INTERVAL_MS);
       this.nackTimer.unref();
     }
+    if (this.twcc) {
+      this.twccTimer = setInterval(() => this.sendTwcc(), TWCC_INTERVAL_MS);
+      this.twccTimer.unref();
+    }
   }
 
   /** NACKs for the layers the bridge does not watch (it NACKs the one it takes). */
@@ -101,6 +131,13 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
       const seqs = this.layerNack?.missing(l, now) ?? [];
       if (seqs.length) this.sendNack(seqs, l);
     }
+  }
+
+  private sendTwcc(): void {
+    const t = this.videoTrack ?? this.audioTrack;
+    if (!this.twcc || !t) return;
+    const media = this.layerSsrcs.find((x) => x > 0) || t.remoteSsrcs[0] || 0;
+    for (const b of this.twcc.flush(FEEDBACK_SSRC, media)) this.sendRtcp(t, b);
   }
 
   private onRtcp(msg: Buffer): void {
@@ -139,15 +176,37 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     } catch {
       return;
     }
+    // Transport-wide: every packet of the session counts, whatever its section, layer or payload.
+    if (this.twcc) {
+      const seq = readTransportSeq(msg, this.twccExtId);
+      if (seq >= 0) this.twcc.onPacket(seq, performance.now() * 1000);
+    }
     if (h.payloadType === this.dropPt) return;
     const route = this.router?.route(hint, msg, h);
-    // A repair (RTX) stream of a layer is not answered for (no RTX in our answer): dropped.
+    // A repair stream named by repaired-RID (a simulcast layer's RTX, not in our answer): dropped.
     if (!route || route.repair) return;
     const { kind, layer, track: t } = route;
+    if (t.rtx && h.payloadType === t.rtx.payloadType) {
+      this.rtxIn++;
+      const media = t.rtxToMedia?.get(h.ssrc) ?? this.layerSsrcs[layer] ?? 0;
+      const inner = media ? unwrapRtx(msg, h, t.payloadType, media) : null;
+      if (!inner) return;
+      msg = inner;
+      h = parseRtpHeader(msg, this.header);
+      const i = h.sequence % SEEN;
+      if (this.seenSeq[i] === h.sequence && this.seenSsrc[i] === h.ssrc) {
+        this.rtxDuplicates++;
+        return;
+      }
+      this.rtxRepaired++;
+    }
     if (h.payloadType !== t.payloadType) return;
     if (kind === 'video') {
       this.layerSsrcs[layer] = h.ssrc;
       this.layerNack?.onPacket(layer, h.sequence, performance.now());
+      const i = h.sequence % SEEN;
+      this.seenSeq[i] = h.sequence;
+      this.seenSsrc[i] = h.ssrc;
     }
     this.packetsIn++;
     let st = this.stats.get(h.ssrc);
@@ -183,11 +242,17 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     }
   }
 
+  protected override closeStats(): Record<string, number> {
+    return { packets: this.packetsIn, rtx: this.rtxIn, rtx_repaired: this.rtxRepaired, rtx_duplicates: this.rtxDuplicates, twcc_feedbacks: this.twcc?.feedbacks ?? 0 };
+  }
+
   protected release(reason: string): void {
     if (this.rrTimer) clearInterval(this.rrTimer);
     this.rrTimer = null;
     if (this.nackTimer) clearInterval(this.nackTimer);
     this.nackTimer = null;
+    if (this.twccTimer) clearInterval(this.twccTimer);
+    this.twccTimer = null;
     this.bridge?.stop();
     this.bridge = null;
     this.rtcStream?.removeProducer(this);

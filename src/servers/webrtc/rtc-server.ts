@@ -234,7 +234,7 @@ export class RtcServer {
     await this.admitSession('onPublish', session);
     let neg;
     try {
-      neg = await negotiate({ name: session.id, offer: req.offer, role: 'publish', transport: await this.transport(req) });
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'publish', transport: await this.transport(req), twcc: vh.rtc.twcc });
     } catch (err) {
       this.notify('onUnpublish', session);
       throw err;

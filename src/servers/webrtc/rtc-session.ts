@@ -113,6 +113,10 @@ export abstract class RtcSession implements ClientSession {
   }
 
   protected abstract onConnected(): void;
+  /** Counters for the session's closing log line (retransmissions, RTX, TWCC). */
+  protected closeStats(): Record<string, number> {
+    return {};
+  }
   protected abstract release(reason: string): void;
 
   close(reason: string): void {
@@ -145,7 +149,7 @@ export abstract class RtcSession implements ClientSession {
       this.slot?.();
       this.slot = null;
       this.onClosed?.(this);
-      this.log.info({ reason, recv: this.bytesInLast, sent: this.bytesOutLast }, `${this.type} session closed`);
+      this.log.info({ reason, recv: this.bytesInLast, sent: this.bytesOutLast, ...this.closeStats() }, `${this.type} session closed`);
     }
   }
 }

@@ -1,0 +1,185 @@
+/**
+ * A UDP relay between headless Chromium and the server's WebRTC port that
+ * loses RTP (never STUN, DTLS or RTCP) with a seeded probability in either
+ * direction, or holds the browser's packets in a queue drained at a fixed
+ * rate (a bottleneck link). The browser's WHIP/WHEP peers here offer
+ * without their own candidates and get the answer's candidates pointed at
+ * the relay, so the relay is the only path.
+ */
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+
+/** A seeded PRNG (mulberry32): the same loss pattern every run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** RTP (not RTCP, RFC 5761 §4) as the relay sees it: SRTP keeps the header in the clear. */
+function isRtp(m: Buffer): boolean {
+  return m.length >= 12 && m[0]! >>> 6 === 2 && !(m[1]! >= 192 && m[1]! <= 223);
+}
+
+export interface RelayOptions {
+  /** Probability of losing a server→browser RTP packet. */
+  lossDown?: number;
+  /** Probability of losing a browser→server RTP packet. */
+  lossUp?: number;
+  /** Seed of the loss pattern. */
+  seed?: number;
+}
+
+export interface LossyRelay {
+  port: number;
+  lostDown: number;
+  lostUp: number;
+  /** From now on, browser→server datagrams queue behind a `kbps` link (a queue of at most `maxQueueMs`, then tail drop). */
+  capUp(kbps: number, maxQueueMs?: number): void;
+  close(): void;
+}
+
+export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Promise<LossyRelay> {
+  const rnd = seeded(o.seed ?? 7);
+  const front = dgram.createSocket('udp4');
+  const up = dgram.createSocket('udp4');
+  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => up.bind(0, '127.0.0.1', r));
+  up.connect(serverPort, '127.0.0.1');
+  await new Promise<void>((r) => up.once('connect', r));
+  let client: { port: number; address: string } | null = null;
+  let capKbps = 0;
+  let maxQueueUs = 0;
+  /** When the bottleneck link is free again (µs, performance clock). */
+  let linkFreeAt = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const relay: LossyRelay = {
+    port: (front.address() as AddressInfo).port,
+    lostDown: 0,
+    lostUp: 0,
+    capUp(kbps, maxQueueMs = 1000) {
+      capKbps = kbps;
+      maxQueueUs = maxQueueMs * 1000;
+    },
+    close() {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      front.close();
+      up.close();
+    },
+  };
+  front.on('message', (m, r) => {
+    client = { port: r.port, address: r.address };
+    if (o.lossUp && isRtp(m) && rnd() < o.lossUp) {
+      relay.lostUp++;
+      return;
+    }
+    if (capKbps <= 0) {
+      up.send(m);
+      return;
+    }
+    const now = performance.now() * 1000;
+    const start = Math.max(now, linkFreeAt);
+    if (start - now > maxQueueUs) {
+      relay.lostUp++;
+      return;
+    }
+    linkFreeAt = start + (m.length * 8 * 1000) / capKbps;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!closed) up.send(m);
+    }, (linkFreeAt - now) / 1000);
+    timers.add(t);
+  });
+  up.on('message', (m) => {
+    if (!client) return;
+    if (o.lossDown && isRtp(m) && rnd() < o.lossDown) {
+      relay.lostDown++;
+      return;
+    }
+    front.send(m, client.port, client.address);
+  });
+  return relay;
+}
+
+/** The answer's candidates on `serverPort` moved to `relayPort` (in the page, before setRemoteDescription). */
+interface Via {
+  serverPort: number;
+  relayPort: number;
+}
+
+/** WHEP play of video + audio into a <video>, through the relay; the peer is `window.playPc`. */
+export async function whepPlayVia(page: Page, url: string, via: Via): Promise<void> {
+  await page.evaluate(
+    async ([u, from, to]) => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      const v = document.createElement('video');
+      v.muted = true;
+      v.autoplay = true;
+      document.body.appendChild(v);
+      const ms = new MediaStream();
+      pc.ontrack = (e) => {
+        ms.addTrack(e.track);
+        v.srcObject = ms;
+        void v.play().catch(() => undefined);
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      const offer = pc.localDescription!.sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
+      const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
+      if (r.status !== 201) throw new Error(`WHEP answered ${r.status}: ${await r.text()}`);
+      const answer = (await r.text()).replace(new RegExp(`( (?:udp|UDP) \\d+ \\S+) ${from} `, 'g'), `$1 ${to} `);
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      (window as unknown as { playPc: RTCPeerConnection }).playPc = pc;
+    },
+    [url, via.serverPort, via.relayPort] as const,
+  );
+}
+
+/** WHIP publish of the fake camera (and microphone) through the relay; the peer is `window.pubPc`. Resolves with the Location. */
+export async function whipPublishVia(page: Page, url: string, via: Via): Promise<string> {
+  return page.evaluate(
+    async ([u, from, to]) => {
+      const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+      const pc = new RTCPeerConnection();
+      for (const t of s.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      const offer = pc.localDescription!.sdp.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
+      const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer });
+      if (r.status !== 201) throw new Error(`WHIP answered ${r.status}: ${await r.text()}`);
+      const answer = (await r.text()).replace(new RegExp(`( (?:udp|UDP) \\d+ \\S+) ${from} `, 'g'), `$1 ${to} `);
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+      (window as unknown as { pubPc: RTCPeerConnection }).pubPc = pc;
+      return r.headers.get('Location') ?? '';
+    },
+    [url, via.serverPort, via.relayPort] as const,
+  );
+}
+
+/** One RTP stats dictionary of the page's peer (`inbound-rtp` of playPc or `outbound-rtp` of pubPc) for `kind`, and the selected candidate pair. */
+export async function rtpStats(page: Page, which: 'playPc' | 'pubPc', type: 'inbound-rtp' | 'outbound-rtp', kind: 'video' | 'audio'): Promise<{ rtp: Record<string, number | string>; pair: Record<string, number | string> }> {
+  return page.evaluate(
+    async ([w, ty, k]) => {
+      const pc = (window as unknown as Record<string, RTCPeerConnection>)[w]!;
+      const stats = await pc.getStats();
+      let rtp: Record<string, number | string> = {};
+      let pairId = '';
+      const byId = new Map<string, Record<string, number | string>>();
+      stats.forEach((s: Record<string, number | string>) => {
+        byId.set(s.id as string, s);
+        if (s.type === ty && s.kind === k) rtp = { ...rtp, ...s };
+        if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pairId = s.selectedCandidatePairId;
+      });
+      return { rtp, pair: { ...(byId.get(pairId) ?? {}) } };
+    },
+    [which, type, kind] as const,
+  );
+}
