@@ -41,7 +41,15 @@ export async function whipPublish(page: Page, url: string, opts: PeerOptions = {
     const s = await navigator.mediaDevices.getUserMedia({ video: simulcast ? { width: 1280, height: 720 } : { width: 640, height: 360 }, audio: true });
     const pc = new RTCPeerConnection();
     const layers = [{ rid: 'h' }, { rid: 'm', scaleResolutionDownBy: 2 }, { rid: 'l', scaleResolutionDownBy: 4 }];
-    for (const t of s.getTracks()) pc.addTransceiver(t, { direction: 'sendonly', ...(simulcast && t.kind === 'video' ? { sendEncodings: layers } : {}) });
+    for (const t of s.getTracks()) {
+      const tr = pc.addTransceiver(t, { direction: 'sendonly', ...(simulcast && t.kind === 'video' ? { sendEncodings: layers } : {}) });
+      if (simulcast && t.kind === 'video') {
+        // A busy machine makes Chromium scale every layer down (CPU adaptation): the test checks sizes, so keep them.
+        const p = tr.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+        p.degradationPreference = 'maintain-resolution';
+        await tr.sender.setParameters(p);
+      }
+    }
     await pc.setLocalDescription(await pc.createOffer());
     let offer = pc.localDescription!.sdp;
     if (strip) offer = offer.split('\r\n').filter((l) => !l.startsWith('a=candidate:')).join('\r\n');
@@ -54,12 +62,12 @@ export async function whipPublish(page: Page, url: string, opts: PeerOptions = {
 }
 
 /** What the publisher's page sends per simulcast layer (outbound-rtp by rid). */
-export async function layerStats(page: Page): Promise<{ rid: string; packetsSent: number; frameWidth: number; frameHeight: number }[]> {
+export async function layerStats(page: Page): Promise<{ rid: string; packetsSent: number; frameWidth: number; frameHeight: number; limitation: string }[]> {
   return page.evaluate(async () => {
     const pc = (window as unknown as { pubPc: RTCPeerConnection }).pubPc;
-    const out: { rid: string; packetsSent: number; frameWidth: number; frameHeight: number }[] = [];
+    const out: { rid: string; packetsSent: number; frameWidth: number; frameHeight: number; limitation: string }[] = [];
     (await pc.getStats()).forEach((s: Record<string, unknown>) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ rid: String(s.rid ?? ''), packetsSent: Number(s.packetsSent ?? 0), frameWidth: Number(s.frameWidth ?? 0), frameHeight: Number(s.frameHeight ?? 0) });
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.push({ rid: String(s.rid ?? ''), packetsSent: Number(s.packetsSent ?? 0), frameWidth: Number(s.frameWidth ?? 0), frameHeight: Number(s.frameHeight ?? 0), limitation: String(s.qualityLimitationReason ?? '') });
     });
     return out.sort((a, b) => a.rid.localeCompare(b.rid));
   });

@@ -39,7 +39,7 @@ test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets 
     // The top layer is the one with the most bytes; once the browser sends all three that is h.
     const top = await until(() => playStats(topPage), (s) => s.framesDecoded > 30 && s.frameWidth >= 1280, 40_000);
     assert.ok(top.framesDecoded > 30, `the default player decodes: ${JSON.stringify(top)}`);
-    assert.equal(top.frameWidth, 1280, `the default player gets the top layer: ${top.frameWidth}x${top.frameHeight}`);
+    assert.equal(top.frameWidth, 1280, `the default player gets the top layer: ${top.frameWidth}x${top.frameHeight}; sent now ${JSON.stringify(await layerStats(pubPage))}`);
     assert.equal(top.frameHeight, 720);
     const lowLater = await until(() => playStats(lowPage), (s) => s.framesDecoded > low.framesDecoded + 20, 20_000);
     assert.ok(lowLater.frameWidth <= 320, `the low-layer player stays on l: ${lowLater.frameWidth}`);
