@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, decodeFrames } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whepPlay, playStats, until, RTC_PORT } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, RTC_PORT } from '../helpers/rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 
 const ORIGIN = `
@@ -19,14 +19,14 @@ http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ { play { gop_cache on; } }
 `;
 
-function edgeConfig(originPort: number): string {
+function edgeConfig(originPort: number, rtcExtra: string): string {
   return `
 listen {{RTMP}};
 srs_log_tank console;
 max_connections 1000;
 http_api { enabled on; listen {{API}}; }
 http_server { enabled on; listen {{HTTP}}; dir ./html; }
-rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; }
+rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; ${rtcExtra} }
 vhost __defaultVhost__ {
   cluster { mode remote; origin 127.0.0.1:${originPort}; }
   rtc { enabled on; rtmp_to_rtc on; }
@@ -35,14 +35,14 @@ vhost __defaultVhost__ {
 `;
 }
 
-async function withEdge(fn: (edge: RunningServer) => Promise<void>): Promise<void> {
+async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = ''): Promise<void> {
   const origin = await startServer({ config: ORIGIN });
   let edge: RunningServer | null = null;
   let warm: Promise<unknown> = Promise.resolve();
   const pub = publish(origin.rtmpUrl('live/w'), { seconds: 60, gop: 25 });
   try {
     await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
-    edge = await startServer({ config: edgeConfig(origin.rtmpPort), args: ['--workers', '2'] });
+    edge = await startServer({ config: edgeConfig(origin.rtmpPort, rtcExtra), args: ['--workers', '2'] });
     // Both workers have the shared port before the first offer.
     await until(async () => edge!.logs.filter((l) => l.msg === 'WebRTC server listening' && l['sharedWithWorkers'] === true).length, (n) => n >= 2, 20_000);
     // RTMP players first, dealt to both workers, so that each worker's edge pull runs: a WHEP player
@@ -98,4 +98,28 @@ test('--workers 2: a WHEP player in Chromium plays', { timeout: 120_000 }, async
       await browser.close();
     }
   });
+});
+
+test('--workers 2: ICE-TCP only, Chromium WHEP players play whichever worker accepts their TCP connection', { timeout: 150_000 }, async () => {
+  await withEdge(async (edge) => {
+    const tcpPort = edge.port('RTC_TCP');
+    const browser = await launchChromium();
+    try {
+      // The TCP port is dealt to the workers in turn (A, B, A, B), whichever worker answered the offer
+      // (Chromium may send every offer over one kept-alive HTTP connection, i.e. to one worker): so
+      // some of the four TCP connections land in a worker that does not own their session.
+      for (let i = 0; i < 4; i++) {
+        const page = await openPage(browser, edge.apiUrl(''));
+        await whepPlay(page, edge.apiUrl('rtc/v1/whep/?app=live&stream=w'), { stripOfferCandidates: true });
+        const s = await until(() => playStats(page), (v) => v.framesDecoded > 40, 30_000);
+        assert.ok(s.framesDecoded > 40, `player ${i}: Chromium decoded ${s.framesDecoded} frames over TCP`);
+        const pair = await selectedPair(page, 'playPc');
+        assert.equal(pair?.localProtocol, 'tcp', JSON.stringify(pair));
+        assert.equal(pair?.remotePort, tcpPort, JSON.stringify(pair));
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 'protocol tcp; tcp { enabled on; listen {{RTC_TCP}}; }');
 });
