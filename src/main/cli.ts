@@ -18,6 +18,7 @@ import { SluiceServer } from './sluice-server.js';
 import { VERSION } from '../version.js';
 import { acquirePidFile, PidFileBusyError, type PidFile } from './pid-file.js';
 import { persistentServerId, serverIdFile } from './server-id-file.js';
+import { isMeshMessage, MESH_CHANNEL, type RelayedMeshMessage } from '../servers/webrtc/rtc-worker-mesh.js';
 
 /** Upper bound of a graceful stop's wait for publishers (ms); SRS waits for ever. */
 const GRACEFUL_MAX_WAIT_MS = 30_000;
@@ -209,7 +210,15 @@ function runPrimary(count: number, serverId: string | undefined): void {
     cluster.fork();
   };
   for (let i = 0; i < count; i++) fork();
+  // The WebRTC workers' mesh (which worker owns which session on the shared UDP port): every message goes to every other worker.
+  const broadcast = (m: RelayedMeshMessage): void => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== m.from && w.isConnected()) w.send(m, undefined, { keepOpen: false }, () => {});
+  };
+  cluster.on('message', (worker, m: unknown) => {
+    if (isMeshMessage(m)) broadcast({ ...m, from: worker.id });
+  });
   cluster.on('exit', (worker, code, signal) => {
+    broadcast({ ch: MESH_CHANNEL, t: 'gone', from: worker.id });
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;

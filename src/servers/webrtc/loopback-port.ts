@@ -10,7 +10,8 @@ export function freeLoopbackUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
+    // exclusive: under --workers a port-0 bind would otherwise go through the primary, which hands every worker the same port.
+    s.bind({ port: 0, address: '127.0.0.1', exclusive: true }, () => {
       const port = (s.address() as AddressInfo).port;
       s.close(() => resolve(port));
     });

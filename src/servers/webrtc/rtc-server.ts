@@ -30,6 +30,7 @@ import { RtcToRtmpBridge } from './rtc-to-rtmp-bridge.js';
 import { RtmpToRtcBridge } from './rtmp-to-rtc-bridge.js';
 import { RtcTcpRelay } from './rtc-tcp-relay.js';
 import { RtcUdpGateway, type GatewayPeer } from './rtc-udp-gateway.js';
+import { RtcWorkerMesh } from './rtc-worker-mesh.js';
 import { freeLoopbackUdpPort } from './loopback-port.js';
 import { playSeat } from './rtc-play-seat.js';
 import type { ProcessRegistry } from '../../ffmpeg/child-supervisor.js';
@@ -104,14 +105,17 @@ export class RtcServer {
     const cfg = this.ctx.config.rtcServer;
     if (!cfg.enabled) return;
     this.udpUnavailable = null;
+    // --workers N: the workers share the UDP port, which only the gateway can (it routes between them).
+    const shared = RtcWorkerMesh.wanted;
     // The TCP relay and the gateway reach libjuice on loopback; without UDP, TCP alone still needs the mux.
-    const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp';
+    const behindGateway = cfg.followClientAddress || cfg.protocol === 'tcp' || shared;
     this.juicePort = behindGateway ? await freeLoopbackUdpPort() : cfg.listen;
     this.juiceAddress = behindGateway ? '127.0.0.1' : undefined;
     this.mux = new ndc.IceUdpMuxListener(this.juicePort, this.juiceAddress);
     this.mux.onUnhandledStunRequest((r) => this.ctx.log.debug({ ufrag: r.ufrag, host: r.host, port: r.port }, 'WebRTC: STUN for no session'));
-    if (cfg.protocol !== 'tcp' && behindGateway) {
-      const gateway = new RtcUdpGateway(this.ctx.log);
+    // Shared and TCP-only, the gateway still runs (on loopback): the TCP relays reach the sessions of every worker through it.
+    if ((cfg.protocol !== 'tcp' && behindGateway) || shared) {
+      const gateway = new RtcUdpGateway(this.ctx.log, { follow: cfg.followClientAddress, shared, ...(cfg.protocol === 'tcp' ? { address: '127.0.0.1' } : {}) });
       try {
         await gateway.listen(cfg.listen, this.juicePort);
         this.gateway = gateway;
@@ -123,11 +127,12 @@ export class RtcServer {
       }
     }
     if (cfg.tcp.enabled && cfg.protocol !== 'udp') {
-      this.tcp = new RtcTcpRelay(this.juicePort, this.ctx.log);
+      // Shared, a TCP connection may come to any worker: it is relayed to the gateway's port, which finds the session's worker.
+      this.tcp = new RtcTcpRelay(shared && this.gateway ? cfg.listen : this.juicePort, this.ctx.log);
       await this.tcp.listen(cfg.tcp.listen);
     }
     this.ctx.log.info(
-      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null },
+      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null && cfg.followClientAddress, sharedWithWorkers: shared },
       'WebRTC server listening',
     );
   }

@@ -77,7 +77,8 @@ export class RtcTcpRelay {
       if (!sock.destroyed && sock.writableLength <= MAX_QUEUED_BYTES) sock.write(frameRfc4571(msg));
     });
     udp.on('error', close);
-    udp.bind(0, '127.0.0.1', () => {
+    // exclusive: under --workers a port-0 bind would otherwise be one socket shared by every worker (node:cluster).
+    udp.bind({ port: 0, address: '127.0.0.1', exclusive: true }, () => {
       innerPort = udp.address().port;
       if (!sock.destroyed) this.innerPorts.add(innerPort);
     });

@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { looksLikeStun, parseStun, verifyIntegrity, bindingSuccess, type StunAddress } from '../../protocol/stun/stun-message.js';
 import { DtlsFlightRepeater } from '../../protocol/dtls/dtls-flight-repeater.js';
+import { RtcWorkerMesh } from './rtc-worker-mesh.js';
 
 /** A verified client address is dropped after this long without a packet (ms). */
 const ADDRESS_IDLE_MS = 60_000;
@@ -38,6 +39,25 @@ const MAX_ADDRESSES = 8;
 /** Outstanding forwarded STUN transactions per session, to answer each from where it came. */
 const MAX_PENDING = 32;
 const STUN_METHOD_BINDING = 1;
+/** Datagrams held (shared port) while no sibling is known to own them yet: the announcement may lag the client. */
+const MAX_HELD = 64;
+const HOLD_MS = 1_000;
+
+interface Held {
+  msg: Buffer;
+  address: string;
+  port: number;
+  at: number;
+}
+
+export interface GatewayOptions {
+  /** `follow_client_address`: off keeps a session on its first nominated address (as libjuice does). */
+  follow: boolean;
+  /** Share the port with the other --workers processes (node:cluster) and route between them. */
+  shared: boolean;
+  /** Bind address (default: the wildcard, dual-stack where the host has IPv6). */
+  address?: string;
+}
 
 interface Endpoint extends StunAddress {
   key: string;
@@ -101,6 +121,7 @@ export interface GatewayCounters {
   dtlsResends: number;
 }
 
+
 export class RtcUdpGateway {
   private front: dgram.Socket | null = null;
   private readonly byAddr = new Map<string, GatewayPeer>();
@@ -111,12 +132,25 @@ export class RtcUdpGateway {
   readonly counters: GatewayCounters = { unknown: 0, unverified: 0, moves: 0, dtlsResends: 0 };
   /** libjuice's loopback port, where every session's socket sends. */
   private juicePort = 0;
+  /** With --workers: the other workers' sessions, and the way to them. */
+  private mesh: RtcWorkerMesh | null = null;
+  private held: Held[] = [];
+  private retryingAt: number | null = null;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly opts: GatewayOptions = { follow: true, shared: false },
+  ) {}
+
+  /** Datagrams passed to and received from sibling workers (0 without --workers). */
+  get relayed(): { out: number; in: number } {
+    return { out: this.mesh?.relayedOut ?? 0, in: this.mesh?.relayedIn ?? 0 };
+  }
 
   /** Binds the public port (dual-stack where the host has IPv6). */
   async listen(port: number, juicePort: number): Promise<void> {
     this.juicePort = juicePort;
+    const shared = this.opts.shared;
     // An IP literal needs no DNS: a synchronous lookup spares a tick per datagram sent.
     const lookup = (address: string, _o: unknown, cb: (err: Error | null, address: string, family: number) => void): void => cb(null, address, address.includes(':') ? 6 : 4);
     const bind = (type: 'udp4' | 'udp6'): Promise<dgram.Socket> =>
@@ -126,20 +160,32 @@ export class RtcUdpGateway {
           s.close();
           reject(err);
         });
-        // exclusive: a cluster worker must not share the port through the primary, which would hand
-        // each datagram to any worker, not to the one holding the session.
-        s.bind({ port, address: type === 'udp6' ? '::' : '0.0.0.0', exclusive: true }, () => {
+        // Alone, exclusive. Shared (--workers), node:cluster gives every worker the primary's one socket:
+        // any worker may read a datagram, and the mesh passes it to the session's owner.
+        s.bind({ port, address: this.opts.address ?? (type === 'udp6' ? '::' : '0.0.0.0'), exclusive: !shared }, () => {
           s.removeAllListeners('error');
           resolve(s);
         });
       });
-    try {
-      this.front = await bind('udp6');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw err;
-      this.front = await bind('udp4');
+    if (this.opts.address !== undefined) this.front = await bind(this.opts.address.includes(':') ? 'udp6' : 'udp4');
+    else {
+      try {
+        this.front = await bind('udp6');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw err;
+        this.front = await bind('udp4');
+      }
     }
-    this.front.on('message', (msg, rinfo) => this.onFront(msg, rinfo.address, rinfo.port));
+    if (shared) {
+      this.mesh = new RtcWorkerMesh(
+        this.log,
+        { ufrags: () => this.byUfrag.keys(), addresses: () => this.byAddr.keys() },
+        (msg, address, port) => this.onFront(msg, address, port, true),
+        () => this.retryHeld(),
+      );
+      await this.mesh.start();
+    }
+    this.front.on('message', (msg, rinfo) => this.onFront(msg, rinfo.address, rinfo.port, false));
     this.front.on('error', (err) => this.log.error({ err: err.message }, 'WebRTC UDP port error'));
     clockStart();
     this.sweepTimer = setInterval(() => this.sweep(), 10_000);
@@ -164,7 +210,8 @@ export class RtcUdpGateway {
     const inner = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       inner.once('error', reject);
-      inner.bind(0, '127.0.0.1', () => {
+      // exclusive: under --workers a port-0 bind would otherwise be one socket shared by every worker (node:cluster).
+      inner.bind({ port: 0, address: '127.0.0.1', exclusive: true }, () => {
         inner.off('error', reject);
         resolve();
       });
@@ -176,6 +223,7 @@ export class RtcUdpGateway {
     inner.on('message', (msg) => this.onInner(peer, msg));
     inner.on('error', (err) => this.log.warn({ ufrag: localUfrag, err: err.message }, 'WebRTC session socket error'));
     this.byUfrag.set(localUfrag, peer);
+    this.mesh?.announce('u', localUfrag, true);
     return peer;
   }
 
@@ -183,8 +231,11 @@ export class RtcUdpGateway {
     if (peer.closed) return;
     peer.closed = true;
     this.endDtls(peer);
-    if (this.byUfrag.get(peer.localUfrag) === peer) this.byUfrag.delete(peer.localUfrag);
-    for (const k of peer.addresses.keys()) if (this.byAddr.get(k) === peer) this.byAddr.delete(k);
+    if (this.byUfrag.get(peer.localUfrag) === peer) {
+      this.byUfrag.delete(peer.localUfrag);
+      this.mesh?.announce('u', peer.localUfrag, false);
+    }
+    for (const k of peer.addresses.keys()) if (this.byAddr.get(k) === peer) this.forgetAddress(k);
     peer.addresses.clear();
     peer.pending.clear();
     this.innerPorts.delete(peer.inner.address().port);
@@ -194,6 +245,9 @@ export class RtcUdpGateway {
   close(): void {
     for (const p of [...this.byUfrag.values()]) this.unregister(p);
     this.byAddr.clear();
+    this.held = [];
+    this.mesh?.close();
+    this.mesh = null;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     if (this.front) {
@@ -203,8 +257,11 @@ export class RtcUdpGateway {
     }
   }
 
-  /** A datagram from a client. The hot path (media from a known address) returns at the first `if`. */
-  private onFront(msg: Buffer, address: string, port: number): void {
+  /**
+   * A datagram from a client (`relayed`: a sibling worker read it from the shared port).
+   * The hot path (media from a known address) returns at the first `if`.
+   */
+  private onFront(msg: Buffer, address: string, port: number, relayed: boolean): void {
     const key = addrKey(address, port);
     const peer = this.byAddr.get(key);
     if (peer !== undefined && !looksLikeStun(msg)) {
@@ -216,6 +273,7 @@ export class RtcUdpGateway {
       return;
     }
     if (!looksLikeStun(msg)) {
+      if (peer === undefined && this.mesh !== null && !relayed && this.toSibling(key, null, msg, address, port)) return;
       this.counters.unknown++;
       return;
     }
@@ -227,6 +285,7 @@ export class RtcUdpGateway {
     if (stun.cls !== 'request') {
       // Responses to libjuice's consent checks and indications: only from a verified address.
       if (peer === undefined) {
+        if (this.mesh !== null && !relayed && this.toSibling(key, null, msg, address, port)) return;
         this.counters.unknown++;
         return;
       }
@@ -238,6 +297,8 @@ export class RtcUdpGateway {
     }
     const ufrag = stun.username?.split(':', 1)[0] ?? '';
     const owner = this.byUfrag.get(ufrag);
+    // A sibling's session: it checks the MESSAGE-INTEGRITY (it has the password).
+    if (owner === undefined && this.mesh !== null && !relayed && this.toSibling(null, ufrag, msg, address, port)) return;
     if (stun.method !== STUN_METHOD_BINDING || !owner || !verifyIntegrity(msg, stun, owner.localPwd)) {
       this.counters.unverified++;
       this.log.debug({ ip: address, port, ufrag }, 'WebRTC: STUN request for no session or with a bad MESSAGE-INTEGRITY');
@@ -263,6 +324,7 @@ export class RtcUdpGateway {
       ep = { key, address, port, lastSeen: now };
       peer.addresses.set(key, ep);
       this.byAddr.set(key, peer);
+      this.mesh?.announce('a', key, true);
     }
     ep.lastSeen = now;
     return ep;
@@ -273,7 +335,7 @@ export class RtcUdpGateway {
     for (const e of peer.addresses.values()) if (e !== peer.current && (!oldest || e.lastSeen < oldest.lastSeen)) oldest = e;
     if (!oldest) return;
     peer.addresses.delete(oldest.key);
-    if (this.byAddr.get(oldest.key) === peer) this.byAddr.delete(oldest.key);
+    if (this.byAddr.get(oldest.key) === peer) this.forgetAddress(oldest.key);
   }
 
   /** SRS's rule, made safe for clients that check several paths: move on nomination, or when the current path is quiet. */
@@ -284,6 +346,8 @@ export class RtcUdpGateway {
       peer.current = ep;
       return;
     }
+    // follow_client_address off (only here with --workers): the first address stays, as libjuice would keep it.
+    if (!this.opts.follow) return;
     if (!nominated && now - cur.lastSeen < QUIET_MS) return;
     peer.current = ep;
     peer.moves++;
@@ -346,13 +410,49 @@ export class RtcUdpGateway {
     peer.dtlsTimerAt = Infinity;
   }
 
+  private forgetAddress(key: string): void {
+    this.byAddr.delete(key);
+    this.mesh?.announce('a', key, false);
+  }
+
+  /**
+   * With --workers: passes a datagram this worker does not own to the sibling that does, or
+   * holds it a moment when none is known yet (the owner's announcement may come after the client's
+   * datagram, as a client answers at once). False: not for a sibling either, and not held.
+   */
+  private toSibling(key: string | null, ufrag: string | null, msg: Buffer, address: string, port: number): boolean {
+    const mesh = this.mesh!;
+    if (key !== null ? mesh.relayByAddress(key, msg, address, port) : mesh.relayByUfrag(ufrag!, msg, address, port)) return true;
+    const t = Date.now();
+    // A datagram tried again keeps its first time: held once, for HOLD_MS at most.
+    const at = this.retryingAt ?? t;
+    if (t - at > HOLD_MS) return false;
+    while (this.held.length > 0 && (this.held.length >= MAX_HELD || t - this.held[0]!.at > HOLD_MS)) this.held.shift();
+    this.held.push({ msg: this.retryingAt === null ? Buffer.from(msg) : msg, address, port, at });
+    return true;
+  }
+
+  /** A sibling announced something: held datagrams go where they now can (once more through onFront). */
+  private retryHeld(): void {
+    if (this.held.length === 0) return;
+    const t = Date.now();
+    const held = this.held;
+    this.held = [];
+    for (const h of held) {
+      if (t - h.at > HOLD_MS) continue;
+      this.retryingAt = h.at;
+      this.onFront(h.msg, h.address, h.port, false);
+    }
+    this.retryingAt = null;
+  }
+
   /** Drops addresses not heard from for a minute (a client's old networks). */
   private sweep(): void {
     for (const peer of this.byUfrag.values()) {
       for (const ep of [...peer.addresses.values()]) {
         if (ep !== peer.current && now - ep.lastSeen > ADDRESS_IDLE_MS) {
           peer.addresses.delete(ep.key);
-          if (this.byAddr.get(ep.key) === peer) this.byAddr.delete(ep.key);
+          if (this.byAddr.get(ep.key) === peer) this.forgetAddress(ep.key);
         }
       }
     }

@@ -1,0 +1,125 @@
+/**
+ * WebRTC on every core: an edge started with `--workers 2` answers every
+ * WHEP offer (both processes share the one public UDP port and pass each
+ * other the datagrams of their sessions), every player gets video and audio
+ * from that port, and both worker processes hold sessions. A headless
+ * Chromium plays through the same edge.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type RunningServer } from '../helpers/server-process.js';
+import { publish, decodeFrames } from '../helpers/ffmpeg.js';
+import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, RTC_PORT } from '../helpers/rtc-browser.js';
+import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
+
+const ORIGIN = `
+listen {{RTMP}};
+srs_log_tank console;
+http_api { enabled on; listen {{API}}; }
+vhost __defaultVhost__ { play { gop_cache on; } }
+`;
+
+function edgeConfig(originPort: number, rtcExtra: string): string {
+  return `
+listen {{RTMP}};
+srs_log_tank console;
+max_connections 1000;
+http_api { enabled on; listen {{API}}; }
+http_server { enabled on; listen {{HTTP}}; dir ./html; }
+rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; ${rtcExtra} }
+vhost __defaultVhost__ {
+  cluster { mode remote; origin 127.0.0.1:${originPort}; }
+  rtc { enabled on; rtmp_to_rtc on; }
+  play { gop_cache on; }
+}
+`;
+}
+
+async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = ''): Promise<void> {
+  const origin = await startServer({ config: ORIGIN });
+  let edge: RunningServer | null = null;
+  let warm: Promise<unknown> = Promise.resolve();
+  const pub = publish(origin.rtmpUrl('live/w'), { seconds: 60, gop: 25 });
+  try {
+    await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
+    edge = await startServer({ config: edgeConfig(origin.rtmpPort, rtcExtra), args: ['--workers', '2'] });
+    // Both workers have the shared port before the first offer.
+    await until(async () => edge!.logs.filter((l) => l.msg === 'WebRTC server listening' && l['sharedWithWorkers'] === true).length, (n) => n >= 2, 20_000);
+    // RTMP players first, dealt to both workers, so that each worker's edge pull runs: a WHEP player
+    // as the first player of an edge stream gets no media today (a bridge/edge-pull matter of its own).
+    warm = Promise.all([0, 1, 2, 3].map(() => decodeFrames(edge!.rtmpUrl('live/w'), 50)));
+    await until(async () => new Set(edge!.logs.filter((l) => l.msg === 'edge pull started').map((l) => l['pid'])).size, (n) => n >= 2, 30_000);
+    await fn(edge);
+  } finally {
+    await edge?.stop();
+    await warm.catch(() => undefined);
+    await pub.stop();
+    await origin.stop();
+  }
+}
+
+test('--workers 2: every WHEP offer is answered, every player gets media, both workers serve', { timeout: 120_000 }, async () => {
+  await withEdge(async (edge) => {
+    const rtcPort = edge.port('RTC');
+    const players: NdcPlayer[] = [];
+    try {
+      // In parallel: the offers come over several HTTP connections, which the primary deals to both workers.
+      const started = await Promise.allSettled(Array.from({ length: 12 }, () => ndcWhep(edge.apiUrl('rtc/v1/whep/?app=live&stream=w'))));
+      for (const r of started) if (r.status === 'fulfilled') players.push(r.value);
+      const failed = started.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+      assert.deepEqual(failed, [], 'every WHEP offer is answered 201');
+      await until(async () => players, (ps) => ps.every((p) => p.video.packets > 100 && p.audio.packets > 20), 40_000);
+      for (const p of players) {
+        assert.ok(p.video.packets > 100, `video packets ${p.video.packets}`);
+        assert.equal(p.pc.getSelectedCandidatePair()?.remote.port, rtcPort, 'every session uses the one public port');
+      }
+      const pids = new Set(edge.logs.filter((l) => l.msg === 'WebRTC play answered').map((l) => l['pid']));
+      assert.equal(pids.size, 2, `sessions were answered by ${pids.size} worker process(es)`);
+      assert.ok(!pids.has(edge.proc.pid), 'the primary serves no session');
+    } finally {
+      for (const p of players) p.close();
+    }
+  });
+});
+
+test('--workers 2: a WHEP player in Chromium plays', { timeout: 120_000 }, async () => {
+  await withEdge(async (edge) => {
+    const browser = await launchChromium();
+    try {
+      // Two players in a row: with two workers, at least one is likely answered by each; both must play.
+      for (let i = 0; i < 2; i++) {
+        const page = await openPage(browser, edge.apiUrl(''));
+        await whepPlay(page, edge.apiUrl('rtc/v1/whep/?app=live&stream=w'));
+        const s = await until(() => playStats(page), (v) => v.framesDecoded > 40 && v.audioPackets > 50, 30_000);
+        assert.ok(s.framesDecoded > 40, `Chromium decoded ${s.framesDecoded} frames`);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+test('--workers 2: ICE-TCP only, Chromium WHEP players play whichever worker accepts their TCP connection', { timeout: 150_000 }, async () => {
+  await withEdge(async (edge) => {
+    const tcpPort = edge.port('RTC_TCP');
+    const browser = await launchChromium();
+    try {
+      // The TCP port is dealt to the workers in turn (A, B, A, B), whichever worker answered the offer
+      // (Chromium may send every offer over one kept-alive HTTP connection, i.e. to one worker): so
+      // some of the four TCP connections land in a worker that does not own their session.
+      for (let i = 0; i < 4; i++) {
+        const page = await openPage(browser, edge.apiUrl(''));
+        await whepPlay(page, edge.apiUrl('rtc/v1/whep/?app=live&stream=w'), { stripOfferCandidates: true });
+        const s = await until(() => playStats(page), (v) => v.framesDecoded > 40, 30_000);
+        assert.ok(s.framesDecoded > 40, `player ${i}: Chromium decoded ${s.framesDecoded} frames over TCP`);
+        const pair = await selectedPair(page, 'playPc');
+        assert.equal(pair?.localProtocol, 'tcp', JSON.stringify(pair));
+        assert.equal(pair?.remotePort, tcpPort, JSON.stringify(pair));
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 'protocol tcp; tcp { enabled on; listen {{RTC_TCP}}; }');
+});
