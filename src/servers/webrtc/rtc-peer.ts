@@ -195,10 +195,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         desc = a;
       }
       const extId = mr?.extensions.get(TWCC_URI) ?? 0;
-      // Not for simulcast layers yet: arrival times taken on the event loop carry its jitter, and Chromium's
-      // delay-based estimate then held a 3-layer publisher on its low layers (rtc-simulcast-browser); REMB keeps them all.
-      const simulcast = r !== null && r.rids.length > 1;
-      if (o.role === 'publish' && o.twcc !== false && !simulcast && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
+      if (o.role === 'publish' && o.twcc !== false && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
         // The publisher's bandwidth estimator then runs on our feedback (rtc-publish-session.ts) instead of REMB alone.
         desc.parseSdpLine(`a=extmap:${extId} ${TWCC_URI}`);
         desc.parseSdpLine(`a=rtcp-fb:${pt} transport-cc`);

@@ -111,7 +111,8 @@ export class RtcStream {
     }
     this.packetsIn++;
     this.bytesIn += pkt.length;
-    if (kind === 'video' && this.layers.length) this.rank(layer, pkt.length);
+    // Media bytes only: a browser probes bandwidth with padding-only packets on its low layer (thousands with TWCC).
+    if (kind === 'video' && this.layers.length) this.rank(layer, h.payloadEnd - h.payloadOffset);
     for (const p of this.players) p.onRtp(kind, pkt, h, layer);
   }
 
