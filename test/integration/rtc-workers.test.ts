@@ -45,8 +45,8 @@ async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = '
     edge = await startServer({ config: edgeConfig(origin.rtmpPort, rtcExtra), args: ['--workers', '2'] });
     // Both workers have the shared port before the first offer.
     await until(async () => edge!.logs.filter((l) => l.msg === 'WebRTC server listening' && l['sharedWithWorkers'] === true).length, (n) => n >= 2, 20_000);
-    // RTMP players first, dealt to both workers, so that each worker's edge pull runs: a WHEP player
-    // as the first player of an edge stream gets no media today (a bridge/edge-pull matter of its own).
+    // RTMP players first, dealt to both workers, so that each worker's edge pull runs before the WHEP
+    // offers (a WHEP player as an edge's first player is tested in edge-whep-first-player).
     warm = Promise.all([0, 1, 2, 3].map(() => decodeFrames(edge!.rtmpUrl('live/w'), 50)));
     await until(async () => new Set(edge!.logs.filter((l) => l.msg === 'edge pull started').map((l) => l['pid'])).size, (n) => n >= 2, 30_000);
     await fn(edge);

@@ -33,10 +33,14 @@ class EdgeObserver implements SourceObserver {
     return { origins: v.cluster.origins.map(parseOrigin), vhost: upstreamVhost(v.cluster.vhost, source.vhost) };
   }
 
-  /** The param of the first session that asked for the stream travels upstream (tokens). */
+  /**
+   * The param of the first session that asked for the stream travels upstream (tokens), as `?...`
+   * after the stream name: RTMP sessions keep theirs with the `?`, WebRTC sessions (a WHEP query)
+   * without, and a bare `a=b` would have become part of the name the origin is asked for.
+   */
   private param(source: LiveSource): string {
     for (const c of this.ctx.clients.all()) {
-      if (c.vhost === source.vhost && c.app === source.app && c.stream === source.stream && c.param) return c.param;
+      if (c.vhost === source.vhost && c.app === source.app && c.stream === source.stream && c.param) return c.param.startsWith('?') ? c.param : `?${c.param}`;
     }
     return '';
   }
