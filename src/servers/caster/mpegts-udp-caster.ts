@@ -8,6 +8,7 @@
  * only the output's vhost/app/stream count here).
  */
 import dgram from 'node:dgram';
+import { bindOwnedUdp } from '../../core/udp-bind.js';
 import type { ClientType } from '../../core/client-registry.js';
 import type { StreamCasterConfig } from '../../config/server-config.js';
 import { sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
@@ -43,13 +44,11 @@ export class MpegtsUdpCaster {
 
   async start(): Promise<void> {
     const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.cfg.listen, '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    // One worker casts the port: a stream's datagrams must not be dealt out to several workers.
+    if ((await bindOwnedUdp(socket, this.cfg.listen, '0.0.0.0')) === 'held-by-another-worker') {
+      this.log.info('stream caster port held by another worker');
+      return;
+    }
     socket.on('error', (err) => this.log.warn({ err: err.message }, 'caster socket error'));
     socket.on('message', (m, r) => this.onDatagram(m, r.address));
     this.socket = socket;

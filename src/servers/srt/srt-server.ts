@@ -11,6 +11,7 @@
  * beyond bounded tables.
  */
 import dgram from 'node:dgram';
+import { bindOwnedUdp } from '../../core/udp-bind.js';
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { FeatureHandle } from '../../core/feature.js';
@@ -68,13 +69,11 @@ export class SrtServer {
   async install(): Promise<FeatureHandle> {
     const cfg = this.ctx.config.srtServer;
     const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: Math.max(cfg.recvBuf, 1 << 20), sendBufferSize: Math.max(cfg.sendBuf, 1 << 20) });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(cfg.listen, '0.0.0.0', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    // One worker serves SRT (as SRS's one process does): a connection's datagrams must reach the worker of its handshake.
+    if ((await bindOwnedUdp(socket, cfg.listen, '0.0.0.0')) === 'held-by-another-worker') {
+      this.ctx.log.info({ port: cfg.listen }, 'SRT port held by another worker');
+      return { stop: () => undefined };
+    }
     socket.on('error', (err) => this.ctx.log.warn({ err: err.message }, 'SRT socket error'));
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
     this.socket = socket;
