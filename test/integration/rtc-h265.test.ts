@@ -19,8 +19,9 @@ import { decodeFrames, probe, run } from '../helpers/ffmpeg.js';
 import { RTC_PORT, until } from '../helpers/rtc-browser.js';
 import { localOffer } from '../helpers/rtc-ndc-client.js';
 import { H265Depacketizer, type H265AccessUnit } from '../../src/protocol/rtp/h265-depacketizer.js';
-import { H265Packetizer, hevcNalType } from '../../src/protocol/rtp/h265-packetizer.js';
+import { H265Packetizer } from '../../src/protocol/rtp/h265-packetizer.js';
 import { parseRtpHeader, isRtcp } from '../../src/protocol/rtp/rtp-packet.js';
+import { hevcAccessUnits } from '../helpers/hevc-annexb.js';
 
 const CONFIG = `
 listen {{RTMP}};
@@ -82,27 +83,6 @@ test('an HEVC stream plays over WHEP as H.265 (RFC 7798) to a client that offers
   }
 });
 
-/** Annex-B → access units (a new one at a VPS or AUD, or at the first slice after slices). */
-function accessUnits(bytes: Buffer): Buffer[][] {
-  const nals: Buffer[] = [];
-  let start = -1;
-  for (let i = 0; i + 3 <= bytes.length; i++) {
-    if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) {
-      if (start >= 0) nals.push(bytes.subarray(start, i - (bytes[i - 1] === 0 ? 1 : 0)));
-      start = i + 3;
-      i += 2;
-    }
-  }
-  nals.push(bytes.subarray(start));
-  const aus: Buffer[][] = [];
-  for (const n of nals) {
-    const type = hevcNalType(n[0]!);
-    const firstSlice = type < 32 && (n[2]! & 0x80) !== 0;
-    if (!aus.length || type === 32 || type === 35 || (firstSlice && aus.at(-1)!.some((x) => hevcNalType(x[0]!) < 32))) aus.push([]);
-    aus.at(-1)!.push(n);
-  }
-  return aus;
-}
 
 test('a WHIP publisher offering only H265 is bridged to the frame form as HEVC: FFmpeg decodes it over SRT', { timeout: 90_000 }, async () => {
   const server = await startServer({ config: CONFIG.replace('rtc { enabled on; rtmp_to_rtc on; }', 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
@@ -113,7 +93,7 @@ test('a WHIP publisher offering only H265 is bridged to the frame form as HEVC: 
     const src = join(dir, 'in.hevc');
     const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-frames:v', '250', '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:bframes=0:repeat-headers=1:log-level=error', '-f', 'hevc', src], { timeout: 60_000 });
     assert.equal(enc.status, 0, enc.stderr.toString());
-    const aus = accessUnits(readFileSync(src));
+    const aus = hevcAccessUnits(readFileSync(src));
     const v = new ndc.Video('0', 'SendOnly');
     v.addH265Codec(98);
     v.addSSRC(0x2650001, 'h265', 'h265', 'h265-video');
