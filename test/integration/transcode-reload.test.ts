@@ -78,8 +78,16 @@ test('a reload that changes an engine restarts its child with the new size; remo
   await reload(s, (t) => t.replace('vwidth 320; vheight 180;', 'vwidth 160; vheight 90;'));
   // The old child is stopped and a new one started with the new arguments.
   assert.ok(await waitFor(() => !alive(first.pid!), 5000), 'the old child is gone after the reload');
-  const [second] = await processes(s);
-  assert.ok(second?.pid && second.pid !== first.pid, 'a new child');
+  // The supervisor starts the new child after the old one's exit, not at once: wait for it to be listed.
+  let second: Awaited<ReturnType<typeof processes>>[number] | undefined;
+  assert.ok(
+    await waitFor(async () => {
+      [second] = await processes(s);
+      return Boolean(second?.pid && second.pid !== first.pid);
+    }, 10_000, 100),
+    'a new child',
+  );
+  assert.ok(second?.pid);
   assert.match(second.command, / -s 160x90 /);
   // The output stream is republished by the new child: probed at the new size.
   let size = '';
