@@ -132,7 +132,7 @@ export class RtcServer {
       await this.tcp.listen(cfg.tcp.listen);
     }
     this.ctx.log.info(
-      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null && cfg.followClientAddress, sharedWithWorkers: shared },
+      { udp: cfg.protocol !== 'tcp' ? cfg.listen : null, tcp: this.tcp?.port ?? null, candidate: cfg.candidate, followClientAddress: this.gateway !== null && cfg.followClientAddress, sharedWithWorkers: shared, relay: this.gateway?.relayKind ?? null },
       'WebRTC server listening',
     );
   }
@@ -397,7 +397,7 @@ export class RtcServer {
   /** Behind the gateway, libjuice's only legitimate peers are the gateway's and the TCP relay's loopback sockets. */
   private get viaGateway(): ((address: string, port: number) => boolean) | null {
     if (!this.juiceAddress) return null;
-    return (address, port) => address === '127.0.0.1' && (this.gateway?.ownsLoopbackPort(port) === true || this.tcp?.ownsLoopbackPort(port) === true);
+    return (address, port) => this.gateway?.ownsLoopback(address, port) === true || (address === '127.0.0.1' && this.tcp?.ownsLoopbackPort(port) === true);
   }
 
   private stunTimeoutMs(vh: VhostConfig): number {

@@ -22,13 +22,19 @@
  * handshake flight on a faster schedule than libdatachannel's 1 s, 2 s, 4 s
  * until the client answers (dtls-flight-repeater.ts), so that a handshake
  * survives lost ClientHellos within seconds.
+ *
+ * The media itself need not pass through JavaScript: where the native relay
+ * is built (native-gateway-sockets.ts) it moves RTP/RTCP between a session and
+ * its current client address on a thread of its own, and this class sees only
+ * STUN, DTLS and datagrams from addresses that are not current. With
+ * --workers the port is node:cluster's and dgram holds it.
  */
-import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { looksLikeStun, parseStun, verifyIntegrity, bindingSuccess, type StunAddress } from '../../protocol/stun/stun-message.js';
 import { DtlsFlightRepeater } from '../../protocol/dtls/dtls-flight-repeater.js';
 import { RtcWorkerMesh } from './rtc-worker-mesh.js';
+import { DgramGatewaySockets, type GatewaySockets, type SessionSocket } from './gateway-sockets.js';
+import { NativeGatewaySockets, nativeRelay, type NativeRelayStats } from './native-gateway-sockets.js';
 
 /** A verified client address is dropped after this long without a packet (ms). */
 const ADDRESS_IDLE_MS = 60_000;
@@ -57,6 +63,8 @@ export interface GatewayOptions {
   shared: boolean;
   /** Bind address (default: the wildcard, dual-stack where the host has IPv6). */
   address?: string;
+  /** Use the native relay where it is built (default true; false: dgram, as --workers always does). */
+  native?: boolean;
 }
 
 interface Endpoint extends StunAddress {
@@ -106,7 +114,7 @@ export class GatewayPeer {
   constructor(
     readonly localUfrag: string,
     readonly localPwd: string,
-    readonly inner: dgram.Socket,
+    readonly inner: SessionSocket,
   ) {}
 }
 
@@ -121,17 +129,14 @@ export interface GatewayCounters {
   dtlsResends: number;
 }
 
-
 export class RtcUdpGateway {
-  private front: dgram.Socket | null = null;
+  private front: GatewaySockets | null = null;
   private readonly byAddr = new Map<string, GatewayPeer>();
   private readonly byUfrag = new Map<string, GatewayPeer>();
-  /** The loopback ports of the session sockets: the only peers libjuice may have. */
-  private readonly innerPorts = new Set<number>();
+  /** The sessions' loopback addresses (`ip|port`): the only peers libjuice may have. */
+  private readonly innerAddrs = new Set<string>();
   private sweepTimer: NodeJS.Timeout | null = null;
   readonly counters: GatewayCounters = { unknown: 0, unverified: 0, moves: 0, dtlsResends: 0 };
-  /** libjuice's loopback port, where every session's socket sends. */
-  private juicePort = 0;
   /** With --workers: the other workers' sessions, and the way to them. */
   private mesh: RtcWorkerMesh | null = null;
   private held: Held[] = [];
@@ -149,32 +154,15 @@ export class RtcUdpGateway {
 
   /** Binds the public port (dual-stack where the host has IPv6). */
   async listen(port: number, juicePort: number): Promise<void> {
-    this.juicePort = juicePort;
     const shared = this.opts.shared;
-    // An IP literal needs no DNS: a synchronous lookup spares a tick per datagram sent.
-    const lookup = (address: string, _o: unknown, cb: (err: Error | null, address: string, family: number) => void): void => cb(null, address, address.includes(':') ? 6 : 4);
-    const bind = (type: 'udp4' | 'udp6'): Promise<dgram.Socket> =>
-      new Promise((resolve, reject) => {
-        const s = dgram.createSocket({ type, ipv6Only: false, lookup: lookup as never });
-        s.once('error', (err) => {
-          s.close();
-          reject(err);
-        });
-        // Alone, exclusive. Shared (--workers), node:cluster gives every worker the primary's one socket:
-        // any worker may read a datagram, and the mesh passes it to the session's owner.
-        s.bind({ port, address: this.opts.address ?? (type === 'udp6' ? '::' : '0.0.0.0'), exclusive: !shared }, () => {
-          s.removeAllListeners('error');
-          resolve(s);
-        });
-      });
-    if (this.opts.address !== undefined) this.front = await bind(this.opts.address.includes(':') ? 'udp6' : 'udp4');
-    else {
-      try {
-        this.front = await bind('udp6');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw err;
-        this.front = await bind('udp4');
-      }
+    const native = shared || this.opts.native === false ? null : nativeRelay();
+    const sockets: GatewaySockets =
+      native !== null && 'binding' in native ? new NativeGatewaySockets(native.binding) : new DgramGatewaySockets((err) => this.log.error({ err: err.message }, 'WebRTC UDP port error'));
+    await sockets.listen(port, this.opts.address, shared, (msg, address, p) => this.onFront(msg, address, p, false), juicePort);
+    this.front = sockets;
+    if (native !== null) {
+      if ('error' in native) this.log.info({ reason: native.error }, 'WebRTC UDP relay: JavaScript (the native relay is not used)');
+      else this.log.debug('WebRTC UDP relay: native thread');
     }
     if (shared) {
       this.mesh = new RtcWorkerMesh(
@@ -185,20 +173,28 @@ export class RtcUdpGateway {
       );
       await this.mesh.start();
     }
-    this.front.on('message', (msg, rinfo) => this.onFront(msg, rinfo.address, rinfo.port, false));
-    this.front.on('error', (err) => this.log.error({ err: err.message }, 'WebRTC UDP port error'));
     clockStart();
     this.sweepTimer = setInterval(() => this.sweep(), 10_000);
     this.sweepTimer.unref();
   }
 
   get port(): number {
-    return this.front ? (this.front.address() as AddressInfo).port : 0;
+    return this.front?.port ?? 0;
   }
 
-  /** Whether a loopback port is one of this gateway's session sockets. */
-  ownsLoopbackPort(port: number): boolean {
-    return this.innerPorts.has(port);
+  /** Which relay moves the media: the native thread or dgram in JavaScript. */
+  get relayKind(): 'native' | 'dgram' | null {
+    return this.front?.kind ?? null;
+  }
+
+  /** The native relay's datagram counts (null with dgram). */
+  get nativeStats(): NativeRelayStats | null {
+    return this.front instanceof NativeGatewaySockets ? this.front.stats : null;
+  }
+
+  /** Whether a loopback address is one of this gateway's sessions'. */
+  ownsLoopback(address: string, port: number): boolean {
+    return this.innerAddrs.has(addrKey(address, port));
   }
 
   get sessions(): number {
@@ -207,21 +203,16 @@ export class RtcUdpGateway {
 
   /** A new session: its packets reach libjuice from a loopback socket of its own. */
   async register(localUfrag: string, localPwd: string): Promise<GatewayPeer> {
-    const inner = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      inner.once('error', reject);
-      // exclusive: under --workers a port-0 bind would otherwise be one socket shared by every worker (node:cluster).
-      inner.bind({ port: 0, address: '127.0.0.1', exclusive: true }, () => {
-        inner.off('error', reject);
-        resolve();
-      });
-    });
-    inner.connect(this.juicePort, '127.0.0.1');
-    await new Promise<void>((resolve) => inner.once('connect', resolve));
-    const peer = new GatewayPeer(localUfrag, localPwd, inner);
-    this.innerPorts.add(inner.address().port);
-    inner.on('message', (msg) => this.onInner(peer, msg));
-    inner.on('error', (err) => this.log.warn({ ufrag: localUfrag, err: err.message }, 'WebRTC session socket error'));
+    if (this.front === null) throw new Error('WebRTC UDP port is closed');
+    let peer: GatewayPeer | null = null;
+    const inner = await this.front.open(
+      (msg) => {
+        if (peer !== null) this.onInner(peer, msg);
+      },
+      (err) => this.log.warn({ ufrag: localUfrag, err: err.message }, 'WebRTC session socket error'),
+    );
+    peer = new GatewayPeer(localUfrag, localPwd, inner);
+    this.innerAddrs.add(addrKey(inner.localAddress, inner.localPort));
     this.byUfrag.set(localUfrag, peer);
     this.mesh?.announce('u', localUfrag, true);
     return peer;
@@ -238,7 +229,7 @@ export class RtcUdpGateway {
     for (const k of peer.addresses.keys()) if (this.byAddr.get(k) === peer) this.forgetAddress(k);
     peer.addresses.clear();
     peer.pending.clear();
-    this.innerPorts.delete(peer.inner.address().port);
+    this.innerAddrs.delete(addrKey(peer.inner.localAddress, peer.inner.localPort));
     peer.inner.close();
   }
 
@@ -319,7 +310,7 @@ export class RtcUdpGateway {
       // One address, one session: a client that reuses its socket for a new session leaves the old one.
       if (other && other !== peer) {
         other.addresses.delete(key);
-        if (other.current?.key === key) other.current = null;
+        if (other.current?.key === key) this.setCurrent(other, null);
       }
       ep = { key, address, port, lastSeen: now };
       peer.addresses.set(key, ep);
@@ -343,16 +334,27 @@ export class RtcUdpGateway {
     const cur = peer.current;
     if (cur === ep) return;
     if (cur === null) {
-      peer.current = ep;
+      this.setCurrent(peer, ep);
       return;
     }
     // follow_client_address off (only here with --workers): the first address stays, as libjuice would keep it.
     if (!this.opts.follow) return;
-    if (!nominated && now - cur.lastSeen < QUIET_MS) return;
-    peer.current = ep;
+    if (!nominated && now - this.lastSeen(peer, cur) < QUIET_MS) return;
+    this.setCurrent(peer, ep);
     peer.moves++;
     this.counters.moves++;
     this.log.info({ ufrag: peer.localUfrag, from: showAddr(cur), to: showAddr(ep), nominated }, 'WebRTC client address changed: session follows');
+  }
+
+  private setCurrent(peer: GatewayPeer, ep: Endpoint | null): void {
+    peer.current = ep;
+    peer.inner.setCurrent(ep?.address ?? null, ep?.port ?? 0);
+  }
+
+  /** When the current address was last heard from; the native relay stamps the media it moved itself. */
+  private lastSeen(peer: GatewayPeer, cur: Endpoint): number {
+    const ago = peer.inner.seenAgo();
+    return ago < 0 ? cur.lastSeen : Math.max(cur.lastSeen, Date.now() - ago);
   }
 
   /** A datagram from libjuice for this session's client. */
@@ -368,7 +370,7 @@ export class RtcUdpGateway {
         if (stun.cls === 'success') msg = bindingSuccess(stun.transactionId, asked, peer.localPwd);
       }
     } else if (peer.dtls !== null) this.watchDtls(peer, msg, true);
-    if (to !== null) this.front.send(msg, to.port, to.address);
+    if (to !== null) this.front.sendFront(msg, to.port, to.address);
   }
 
   /** Feeds the session's handshake watcher and keeps its resend timer at the watcher's next due time. */
@@ -396,7 +398,7 @@ export class RtcUdpGateway {
       const flight = peer.dtls.poll(Date.now());
       if (flight.length && to !== null) {
         this.counters.dtlsResends++;
-        for (const d of flight) this.front.send(d, to.port, to.address);
+        for (const d of flight) this.front.sendFront(d, to.port, to.address);
       }
       this.armDtls(peer);
     }, Math.max(0, at - Date.now()));
@@ -405,6 +407,7 @@ export class RtcUdpGateway {
 
   private endDtls(peer: GatewayPeer): void {
     peer.dtls = null;
+    if (!peer.closed) peer.inner.fastPath();
     if (peer.dtlsTimer) clearTimeout(peer.dtlsTimer);
     peer.dtlsTimer = null;
     peer.dtlsTimerAt = Infinity;
