@@ -160,8 +160,12 @@ for (const relay of ['native', 'dgram'] as const) {
         }
         junk.s.send(g, gw.port, '127.0.0.1');
       }
+      // Oversized datagrams, and datagrams to a session's loopback address from anyone but libjuice.
+      junk.s.send(Buffer.alloc(9000, 0x80), gw.port, '127.0.0.1');
+      for (const p of [p1, p2]) junk.s.send(rtp(99), p.inner.localPort, p.inner.localAddress);
       await sleep(300);
       assert.equal(juice.got.length, 2, 'garbage never reaches libjuice');
+      assert.equal(a.got.length + b.got.length, 0, 'nor the clients');
       assert.notEqual(`${p1.inner.localAddress}:${p1.inner.localPort}`, `${p2.inner.localAddress}:${p2.inner.localPort}`, 'each session has its own loopback address');
       juice.s.send(rtp(1), p1.inner.localPort, p1.inner.localAddress);
       juice.s.send(rtp(2), p2.inner.localPort, p2.inner.localAddress);
