@@ -3,8 +3,9 @@
  * units of one access unit, cuts it at the marker bit or a new timestamp,
  * rebuilds fragmented units, and after a loss drops the damaged unit and
  * everything up to the next keyframe (`needKeyframe` tells the session to send
- * a PLI). The codec's depacketizer only reads its payload formats (RFC 6184,
- * RFC 7798) and hands the units here. Sans-IO: buffers in, units out.
+ * a PLI). A codec's depacketizer extends it and only reads its payload
+ * formats (RFC 6184, RFC 7798) in `parse`, handing the units to `add`,
+ * `addAggregated` and `fragment`. Sans-IO: buffers in, units out.
  */
 import { RtpError } from './rtp-error.js';
 
@@ -23,16 +24,7 @@ export interface AccessUnitLimits {
   maxNalus?: number;
 }
 
-export interface AccessUnitCodec {
-  /** For error messages: 'H.264', 'H.265'. */
-  name: string;
-  /** Whether a NAL unit is a keyframe slice. */
-  isKeyframe(nal: Buffer): boolean;
-  /** Reads one payload and calls the assembler's add/addAggregated/fragment; throws RtpError on malformed input. */
-  parse(payload: Buffer): void;
-}
-
-export class AccessUnitAssembler {
+export abstract class AccessUnitAssembler {
   /** Set after a loss; cleared by the next keyframe. */
   needKeyframe = true;
   droppedUnits = 0;
@@ -44,10 +36,10 @@ export class AccessUnitAssembler {
   private readonly maxNaluBytes: number;
   private readonly maxNalus: number;
 
-  constructor(
-    private readonly codec: AccessUnitCodec,
-    limits: AccessUnitLimits = {},
-  ) {
+  /** For error messages: 'H.264', 'H.265'. */
+  protected abstract readonly codec: string;
+
+  constructor(limits: AccessUnitLimits = {}) {
     this.maxNaluBytes = limits.maxNaluBytes ?? 4 << 20;
     this.maxNalus = limits.maxNalus ?? 1024;
   }
@@ -67,7 +59,7 @@ export class AccessUnitAssembler {
     if (lostBefore) this.damage();
     this.timestamp = timestamp;
     try {
-      this.codec.parse(payload);
+      this.parse(payload);
     } catch (err) {
       this.damage();
       if (marker) this.finish(true);
@@ -80,9 +72,15 @@ export class AccessUnitAssembler {
     return done;
   }
 
+  /** Reads one payload, handing its NAL units to add/addAggregated/fragment; throws RtpError on malformed input. */
+  protected abstract parse(payload: Buffer): void;
+
+  /** Whether a NAL unit is a keyframe slice. */
+  protected abstract isKeyframe(nal: Buffer): boolean;
+
   /** One whole NAL unit of the current access unit. */
-  add(nal: Buffer): void {
-    if (this.nalus.length >= this.maxNalus) throw new RtpError(`${this.codec.name} RTP: more than ${this.maxNalus} NAL units in one access unit`);
+  protected add(nal: Buffer): void {
+    if (this.nalus.length >= this.maxNalus) throw new RtpError(`${this.codec} RTP: more than ${this.maxNalus} NAL units in one access unit`);
     this.nalus.push(nal);
   }
 
@@ -90,12 +88,12 @@ export class AccessUnitAssembler {
    * The units of an aggregation packet (H.264 STAP-A, H.265 AP): from `off`
    * on, a 16-bit size and that many bytes, each unit at least `minNalu` bytes.
    */
-  addAggregated(p: Buffer, off: number, minNalu: number, what: string): void {
+  protected addAggregated(p: Buffer, off: number, minNalu: number, what: string): void {
     while (off < p.length) {
-      if (off + 2 > p.length) throw new RtpError(`${this.codec.name} ${what}: truncated size field`);
+      if (off + 2 > p.length) throw new RtpError(`${this.codec} ${what}: truncated size field`);
       const len = p.readUInt16BE(off);
       off += 2;
-      if (len < minNalu || off + len > p.length) throw new RtpError(`${this.codec.name} ${what}: NAL unit of ${len} bytes overruns the packet`);
+      if (len < minNalu || off + len > p.length) throw new RtpError(`${this.codec} ${what}: NAL unit of ${len} bytes overruns the packet`);
       this.add(p.subarray(off, off + len));
       off += len;
     }
@@ -105,7 +103,7 @@ export class AccessUnitAssembler {
    * One fragment of a NAL unit (H.264 FU-A, H.265 FU). `header` is the
    * unit's rebuilt NAL header on the start fragment, null on the others.
    */
-  fragment(header: Buffer | null, data: Buffer, end: boolean, what: string): void {
+  protected fragment(header: Buffer | null, data: Buffer, end: boolean, what: string): void {
     if (header) {
       this.fu = [header];
       this.fuBytes = header.length;
@@ -116,7 +114,7 @@ export class AccessUnitAssembler {
     }
     this.fu.push(data);
     this.fuBytes += data.length;
-    if (this.fuBytes > this.maxNaluBytes) throw new RtpError(`${this.codec.name} ${what}: NAL unit exceeds ${this.maxNaluBytes} bytes`);
+    if (this.fuBytes > this.maxNaluBytes) throw new RtpError(`${this.codec} ${what}: NAL unit exceeds ${this.maxNaluBytes} bytes`);
     if (end) {
       const nal = Buffer.concat(this.fu, this.fuBytes);
       this.fu = null;
@@ -144,7 +142,7 @@ export class AccessUnitAssembler {
       return null;
     }
     if (nalus.length === 0) return null;
-    const keyframe = nalus.some((n) => this.codec.isKeyframe(n));
+    const keyframe = nalus.some((n) => this.isKeyframe(n));
     if (this.needKeyframe) {
       if (!keyframe) {
         this.droppedUnits++;

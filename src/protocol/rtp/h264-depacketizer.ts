@@ -5,47 +5,29 @@
  */
 import { RtpError } from './rtp-error.js';
 import { NAL_FU_A, NAL_STAP_A } from './h264-packetizer.js';
-import { AccessUnitAssembler, type AccessUnit, type AccessUnitLimits } from './access-unit-assembler.js';
+import { AccessUnitAssembler, type AccessUnit } from './access-unit-assembler.js';
 
 /** An H.264 access unit; `keyframe`: contains an IDR slice. */
 export type H264AccessUnit = AccessUnit;
 
-export class H264Depacketizer {
-  private readonly au: AccessUnitAssembler;
+export class H264Depacketizer extends AccessUnitAssembler {
+  protected readonly codec = 'H.264';
 
-  constructor(limits: AccessUnitLimits = {}) {
-    this.au = new AccessUnitAssembler({ name: 'H.264', isKeyframe: (nal) => (nal[0]! & 0x1f) === 5, parse: (p) => this.parse(p) }, limits);
+  protected isKeyframe(nal: Buffer): boolean {
+    return (nal[0]! & 0x1f) === 5;
   }
 
-  /** Set after a loss; cleared by the next IDR. */
-  get needKeyframe(): boolean {
-    return this.au.needKeyframe;
-  }
-
-  get droppedUnits(): number {
-    return this.au.droppedUnits;
-  }
-
-  /**
-   * Feeds one payload. `lostBefore` says packets were lost right before it.
-   * Returns the access units completed by this packet (0, 1 or 2).
-   * Malformed payloads throw RtpError and damage the current access unit.
-   */
-  push(payload: Buffer, timestamp: number, marker: boolean, lostBefore: boolean): H264AccessUnit[] {
-    return this.au.push(payload, timestamp, marker, lostBefore);
-  }
-
-  private parse(p: Buffer): void {
+  protected parse(p: Buffer): void {
     if (p.length < 1) throw new RtpError('H.264 RTP: empty payload');
     const type = p[0]! & 0x1f;
-    if (type >= 1 && type <= 23) this.au.add(p);
-    else if (type === NAL_STAP_A) this.au.addAggregated(p, 1, 1, 'STAP-A');
+    if (type >= 1 && type <= 23) this.add(p);
+    else if (type === NAL_STAP_A) this.addAggregated(p, 1, 1, 'STAP-A');
     else if (type === NAL_FU_A) {
       if (p.length < 3) throw new RtpError('H.264 FU-A: payload shorter than 3 bytes');
       const fh = p[1]!;
       // The unit's header: NRI from the FU indicator, the type from the FU header.
       const header = fh & 0x80 ? Buffer.from([(p[0]! & 0xe0) | (fh & 0x1f)]) : null;
-      this.au.fragment(header, p.subarray(2), (fh & 0x40) !== 0, 'FU-A');
+      this.fragment(header, p.subarray(2), (fh & 0x40) !== 0, 'FU-A');
     } else throw new RtpError(`H.264 RTP: unsupported NAL unit type ${type}`);
   }
 }
