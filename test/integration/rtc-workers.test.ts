@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, decodeFrames } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, RTC_PORT } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, rtcEdgeConfig } from '../helpers/rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 
 /** /api/v1/summaries on a new connection (the primary deals connections to the workers in turn). */
@@ -42,22 +42,6 @@ http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ { play { gop_cache on; } }
 `;
 
-function edgeConfig(originPort: number, rtcExtra: string): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-max_connections 1000;
-http_api { enabled on; listen {{API}}; }
-http_server { enabled on; listen {{HTTP}}; dir ./html; }
-rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; ${rtcExtra} }
-vhost __defaultVhost__ {
-  cluster { mode remote; origin 127.0.0.1:${originPort}; }
-  rtc { enabled on; rtmp_to_rtc on; }
-  play { gop_cache on; }
-}
-`;
-}
-
 async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = ''): Promise<void> {
   const origin = await startServer({ config: ORIGIN });
   let edge: RunningServer | null = null;
@@ -65,7 +49,7 @@ async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = '
   const pub = publish(origin.rtmpUrl('live/w'), { seconds: 60, gop: 25 });
   try {
     await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
-    edge = await startServer({ config: edgeConfig(origin.rtmpPort, rtcExtra), args: ['--workers', '2'] });
+    edge = await startServer({ config: rtcEdgeConfig(origin.rtmpPort, rtcExtra, 'max_connections 1000;\nhttp_server { enabled on; listen {{HTTP}}; dir ./html; }'), args: ['--workers', '2'] });
     // Both workers have the shared port before the first offer.
     await until(async () => edge!.logs.filter((l) => l.msg === 'WebRTC server listening' && l['sharedWithWorkers'] === true).length, (n) => n >= 2, 20_000);
     // RTMP players first, dealt to both workers, so that each worker's edge pull runs before the WHEP
