@@ -21,6 +21,7 @@ import { serveWeb } from './web-assets.js';
 import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
 import type { DvrControl } from '../outputs/dvr/dvr-feature.js';
+import type { RtcFeature } from '../servers/webrtc/webrtc-feature.js';
 import { dvrsApi } from './api-dvrs.js';
 import { clip } from '../log/clip.js';
 
@@ -43,6 +44,8 @@ export interface ApiDeps {
   forwards?: ForwardService;
   /** Recordings: /api/v1/dvrs (api-dvrs.ts). */
   dvr?: DvrControl;
+  /** WebRTC's counters in /api/v1/summaries; absent: zeros. */
+  rtc?: Pick<RtcFeature, 'relayed'>;
 }
 
 export interface ApiHandlerOptions {
@@ -157,7 +160,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
         return reply({ ...envelope(), data: versionsData() });
       case '/api/v1/summaries':
         stats.refresh();
-        return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt) });
+        return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt, deps.rtc?.relayed() ?? { out: 0, in: 0 }) });
       case '/api/v1/rusages':
         return reply({ ...envelope(), data: rusagesData() });
       case '/api/v1/self_proc_stats':

@@ -84,7 +84,8 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
  * SRS's summaries. Every `*_percent` is a ratio (1.00 = one core, all RAM, a
  * disk busy all the time), as SRS sends it; SRS's console multiplies by 100.
  */
-export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt: number): Json {
+/** `rtcRelayed`: WebRTC datagrams passed between --workers processes (RtcUdpGateway.relayed). */
+export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt: number, rtcRelayed: { out: number; in: number }): Json {
   const p = stats.proc;
   const rssKb = p.rssKb();
   const [l1, l5, l15] = os.loadavg();
@@ -141,6 +142,9 @@ export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt:
       recv_kbps: stats.totals.recv.kbps(),
       send_kbps: stats.totals.send.kbps(),
       frames_dropped: stats.framesDropped,
+      // This worker's gateway: datagrams read here for a session of another worker, and the other way.
+      rtc_relayed_out: rtcRelayed.out,
+      rtc_relayed_in: rtcRelayed.in,
     },
   };
 }

@@ -62,7 +62,8 @@ export function compose(ctx: ServerContext): Composition {
   if (metrics) registerProcessMetrics(metrics.registry, processes);
   const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
   metrics?.observeRecordings(() => dvr.totals());
-  const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr });
+  const rtc = rtcFeature(processes);
+  const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr, rtc });
   const features: Feature[] = [
     // First among the HTTP routes: the CA's HTTP-01 requests must not reach static files or the API.
     acmeFeature,
@@ -73,7 +74,7 @@ export function compose(ctx: ServerContext): Composition {
     jwtFeature,
     hooksFeature(hooks),
     { name: 'api', install: () => api.install() },
-    rtcFeature(processes),
+    rtc,
     hlsFeature({ onSegment: (n) => hooks.onHls(hlsHookEvent(ctx, n)) }),
     dashFeature,
     dvrFeature(dvr),

@@ -10,6 +10,7 @@
  */
 import dgram from 'node:dgram';
 import type { Logger } from '../log/logger.js';
+import { bindUdp } from '../core/udp-bind.js';
 import { parseStun } from '../protocol/stun/stun-message.js';
 import type { HostPort } from './origin-endpoint.js';
 
@@ -41,13 +42,7 @@ export class RtcUdpRelay {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind(port, host, () => {
-        this.socket.off('error', reject);
-        resolve(this.socket.address().port);
-      });
-    });
+    return bindUdp(this.socket, port, host);
   }
 
   get sessions(): number {

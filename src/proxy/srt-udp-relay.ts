@@ -18,6 +18,8 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { clip } from '../log/clip.js';
+import { bindUdp } from '../core/udp-bind.js';
+import { DroppedDatagrams } from '../core/dropped-datagrams.js';
 import { SrtError } from '../protocol/srt/srt-error.js';
 import { ControlType, buildControlPacket } from '../protocol/srt/srt-packet.js';
 import { HandshakeType, RejectReason, buildHandshake, parseHandshake, peerIpField } from '../protocol/srt/srt-handshake.js';
@@ -33,7 +35,6 @@ const MAX_SRT_RELAYS = 10_000;
 const IDLE_MS = 10_000;
 /** A refused caller's relay keeps answering its conclusion retransmits this long (ms). */
 const REFUSED_MS = 3000;
-const BAD_LOG_INTERVAL_MS = 10_000;
 /** Larger than any SRT datagram (MSS 1500): a bigger one is not SRT. */
 const MAX_DATAGRAM = 1500;
 /** SRT header + handshake body: where the handshake's type and cookie words sit in a datagram. */
@@ -92,13 +93,12 @@ export class SrtUdpRelay {
   private readonly listener = new SrtListener(randomInt(1, 0x3fffffff), nowUs);
   private readonly sweeper: NodeJS.Timeout;
   private readonly refresher: NodeJS.Timeout;
-  private readonly bad = new Map<string, number>();
-  private lastBadLog = 0;
+  private readonly dropped: DroppedDatagrams;
   private readonly max: number;
-  badDatagrams = 0;
 
   constructor(private readonly opts: SrtRelayOptions) {
     this.max = opts.maxRelays ?? MAX_SRT_RELAYS;
+    this.dropped = new DroppedDatagrams(opts.logger, 'srt relay: datagrams dropped');
     this.socket.on('message', (msg, rinfo) => this.fromClient(msg, rinfo));
     this.socket.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'srt relay: UDP socket error'));
     this.sweeper = setInterval(() => this.sweep(), 1000);
@@ -108,13 +108,7 @@ export class SrtUdpRelay {
   }
 
   listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind(port, host, () => {
-        this.socket.off('error', reject);
-        resolve(this.socket.address().port);
-      });
-    });
+    return bindUdp(this.socket, port, host);
   }
 
   /** Relayed connections by action (routing and refused callers not counted). */
@@ -125,14 +119,12 @@ export class SrtUdpRelay {
   }
 
   private countBad(reason: string, peer: string): void {
-    this.badDatagrams++;
-    this.bad.set(reason, (this.bad.get(reason) ?? 0) + 1);
-    if (this.bad.size > 32) this.bad.delete(this.bad.keys().next().value!);
-    const now = Date.now();
-    if (now - this.lastBadLog < BAD_LOG_INTERVAL_MS) return;
-    this.lastBadLog = now;
-    this.opts.logger.warn({ peer, reason: clip(reason, 120), counts: Object.fromEntries(this.bad) }, 'srt relay: datagrams dropped');
-    this.bad.clear();
+    this.dropped.note(reason, peer);
+  }
+
+  /** Datagrams dropped since start. */
+  get badDatagrams(): number {
+    return this.dropped.count;
   }
 
   private fromClient(msg: Buffer, rinfo: dgram.RemoteInfo): void {

@@ -236,3 +236,19 @@ vhost __defaultVhost__ {
 }
 `;
 }
+
+/** An edge pulling from the origin's RTMP port and serving its streams over WHEP; `rtcExtra` goes into rtc_server, `extra` at the top level. */
+export function rtcEdgeConfig(originPort: number, rtcExtra = '', extra = ''): string {
+  return `
+listen {{RTMP}};
+srs_log_tank console;
+${extra}
+http_api { enabled on; listen {{API}}; }
+rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; ${rtcExtra} }
+vhost __defaultVhost__ {
+  cluster { mode remote; origin 127.0.0.1:${originPort}; }
+  rtc { enabled on; rtmp_to_rtc on; }
+  play { gop_cache on; }
+}
+`;
+}

@@ -4,7 +4,8 @@
  * direction, or holds the browser's packets in a queue drained at a fixed
  * rate (a bottleneck link). The browser's WHIP/WHEP peers here offer
  * without their own candidates and get the answer's candidates pointed at
- * the relay, so the relay is the only path.
+ * the relay, so the relay is the only path. It can also lose the server's
+ * DTLS handshake datagrams by a rule (`dropDtlsDown`, e.g. `firstHandshakes`).
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,28 @@ function isRtp(m: Buffer): boolean {
   return m.length >= 12 && m[0]! >>> 6 === 2 && !(m[1]! >= 192 && m[1]! <= 223);
 }
 
+/** The handshake message types in one datagram's epoch-0 DTLS handshake records (RFC 6347 §4.1, §4.2.2). */
+function handshakeTypes(d: Buffer): number[] {
+  const out: number[] = [];
+  for (let o = 0; o + 13 <= d.length; ) {
+    const type = d[o]!;
+    const epoch = d.readUInt16BE(o + 3);
+    const len = d.readUInt16BE(o + 11);
+    if (type === 22 && epoch === 0 && len > 0 && o + 13 < d.length) out.push(d[o + 13]!);
+    o += 13 + len;
+  }
+  return out;
+}
+
+/** DTLS by its first byte (RFC 7983). */
+const isDtls = (d: Buffer): boolean => d.length >= 13 && d[0]! >= 20 && d[0]! <= 63;
+
+/** A `dropDtlsDown` rule: the first `n` datagrams that carry a handshake message of type `type` (1 ClientHello, 11 Certificate). */
+export function firstHandshakes(type: number, n: number): (types: number[]) => boolean {
+  let seen = 0;
+  return (types) => types.includes(type) && seen++ < n;
+}
+
 export interface RelayOptions {
   /** Probability of losing a server→browser RTP packet. */
   lossDown?: number;
@@ -34,14 +57,20 @@ export interface RelayOptions {
   lossUp?: number;
   /** Seed of the loss pattern. */
   seed?: number;
+  /** Whether to lose a server→browser DTLS datagram, given the handshake message types in it. */
+  dropDtlsDown?: (handshakeTypes: number[]) => boolean;
 }
 
 export interface LossyRelay {
   port: number;
   lostDown: number;
   lostUp: number;
+  /** Server→browser DTLS datagrams lost by `dropDtlsDown`, and passed. */
+  dtlsDroppedDown: number;
+  dtlsPassedDown: number;
   /** From now on, browser→server datagrams queue behind a `kbps` link (a queue of at most `maxQueueMs`, then tail drop). */
   capUp(kbps: number, maxQueueMs?: number): void;
+  /** Idempotent. */
   close(): void;
 }
 
@@ -64,11 +93,14 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
     port: (front.address() as AddressInfo).port,
     lostDown: 0,
     lostUp: 0,
+    dtlsDroppedDown: 0,
+    dtlsPassedDown: 0,
     capUp(kbps, maxQueueMs = 1000) {
       capKbps = kbps;
       maxQueueUs = maxQueueMs * 1000;
     },
     close() {
+      if (closed) return;
       closed = true;
       for (const t of timers) clearTimeout(t);
       front.close();
@@ -103,6 +135,13 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
     if (o.lossDown && isRtp(m) && rnd() < o.lossDown) {
       relay.lostDown++;
       return;
+    }
+    if (o.dropDtlsDown && isDtls(m)) {
+      if (o.dropDtlsDown(handshakeTypes(m))) {
+        relay.dtlsDroppedDown++;
+        return;
+      }
+      relay.dtlsPassedDown++;
     }
     front.send(m, client.port, client.address);
   });

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { startServer, type RunningServer } from './server-process.js';
 import { publish, decodeFrames, sleep } from './ffmpeg.js';
-import { RTC_PORT } from './rtc-browser.js';
+import { rtcEdgeConfig } from './rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from './rtc-ndc-client.js';
 
 function cpuTicks(pid: number): number {
@@ -29,21 +29,8 @@ srs_log_tank console;
 vhost __defaultVhost__ { play { gop_cache on; } }
 `;
 
-const edgeConfig = (origin: number): string => `
-listen {{RTMP}};
-srs_log_tank console;
-max_connections 5000;
-http_api { enabled on; listen {{API}}; }
-rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; }
-vhost __defaultVhost__ {
-  cluster { mode remote; origin 127.0.0.1:${origin}; }
-  rtc { enabled on; rtmp_to_rtc on; }
-  play { gop_cache on; }
-}
-`;
-
 async function run(origin: RunningServer, workers: number, n: number): Promise<string> {
-  const edge = await startServer({ config: edgeConfig(origin.rtmpPort), args: workers > 1 ? ['--workers', String(workers)] : [] });
+  const edge = await startServer({ config: rtcEdgeConfig(origin.rtmpPort, '', 'max_connections 5000;'), args: workers > 1 ? ['--workers', String(workers)] : [] });
   const players: NdcPlayer[] = [];
   try {
     while (edge.logs.filter((l) => l.msg === 'WebRTC server listening').length < workers) await sleep(100);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server-process.js';
 import { publish } from '../helpers/ffmpeg.js';
-import { until, RTC_PORT } from '../helpers/rtc-browser.js';
+import { until, rtcEdgeConfig } from '../helpers/rtc-browser.js';
 import { ndcWhep } from '../helpers/rtc-ndc-client.js';
 
 const ORIGIN = `
@@ -18,26 +18,12 @@ http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ { play { gop_cache on; } }
 `;
 
-function edgeConfig(originPort: number): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-http_api { enabled on; listen {{API}}; }
-rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; }
-vhost __defaultVhost__ {
-  cluster { mode remote; origin 127.0.0.1:${originPort}; }
-  rtc { enabled on; rtmp_to_rtc on; }
-  play { gop_cache on; }
-}
-`;
-}
-
 test('edge: a WHEP player as the first player of a stream gets its video and audio', { timeout: 90_000 }, async () => {
   const origin = await startServer({ config: ORIGIN });
   const pub = publish(origin.rtmpUrl('live/w'), { seconds: 60, gop: 25 });
   try {
     await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
-    const edge = await startServer({ config: edgeConfig(origin.rtmpPort) });
+    const edge = await startServer({ config: rtcEdgeConfig(origin.rtmpPort) });
     try {
       const p = await ndcWhep(edge.apiUrl('rtc/v1/whep/?app=live&stream=w'));
       try {

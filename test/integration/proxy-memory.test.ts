@@ -10,24 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, startServer, type RunningServer } from '../helpers/server-process.js';
+import { CLI, type RunningServer } from '../helpers/server-process.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy-process.js';
 import { probe, publish, decodeFrames, type Proc } from '../helpers/ffmpeg.js';
 import { waitFor } from '../helpers/wait.js';
-
-function originConfig(id: string, registerPort: number): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-http_api { enabled on; listen {{API}}; }
-http_server { enabled on; listen {{HTTP}}; dir ./html; }
-heartbeat { enabled on; interval 1; url http://127.0.0.1:${registerPort}/api/v1/srs/register; device_id ${id}; ports on; }
-vhost __defaultVhost__ {
-  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
-  hls { enabled on; hls_path ./html; hls_fragment 1; hls_window 6; }
-}
-`;
-}
+import { startProxyOrigin } from '../helpers/proxy-origin.js';
 
 test('sluice proxy -t checks its config file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-proxy-conf-'));
@@ -50,7 +37,7 @@ test('one proxy on the memory store routes and never sends to an origin that sto
   const origins: RunningServer[] = [];
   let pub: Proc | null = null;
   try {
-    for (const id of ['m1', 'm2']) origins.push(await startServer({ config: originConfig(id, proxy.systemPort), extraEnv: { SRS_DEVICE_IP: '127.0.0.1' } }));
+    for (const id of ['m1', 'm2']) origins.push(await startProxyOrigin(id, proxy, { hls: true }));
     assert.ok(await waitFor(async () => ((await proxy.api('/api/v1/proxy/origins')).body.origins as unknown[]).length === 2, 20_000));
     pub = publish(`rtmp://127.0.0.1:${proxy.rtmpPort}/live/mem`, { seconds: 120, gop: 25 });
     assert.ok(await waitFor(async () => ((await proxy.api('/api/v1/proxy/sessions')).body.rtmp_publish as number) === 1, 15_000), 'publisher joined');

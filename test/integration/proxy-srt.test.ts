@@ -15,42 +15,17 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { startServer, type RunningServer } from '../helpers/server-process.js';
+import type { RunningServer } from '../helpers/server-process.js';
 import { startProxy, type RunningProxy } from '../helpers/proxy-process.js';
-import { probe, run, type Proc, type ProbeResult } from '../helpers/ffmpeg.js';
+import { probe, run, type Proc } from '../helpers/ffmpeg.js';
+import { assertVideo, startProxyOrigin } from '../helpers/proxy-origin.js';
 import { waitFor } from '../helpers/wait.js';
 import { TsDemuxer } from '../../src/format/mpegts-demuxer.js';
 import { ControlType, buildControlPacket } from '../../src/protocol/srt/srt-packet.js';
 import { HandshakeType, buildHandshake } from '../../src/protocol/srt/srt-handshake.js';
 
-function originConfig(id: string, registerPort: number): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-http_api { enabled on; listen {{API}}; }
-http_server { enabled on; listen {{HTTP}}; dir ./html; }
-srt_server { enabled on; listen {{SRT}}; }
-heartbeat { enabled on; interval 1; url http://127.0.0.1:${registerPort}/api/v1/srs/register; device_id ${id}; ports on; summaries on; }
-vhost __defaultVhost__ {
-  srt { enabled on; }
-  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
-  play { gop_cache on; }
-}
-`;
-}
-
 function publishSrt(url: string, seconds: number): Proc {
   return run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '25', '-c:a', 'aac', '-b:a', '64k', '-f', 'mpegts', url], (seconds + 30) * 1000);
-}
-
-function assertVideo(r: ProbeResult, what: string): void {
-  const v = r.streams.find((s) => s.codec_type === 'video');
-  assert.equal(v?.codec_name, 'h264', `${what}: video codec`);
-  assert.equal(v?.width, 320, `${what}: width`);
-  assert.equal(v?.height, 240, `${what}: height`);
-  assert.equal(r.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac', `${what}: audio codec`);
-  const frames = r.packets.filter((p) => p.stream_index === r.streams.indexOf(v!)).length;
-  assert.ok(frames >= 40, `${what}: ${frames} video packets`);
 }
 
 async function sessions(p: RunningProxy): Promise<Record<string, number>> {
@@ -64,7 +39,7 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
   const srtUrl = (streamid: string): string => `srt://127.0.0.1:${proxy.srtPort}?streamid=${streamid}`;
   try {
     assert.ok(proxy.srtPort > 0, 'the proxy says its SRT port');
-    for (const id of ['o1', 'o2']) origins.set(id, await startServer({ config: originConfig(id, proxy.systemPort), extraEnv: { SRS_DEVICE_IP: '127.0.0.1' } }));
+    for (const id of ['o1', 'o2']) origins.set(id, await startProxyOrigin(id, proxy, { srt: true, summaries: true, gopCache: true }));
     assert.ok(
       await waitFor(async () => {
         const r = await proxy.api('/api/v1/proxy/origins');
@@ -102,9 +77,9 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
     );
 
     // --- played over SRT through the proxy (ffprobe, srt-live-transmit), RTMP through the proxy, HTTP-FLV of the origin
-    assertVideo(await probe(srtUrl('#!::r=live/cam,m=request'), 4), 'SRT via the proxy (ffprobe)');
-    assertVideo(await probe(`rtmp://127.0.0.1:${proxy.rtmpPort}/live/cam`), 'RTMP via the proxy');
-    assertVideo(await probe(holder.httpUrl('/live/cam.flv')), 'HTTP-FLV of the origin');
+    assertVideo(await probe(srtUrl('#!::r=live/cam,m=request'), 4), 'SRT via the proxy (ffprobe)', 40);
+    assertVideo(await probe(`rtmp://127.0.0.1:${proxy.rtmpPort}/live/cam`), 'RTMP via the proxy', 40);
+    assertVideo(await probe(holder.httpUrl('/live/cam.flv')), 'HTTP-FLV of the origin', 40);
 
     const slt = spawn('srt-live-transmit', ['-q', srtUrl('#!::r=live/cam,m=request'), 'file://con'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -138,7 +113,7 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
       const slPin = (await proxy.api('/api/v1/proxy/streams?key=__defaultVhost__/live/slt')).body.origin as string;
       assert.notEqual(slPin, pin, 'the new publish went to the least-loaded origin');
       await origins.get(slPin)!.waitForLog((l) => l.msg === 'SRT connection accepted' && String(l['streamid']).includes('live/slt'), 20_000);
-      assertVideo(await probe(srtUrl('#!::r=live/slt,m=request'), 4), 'srt-live-transmit publish, SRT via the proxy');
+      assertVideo(await probe(srtUrl('#!::r=live/slt,m=request'), 4), 'srt-live-transmit publish, SRT via the proxy', 40);
     } finally {
       enc.kill('SIGKILL');
       sltPub.kill('SIGINT');
@@ -149,7 +124,7 @@ test('SRT through the proxy: routed by streamid, relayed end to end, played over
     const bogus = run('ffprobe', ['-v', 'error', srtUrl('#!::r=live/cam,m=bogus')], 20_000);
     assert.notEqual(await bogus.done, 0, 'refused');
     assert.ok(await waitFor(() => proxy.logs.some((l) => l.msg.includes('streamid names no stream')), 5000), 'the refusal is logged');
-    assertVideo(await probe(srtUrl('#!::r=live/cam,m=request'), 3), 'SRT via the proxy after the refusal');
+    assertVideo(await probe(srtUrl('#!::r=live/cam,m=request'), 3), 'SRT via the proxy after the refusal', 40);
     // Players gone (SHUTDOWN or idle), the relays are closed.
     assert.ok(await waitFor(async () => (await sessions(proxy)).srt_play === 0, 20_000), 'the play relays are closed');
   } finally {

@@ -9,39 +9,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, type RunningServer } from '../helpers/server-process.js';
+import type { RunningServer } from '../helpers/server-process.js';
 import { startProxy, startRedis, type RunningProxy, type RunningRedis } from '../helpers/proxy-process.js';
-import { decodeFrames, probe, publish, type Proc, type ProbeResult } from '../helpers/ffmpeg.js';
+import { decodeFrames, probe, publish, type Proc } from '../helpers/ffmpeg.js';
+import { assertVideo, startProxyOrigin } from '../helpers/proxy-origin.js';
 import { waitFor } from '../helpers/wait.js';
 import { MAX_REGISTER_BODY } from '../../src/proxy/system-api-server.js';
 
 const KEY = '__defaultVhost__/live/cam';
 const TTL_S = 3;
-
-function originConfig(id: string, registerPort: number): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-http_api { enabled on; listen {{API}}; }
-http_server { enabled on; listen {{HTTP}}; dir ./html; }
-heartbeat { enabled on; interval 1; url http://127.0.0.1:${registerPort}/api/v1/srs/register; device_id ${id}; ports on; summaries off; }
-vhost __defaultVhost__ {
-  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
-  hls { enabled on; hls_path ./html; hls_fragment 1; hls_window 6; }
-  play { gop_cache on; }
-}
-`;
-}
-
-function assertVideo(r: ProbeResult, what: string): void {
-  const v = r.streams.find((s) => s.codec_type === 'video');
-  assert.equal(v?.codec_name, 'h264', `${what}: video codec`);
-  assert.equal(v?.width, 320, `${what}: width`);
-  assert.equal(v?.height, 240, `${what}: height`);
-  assert.equal(r.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac', `${what}: audio codec`);
-  const frames = r.packets.filter((p) => p.stream_index === r.streams.indexOf(v!)).length;
-  assert.ok(frames >= 20, `${what}: ${frames} video packets`);
-}
 
 async function liveOrigins(p: RunningProxy): Promise<string[] | null> {
   try {
@@ -87,7 +63,7 @@ test('two proxies on Redis route publish and play to one origin; Redis restart a
     proxies.push(await startProxy(env), await startProxy(env));
     const [p1, p2] = proxies as [RunningProxy, RunningProxy];
     for (const id of ['o1', 'o2', 'o3']) {
-      origins.set(id, await startServer({ config: originConfig(id, p1.systemPort), extraEnv: { SRS_DEVICE_IP: '127.0.0.1' } }));
+      origins.set(id, await startProxyOrigin(id, p1, { hls: true, summaries: false, gopCache: true }));
     }
     // Heartbeats reach Redis through proxy 1; proxy 2 sees the same origins.
     assert.ok(await waitFor(async () => (await liveOrigins(p2))?.length === 3, 20_000), 'proxy 2 sees three origins');
@@ -124,9 +100,9 @@ test('two proxies on Redis route publish and play to one origin; Redis restart a
       }, 15_000),
       `origin ${holder} holds the publish`,
     );
-    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2');
-    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.flv`), 'HTTP-FLV via proxy 2');
-    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.m3u8`, 4), 'HLS via proxy 2');
+    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2', 20);
+    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.flv`), 'HTTP-FLV via proxy 2', 20);
+    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.m3u8`, 4), 'HLS via proxy 2', 20);
 
     // --- Redis crashes and comes back while a player plays through proxy 2
     const player = decodeFrames(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`, 14);
@@ -140,7 +116,7 @@ test('two proxies on Redis route publish and play to one origin; Redis restart a
     // Origins re-register with their next heartbeat; the publisher's proxy re-pins the stream.
     assert.ok(await waitFor(async () => (await liveOrigins(p2))?.length === 3, 20_000), 'origins back after the Redis restart');
     assert.ok(await waitFor(async () => (await pinOf(p2, KEY)) === holder, 10_000), 'the pin is back on the same origin');
-    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2 after the Redis restart');
+    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2 after the Redis restart', 20);
     const played = await player;
     assert.equal(played.code, 0, played.stderr.slice(-500));
     assert.ok(played.frames >= 14 * 25 * 0.8, `the player through the Redis restart decoded ${played.frames} frames`);
@@ -161,8 +137,8 @@ test('two proxies on Redis route publish and play to one origin; Redis restart a
       return pin !== null && pin !== holder && ((await p1.api('/api/v1/proxy/sessions')).body.rtmp_publish as number) >= 1;
     }, 15_000), 'the republish pinned a live origin');
     assert.ok(origins.has((await pinOf(p2, KEY))!));
-    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2 after failover');
-    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.flv`), 'HTTP-FLV via proxy 2 after failover');
+    assertVideo(await probe(`rtmp://127.0.0.1:${p2.rtmpPort}/live/cam`), 'RTMP via proxy 2 after failover', 20);
+    assertVideo(await probe(`http://127.0.0.1:${p2.httpPort}/live/cam.flv`), 'HTTP-FLV via proxy 2 after failover', 20);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     await Promise.all([...origins.values()].map((o) => o.stop()));

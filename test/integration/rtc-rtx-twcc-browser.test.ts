@@ -11,15 +11,34 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { startServer, type LogLine } from '../helpers/server-process.js';
+import { startServer, type LogLine, type RunningServer } from '../helpers/server-process.js';
 import { publish, decodeFrames, type Proc } from '../helpers/ffmpeg.js';
 import { launchChromium, openPage, rtcConfig, until, RTC_PORT } from '../helpers/rtc-browser.js';
-import { lossyRelay, rtpStats, whepPlayVia, whipPublishVia, type LossyRelay } from '../helpers/rtc-lossy-relay.js';
+import { lossyRelay, rtpStats, whepPlayVia, whipPublishVia, type LossyRelay, type RelayOptions } from '../helpers/rtc-lossy-relay.js';
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 async function closePeer(page: Page, which: 'playPc' | 'pubPc'): Promise<void> {
   await page.evaluate((w) => (window as unknown as Record<string, RTCPeerConnection>)[w]!.close(), which);
+}
+
+/** A server bridging WebRTC to RTMP, and Chromium publishing `stream` over WHIP through a relay made with `o`; all closed after `fn`. */
+async function withWhipThroughRelay(stream: string, o: RelayOptions, fn: (x: { server: RunningServer; page: Page; relay: LossyRelay }) => Promise<void>): Promise<void> {
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
+  const browser = await launchChromium();
+  let relay: LossyRelay | null = null;
+  try {
+    const rtcPort = server.port('RTC');
+    relay = await lossyRelay(rtcPort, o);
+    const api = server.apiUrl('').replace(/\/$/, '');
+    const page = await openPage(browser, api);
+    await whipPublishVia(page, `${api}/rtc/v1/whip/?app=live&stream=${stream}`, { serverPort: rtcPort, relayPort: relay.port });
+    await fn({ server, page, relay });
+  } finally {
+    relay?.close();
+    await browser.close();
+    await server.stop();
+  }
 }
 
 test('WHEP player behind a lossy link: lost packets come back as RTX and decoding goes on', { timeout: 120_000 }, async (t) => {
@@ -56,15 +75,7 @@ test('WHEP player behind a lossy link: lost packets come back as RTX and decodin
 });
 
 test('WHIP publisher behind a lossy link: its RTX repairs the RTC→RTMP stream, HTTP-FLV decodes', { timeout: 120_000 }, async (t) => {
-  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
-  const browser = await launchChromium();
-  let relay: LossyRelay | null = null;
-  try {
-    const rtcPort = server.port('RTC');
-    relay = await lossyRelay(rtcPort, { lossUp: 0.04, seed: 5 });
-    const api = server.apiUrl('').replace(/\/$/, '');
-    const page = await openPage(browser, api);
-    await whipPublishVia(page, `${api}/rtc/v1/whip/?app=live&stream=rtxpub`, { serverPort: rtcPort, relayPort: relay.port });
+  await withWhipThroughRelay('rtxpub', { lossUp: 0.04, seed: 5 }, async ({ server, page, relay }) => {
     await server.waitForLog((l) => l.msg === 'rtc_to_rtmp: H.264 sequence header', 20_000);
     const got = await decodeFrames(server.httpUrl('live/rtxpub.flv'), 4);
     assert.ok(got.frames >= 40, `HTTP-FLV frames decoded: ${got.frames} (${got.stderr.slice(-400)})`);
@@ -75,23 +86,11 @@ test('WHIP publisher behind a lossy link: its RTX repairs the RTC→RTMP stream,
     const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-publish session closed', 20_000);
     t.diagnostic(`relay lost ${relay.lostUp}; browser nackCount ${s.nackCount}, retransmittedPacketsSent ${s.retransmittedPacketsSent}; server packets ${closed.packets}, rtx ${closed.rtx}, rtx_repaired ${closed.rtx_repaired}`);
     assert.ok(num(closed.rtx_repaired) > 0, `the server unwrapped RTX: ${JSON.stringify(closed)}`);
-  } finally {
-    relay?.close();
-    await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test('WHIP publisher gets transport-cc feedback: its bandwidth estimate follows a bottleneck', { timeout: 150_000 }, async (t) => {
-  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtc_to_rtmp on; pli_for_rtmp 1; }') });
-  const browser = await launchChromium();
-  let relay: LossyRelay | null = null;
-  try {
-    const rtcPort = server.port('RTC');
-    relay = await lossyRelay(rtcPort);
-    const api = server.apiUrl('').replace(/\/$/, '');
-    const page = await openPage(browser, api);
-    await whipPublishVia(page, `${api}/rtc/v1/whip/?app=live&stream=twcc`, { serverPort: rtcPort, relayPort: relay.port });
+  await withWhipThroughRelay('twcc', {}, async ({ server, page, relay }) => {
     const pair = async (): Promise<number> => num((await rtpStats(page, 'pubPc', 'outbound-rtp', 'video')).pair.availableOutgoingBitrate);
     // On a quiet machine the estimate passes 1 Mbit/s within seconds; on a loaded one (arrivals are
     // stamped when the event loop runs, so its delay reads as queueing) it may stay lower: cap below it.
@@ -110,9 +109,5 @@ test('WHIP publisher gets transport-cc feedback: its bandwidth estimate follows 
     const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-publish session closed', 20_000);
     t.diagnostic(`server: packets ${closed.packets}, twcc_feedbacks ${closed.twcc_feedbacks}, rtx ${closed.rtx} (probes ${num(closed.rtx) - num(closed.rtx_repaired)})`);
     assert.ok(num(closed.twcc_feedbacks) > 50, `the server sent transport-cc feedback: ${JSON.stringify(closed)}`);
-  } finally {
-    relay?.close();
-    await browser.close();
-    await server.stop();
-  }
+  });
 });

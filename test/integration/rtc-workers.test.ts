@@ -1,16 +1,39 @@
 /**
  * WebRTC on every core: an edge started with `--workers 2` answers every
  * WHEP offer (both processes share the one public UDP port and pass each
- * other the datagrams of their sessions), every player gets video and audio
- * from that port, and both worker processes hold sessions. A headless
+ * other the datagrams of their sessions, which each worker's
+ * /api/v1/summaries counts), every player gets video and audio from that
+ * port, and both worker processes hold sessions. A headless
  * Chromium plays through the same edge.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, type RunningServer } from '../helpers/server-process.js';
 import { publish, decodeFrames } from '../helpers/ffmpeg.js';
-import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, RTC_PORT } from '../helpers/rtc-browser.js';
+import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, rtcEdgeConfig } from '../helpers/rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
+
+/** /api/v1/summaries on a new connection (the primary deals connections to the workers in turn). */
+function summaries(url: string): Promise<{ pid: string; sluice: Record<string, number> }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          try {
+            const j = JSON.parse(body) as { pid: string; data: { sluice: Record<string, number> } };
+            resolve({ pid: j.pid, sluice: j.data.sluice });
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+      })
+      .on('error', reject);
+  });
+}
 
 const ORIGIN = `
 listen {{RTMP}};
@@ -19,22 +42,6 @@ http_api { enabled on; listen {{API}}; }
 vhost __defaultVhost__ { play { gop_cache on; } }
 `;
 
-function edgeConfig(originPort: number, rtcExtra: string): string {
-  return `
-listen {{RTMP}};
-srs_log_tank console;
-max_connections 1000;
-http_api { enabled on; listen {{API}}; }
-http_server { enabled on; listen {{HTTP}}; dir ./html; }
-rtc_server { enabled on; listen ${RTC_PORT}; candidate 127.0.0.1; ${rtcExtra} }
-vhost __defaultVhost__ {
-  cluster { mode remote; origin 127.0.0.1:${originPort}; }
-  rtc { enabled on; rtmp_to_rtc on; }
-  play { gop_cache on; }
-}
-`;
-}
-
 async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = ''): Promise<void> {
   const origin = await startServer({ config: ORIGIN });
   let edge: RunningServer | null = null;
@@ -42,7 +49,7 @@ async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = '
   const pub = publish(origin.rtmpUrl('live/w'), { seconds: 60, gop: 25 });
   try {
     await origin.waitForLog((l) => l.msg === 'publish started', 15_000);
-    edge = await startServer({ config: edgeConfig(origin.rtmpPort, rtcExtra), args: ['--workers', '2'] });
+    edge = await startServer({ config: rtcEdgeConfig(origin.rtmpPort, rtcExtra, 'max_connections 1000;\nhttp_server { enabled on; listen {{HTTP}}; dir ./html; }'), args: ['--workers', '2'] });
     // Both workers have the shared port before the first offer.
     await until(async () => edge!.logs.filter((l) => l.msg === 'WebRTC server listening' && l['sharedWithWorkers'] === true).length, (n) => n >= 2, 20_000);
     // RTMP players first, dealt to both workers, so that each worker's edge pull runs before the WHEP
@@ -58,7 +65,7 @@ async function withEdge(fn: (edge: RunningServer) => Promise<void>, rtcExtra = '
   }
 }
 
-test('--workers 2: every WHEP offer is answered, every player gets media, both workers serve', { timeout: 120_000 }, async () => {
+test('--workers 2: every WHEP offer is answered, every player gets media, both workers serve', { timeout: 120_000 }, async (t) => {
   await withEdge(async (edge) => {
     const rtcPort = edge.port('RTC');
     const players: NdcPlayer[] = [];
@@ -76,6 +83,21 @@ test('--workers 2: every WHEP offer is answered, every player gets media, both w
       const pids = new Set(edge.logs.filter((l) => l.msg === 'WebRTC play answered').map((l) => l['pid']));
       assert.equal(pids.size, 2, `sessions were answered by ${pids.size} worker process(es)`);
       assert.ok(!pids.has(edge.proc.pid), 'the primary serves no session');
+      // The shared port hands a datagram to either worker; each one's API counts what its gateway passed to the other.
+      const relayed = new Map<string, { out: number; in: number }>();
+      const total = (k: 'out' | 'in'): number => [...relayed.values()].reduce((n, r) => n + r[k], 0);
+      await until(
+        async () => {
+          const s = await summaries(edge.apiUrl('api/v1/summaries'));
+          relayed.set(s.pid, { out: s.sluice.rtc_relayed_out, in: s.sluice.rtc_relayed_in });
+          return relayed;
+        },
+        (m) => m.size === 2 && total('out') > 0 && total('in') > 0,
+        20_000,
+      ).catch(() => undefined);
+      t.diagnostic(`rtc_relayed by worker: ${JSON.stringify(Object.fromEntries(relayed))}`);
+      assert.equal(relayed.size, 2, 'both workers answered /api/v1/summaries');
+      assert.ok(total('out') > 0 && total('in') > 0, `datagrams passed between the workers: ${JSON.stringify(Object.fromEntries(relayed))}`);
     } finally {
       for (const p of players) p.close();
     }

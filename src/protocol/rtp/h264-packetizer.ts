@@ -3,85 +3,35 @@
  * parameter sets aggregated in one STAP-A, NAL units that fit sent whole,
  * larger ones split into FU-A fragments. The marker bit ends the access unit.
  */
-import { writeRtpHeader, RTP_HEADER_SIZE } from './rtp-packet.js';
+import { RTP_HEADER_SIZE } from './rtp-packet.js';
+import { NalPacketizer, type NalPacketizerOptions } from './nal-packetizer.js';
 import { RtpError } from './rtp-error.js';
 
 export const NAL_STAP_A = 24;
 export const NAL_FU_A = 28;
 
-export interface H264PacketizerOptions {
-  ssrc: number;
-  payloadType: number;
-  /** Largest RTP payload (bytes); 1200 keeps SRTP + UDP + IP under common MTUs. */
-  maxPayload?: number;
-  /** First sequence number (random by default, RFC 3550 5.1). */
-  initialSequence?: number;
-}
-
-export class H264Packetizer {
-  sequence: number;
-  readonly ssrc: number;
-  readonly payloadType: number;
-  readonly maxPayload: number;
-
-  constructor(o: H264PacketizerOptions) {
-    this.ssrc = o.ssrc;
-    this.payloadType = o.payloadType;
-    this.maxPayload = o.maxPayload ?? 1200;
-    if (this.maxPayload < 16) throw new RtpError(`H.264 packetizer: maxPayload ${this.maxPayload} is too small`);
-    this.sequence = o.initialSequence ?? Math.floor(Math.random() * 0x10000);
+export class H264Packetizer extends NalPacketizer {
+  constructor(o: NalPacketizerOptions) {
+    super('H.264', o, 1);
   }
 
-  /** Packetizes one access unit given as NAL units (without start codes or length prefixes). */
-  packetize(nalus: readonly Buffer[], timestamp: number): Buffer[] {
-    const out: Buffer[] = [];
-    const units = nalus.filter((n) => n.length > 0);
-    for (let i = 0; i < units.length; i++) {
-      const nal = units[i]!;
-      // Aggregate a run of small NAL units (parameter sets, SEI) that fits one packet.
-      let j = i;
-      let size = 1;
-      while (j < units.length && units[j]!.length <= this.maxPayload && size + 2 + units[j]!.length <= this.maxPayload && isAggregatable(units[j]!)) {
-        size += 2 + units[j]!.length;
-        j++;
-      }
-      if (j - i >= 2) {
-        out.push(this.stapA(units.slice(i, j), size, timestamp, j === units.length));
-        i = j - 1;
-        continue;
-      }
-      const last = i === units.length - 1;
-      if (nal.length <= this.maxPayload) out.push(this.packet(nal, timestamp, last));
-      else this.fuA(nal, timestamp, last, out);
-    }
-    return out;
+  protected isAggregatable(nal: Buffer): boolean {
+    const t = nal[0]! & 0x1f;
+    return t === 6 || t === 7 || t === 8 || t === 9;
   }
 
-  private packet(payload: Buffer, timestamp: number, marker: boolean): Buffer {
-    const b = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
-    writeRtpHeader(b, this.payloadType, this.sequence, timestamp, this.ssrc, marker);
-    this.sequence = (this.sequence + 1) & 0xffff;
-    payload.copy(b, RTP_HEADER_SIZE);
-    return b;
-  }
-
-  private stapA(nalus: readonly Buffer[], size: number, timestamp: number, marker: boolean): Buffer {
-    const b = Buffer.allocUnsafe(RTP_HEADER_SIZE + size);
-    writeRtpHeader(b, this.payloadType, this.sequence, timestamp, this.ssrc, marker);
-    this.sequence = (this.sequence + 1) & 0xffff;
+  /** STAP-A: NRI the highest of the units'. */
+  protected aggregate(nalus: readonly Buffer[], size: number, timestamp: number, marker: boolean): Buffer {
+    const b = this.header(size, timestamp, marker);
     let nri = 0;
     for (const n of nalus) nri = Math.max(nri, n[0]! & 0x60);
     b[RTP_HEADER_SIZE] = nri | NAL_STAP_A;
-    let off = RTP_HEADER_SIZE + 1;
-    for (const n of nalus) {
-      b.writeUInt16BE(n.length, off);
-      n.copy(b, off + 2);
-      off += 2 + n.length;
-    }
+    NalPacketizer.writeAggregated(b, RTP_HEADER_SIZE + 1, nalus);
     return b;
   }
 
-  private fuA(nal: Buffer, timestamp: number, lastNal: boolean, out: Buffer[]): void {
+  /** FU-A: the indicator keeps the unit's F and NRI; the FU header carries S, E and the type. */
+  protected fragment(nal: Buffer, timestamp: number, lastNal: boolean, out: Buffer[]): void {
     const header = nal[0]!;
     const indicator = (header & 0xe0) | NAL_FU_A;
     const type = header & 0x1f;
@@ -90,20 +40,13 @@ export class H264Packetizer {
       const end = Math.min(nal.length, off + chunk);
       const first = off === 1;
       const last = end === nal.length;
-      const b = Buffer.allocUnsafe(RTP_HEADER_SIZE + 2 + (end - off));
-      writeRtpHeader(b, this.payloadType, this.sequence, timestamp, this.ssrc, last && lastNal);
-      this.sequence = (this.sequence + 1) & 0xffff;
+      const b = this.header(2 + (end - off), timestamp, last && lastNal);
       b[RTP_HEADER_SIZE] = indicator;
       b[RTP_HEADER_SIZE + 1] = (first ? 0x80 : 0) | (last ? 0x40 : 0) | type;
       nal.copy(b, RTP_HEADER_SIZE + 2, off, end);
       out.push(b);
     }
   }
-}
-
-function isAggregatable(nal: Buffer): boolean {
-  const t = nal[0]! & 0x1f;
-  return t === 6 || t === 7 || t === 8 || t === 9;
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 import dgram from 'node:dgram';
 import { bindOwnedUdp } from '../../core/udp-bind.js';
+import { DroppedDatagrams } from '../../core/dropped-datagrams.js';
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import type { FeatureHandle } from '../../core/feature.js';
@@ -33,7 +34,6 @@ import { SrtPlaySession } from './srt-play-session.js';
 const TICK_MS = 10;
 /** Conclusions waiting for the admission door at once. */
 const MAX_PENDING = 256;
-const BAD_LOG_INTERVAL_MS = 10_000;
 /** Larger than any SRT datagram (MSS 1500): a bigger one is not ours. */
 const MAX_DATAGRAM = 1500;
 /** SRS's codes for a refused SRT connection. */
@@ -57,13 +57,12 @@ export class SrtServer {
   private readonly listener: SrtListener;
   private readonly startUs = nowUs();
   private timer: NodeJS.Timeout | null = null;
-  private readonly bad = new Map<string, number>();
-  private lastBadLog = 0;
+  private readonly dropped: DroppedDatagrams;
   private readonly host = publicAddress();
-  badDatagrams = 0;
 
   constructor(private readonly ctx: ServerContext) {
     this.listener = new SrtListener(this.newSocketId(), () => nowUs() - this.startUs);
+    this.dropped = new DroppedDatagrams(ctx.log, 'SRT: datagrams dropped');
   }
 
   async install(): Promise<FeatureHandle> {
@@ -108,14 +107,12 @@ export class SrtServer {
   }
 
   private countBad(reason: string, peer: string): void {
-    this.badDatagrams++;
-    this.bad.set(reason, (this.bad.get(reason) ?? 0) + 1);
-    if (this.bad.size > 32) this.bad.delete(this.bad.keys().next().value!);
-    const now = Date.now();
-    if (now - this.lastBadLog < BAD_LOG_INTERVAL_MS) return;
-    this.lastBadLog = now;
-    this.ctx.log.warn({ peer, reason: clip(reason, 120), counts: Object.fromEntries(this.bad) }, 'SRT: datagrams dropped');
-    this.bad.clear();
+    this.dropped.note(reason, peer);
+  }
+
+  /** Datagrams dropped since start. */
+  get badDatagrams(): number {
+    return this.dropped.count;
   }
 
   private onDatagram(msg: Buffer, ip: string, port: number): void {

@@ -97,6 +97,11 @@ export class RtcServer {
     return { processes: this.processes, logFile: ffLogFile(this.ctx.config.ffLogDir, [`ffmpeg-${kind}`, source.vhost, source.app, source.stream]), log };
   }
 
+  /** Datagrams the gateway passed to sibling workers and got from them (zeros without a gateway). */
+  get relayed(): { out: number; in: number } {
+    return this.gateway?.relayed ?? { out: 0, in: 0 };
+  }
+
   get enabled(): boolean {
     return this.ctx.config.rtcServer.enabled;
   }

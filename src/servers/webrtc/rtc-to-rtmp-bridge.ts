@@ -2,7 +2,7 @@
  * WebRTC → RTMP (`rtc_to_rtmp on`): a WHIP publisher's RTP becomes
  * MediaFrames in the LiveSource, so RTMP, FLV, HLS and DVR see it. Video
  * goes through a jitter buffer (reordering; NACK for gaps; PLI after a loss
- * and every `pli_for_rtmp`) and the H.264 depacketizer; Opus is transcoded
+ * and every `pli_for_rtmp`) and the H.264 or H.265 depacketizer; Opus is transcoded
  * to AAC by FFmpeg. Each track's RTP clock is anchored to the arrival time
  * of its first packet, so audio and video share one millisecond timeline.
  * Of a simulcast publisher it takes one layer (the top one); when that
@@ -70,6 +70,52 @@ class TrackClock {
   }
 }
 
+/** What H.264 and H.265 do differently here: which NAL units are parameter sets, and the decoder configuration record they make. */
+interface VideoShape {
+  codec: 'H264' | 'HEVC';
+  label: string;
+  /** The unit's parameter sets, by kind (null unless all the record needs are there), and the NAL units of the frame (no delimiters). */
+  split(nalus: Buffer[]): { params: Buffer[][] | null; body: Buffer[] };
+  record(params: Buffer[][]): Buffer;
+  depacketizer(): H264Depacketizer | H265Depacketizer;
+}
+
+const AVC_SHAPE: VideoShape = {
+  codec: 'H264',
+  label: 'H.264',
+  split(nalus) {
+    let sps: Buffer | null = null;
+    let pps: Buffer | null = null;
+    const body: Buffer[] = [];
+    for (const n of nalus) {
+      const t = n[0]! & 0x1f;
+      if (t === 7) sps = n;
+      else if (t === 8) pps = n;
+      else if (t !== 9) body.push(n);
+    }
+    return { params: sps && pps ? [[sps], [pps]] : null, body };
+  },
+  record: (p) => buildAvcDecoderConfig(p[0]![0]!, p[1]![0]!),
+  depacketizer: () => new H264Depacketizer(),
+};
+
+const HEVC_SHAPE: VideoShape = {
+  codec: 'HEVC',
+  label: 'H.265',
+  split(nalus) {
+    const params: Buffer[][] = [[], [], []];
+    const body: Buffer[] = [];
+    for (const n of nalus) {
+      const t = hevcNalType(n[0]!);
+      if (t >= 32 && t <= 34) params[t - 32]!.push(n); // VPS, SPS, PPS
+      else if (t !== 35) body.push(n);
+    }
+    return { params: params[1]!.length && params[2]!.length ? params : null, body };
+  },
+  record: (p) => buildHevcDecoderConfig(p[0]!, p[1]!, p[2]!),
+  depacketizer: () => new H265Depacketizer(),
+};
+
 export class RtcToRtmpBridge {
   private jitter = new RtpJitterBuffer<VideoPacket>({ capacity: 1024, maxDelayMs: 150 });
   private depack: H264Depacketizer | H265Depacketizer;
@@ -83,8 +129,9 @@ export class RtcToRtmpBridge {
   private readonly epoch: number;
   private readonly timer: NodeJS.Timeout;
   private transcoder: OpusToAacTranscoder | null = null;
-  private sps: Buffer | null = null;
-  private pps: Buffer | null = null;
+  /** The parameter sets of the last sequence header sent, end to end; null before the first. */
+  private paramSets: Buffer | null = null;
+  private readonly shape: VideoShape;
   private audioHeaderSent = false;
   private lastPli = -Infinity;
   private lastPeriodicPli: number;
@@ -94,6 +141,7 @@ export class RtcToRtmpBridge {
 
   constructor(private readonly o: RtcToRtmpOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.shape = o.videoCodec === 'H265' ? HEVC_SHAPE : AVC_SHAPE;
     this.depack = this.newDepacketizer();
     this.epoch = this.now();
     this.lastPeriodicPli = this.epoch;
@@ -165,36 +213,32 @@ export class RtcToRtmpBridge {
   }
 
   private newDepacketizer(): H264Depacketizer | H265Depacketizer {
-    return this.o.videoCodec === 'H265' ? new H265Depacketizer() : new H264Depacketizer();
+    return this.shape.depacketizer();
   }
 
-  /** An H.265 access unit: VPS/SPS/PPS become the HEVC sequence header (hvcC), the rest a length-prefixed frame. */
-  private onHevcUnit(u: H264AccessUnit, now: number): void {
+  /** An access unit: its parameter sets become the sequence header (avcC, hvcC) when they change, the rest a length-prefixed frame. */
+  private onAccessUnit(u: H264AccessUnit, now: number): void {
+    const shape = this.shape;
+    // Never backwards, also across a change of layer (each layer's clock has its own anchor).
     const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
     this.lastVideoMs = ms;
-    const params: Buffer[][] = [[], [], []];
-    const body: Buffer[] = [];
-    for (const n of u.nalus) {
-      const t = hevcNalType(n[0]!);
-      if (t >= 32 && t <= 34) params[t - 32]!.push(n);
-      else if (t !== 35) body.push(n);
-    }
-    if (params[1]!.length && params[2]!.length) {
+    const { params, body } = shape.split(u.nalus);
+    if (params) {
       const key = Buffer.concat(params.flat());
-      if (!this.sps || !key.equals(this.sps)) {
-        this.sps = Buffer.from(key);
+      if (!this.paramSets || !key.equals(this.paramSets)) {
+        this.paramSets = key;
         let record: Buffer;
         try {
-          record = buildHevcDecoderConfig(params[0]!, params[1]!, params[2]!);
+          record = shape.record(params);
         } catch (err) {
-          this.o.log.warn({ err: (err as Error).message }, 'rtc_to_rtmp: bad H.265 parameter sets');
+          this.o.log.warn({ err: (err as Error).message }, `rtc_to_rtmp: bad ${shape.label} parameter sets`);
           return;
         }
-        this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.265 sequence header');
-        this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, true, true, record, null));
+        this.o.log.info({ bytes: record.length, layer: this.videoLayer }, `rtc_to_rtmp: ${shape.label} sequence header`);
+        this.o.source.onFrame(new MediaFrame('video', shape.codec, ms, ms, true, true, record, null));
       }
     }
-    if (!this.sps || body.length === 0) return;
+    if (!this.paramSets || body.length === 0) return;
     const payload = Buffer.allocUnsafe(body.reduce((n, b) => n + 4 + b.length, 0));
     let off = 0;
     for (const n of body) {
@@ -203,44 +247,7 @@ export class RtcToRtmpBridge {
       off += 4 + n.length;
     }
     this.framesOut++;
-    this.o.source.onFrame(new MediaFrame('video', 'HEVC', ms, ms, u.keyframe, false, payload, null));
-  }
-
-  private onAccessUnit(u: H264AccessUnit, now: number): void {
-    if (this.o.videoCodec === 'H265') return this.onHevcUnit(u, now);
-    // Never backwards, also across a change of layer (each layer's clock has its own anchor).
-    const ms = Math.max(Math.round(this.videoClock.toMs(u.timestamp, now - this.epoch)), this.lastVideoMs);
-    this.lastVideoMs = ms;
-    const body: Buffer[] = [];
-    let size = 0;
-    let sps: Buffer | null = null;
-    let pps: Buffer | null = null;
-    for (const n of u.nalus) {
-      const t = n[0]! & 0x1f;
-      if (t === 7) sps = n;
-      else if (t === 8) pps = n;
-      else if (t !== 9) {
-        body.push(n);
-        size += 4 + n.length;
-      }
-    }
-    if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
-      this.sps = Buffer.from(sps);
-      this.pps = Buffer.from(pps);
-      const record = buildAvcDecoderConfig(this.sps, this.pps);
-      this.o.log.info({ bytes: record.length, layer: this.videoLayer }, 'rtc_to_rtmp: H.264 sequence header');
-      this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, true, true, record, null));
-    }
-    if (!this.sps || size === 0) return;
-    const payload = Buffer.allocUnsafe(size);
-    let off = 0;
-    for (const n of body) {
-      payload.writeUInt32BE(n.length, off);
-      n.copy(payload, off + 4);
-      off += 4 + n.length;
-    }
-    this.framesOut++;
-    this.o.source.onFrame(new MediaFrame('video', 'H264', ms, ms, u.keyframe, false, payload, null));
+    this.o.source.onFrame(new MediaFrame('video', shape.codec, ms, ms, u.keyframe, false, payload, null));
   }
 
   private onAac(frame: Buffer, pts: number, asc: Buffer): void {

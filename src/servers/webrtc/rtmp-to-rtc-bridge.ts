@@ -134,13 +134,7 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
       this.pps = cfg.pps.map((b) => Buffer.from(b));
       return;
     }
-    // The GOP handed over at attach time is old: players start at the next keyframe anyway.
-    if (this.attaching) return;
-    const packets = frame.wire(RTP_VIDEO) ?? frame.setWire(RTP_VIDEO, this.packetize(frame));
-    for (const pkt of packets) {
-      this.videoPackets++;
-      this.stream.onRtp('video', pkt);
-    }
+    this.sendVideo(frame, (f) => this.packetize(f));
   }
 
   private onHevc(frame: MediaFrame): void {
@@ -151,8 +145,14 @@ export class RtmpToRtcBridge implements RtcProducer, FrameSink {
       this.hevcParams = cfg.arrays.filter((a) => a.nalType >= 32 && a.nalType <= 34).flatMap((a) => a.units.map((u) => Buffer.from(u)));
       return;
     }
+    this.sendVideo(frame, (f) => this.packetizeHevc(f));
+  }
+
+  /** A frame's RTP packets to the players; packetized once, then cached on the frame. */
+  private sendVideo(frame: MediaFrame, packetize: (f: MediaFrame) => readonly Buffer[]): void {
+    // The GOP handed over at attach time is old: players start at the next keyframe anyway.
     if (this.attaching) return;
-    const packets = frame.wire(RTP_VIDEO) ?? frame.setWire(RTP_VIDEO, this.packetizeHevc(frame));
+    const packets = frame.wire(RTP_VIDEO) ?? frame.setWire(RTP_VIDEO, packetize(frame));
     for (const pkt of packets) {
       this.videoPackets++;
       this.stream.onRtp('video', pkt);
