@@ -22,6 +22,7 @@ import { versionsData } from './srs-api-level.js';
 import { randomId } from '../log/logger.js';
 import type { DvrControl } from '../outputs/dvr/dvr-feature.js';
 import type { RtcFeature } from '../servers/webrtc/webrtc-feature.js';
+import { NO_RELAY } from '../servers/webrtc/rtc-server.js';
 import { dvrsApi } from './api-dvrs.js';
 import { clip } from '../log/clip.js';
 
@@ -160,7 +161,7 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
         return reply({ ...envelope(), data: versionsData() });
       case '/api/v1/summaries':
         stats.refresh();
-        return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt, deps.rtc?.relayed() ?? { out: 0, in: 0 }) });
+        return reply({ ...envelope(), data: summariesData(ctx, stats, identity.startedAt, deps.rtc?.relayed() ?? NO_RELAY) });
       case '/api/v1/rusages':
         return reply({ ...envelope(), data: rusagesData() });
       case '/api/v1/self_proc_stats':

@@ -11,6 +11,7 @@ import { redactTokens } from '../log/clip.js';
 import { VERSION } from '../version.js';
 import { SRS_API_VERSION } from './srs-api-level.js';
 import { Fixed2 } from './srs-json.js';
+import type { RtcRelayCounts } from '../servers/webrtc/rtc-server.js';
 
 type Json = Record<string, unknown>;
 
@@ -84,8 +85,8 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
  * SRS's summaries. Every `*_percent` is a ratio (1.00 = one core, all RAM, a
  * disk busy all the time), as SRS sends it; SRS's console multiplies by 100.
  */
-/** `rtcRelayed`: WebRTC datagrams passed between --workers processes (RtcUdpGateway.relayed). */
-export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt: number, rtcRelayed: { out: number; in: number }): Json {
+/** `rtcRelayed`: the WebRTC gateway's relay (RtcServer.relayed): datagrams passed between --workers processes, the native relay's counts. */
+export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt: number, rtcRelayed: RtcRelayCounts): Json {
   const p = stats.proc;
   const rssKb = p.rssKb();
   const [l1, l5, l15] = os.loadavg();
@@ -145,6 +146,12 @@ export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt:
       // This worker's gateway: datagrams read here for a session of another worker, and the other way.
       rtc_relayed_out: rtcRelayed.out,
       rtc_relayed_in: rtcRelayed.in,
+      // Which relay holds the WebRTC port (native thread, dgram, null) and the media the native one moved itself.
+      rtc_udp_relay: rtcRelayed.kind,
+      rtc_native_out: rtcRelayed.nativeOut,
+      rtc_native_direct: rtcRelayed.nativeDirect,
+      rtc_native_in: rtcRelayed.nativeIn,
+      rtc_native_dropped: rtcRelayed.nativeDropped,
     },
   };
 }

@@ -15,7 +15,7 @@ import { launchChromium, openPage, whepPlay, playStats, selectedPair, until, rtc
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
 
 /** /api/v1/summaries on a new connection (the primary deals connections to the workers in turn). */
-function summaries(url: string): Promise<{ pid: string; sluice: Record<string, number> }> {
+function summaries(url: string): Promise<{ pid: string; sluice: Record<string, number | string | null> }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { agent: false }, (res) => {
@@ -24,7 +24,7 @@ function summaries(url: string): Promise<{ pid: string; sluice: Record<string, n
         res.on('data', (d: string) => (body += d));
         res.on('end', () => {
           try {
-            const j = JSON.parse(body) as { pid: string; data: { sluice: Record<string, number> } };
+            const j = JSON.parse(body) as { pid: string; data: { sluice: Record<string, number | string | null> } };
             resolve({ pid: j.pid, sluice: j.data.sluice });
           } catch (err) {
             reject(err as Error);
@@ -85,11 +85,13 @@ test('--workers 2: every WHEP offer is answered, every player gets media, both w
       assert.ok(!pids.has(edge.proc.pid), 'the primary serves no session');
       // The shared port hands a datagram to either worker; each one's API counts what its gateway passed to the other.
       const relayed = new Map<string, { out: number; in: number }>();
+      const relays = new Set<unknown>();
       const total = (k: 'out' | 'in'): number => [...relayed.values()].reduce((n, r) => n + r[k], 0);
       await until(
         async () => {
           const s = await summaries(edge.apiUrl('api/v1/summaries'));
-          relayed.set(s.pid, { out: s.sluice.rtc_relayed_out, in: s.sluice.rtc_relayed_in });
+          relayed.set(s.pid, { out: Number(s.sluice.rtc_relayed_out), in: Number(s.sluice.rtc_relayed_in) });
+          relays.add(s.sluice.rtc_udp_relay);
           return relayed;
         },
         (m) => m.size === 2 && total('out') > 0 && total('in') > 0,
@@ -97,6 +99,7 @@ test('--workers 2: every WHEP offer is answered, every player gets media, both w
       ).catch(() => undefined);
       t.diagnostic(`rtc_relayed by worker: ${JSON.stringify(Object.fromEntries(relayed))}`);
       assert.equal(relayed.size, 2, 'both workers answered /api/v1/summaries');
+      assert.deepEqual([...relays], ['dgram'], 'with --workers the port is node:cluster\'s, held by dgram');
       assert.ok(total('out') > 0 && total('in') > 0, `datagrams passed between the workers: ${JSON.stringify(Object.fromEntries(relayed))}`);
     } finally {
       for (const p of players) p.close();

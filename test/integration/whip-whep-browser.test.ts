@@ -31,6 +31,11 @@ test('browser WHIP → browser WHEP: frames decode and audio arrives', { timeout
     assert.ok(later.totalAudioEnergy > first.totalAudioEnergy, 'audio energy keeps growing');
     const pub = await publishStats(pubPage);
     assert.ok(pub.pliCount >= 1, `the player's join reached the publisher as a PLI (${pub.pliCount})`);
+    // The media went through the native relay, both ways, the player's straight from libjuice's sendto (npm install builds it on Linux).
+    const sums = (await (await fetch(server.apiUrl('/api/v1/summaries'))).json()) as { data: { sluice: Record<string, unknown> } };
+    const sl = sums.data.sluice;
+    assert.equal(sl.rtc_udp_relay, 'native', `summaries: ${JSON.stringify(sl)}`);
+    assert.ok((sl.rtc_native_direct as number) > 100 && (sl.rtc_native_in as number) > 100, `native relay counts: ${JSON.stringify(sl)}`);
 
     // Both show in the client list as rtc sessions of this stream; DELETE ends the player's.
     const rtcClients = async (): Promise<{ type: string; url: string; publish: boolean }[]> => {

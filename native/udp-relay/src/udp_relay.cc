@@ -14,6 +14,14 @@
 // sent to it. Only datagrams from libjuice's own address on the loopback
 // interface are taken on that socket.
 //
+// Sending without the hop: where it can, the relay also replaces libjuice's
+// `sendto` in node-datachannel's import table (its GOT) with its own, which
+// sends an established session's RTP/RTCP straight from the public socket to
+// the client's current address instead of to the session's loopback address.
+// Then a player's media crosses the kernel once, as with follow_client_address
+// off. Anything the hook does not recognise goes to libc's sendto unchanged;
+// where the table entry is not found, the loopback hop stays.
+//
 // Only media takes the fast path: RTP/RTCP (first byte 128..191) between a
 // session socket and the client address the gateway made current. STUN, DTLS
 // and anything from an address that is not a session's current one go to
@@ -21,6 +29,8 @@
 #include <node_api.h>
 
 #include <arpa/inet.h>
+#include <link.h>
+#include <sys/mman.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -134,7 +144,7 @@ struct Relay {
   std::vector<Item> queue;
   bool scheduled = false;
 
-  std::atomic<uint64_t> mediaIn{0}, mediaOut{0}, toJs{0}, dropped{0}, truncated{0}, sendErrors{0}, strangers{0};
+  std::atomic<uint64_t> mediaIn{0}, mediaOut{0}, directOut{0}, toJs{0}, dropped{0}, truncated{0}, sendErrors{0}, strangers{0};
 
   Slots in;   // reads from the public port
   Slots out;  // reads from libjuice, sent on with one sendmmsg
@@ -360,6 +370,101 @@ void Loop(Relay* r) {
   }
 }
 
+// ---- libjuice's sendto, replaced ----
+
+std::mutex gHookMu;           // guards gHooked against a relay going away
+Relay* gHooked = nullptr;     // the relay whose sessions the hook sends for
+bool gHookInstalled = false;  // the GOT entry points at HookSendto (for the process's life)
+
+ssize_t HookSendto(int fd, const void* buf, size_t len, int flags, const sockaddr* to, socklen_t tolen) {
+  if (to != nullptr && to->sa_family == AF_INET && tolen >= sizeof(sockaddr_in) && len > 0 && IsMedia(static_cast<const uint8_t*>(buf)[0])) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(to);
+    std::lock_guard<std::mutex> hook(gHookMu);
+    Relay* r = gHooked;
+    if (r != nullptr && a->sin_port == htons(uint16_t(r->innerPort))) {
+      std::lock_guard<std::mutex> lock(r->mu);
+      auto l = r->byLocal.find(ntohl(a->sin_addr.s_addr));
+      if (l != r->byLocal.end()) {
+        auto it = r->sessions.find(l->second);
+        if (it != r->sessions.end() && it->second.fast && it->second.hasCurrent) {
+          const Session& s = it->second;
+          ssize_t n = sendto(r->front, buf, len, flags | MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&s.current), s.currentLen);
+          if (n >= 0) r->directOut++;
+          else r->sendErrors++;
+          return n;
+        }
+      }
+    }
+  }
+  return sendto(fd, buf, len, flags, to, tolen);
+}
+
+struct GotSearch {
+  const char* object;
+  const char* symbol;
+  void** slot;
+};
+
+// Finds `symbol`'s import slot in the loaded object whose path ends with `object` (x86-64, AArch64: RELA).
+int FindGotSlot(dl_phdr_info* info, size_t, void* data) {
+  auto* q = static_cast<GotSearch*>(data);
+  const char* name = info->dlpi_name;
+  size_t nl = name ? strlen(name) : 0, ol = strlen(q->object);
+  if (nl < ol || strcmp(name + nl - ol, q->object) != 0) return 0;
+  const ElfW(Dyn)* dyn = nullptr;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dyn = reinterpret_cast<const ElfW(Dyn)*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  if (dyn == nullptr) return 1;
+  // glibc relocates these d_ptr values in place; other loaders may not.
+  auto at = [&](ElfW(Addr) p) { return p < info->dlpi_addr ? p + info->dlpi_addr : p; };
+  const ElfW(Sym)* symtab = nullptr;
+  const char* strtab = nullptr;
+  const ElfW(Rela)* tables[2] = {nullptr, nullptr};
+  size_t sizes[2] = {0, 0};
+  for (const ElfW(Dyn)* d = dyn; d->d_tag != DT_NULL; d++) {
+    switch (d->d_tag) {
+      case DT_SYMTAB: symtab = reinterpret_cast<const ElfW(Sym)*>(at(d->d_un.d_ptr)); break;
+      case DT_STRTAB: strtab = reinterpret_cast<const char*>(at(d->d_un.d_ptr)); break;
+      case DT_JMPREL: tables[0] = reinterpret_cast<const ElfW(Rela)*>(at(d->d_un.d_ptr)); break;
+      case DT_PLTRELSZ: sizes[0] = d->d_un.d_val; break;
+      case DT_RELA: tables[1] = reinterpret_cast<const ElfW(Rela)*>(at(d->d_un.d_ptr)); break;
+      case DT_RELASZ: sizes[1] = d->d_un.d_val; break;
+      default: break;
+    }
+  }
+  if (symtab == nullptr || strtab == nullptr) return 1;
+  for (int t = 0; t < 2; t++) {
+    if (tables[t] == nullptr) continue;
+    for (size_t i = 0; i < sizes[t] / sizeof(ElfW(Rela)); i++) {
+      const ElfW(Rela)& rel = tables[t][i];
+      size_t sym = ELF64_R_SYM(rel.r_info);
+      if (sym == 0 || strcmp(strtab + symtab[sym].st_name, q->symbol) != 0) continue;
+      q->slot = reinterpret_cast<void**>(info->dlpi_addr + rel.r_offset);
+      return 1;
+    }
+  }
+  return 1;
+}
+
+// Points node-datachannel's sendto at HookSendto; false when its import slot is not found.
+bool InstallHook() {
+#if defined(__x86_64__) || defined(__aarch64__)
+  if (gHookInstalled) return true;
+  GotSearch q{"node_datachannel.node", "sendto", nullptr};
+  dl_iterate_phdr(FindGotSlot, &q);
+  if (q.slot == nullptr) return false;
+  long page = sysconf(_SC_PAGESIZE);
+  auto base = reinterpret_cast<uintptr_t>(q.slot) & ~uintptr_t(page - 1);
+  // The slot may be in RELRO (read-only after start): make its page writable for the store.
+  if (mprotect(reinterpret_cast<void*>(base), size_t(page), PROT_READ | PROT_WRITE) != 0) return false;
+  __atomic_store_n(q.slot, reinterpret_cast<void*>(&HookSendto), __ATOMIC_SEQ_CST);
+  gHookInstalled = true;
+  return true;
+#else
+  return false;
+#endif
+}
+
 // ---- JavaScript side ----
 
 napi_value Throw(napi_env env, const char* code, const char* message) {
@@ -401,6 +506,10 @@ void CallJs(napi_env env, napi_value cb, void* context, void*) {
 void Shutdown(Relay* r) {
   if (r->shut) return;
   r->shut = true;
+  {
+    std::lock_guard<std::mutex> hook(gHookMu);
+    if (gHooked == r) gHooked = nullptr;
+  }
   r->stopping = true;
   if (r->started) {
     uint64_t one = 1;
@@ -747,6 +856,24 @@ napi_value SendInner(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// direct(relay) -> whether libjuice's sends for this relay's sessions now go straight to the clients.
+napi_value Direct(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  Relay* r = Unwrap(env, argv[0]);
+  if (!r) return nullptr;
+  bool ok = false;
+  {
+    std::lock_guard<std::mutex> hook(gHookMu);
+    if (gHooked == nullptr || gHooked == r) {
+      ok = InstallHook();
+      if (ok) gHooked = r;
+    }
+  }
+  napi_value out;
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
 // stats(relay) -> { mediaIn, mediaOut, toJs, dropped, truncated, sendErrors }
 napi_value Stats(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -755,7 +882,7 @@ napi_value Stats(napi_env env, napi_callback_info info) {
   napi_value out, v;
   napi_create_object(env, &out);
   const std::pair<const char*, uint64_t> fields[] = {
-      {"mediaIn", r->mediaIn}, {"mediaOut", r->mediaOut}, {"toJs", r->toJs}, {"dropped", r->dropped}, {"truncated", r->truncated}, {"sendErrors", r->sendErrors}, {"strangers", r->strangers}};
+      {"mediaIn", r->mediaIn}, {"mediaOut", r->mediaOut}, {"directOut", r->directOut}, {"toJs", r->toJs}, {"dropped", r->dropped}, {"truncated", r->truncated}, {"sendErrors", r->sendErrors}, {"strangers", r->strangers}};
   for (const auto& f : fields) {
     napi_create_double(env, double(f.second), &v);
     napi_set_named_property(env, out, f.first, v);
@@ -783,6 +910,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"seenAgo", nullptr, SeenAgo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sendFront", nullptr, SendFront, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sendInner", nullptr, SendInner, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"direct", nullptr, Direct, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"shutdown", nullptr, ShutdownJs, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

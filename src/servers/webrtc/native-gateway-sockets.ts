@@ -19,8 +19,10 @@ type RelayHandle = { readonly [relayBrand]: true };
 export interface NativeRelayStats {
   /** Client → libjuice without JavaScript. */
   mediaIn: number;
-  /** libjuice → client without JavaScript. */
+  /** libjuice → client without JavaScript, through the loopback hop. */
   mediaOut: number;
+  /** libjuice → client sent straight from the public socket by the replaced sendto (no hop). */
+  directOut: number;
   /** Handed to JavaScript. */
   toJs: number;
   /** Lost to a full queue towards JavaScript or a failed send. */
@@ -41,6 +43,7 @@ interface RelayBinding {
   seenAgo(h: RelayHandle, id: number): number;
   sendFront(h: RelayHandle, msg: Buffer, address: string, port: number): void;
   sendInner(h: RelayHandle, id: number, msg: Buffer): void;
+  direct(h: RelayHandle): boolean;
   stats(h: RelayHandle): NativeRelayStats;
   shutdown(h: RelayHandle): void;
 }
@@ -69,6 +72,8 @@ export class NativeGatewaySockets implements GatewaySockets {
   readonly kind = 'native';
   private handle: RelayHandle | null = null;
   private boundPort = 0;
+  /** libjuice's sends for established sessions go straight to the client (its sendto replaced); false: through the loopback hop. */
+  direct = false;
   private onFront: FrontHandler | null = null;
   private readonly inner = new Map<number, (msg: Buffer) => void>();
 
@@ -95,6 +100,8 @@ export class NativeGatewaySockets implements GatewaySockets {
       throw err;
     }
     this.handle = h;
+    // SLUICE_UDP_RELAY=hop keeps the loopback hop (for comparisons).
+    this.direct = process.env.SLUICE_UDP_RELAY !== 'hop' && this.native.direct(h);
   }
 
   get port(): number {

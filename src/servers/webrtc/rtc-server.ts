@@ -61,6 +61,23 @@ export interface RtcAnswer {
 
 type RtcLog = ServerContext['log'];
 
+/** The UDP gateway's relay as the API shows it. */
+export interface RtcRelayCounts {
+  /** Which relay holds the public port (null: no gateway, e.g. follow_client_address off). */
+  kind: 'native' | 'dgram' | null;
+  /** Datagrams passed to sibling --workers processes and got from them. */
+  out: number;
+  in: number;
+  /** Media the native relay moved without JavaScript, to clients and from them, and what it dropped. */
+  nativeOut: number;
+  /** Media libjuice sent straight to clients through the native relay's sendto (no loopback hop). */
+  nativeDirect: number;
+  nativeIn: number;
+  nativeDropped: number;
+}
+
+export const NO_RELAY: RtcRelayCounts = { kind: null, out: 0, in: 0, nativeOut: 0, nativeDirect: 0, nativeIn: 0, nativeDropped: 0 };
+
 export class RtcServer {
   readonly sessions = new Map<string, RtcSession>();
   /** The RTP form of each source that has a WebRTC producer or player; freed with the source. */
@@ -97,9 +114,12 @@ export class RtcServer {
     return { processes: this.processes, logFile: ffLogFile(this.ctx.config.ffLogDir, [`ffmpeg-${kind}`, source.vhost, source.app, source.stream]), log };
   }
 
-  /** Datagrams the gateway passed to sibling workers and got from them (zeros without a gateway). */
-  get relayed(): { out: number; in: number } {
-    return this.gateway?.relayed ?? { out: 0, in: 0 };
+  /** What the gateway's relay moved (zeros without a gateway). */
+  get relayed(): RtcRelayCounts {
+    const g = this.gateway;
+    if (g === null) return NO_RELAY;
+    const n = g.nativeStats;
+    return { kind: g.relayKind, ...g.relayed, nativeOut: n?.mediaOut ?? 0, nativeDirect: n?.directOut ?? 0, nativeIn: n?.mediaIn ?? 0, nativeDropped: n?.dropped ?? 0 };
   }
 
   get enabled(): boolean {

@@ -162,7 +162,7 @@ export class RtcUdpGateway {
     this.front = sockets;
     if (native !== null) {
       if ('error' in native) this.log.info({ reason: native.error }, 'WebRTC UDP relay: JavaScript (the native relay is not used)');
-      else this.log.debug('WebRTC UDP relay: native thread');
+      else this.log.debug({ direct: sockets instanceof NativeGatewaySockets && sockets.direct }, 'WebRTC UDP relay: native thread');
     }
     if (shared) {
       this.mesh = new RtcWorkerMesh(

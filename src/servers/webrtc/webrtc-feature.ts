@@ -8,11 +8,12 @@ import type { ServerContext } from '../../core/server-context.js';
 import { RtcServer } from './rtc-server.js';
 import { rtcApiRoute } from './rtc-api.js';
 import type { ProcessRegistry } from '../../ffmpeg/child-supervisor.js';
+import { NO_RELAY, type RtcRelayCounts } from './rtc-server.js';
 
 /** The WebRTC feature, with what the API shows of it. */
 export interface RtcFeature extends Feature {
-  /** Datagrams the gateway passed to sibling workers and got from them (--workers); zeros before install and without workers. */
-  relayed(): { out: number; in: number };
+  /** The UDP gateway's relay: datagrams passed to sibling workers and got from them (--workers), and the native relay's counts; zeros before install. */
+  relayed(): RtcRelayCounts;
 }
 
 /** `processes`: the supervisor's registry, where the AAC⇄Opus FFmpeg pipes run. */
@@ -20,7 +21,7 @@ export const rtcFeature = (processes: ProcessRegistry): RtcFeature => {
   let current: RtcServer | null = null;
   return {
     name: 'webrtc',
-    relayed: () => current?.relayed ?? { out: 0, in: 0 },
+    relayed: () => current?.relayed ?? NO_RELAY,
     install: (ctx) => install(ctx, processes, (r) => (current = r)),
   };
 };
