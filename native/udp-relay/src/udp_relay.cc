@@ -587,6 +587,12 @@ napi_value Errno(napi_env env, const char* what) {
   napi_value argv[n];           \
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
 
+// The arguments of a call on a relay (argv[0]); returns (with the exception set) when it is closed.
+#define RELAY_ARGS(n)                \
+  ARGS(n);                           \
+  Relay* r = Unwrap(env, argv[0]);   \
+  if (!r) return nullptr;
+
 // create(onDatagram(id, buf, address?, port?)) -> relay
 napi_value Create(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -632,9 +638,7 @@ int OpenInner(Relay* r) {
 
 // bind(relay, address, port, v6, juicePort) -> port
 napi_value Bind(napi_env env, napi_callback_info info) {
-  ARGS(5);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(5);
   if (r->front >= 0) return Throw(env, "ERR_SOCKET_ALREADY_BOUND", "already bound");
   std::string address = StringArg(env, argv[1]);
   int port = IntArg(env, argv[2]);
@@ -693,9 +697,7 @@ napi_value Bind(napi_env env, napi_callback_info info) {
 
 // open(relay) -> [id, address, port]: the session's loopback address, the one libjuice will see.
 napi_value Open(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(1);
   uint32_t id;
   uint32_t local;
   {
@@ -733,6 +735,12 @@ void DropCurrent(Relay* r, Session& s) {
   s.currentKey.clear();
 }
 
+// The session a call names, or null; the caller holds r->mu.
+Session* FindSession(Relay* r, uint32_t id) {
+  auto it = r->sessions.find(id);
+  return it == r->sessions.end() ? nullptr : &it->second;
+}
+
 uint32_t IdArg(napi_env env, napi_value v) {
   uint32_t id = 0;
   napi_get_value_uint32(env, v, &id);
@@ -741,9 +749,7 @@ uint32_t IdArg(napi_env env, napi_value v) {
 
 // close(relay, id)
 napi_value CloseSession(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(2);
   uint32_t id = IdArg(env, argv[1]);
   std::lock_guard<std::mutex> lock(r->mu);
   auto it = r->sessions.find(id);
@@ -756,9 +762,7 @@ napi_value CloseSession(napi_env env, napi_callback_info info) {
 
 // current(relay, id, address | null, port): where the session's media goes, and whose media takes the fast path in.
 napi_value SetCurrent(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(4);
   uint32_t id = IdArg(env, argv[1]);
   napi_valuetype t;
   napi_typeof(env, argv[2], &t);
@@ -767,9 +771,9 @@ napi_value SetCurrent(napi_env env, napi_callback_info info) {
   bool has = t == napi_string;
   if (has && !ParseAddress(*r, StringArg(env, argv[2]), IntArg(env, argv[3]), &sa, &len)) return Throw(env, "ERR_INVALID_ADDRESS", "bad address");
   std::lock_guard<std::mutex> lock(r->mu);
-  auto it = r->sessions.find(id);
-  if (it == r->sessions.end()) return nullptr;
-  Session& s = it->second;
+  Session* found = FindSession(r, id);
+  if (found == nullptr) return nullptr;
+  Session& s = *found;
   DropCurrent(r, s);
   if (!has) return nullptr;
   std::string key = KeyOf(sa);
@@ -793,29 +797,24 @@ napi_value SetCurrent(napi_env env, napi_callback_info info) {
 
 // fast(relay, id, on): whether the session's media may bypass JavaScript.
 napi_value SetFast(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(3);
   uint32_t id = IdArg(env, argv[1]);
   bool on = false;
   napi_get_value_bool(env, argv[2], &on);
   std::lock_guard<std::mutex> lock(r->mu);
-  auto it = r->sessions.find(id);
-  if (it != r->sessions.end()) it->second.fast = on;
+  if (Session* s = FindSession(r, id)) s->fast = on;
   return nullptr;
 }
 
 // seenAgo(relay, id) -> ms since media last came from the session's current address on the fast path, or -1
 napi_value SeenAgo(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(2);
   uint32_t id = IdArg(env, argv[1]);
   int64_t ago = -1;
   {
     std::lock_guard<std::mutex> lock(r->mu);
-    auto it = r->sessions.find(id);
-    if (it != r->sessions.end() && it->second.hasCurrent) ago = NowMs() - it->second.currentSeen;
+    Session* s = FindSession(r, id);
+    if (s != nullptr && s->hasCurrent) ago = NowMs() - s->currentSeen;
   }
   napi_value out;
   napi_create_int64(env, ago, &out);
@@ -828,9 +827,7 @@ bool BufferArg(napi_env env, napi_value v, void** data, size_t* len) {
 
 // sendFront(relay, buf, address, port)
 napi_value SendFront(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(4);
   void* data;
   size_t len;
   if (!BufferArg(env, argv[1], &data, &len)) return Throw(env, "ERR_INVALID_ARG_TYPE", "not a buffer");
@@ -843,24 +840,20 @@ napi_value SendFront(napi_env env, napi_callback_info info) {
 
 // sendInner(relay, id, buf)
 napi_value SendInner(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(3);
   uint32_t id = IdArg(env, argv[1]);
   void* data;
   size_t len;
   if (!BufferArg(env, argv[2], &data, &len)) return Throw(env, "ERR_INVALID_ARG_TYPE", "not a buffer");
   std::lock_guard<std::mutex> lock(r->mu);
-  auto it = r->sessions.find(id);
-  if (it != r->sessions.end() && !SendToJuice(r, it->second.local, data, len)) r->sendErrors++;
+  Session* s = FindSession(r, id);
+  if (s != nullptr && !SendToJuice(r, s->local, data, len)) r->sendErrors++;
   return nullptr;
 }
 
 // direct(relay) -> whether libjuice's sends for this relay's sessions now go straight to the clients.
 napi_value Direct(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(1);
   bool ok = false;
   {
     std::lock_guard<std::mutex> hook(gHookMu);
@@ -876,9 +869,7 @@ napi_value Direct(napi_env env, napi_callback_info info) {
 
 // stats(relay) -> { mediaIn, mediaOut, toJs, dropped, truncated, sendErrors }
 napi_value Stats(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  Relay* r = Unwrap(env, argv[0]);
-  if (!r) return nullptr;
+  RELAY_ARGS(1);
   napi_value out, v;
   napi_create_object(env, &out);
   const std::pair<const char*, uint64_t> fields[] = {
@@ -899,20 +890,14 @@ napi_value ShutdownJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+#define METHOD(name, fn) {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, nullptr}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
-      {"create", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"bind", nullptr, Bind, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"close", nullptr, CloseSession, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"current", nullptr, SetCurrent, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"fast", nullptr, SetFast, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"seenAgo", nullptr, SeenAgo, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sendFront", nullptr, SendFront, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"sendInner", nullptr, SendInner, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"direct", nullptr, Direct, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"shutdown", nullptr, ShutdownJs, nullptr, nullptr, nullptr, napi_default, nullptr},
+      METHOD("create", Create),       METHOD("bind", Bind),           METHOD("open", Open),
+      METHOD("close", CloseSession),  METHOD("current", SetCurrent),  METHOD("fast", SetFast),
+      METHOD("seenAgo", SeenAgo),     METHOD("sendFront", SendFront), METHOD("sendInner", SendInner),
+      METHOD("direct", Direct),       METHOD("stats", Stats),         METHOD("shutdown", ShutdownJs),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
