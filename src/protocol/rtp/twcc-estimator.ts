@@ -9,7 +9,8 @@
  *   running minimum is queueing; a queue over QUEUE_OVERUSE_MS, or a
  *   rising delay trend (least-squares slope over the last feedbacks) with a
  *   queue over QUEUE_RISING_MS, is overuse.
- * On either, the estimate drops to 0.85 × the rate the receiver got (at
+ * On either (overuse for OVERUSE_HOLD_US on end: a busy receiver's or
+ * sender's event loop makes short delay spikes), the estimate drops to 0.85 × the rate the receiver got (at
  * most once per DECREASE_GAP_US); with neither, it grows 8 % per second up
  * to maxBps. There is no probing: a sender that sends less than the link
  * takes learns it has room only by the estimate growing while nothing hurts.
@@ -25,6 +26,7 @@ const LOSS_WINDOW = 50;
 const DECREASE_FACTOR = 0.85;
 const GROWTH_PER_S = 1.08;
 const DECREASE_GAP_US = 300_000;
+const OVERUSE_HOLD_US = 500_000;
 const QUEUE_OVERUSE_MS = 150;
 const QUEUE_RISING_MS = 25;
 /** Delay slope (ms of delay per ms of time) that counts as rising. */
@@ -63,6 +65,7 @@ export class TwccBandwidthEstimator {
   feedbacks = 0;
   private lastUpdateUs = -1;
   private lastDecreaseUs = -Infinity;
+  private overuseSinceUs = -1;
   private ackedBytes = 0;
   private ackedFromUs = -1;
   private ackedToUs = -1;
@@ -139,7 +142,10 @@ export class TwccBandwidthEstimator {
       }
       slope = leastSquaresSlope(this.trendT, this.trendD);
     }
-    const overuse = this.queueMs > QUEUE_OVERUSE_MS || (slope > TREND_RISING && this.queueMs > QUEUE_RISING_MS);
+    const signal = this.queueMs > QUEUE_OVERUSE_MS || (slope > TREND_RISING && this.queueMs > QUEUE_RISING_MS);
+    if (!signal) this.overuseSinceUs = -1;
+    else if (this.overuseSinceUs < 0) this.overuseSinceUs = nowUs;
+    const overuse = signal && nowUs - this.overuseSinceUs >= OVERUSE_HOLD_US;
     const dtS = this.lastUpdateUs < 0 ? 0 : Math.min(1, (nowUs - this.lastUpdateUs) / 1e6);
     this.lastUpdateUs = nowUs;
     if (overuse || this.loss > LOSS_HIGH) {
@@ -149,7 +155,7 @@ export class TwccBandwidthEstimator {
         this.estimateBps = Math.max(this.minBps, Math.min(this.estimateBps, DECREASE_FACTOR * base));
         this.lastDecreaseUs = nowUs;
       }
-    } else if (this.loss < LOSS_LOW && this.queueMs < QUEUE_RISING_MS) {
+    } else if (this.loss < LOSS_LOW && !signal && this.queueMs < QUEUE_RISING_MS) {
       this.state = 'increase';
       this.estimateBps = Math.min(this.maxBps, this.estimateBps * Math.pow(GROWTH_PER_S, dtS));
     } else this.state = 'hold';

@@ -32,6 +32,12 @@ const HISTORY = 1024;
 const SR_INTERVAL_MS = 1000;
 /** While a player waits for its first keyframe, it asks the producer again this often (ms). */
 const KEYFRAME_RETRY_MS = 1000;
+/**
+ * A packet is resent at most this often (ms): a receiver behind a queue
+ * NACKs the same packets again and again before the first resend can
+ * arrive, and resending each time fills the queue further (a collapse).
+ */
+const RESEND_GAP_MS = 250;
 
 class OutTrack {
   /** Video: the layer being forwarded, -1 while waiting for a keyframe (a new player or producer). */
@@ -51,6 +57,7 @@ class OutTrack {
   readonly historyBuf: (Buffer | undefined)[] = new Array(HISTORY);
   readonly historySeq = new Int32Array(HISTORY).fill(-1);
   readonly historyTs = new Float64Array(HISTORY);
+  readonly historyResent = new Float64Array(HISTORY);
 
   constructor(
     readonly kind: MediaKind,
@@ -179,6 +186,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     o.historyBuf[i] = pkt;
     o.historySeq[i] = seq;
     o.historyTs[i] = ts;
+    o.historyResent[i] = 0;
     o.lastSeq = seq;
     o.lastTs = ts;
     o.lastSendWall = Date.now();
@@ -266,10 +274,12 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
       if (it.type === 'pli' || it.type === 'fir') {
         if (o.kind === 'video') this.rtcStream?.requestKeyframe(o.layer >= 0 ? o.layer : this.targetLayer());
       } else if (it.type === 'nack') {
+        const now = performance.now();
         for (const seq of it.lost) {
           const i = seq % HISTORY;
           const pkt = o.historyBuf[i];
-          if (!pkt || o.historySeq[i] !== seq) continue;
+          if (!pkt || o.historySeq[i] !== seq || now - o.historyResent[i]! < RESEND_GAP_MS) continue;
+          o.historyResent[i] = now;
           // The shared packet may carry another player's header now: write ours again.
           rewriteRtp(pkt, o.payloadType, seq, o.historyTs[i]!, o.ssrc);
           if (o.rtx) {
