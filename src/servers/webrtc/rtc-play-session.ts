@@ -122,6 +122,8 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   }
 
   onProducer(_p: RtcProducer | null): void {
+    // A new producer has layers of its own: start on its top one again.
+    this.autoLayer = -1;
     for (const o of [this.out.audio, this.out.video]) {
       if (!o) continue;
       o.synced = false;
