@@ -78,6 +78,8 @@ export function clientObject(stats: ServerStats, c: ClientStat): Json {
     kbps: { recv_30s: c.recv.kbps(), send_30s: c.send.kbps() },
     // Sluice's addition for SRT sessions: the link as the connection sees it.
     ...(s.linkStats ? { link: s.linkStats() } : {}),
+    // Sluice's addition for WHEP players: the simulcast layer and the bandwidth estimate behind an automatic choice.
+    ...(s.layerInfo ? { rtc: { ...s.layerInfo() } } : {}),
   };
 }
 

@@ -204,7 +204,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, u),
     nack: bool(true, n, 'NACK is always answered', { actsAs: 'on' }),
     nack_no_copy: bool(true, n),
-    twcc: bool(true, u, 'publishers: answer the transport-wide-cc header extension and send transport-cc feedback, so the browser\'s bandwidth estimator runs on it (off: REMB and receiver reports only)'),
+    twcc: bool(true, u, 'publishers: answer the transport-wide-cc header extension and send transport-cc feedback, so the browser\'s bandwidth estimator runs on it (off: REMB and receiver reports only); players: number what is sent and estimate the player\'s bandwidth from its transport-cc feedback, to move a player that did not pin a simulcast layer (?layer=) to one its link carries'),
     stun_timeout: float(30, u, '', { unit: 's' }),
     stun_strict_check: bool(false, n),
     dtls_role: str('passive', n),

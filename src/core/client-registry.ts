@@ -27,6 +27,17 @@ export interface LinkStats {
   sendBufferPackets: number;
 }
 
+/** A WHEP player's simulcast layer and bandwidth estimate: what the API shows. */
+export interface PlayLayerInfo {
+  /** The layer's RID being forwarded (null without simulcast). */
+  layer: string | null;
+  /** Asked for by `?layer=` or the layer action: never switched automatically. */
+  pinned: boolean;
+  auto_switches: number;
+  /** From the player's transport-cc feedback; null without it. */
+  estimate_kbps: number | null;
+}
+
 export interface ClientSession extends StreamRequest {
   readonly id: string;
   readonly ip: string;
@@ -40,6 +51,8 @@ export interface ClientSession extends StreamRequest {
   close(reason: string): void;
   /** Link statistics, for sessions over a transport of our own (SRT). */
   linkStats?(): LinkStats;
+  /** WHEP players: the simulcast layer and bandwidth estimate. */
+  layerInfo?(): PlayLayerInfo;
 }
 
 export class ClientRegistry {

@@ -1,6 +1,9 @@
 /**
  * WebRTC benchmark (a script, not a test):
- *   node dist/test/helpers/rtc-bench.js [maxPlayers] [--fanout-only] [--follow-client-address off] [--pin] [--cpu-prof DIR]
+ *   node dist/test/helpers/rtc-bench.js [maxPlayers] [--fanout-only] [--follow-client-address off] [--pin] [--cpu-prof DIR] [--twcc-ab]
+ * --twcc-ab: at maxPlayers only, players without transport-cc, then with it
+ * (the server numbers every packet and runs an estimator per player), then
+ * without again, in one run: the per-packet cost of TWCC for players.
  * --cpu-prof DIR writes the server's V8 CPU profile there when it stops.
  * --pin puts the server on CPU 0 (`taskset`); run the script itself on CPU 1
  * (`taskset -c 1 node ...`) so that the load does not share the server's core.
@@ -20,6 +23,7 @@ import { OpusToAacTranscoder } from '../../src/ffmpeg/opus-to-aac.js';
 import { buildAudioSpecificConfig } from '../../src/codec/aac.js';
 import { ProcessRegistry } from '../../src/ffmpeg/child-supervisor.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { TWCC_URI } from '../../src/protocol/rtp/twcc.js';
 
 const pipeHost = { processes: new ProcessRegistry(), logFile: null, log: silentLogger() };
 
@@ -161,6 +165,24 @@ async function fanout(maxPlayers: number, follow: boolean, pin: boolean, profDir
     };
     const base = await measure(5);
     console.log(`players 0: server CPU ${base.server.toFixed(1)}% (RTMP ingest only)`);
+    if (twccAb) {
+      // The offer as a browser's: the transport-wide-cc extension and feedback on both sections.
+      const withTwcc = (sdp: string): string =>
+        sdp.replace(/(a=rtpmap:(\d+) [^\r\n]+\r\n)/g, `$1a=rtcp-fb:$2 transport-cc\r\na=extmap:3 ${TWCC_URI}\r\n`);
+      let closedSoFar = 0;
+      for (const [label, twcc] of [['without TWCC', false], ['with TWCC', true], ['without TWCC', false], ['with TWCC', true]] as const) {
+        while (players.length < maxPlayers) players.push(await ndcWhep(server.apiUrl('rtc/v1/whep/?app=live&stream=bench'), {}, twcc ? { offer: withTwcc } : {}));
+        await sleep(3000);
+        const m = await measure(10);
+        const ok = players.filter((p) => p.video.packets > 0).length;
+        console.log(`players ${maxPlayers} ${label} (${ok} receiving): server CPU ${m.server.toFixed(1)}%, main thread ${m.mainThread.toFixed(1)}%, delivered ${m.rxMbps.toFixed(1)} Mbit/s; ${((m.server - base.server) / maxPlayers).toFixed(3)}% of a core per player above ingest`);
+        for (const p of players.splice(0)) p.close();
+        // The next phase starts once the server has let every one of them go (it would forward to both sets).
+        closedSoFar += maxPlayers;
+        await server.waitForLog(() => server.logs.filter((l) => l.msg === 'rtc-play session closed').length >= closedSoFar, 60_000);
+      }
+      return;
+    }
     for (const n of [1, 10, 25, 50, 100, 150, 200].filter((x) => x <= maxPlayers)) {
       while (players.length < n) players.push(await ndcWhep(server.apiUrl('rtc/v1/whep/?app=live&stream=bench')));
       await sleep(3000);
@@ -180,6 +202,7 @@ const args = process.argv.slice(2);
 const maxPlayers = Number(args.find((a) => /^\d+$/.test(a)) ?? 100);
 const followAt = args.indexOf('--follow-client-address');
 const follow = followAt < 0 || args[followAt + 1] !== 'off';
+const twccAb = args.includes('--twcc-ab');
 if (!args.includes('--fanout-only')) await transcodeLatency();
 const profAt = args.indexOf('--cpu-prof');
 await fanout(maxPlayers, follow, args.includes('--pin'), profAt >= 0 ? args[profAt + 1]! : null);

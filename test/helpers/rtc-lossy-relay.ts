@@ -70,6 +70,8 @@ export interface LossyRelay {
   dtlsPassedDown: number;
   /** From now on, browser→server datagrams queue behind a `kbps` link (a queue of at most `maxQueueMs`, then tail drop). */
   capUp(kbps: number, maxQueueMs?: number): void;
+  /** The same for server→browser datagrams. */
+  capDown(kbps: number, maxQueueMs?: number): void;
   /** Idempotent. */
   close(): void;
 }
@@ -87,6 +89,9 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
   let maxQueueUs = 0;
   /** When the bottleneck link is free again (µs, performance clock). */
   let linkFreeAt = 0;
+  let downKbps = 0;
+  let downMaxQueueUs = 0;
+  let downFreeAt = 0;
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
   const relay: LossyRelay = {
@@ -98,6 +103,10 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
     capUp(kbps, maxQueueMs = 1000) {
       capKbps = kbps;
       maxQueueUs = maxQueueMs * 1000;
+    },
+    capDown(kbps, maxQueueMs = 1000) {
+      downKbps = kbps;
+      downMaxQueueUs = maxQueueMs * 1000;
     },
     close() {
       if (closed) return;
@@ -143,7 +152,23 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
       }
       relay.dtlsPassedDown++;
     }
-    front.send(m, client.port, client.address);
+    const to = client;
+    if (downKbps <= 0) {
+      front.send(m, to.port, to.address);
+      return;
+    }
+    const now = performance.now() * 1000;
+    const start = Math.max(now, downFreeAt);
+    if (start - now > downMaxQueueUs) {
+      relay.lostDown++;
+      return;
+    }
+    downFreeAt = start + (m.length * 8 * 1000) / downKbps;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!closed) front.send(m, to.port, to.address);
+    }, (downFreeAt - now) / 1000);
+    timers.add(t);
   });
   return relay;
 }

@@ -4,7 +4,8 @@
  * extension; the receiver reports when each arrived (RTCP RTPFB FMT 15) and
  * the sender's bandwidth estimator (Chromium's GoogCC) reads queueing delay
  * from the spread of those times. Here: reading the extension, a receiver
- * side recorder that builds the feedback, and a parser (for tests and players).
+ * side recorder that builds the feedback, a parser (for a sender: WHEP
+ * players' feedback, twcc-estimator.ts), and the sender's stamping.
  * Times are in microseconds from an injected clock (sans-IO).
  */
 import { RtpError } from './rtp-error.js';
@@ -59,6 +60,55 @@ export function readTransportSeq(pkt: Buffer, extId: number): number {
     }
   }
   return -1;
+}
+
+/**
+ * Where the transport-wide sequence of `pkt` is, when its header extension
+ * is in the one-byte form: `out.at` is the offset of element `extId`'s
+ * 2-byte value (-1 if none), `out.ids` has bit N set for each other
+ * element's ID N. Lets a sender rewrite that element in place for each receiver.
+ */
+export function scanOneByteExtension(pkt: Buffer, extId: number, out: { at: number; ids: number }): void {
+  out.at = -1;
+  out.ids = 0;
+  if (pkt.length < 12 || !(pkt[0]! & 0x10)) return;
+  let off = 12 + (pkt[0]! & 0x0f) * 4;
+  if (off + 4 > pkt.length || pkt.readUInt16BE(off) !== 0xbede) return;
+  const end = off + 4 + pkt.readUInt16BE(off + 2) * 4;
+  if (end > pkt.length) return;
+  off += 4;
+  while (off < end) {
+    const b = pkt[off]!;
+    if (b === 0) {
+      off++;
+      continue;
+    }
+    const id = b >>> 4;
+    if (id === 15) return;
+    const len = (b & 0x0f) + 1;
+    if (id === extId && len === 2 && off + 3 <= end) out.at = off + 1;
+    else out.ids |= 1 << id;
+    off += 1 + len;
+  }
+}
+
+/**
+ * `pkt` (header extension and payload from `payloadOffset`) copied into `out`
+ * with a header extension of only the transport-wide sequence `seq` as
+ * element `extId`; returns the length written. `out` must hold
+ * pkt.length + 8 bytes. For packets without an element to rewrite in place.
+ */
+export function copyWithTransportSeq(pkt: Buffer, payloadOffset: number, extId: number, seq: number, out: Buffer): number {
+  const hl = 12 + (pkt[0]! & 0x0f) * 4;
+  pkt.copy(out, 0, 0, hl);
+  out[0] = out[0]! | 0x10;
+  out.writeUInt16BE(0xbede, hl);
+  out.writeUInt16BE(1, hl + 2);
+  out[hl + 4] = ((extId & 0x0f) << 4) | 1;
+  out.writeUInt16BE(seq & 0xffff, hl + 5);
+  out[hl + 7] = 0;
+  pkt.copy(out, hl + 8, payloadOffset);
+  return hl + 8 + pkt.length - payloadOffset;
 }
 
 interface TwccPacketReport {

@@ -61,7 +61,7 @@ export interface NegotiatedTrack {
   rtx?: { payloadType: number; ssrc: number } | null;
   /** Publish: the offer's FID groups, RTX SSRC → media SSRC. */
   rtxToMedia?: Map<number, number>;
-  /** Publish: the transport-wide-cc header extension ID when negotiated, else 0. */
+  /** The transport-wide-cc header extension ID when negotiated (publish: we report; play: we number), else 0. */
   twccExtId?: number;
 }
 
@@ -93,7 +93,7 @@ export interface NegotiateOptions {
   h264Profile?: string;
   /** How long to wait for libdatachannel's answer (ms). */
   timeoutMs?: number;
-  /** Publish: answer the transport-wide-cc extension and feedback when offered (vhost `rtc.twcc`). */
+  /** Answer the transport-wide-cc extension and feedback when offered (vhost `rtc.twcc`). */
   twcc?: boolean;
 }
 
@@ -195,8 +195,9 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         desc = a;
       }
       const extId = mr?.extensions.get(TWCC_URI) ?? 0;
-      if (o.role === 'publish' && o.twcc !== false && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
-        // The publisher's bandwidth estimator then runs on our feedback (rtc-publish-session.ts) instead of REMB alone.
+      if (o.twcc !== false && extId > 0 && hasFeedback(p.m, pt, 'transport-cc')) {
+        // Publish: the publisher's bandwidth estimator then runs on our feedback (rtc-publish-session.ts) instead of REMB alone.
+        // Play: we number what we send and estimate the player's bandwidth from its feedback (automatic simulcast layer).
         desc.parseSdpLine(`a=extmap:${extId} ${TWCC_URI}`);
         desc.parseSdpLine(`a=rtcp-fb:${pt} transport-cc`);
         twccExtId = extId;

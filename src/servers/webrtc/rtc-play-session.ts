@@ -9,10 +9,14 @@
  * track every second. Of a simulcast producer it forwards one layer (the one
  * asked for by `?layer=`, else the top one), and moves to another only at
  * a keyframe of it, continuing its own sequence numbers and timeline so
- * that the browser sees one stream.
+ * that the browser sees one stream. With transport-wide-cc negotiated it
+ * numbers every packet it sends (one counter for the player's transport,
+ * written in place into the producer's own TWCC element when there is one),
+ * estimates the player's bandwidth from its feedback, and a player that did
+ * not pin a layer is moved to the layer its link carries (rtc-auto-layer.ts).
  */
 import type { Track } from 'node-datachannel';
-import type { ClientType } from '../../core/client-registry.js';
+import type { ClientType, PlayLayerInfo } from '../../core/client-registry.js';
 import { isRtcp, newRtpHeader, parseRtpHeader, rewriteRtp, type RtpHeader } from '../../protocol/rtp/rtp-packet.js';
 import { buildRtx } from '../../protocol/rtp/rtx.js';
 import { parseRtcp, buildSr } from '../../protocol/rtp/rtcp.js';
@@ -20,11 +24,20 @@ import { startsKeyframe, type RtpVideoCodec } from '../../protocol/rtp/video-key
 import type { MediaKind, RtcPlayer, RtcProducer, RtcStream } from './rtc-stream.js';
 import type { NegotiatedTrack } from './rtc-peer.js';
 import { RtcSession, type RtcSessionInit } from './rtc-session.js';
+import { copyWithTransportSeq, parseTwccFeedback } from '../../protocol/rtp/twcc.js';
+import { TwccBandwidthEstimator } from '../../protocol/rtp/twcc-estimator.js';
+import { AutoLayer } from './rtc-auto-layer.js';
 
 const HISTORY = 1024;
 const SR_INTERVAL_MS = 1000;
 /** While a player waits for its first keyframe, it asks the producer again this often (ms). */
 const KEYFRAME_RETRY_MS = 1000;
+/**
+ * A packet is resent at most this often (ms): a receiver behind a queue
+ * NACKs the same packets again and again before the first resend can
+ * arrive, and resending each time fills the queue further (a collapse).
+ */
+const RESEND_GAP_MS = 250;
 
 class OutTrack {
   /** Video: the layer being forwarded, -1 while waiting for a keyframe (a new player or producer). */
@@ -44,6 +57,7 @@ class OutTrack {
   readonly historyBuf: (Buffer | undefined)[] = new Array(HISTORY);
   readonly historySeq = new Int32Array(HISTORY).fill(-1);
   readonly historyTs = new Float64Array(HISTORY);
+  readonly historyResent = new Float64Array(HISTORY);
 
   constructor(
     readonly kind: MediaKind,
@@ -71,6 +85,16 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   /** The simulcast layer (RID) asked for, e.g. by `?layer=l`; null = the top layer. Changing it switches at the layer's next keyframe. */
   wantLayer: string | null = null;
   layerSwitches = 0;
+  /** The player's transport-wide-cc extension ID, 0 when not negotiated. */
+  private twccExtId = 0;
+  private twccSeq = 0;
+  /** For packets without a TWCC element of the producer's to rewrite: copied here with one of ours. */
+  private twccScratch: Buffer | null = null;
+  estimator: TwccBandwidthEstimator | null = null;
+  private readonly auto = new AutoLayer();
+  /** The automatic layer (an index of the stream's layers), -1 = the top one; used only while wantLayer is null. */
+  autoLayer = -1;
+  autoSwitches = 0;
 
   constructor(init: RtcSessionInit) {
     super(init);
@@ -80,6 +104,11 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     for (const t of tracks) {
       const o = new OutTrack(t.kind, t.track, t.ssrc, t.payloadType, t.format.codec, t.format.clockRate, t.rtx ?? null);
       this.out[t.kind] = o;
+      if (t.twccExtId && !this.twccExtId) {
+        this.twccExtId = t.twccExtId;
+        this.twccSeq = Math.floor(Math.random() * 0x10000);
+        this.estimator = new TwccBandwidthEstimator();
+      }
       t.track.onMessage((msg) => this.onRtcp(o, msg));
     }
     this.rtcStream = stream;
@@ -93,6 +122,8 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   }
 
   onProducer(_p: RtcProducer | null): void {
+    // A new producer has layers of its own: start on its top one again.
+    this.autoLayer = -1;
     for (const o of [this.out.audio, this.out.video]) {
       if (!o) continue;
       o.synced = false;
@@ -105,7 +136,15 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     const s = this.rtcStream;
     if (!s || s.layers.length === 0) return 0;
     const i = this.wantLayer === null ? -1 : s.layers.indexOf(this.wantLayer);
-    return i >= 0 ? i : s.topLayer();
+    if (i >= 0) return i;
+    return this.autoLayer >= 0 && this.autoLayer < s.layers.length ? this.autoLayer : s.topLayer();
+  }
+
+  /** The estimate and the layer choice, for the API. */
+  layerInfo(): PlayLayerInfo {
+    const s = this.rtcStream;
+    const l = s && s.layers.length ? s.layers[this.out.video && this.out.video.layer >= 0 ? this.out.video.layer : this.targetLayer()] ?? null : null;
+    return { layer: l, pinned: this.wantLayer !== null, auto_switches: this.autoSwitches, estimate_kbps: this.estimator && this.estimator.feedbacks ? Math.round(this.estimator.estimateBps / 1000) : null };
   }
 
   onRtp(kind: MediaKind, pkt: Buffer, h: RtpHeader, layer: number): void {
@@ -143,11 +182,13 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     const seq = (h.sequence + o.seqOffset) & 0xffff;
     const ts = (h.timestamp + o.tsOffset) >>> 0;
     rewriteRtp(pkt, o.payloadType, seq, ts, o.ssrc);
-    this.send(o, pkt);
+    if (this.twccExtId) this.sendNumbered(o, pkt, h.payloadOffset, this.rtcStream?.ext.at ?? -1, this.rtcStream?.ext.ids ?? 0);
+    else this.send(o, pkt);
     const i = seq % HISTORY;
     o.historyBuf[i] = pkt;
     o.historySeq[i] = seq;
     o.historyTs[i] = ts;
+    o.historyResent[i] = 0;
     o.lastSeq = seq;
     o.lastTs = ts;
     o.lastSendWall = Date.now();
@@ -164,8 +205,67 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     }
   }
 
+  /**
+   * Sends `pkt` with our next transport-wide sequence: written into the
+   * producer's TWCC element at `at` when it has one and none of its other
+   * elements (`ids`) uses our ID (the shared packet, like the rest of the header), else a
+   * copy with an extension of its own (RTMP-bridged packets, retransmits).
+   */
+  private sendNumbered(o: OutTrack, pkt: Buffer, payloadOffset: number, at: number, ids: number): void {
+    const id = this.twccExtId;
+    const seq = this.twccSeq;
+    this.twccSeq = (seq + 1) & 0xffff;
+    if (at > 0 && !(ids & (1 << id))) {
+      pkt[at - 1] = (id << 4) | 1;
+      pkt.writeUInt16BE(seq, at);
+      this.estimator!.onSent(seq, pkt.length, performance.now() * 1000);
+      this.send(o, pkt);
+      return;
+    }
+    if (!this.twccScratch || this.twccScratch.length < pkt.length + 8) this.twccScratch = Buffer.allocUnsafe(Math.max(1600, pkt.length + 8));
+    const n = copyWithTransportSeq(pkt, payloadOffset, id, seq, this.twccScratch);
+    this.estimator!.onSent(seq, n, performance.now() * 1000);
+    this.send(o, this.twccScratch.subarray(0, n));
+  }
+
+  /** transport-cc feedback (RTPFB FMT 15) in a compound RTCP packet: the estimate, then the automatic layer. */
+  private onTwccFeedback(msg: Buffer): void {
+    const est = this.estimator;
+    if (!est) return;
+    for (let off = 0; off + 4 <= msg.length; ) {
+      const len = (msg.readUInt16BE(off + 2) + 1) * 4;
+      if (off + len > msg.length) return;
+      if (msg[off + 1] === 205 && (msg[off]! & 0x1f) === 15) {
+        try {
+          est.onFeedback(parseTwccFeedback(msg.subarray(off, off + len)), performance.now() * 1000);
+        } catch {
+          return;
+        }
+        this.chooseLayer();
+      }
+      off += len;
+    }
+  }
+
+  private chooseLayer(): void {
+    const s = this.rtcStream;
+    const v = this.out.video;
+    if (!s || !v || s.layers.length < 2 || this.wantLayer !== null || !this.estimator) return;
+    const current = this.targetLayer();
+    const next = this.auto.choose(current, s.layerBps, this.estimator.estimateBps, performance.now());
+    if (next === current) return;
+    this.autoLayer = next;
+    this.autoSwitches++;
+    this.rtcStream?.requestKeyframe(next);
+    this.log.info(
+      { from: s.layers[current], to: s.layers[next], estimateKbps: Math.round(this.estimator.estimateBps / 1000), layerKbps: Math.round((s.layerBps[next] ?? 0) / 1000), lossPct: Math.round(this.estimator.loss * 100), queueMs: Math.round(this.estimator.queueMs) },
+      'WebRTC play: automatic layer switch',
+    );
+  }
+
   private onRtcp(o: OutTrack, msg: Buffer): void {
     if (this.closed || !isRtcp(msg)) return;
+    if (this.estimator) this.onTwccFeedback(msg);
     let items;
     try {
       items = parseRtcp(msg);
@@ -176,17 +276,23 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
       if (it.type === 'pli' || it.type === 'fir') {
         if (o.kind === 'video') this.rtcStream?.requestKeyframe(o.layer >= 0 ? o.layer : this.targetLayer());
       } else if (it.type === 'nack') {
+        const now = performance.now();
         for (const seq of it.lost) {
           const i = seq % HISTORY;
           const pkt = o.historyBuf[i];
-          if (!pkt || o.historySeq[i] !== seq) continue;
+          if (!pkt || o.historySeq[i] !== seq || now - o.historyResent[i]! < RESEND_GAP_MS) continue;
+          o.historyResent[i] = now;
           // The shared packet may carry another player's header now: write ours again.
           rewriteRtp(pkt, o.payloadType, seq, o.historyTs[i]!, o.ssrc);
           if (o.rtx) {
             // A copy on loss only: the RTX packet has a payload of its own (OSN + the original's).
-            this.send(o, buildRtx(pkt, parseRtpHeader(pkt, this.nackHeader), o.rtx.payloadType, o.rtxSeq, o.rtx.ssrc));
+            const h = parseRtpHeader(pkt, this.nackHeader);
+            const rtx = buildRtx(pkt, h, o.rtx.payloadType, o.rtxSeq, o.rtx.ssrc);
             o.rtxSeq = (o.rtxSeq + 1) & 0xffff;
-          } else this.send(o, pkt);
+            if (this.twccExtId) this.sendNumbered(o, rtx, h.payloadOffset, -1, 0);
+            else this.send(o, rtx);
+          } else if (this.twccExtId) this.sendNumbered(o, pkt, parseRtpHeader(pkt, this.nackHeader).payloadOffset, -1, 0);
+          else this.send(o, pkt);
           o.retransmits++;
         }
       }
@@ -204,7 +310,12 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
 
   protected override closeStats(): Record<string, number> {
     const v = this.out.video;
-    return { retransmits: (v?.retransmits ?? 0) + (this.out.audio?.retransmits ?? 0), rtx: v?.rtx ? v.retransmits : 0 };
+    const est = this.estimator;
+    return {
+      retransmits: (v?.retransmits ?? 0) + (this.out.audio?.retransmits ?? 0),
+      rtx: v?.rtx ? v.retransmits : 0,
+      ...(est ? { twcc_feedbacks: est.feedbacks, estimate_kbps: Math.round(est.estimateBps / 1000), auto_switches: this.autoSwitches } : {}),
+    };
   }
 
   protected release(reason: string): void {

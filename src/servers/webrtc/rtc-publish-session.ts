@@ -61,7 +61,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   private readonly seenSsrc = new Uint32Array(SEEN);
   private twcc: TwccRecorder | null = null;
   /** The transport-wide-cc header extension ID (one per session), 0 when not negotiated. */
-  private twccExtId = 0;
+  twccExtId = 0;
   private twccTimer: NodeJS.Timeout | null = null;
   private readonly stats = new Map<number, ReceiveStats>();
   private rrTimer: NodeJS.Timeout | null = null;

@@ -350,7 +350,7 @@ export class RtcServer {
     }
     let neg;
     try {
-      neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile });
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile, twcc: vh.rtc.twcc });
     } catch (err) {
       this.notify('onStop', session);
       throw err;

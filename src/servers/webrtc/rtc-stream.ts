@@ -11,6 +11,7 @@
  */
 import { newRtpHeader, parseRtpHeader, type RtpHeader } from '../../protocol/rtp/rtp-packet.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
+import { scanOneByteExtension } from '../../protocol/rtp/twcc.js';
 
 export type MediaKind = 'audio' | 'video';
 
@@ -28,6 +29,8 @@ export interface RtcProducer {
   readonly kind: 'rtc' | 'bridge';
   /** A keyframe of one simulcast layer (its index), or of the video (-1: the top layer). */
   requestKeyframe(layer?: number): void;
+  /** The transport-wide-cc extension ID in the producer's packets, 0 if none. */
+  readonly twccExtId?: number;
 }
 
 export interface RtcPlayer {
@@ -61,6 +64,14 @@ export class RtcStream {
   private top = -1;
   private windowStart = 0;
   private windowBytes: number[] = [];
+  /** Payload bits per second of each layer over the last ranking window. */
+  layerBps: number[] = [];
+  /**
+   * The current packet's transport-wide-cc element (offset of its value, -1
+   * if none) and the element IDs it has: players that number packets rewrite
+   * it in place instead of copying the packet (rtc-play-session.ts).
+   */
+  readonly ext = { at: -1, ids: 0 };
 
   constructor(
     readonly vhost: string,
@@ -82,6 +93,7 @@ export class RtcStream {
     this.layers = layers.length > 1 ? [...layers] : [];
     this.top = -1;
     this.windowBytes = this.layers.map(() => 0);
+    this.layerBps = this.layers.map(() => 0);
     for (const pl of this.players) pl.onProducer(p);
     return true;
   }
@@ -113,6 +125,9 @@ export class RtcStream {
     this.bytesIn += pkt.length;
     // Media bytes only: a browser probes bandwidth with padding-only packets on its low layer (thousands with TWCC).
     if (kind === 'video' && this.layers.length) this.rank(layer, h.payloadEnd - h.payloadOffset);
+    const twccId = this.producer?.twccExtId ?? 0;
+    if (twccId > 0) scanOneByteExtension(pkt, twccId, this.ext);
+    else this.ext.at = -1;
     for (const p of this.players) p.onRtp(kind, pkt, h, layer);
   }
 
@@ -133,6 +148,7 @@ export class RtcStream {
     if (t - this.windowStart < RANK_WINDOW_MS) return;
     let best = this.top;
     for (let i = 0; i < this.windowBytes.length; i++) if (this.windowBytes[i]! > this.windowBytes[best]!) best = i;
+    for (let i = 0; i < this.windowBytes.length; i++) this.layerBps[i] = (this.windowBytes[i]! * 8000) / (t - this.windowStart);
     if (this.windowBytes[this.top] === 0 || this.windowBytes[best]! > this.windowBytes[this.top]! * RANK_HYSTERESIS) this.top = best;
     this.windowBytes.fill(0);
     this.windowStart = t;
