@@ -76,6 +76,37 @@ export interface LossyRelay {
   close(): void;
 }
 
+/** A bottleneck one way: datagrams queue behind `kbps` (at most `maxQueueUs` of queue, then tail drop). */
+class Link {
+  kbps = 0;
+  maxQueueUs = 0;
+  /** When the link is free again (µs, performance clock). */
+  private freeAt = 0;
+
+  constructor(
+    private readonly timers: Set<NodeJS.Timeout>,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /** Sends `m` now (no cap), later (queued), or not at all (false: the queue is full). */
+  pass(m: Buffer, send: () => void): boolean {
+    if (this.kbps <= 0) {
+      send();
+      return true;
+    }
+    const now = performance.now() * 1000;
+    const start = Math.max(now, this.freeAt);
+    if (start - now > this.maxQueueUs) return false;
+    this.freeAt = start + (m.length * 8 * 1000) / this.kbps;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.isClosed()) send();
+    }, (this.freeAt - now) / 1000);
+    this.timers.add(t);
+    return true;
+  }
+}
+
 export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Promise<LossyRelay> {
   const rnd = seeded(o.seed ?? 7);
   const front = dgram.createSocket('udp4');
@@ -85,15 +116,10 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
   up.connect(serverPort, '127.0.0.1');
   await new Promise<void>((r) => up.once('connect', r));
   let client: { port: number; address: string } | null = null;
-  let capKbps = 0;
-  let maxQueueUs = 0;
-  /** When the bottleneck link is free again (µs, performance clock). */
-  let linkFreeAt = 0;
-  let downKbps = 0;
-  let downMaxQueueUs = 0;
-  let downFreeAt = 0;
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
+  const upLink = new Link(timers, () => closed);
+  const downLink = new Link(timers, () => closed);
   const relay: LossyRelay = {
     port: (front.address() as AddressInfo).port,
     lostDown: 0,
@@ -101,12 +127,12 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
     dtlsDroppedDown: 0,
     dtlsPassedDown: 0,
     capUp(kbps, maxQueueMs = 1000) {
-      capKbps = kbps;
-      maxQueueUs = maxQueueMs * 1000;
+      upLink.kbps = kbps;
+      upLink.maxQueueUs = maxQueueMs * 1000;
     },
     capDown(kbps, maxQueueMs = 1000) {
-      downKbps = kbps;
-      downMaxQueueUs = maxQueueMs * 1000;
+      downLink.kbps = kbps;
+      downLink.maxQueueUs = maxQueueMs * 1000;
     },
     close() {
       if (closed) return;
@@ -122,22 +148,7 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
       relay.lostUp++;
       return;
     }
-    if (capKbps <= 0) {
-      up.send(m);
-      return;
-    }
-    const now = performance.now() * 1000;
-    const start = Math.max(now, linkFreeAt);
-    if (start - now > maxQueueUs) {
-      relay.lostUp++;
-      return;
-    }
-    linkFreeAt = start + (m.length * 8 * 1000) / capKbps;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      if (!closed) up.send(m);
-    }, (linkFreeAt - now) / 1000);
-    timers.add(t);
+    if (!upLink.pass(m, () => up.send(m))) relay.lostUp++;
   });
   up.on('message', (m) => {
     if (!client) return;
@@ -153,22 +164,7 @@ export async function lossyRelay(serverPort: number, o: RelayOptions = {}): Prom
       relay.dtlsPassedDown++;
     }
     const to = client;
-    if (downKbps <= 0) {
-      front.send(m, to.port, to.address);
-      return;
-    }
-    const now = performance.now() * 1000;
-    const start = Math.max(now, downFreeAt);
-    if (start - now > downMaxQueueUs) {
-      relay.lostDown++;
-      return;
-    }
-    downFreeAt = start + (m.length * 8 * 1000) / downKbps;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      if (!closed) front.send(m, to.port, to.address);
-    }, (downFreeAt - now) / 1000);
-    timers.add(t);
+    if (!downLink.pass(m, () => front.send(m, to.port, to.address))) relay.lostDown++;
   });
   return relay;
 }

@@ -22,6 +22,9 @@ const MAX_PER_FEEDBACK = 400;
 /** Pending arrivals kept at most (a sender that never stops numbering, a receiver that never reports). */
 const MAX_PENDING = 8192;
 
+/** readTransportSeq's result holder for scanOneByteExtension (no allocation per packet). */
+const scratch = { at: -1, ids: 0 };
+
 /**
  * The transport-wide sequence number in `pkt`'s header extension `extId`
  * (RFC 8285 one- or two-byte form), or -1 when the packet has none.
@@ -35,18 +38,8 @@ export function readTransportSeq(pkt: Buffer, extId: number): number {
   if (end > pkt.length) return -1;
   off += 4;
   if (profile === 0xbede) {
-    while (off < end) {
-      const b = pkt[off]!;
-      if (b === 0) {
-        off++;
-        continue;
-      }
-      const id = b >>> 4;
-      if (id === 15) return -1;
-      const len = (b & 0x0f) + 1;
-      if (id === extId) return len >= 2 && off + 3 <= end ? pkt.readUInt16BE(off + 1) : -1;
-      off += 1 + len;
-    }
+    scanOneByteExtension(pkt, extId, scratch);
+    return scratch.at >= 0 ? pkt.readUInt16BE(scratch.at) : -1;
   } else if (profile >>> 4 === 0x100) {
     while (off + 1 < end) {
       const id = pkt[off]!;
