@@ -87,11 +87,18 @@ test('console lists the stream, the FLV player plays it, kick ends the publisher
 
 test('console pages through 130 streams and filters them by name', async () => {
   const publishers: RtmpClient[] = [];
+  // A publisher that sends nothing for publish.normal_timeout (5 s) is closed, and on a busy machine
+  // this test takes longer than that: each publisher sends its sequence header again every second.
+  let ts = 0;
+  const keepAlive = setInterval(() => {
+    ts += 1000;
+    for (const c of publishers) c.sendMedia(9, ts, AVC_CONFIG);
+  }, 1000);
   try {
     for (let i = 0; i < 130; i++) {
       const c = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app: 'pages' });
       assert.equal(await c.publish(`page${i}`), 'NetStream.Publish.Start');
-      c.sendMedia(9, 0, AVC_CONFIG);
+      c.sendMedia(9, ts, AVC_CONFIG);
       publishers.push(c);
     }
     const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
@@ -127,6 +134,7 @@ test('console pages through 130 streams and filters them by name', async () => {
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
+    clearInterval(keepAlive);
     await Promise.all(publishers.map((c) => c.close()));
   }
 });
