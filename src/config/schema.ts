@@ -107,7 +107,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     hls_entry_prefix: str('', u),
     hls_acodec: str('aac', u, 'initial PMT only'),
     hls_vcodec: str('h264', u, 'initial PMT only'),
-    hls_cleanup: bool(true, u),
+    hls_cleanup: bool(true, u, 'a segment slid out of the playlist is deleted after its duration plus the playlist\'s (RFC 8216 §6.2.2; SRS deletes it at once)'),
     hls_dispose: int(120, u, 'also at shutdown, as SRS; 0 disables', { unit: 's' }),
     hls_wait_keyframe: bool(true, u),
     hls_nb_notify: int(64, n, 'SRS reads at most this many bytes of an on_hls_notify reply'),
@@ -138,7 +138,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     dash_path: str(HTML_DIR, u),
     dash_mpd_file: str('[app]/[stream].mpd', u),
     dash_window_size: int(5, u),
-    dash_cleanup: bool(true, u),
+    dash_cleanup: bool(true, u, 'as `hls_cleanup`: a segment slid out of the MPD is deleted after its duration plus the MPD\'s'),
     dash_dispose: float(120, u, '', { unit: 's' }),
   }),
   dvr: block(u, 'Recording to FLV or MP4 (fragmented, crash-safe); see docs/DVR.md.', {

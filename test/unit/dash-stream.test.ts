@@ -41,12 +41,23 @@ describe('DashStream', () => {
     const dir = resolve('/tmp/dashroot/live/livestream');
     assert.ok(store.files.has(`${dir}/video-init.mp4`));
     assert.ok(store.files.has(`${dir}/audio-init.mp4`));
-    assert.deepEqual([...store.files.keys()].filter((k) => k.endsWith('.m4s')).map((k) => k.slice(dir.length + 1)).sort(), ['audio-3.m4s', 'audio-4.m4s', 'audio-5.m4s', 'video-3.m4s', 'video-4.m4s', 'video-5.m4s']);
+    const onDisk = (): string[] => [...store.files.keys()].filter((k) => k.endsWith('.m4s')).map((k) => k.slice(dir.length + 1)).sort();
+    // The window is 3-5; 1 and 2 slid out but stay their duration plus the MPD's (2 + 6 s of media listed since).
+    assert.deepEqual(onDisk(), ['audio-1.m4s', 'audio-2.m4s', 'audio-3.m4s', 'audio-4.m4s', 'audio-5.m4s', 'video-1.m4s', 'video-2.m4s', 'video-3.m4s', 'video-4.m4s', 'video-5.m4s']);
     const mpd = store.files.get(resolve('/tmp/dashroot/live/livestream.mpd'))!.toString();
     assert.match(mpd, /<BaseURL>livestream\/<\/BaseURL>/);
     assert.match(mpd, /startNumber="3"/);
     assert.match(mpd, /<S t="360000" d="180000"\/>/);
     assert.equal(mpd.match(/<S /g)!.length, 6);
+    // 10 s more (5 segments): 1 and 2 have had their 8 s and go; 3 has a few ms left, so it stays.
+    for (let t = 12000; t < 21040; t += 40) {
+      const key = t % 1000 === 0;
+      d.onFrame(new MediaFrame('video', 'H264', t, t, key, false, Buffer.from([0, 0, 0, 2, key ? 0x65 : 0x41, 0]), null));
+      for (; a < t + 40; a += 23) d.onFrame(new MediaFrame('audio', 'AAC', a, a, false, false, Buffer.alloc(8), null));
+    }
+    await d.io.idle();
+    const from3 = ['3', '4', '5', '6', '7', '8', '9', '10'];
+    assert.deepEqual(onDisk(), [...from3.map((n) => `audio-${n}.m4s`), ...from3.map((n) => `video-${n}.m4s`)].sort());
     await d.dispose('test');
     assert.equal(store.files.size, 0);
   });

@@ -59,6 +59,22 @@ describe('LL-HLS stream', () => {
     assert.equal(seg1.toString('latin1', 4, 8), 'moof');
   });
 
+  test('a segment slid out of the playlist is still served for its duration plus the playlist\'s', () => {
+    const s = new LlHlsStream('livestream', cfg('hls_fragment 1; hls_window 3;'), silentLogger());
+    s.onPublish();
+    s.onFrame(new MediaFrame('video', 'H264', 0, 0, false, true, AVCC, null));
+    s.onFrame(new MediaFrame('audio', 'AAC', 0, 0, false, true, ASC, null));
+    feed(s, 0, 8040);
+    const listed = s.segments.map((x) => x.msn);
+    assert.deepEqual(listed, [4, 5, 6, 7]);
+    assert.doesNotMatch(s.playlist!, /livestream-3\.m4s/);
+    // 0 left at the cut of 4, 3 at that of 7, each kept 1 + 4 s (its own duration and the playlist's).
+    for (const msn of [0, 1, 2, 3]) assert.equal(s.segmentBody(msn)?.data.toString('latin1', 4, 8), 'moof', `segment ${msn}`);
+    feed(s, 8040, 14040);
+    assert.equal(s.segmentBody(0), null, 'gone once its time is up');
+    assert.ok(s.segmentBody(s.segments[0]!.msn - 1), 'the newest slid out stays');
+  });
+
   test('blocking reload: waits for a future part, times out otherwise', async () => {
     const s = new LlHlsStream('s', cfg('hls_fragment 1; hls_part_duration 0.2;'), silentLogger());
     s.onPublish();

@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { test, describe, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -152,10 +152,26 @@ describe('HlsTsStream', () => {
     assert.deepEqual(seqs, [10, 11, 12, 13], 'keeps until the sum first exceeds 6 s');
     const m3u8 = store.files.get(s.m3u8Abs)!.toString();
     assert.match(m3u8, /#EXT-X-MEDIA-SEQUENCE:10\n/);
-    assert.equal(store.files.has(resolve('/tmp/hlsroot/live/livestream-9.ts')), false);
-    assert.equal(store.files.has(resolve('/tmp/hlsroot/live/livestream-13.ts')), true);
-    const tsFiles = [...store.files.keys()].filter((k) => k.endsWith('.ts'));
-    assert.equal(tsFiles.length, 4);
+    // A slid-out segment stays its duration plus the playlist's (RFC 8216 §6.2.2: 2 + 8 s of media listed
+    // since): 9, last listed by the previous playlist, is still there for a player holding it; 0-4 are gone.
+    const onDisk = (): number[] =>
+      [...store.files.keys()]
+        .filter((k) => k.endsWith('.ts'))
+        .map((k) => Number(/-(\d+)\.ts$/.exec(k)![1]))
+        .sort((x, y) => x - y);
+    assert.deepEqual(onDisk(), [5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    // hls_dispose 0: once the last playlist has played out after the unpublish, only the window stays.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      s.onUnpublish();
+      await s.io.idle();
+      assert.deepEqual(onDisk(), [6, 7, 8, 9, 10, 11, 12, 13, 14], 'the open segment was written at unpublish (and 5 had its time)');
+      mock.timers.tick(20_000);
+      await s.io.idle();
+      assert.deepEqual(onDisk(), s.window.map((w) => w.seq));
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('hls_cleanup off keeps old segments on disk', async () => {

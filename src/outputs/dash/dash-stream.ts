@@ -23,6 +23,7 @@ import { applyTemplate } from '../segment/path-template.js';
 import { jailedPath } from '../../core/path-jail.js';
 import { shouldCut } from '../segment/segment-rules.js';
 import { MemoryBody } from '../segment/memory-body.js';
+import { RetiredSegments } from '../segment/retired-segments.js';
 import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
 import { AbrSlotGrid } from '../../ffmpeg/abr-slot-grid.js';
 
@@ -87,8 +88,12 @@ export class DashStream {
   private readonly grid = new AbrSlotGrid(() => this.cfg.fragment * 1000);
   private disposeTimer: NodeJS.Timeout | null = null;
   private readonly failures: WriteFailures;
-  /** Segments slid out while the MPD on disk (which still lists them) could not be rewritten. */
-  private staleFiles: string[] = [];
+  /** Slid out of the timelines, but the MPD on disk still lists them (not rewritten yet, or its write failed). */
+  private slidOut: { file: string; durMs: number }[] = [];
+  /** Slid out of the MPD on disk: they stay a while for players holding an older MPD (as HLS segments do). */
+  private readonly retired = new RetiredSegments<string>();
+  /** dash_dispose 0: the retired files go this long after the unpublish. */
+  private retireTimer: NodeJS.Timeout | null = null;
   /** Init segments not yet on disk: written with the next segment, which is not listed without them. */
   private readonly inits = new Map<string, Buffer>();
   /** What is in memory now, by absolute path (the MPD, the inits, the newest segments). */
@@ -114,8 +119,7 @@ export class DashStream {
   }
 
   onPublish(): void {
-    if (this.disposeTimer) clearTimeout(this.disposeTimer);
-    this.disposeTimer = null;
+    this.stopTimers();
     this.video = this.audio = null;
     this.segStart = -1;
     this.epochMs = 0;
@@ -180,16 +184,24 @@ export class DashStream {
       this.disposeTimer = setTimeout(() => void this.dispose('no publisher'), this.cfg.dispose * 1000);
       this.disposeTimer.unref();
     }
+    // No new segment will advance the retired files' clock: they go when the last MPD has played out.
+    if (!this.cfg.cleanup) return;
+    const keepMs = (this.listedSeconds() + this.cfg.fragment) * 1000;
+    this.retireTimer = setTimeout(() => this.io.push('retire', () => this.removeAll(this.retired.drain())), keepMs);
+    this.retireTimer.unref();
+  }
+
+  private async removeAll(files: string[]): Promise<void> {
+    for (const f of files) await this.store.remove(f);
   }
 
   dispose(reason: string): Promise<void> {
-    if (this.disposeTimer) clearTimeout(this.disposeTimer);
-    this.disposeTimer = null;
+    this.stopTimers();
     const tracks = [this.video, this.audio];
     // After the writes already queued, which may still add to the timelines.
     this.io.push('dispose', async () => {
-      const files = [this.mpdAbs, ...this.staleFiles];
-      this.staleFiles = [];
+      const files = [this.mpdAbs, ...this.slidOut.map((r) => r.file), ...this.retired.drain()];
+      this.slidOut = [];
       for (const st of tracks) {
         if (!st) continue;
         files.push(this.file(`${st.track.kind}-init.mp4`));
@@ -200,14 +212,15 @@ export class DashStream {
       for (const [abs, body] of this.held) this.memory?.delete(abs, body);
       this.held.clear();
       this.log.info({ reason, files: files.length }, 'DASH disposed');
-      for (const f of files) await this.store.remove(f);
+      await this.removeAll(files);
     });
     return this.io.idle();
   }
 
   stopTimers(): void {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
-    this.disposeTimer = null;
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    this.disposeTimer = this.retireTimer = null;
   }
 
   private file(name: string): string {
@@ -276,7 +289,7 @@ export class DashStream {
       while (st.timeline.length > this.cfg.windowSize) {
         const old = st.timeline.shift()!;
         this.release(this.file(`${st.track.kind}-${old.n}.m4s`));
-        if (this.cfg.cleanup) this.staleFiles.push(this.file(`${st.track.kind}-${old.n}.m4s`));
+        if (this.cfg.cleanup) this.slidOut.push({ file: this.file(`${st.track.kind}-${old.n}.m4s`), durMs: (old.d * 1000) / st.track.timescale });
       }
       const older = st.timeline[st.timeline.length - 1 - SEGMENTS_IN_MEMORY];
       if (older?.body) {
@@ -295,9 +308,24 @@ export class DashStream {
     }
     this.mpd = text;
     this.hold(this.mpdAbs, new MemoryBody(Buffer.from(text), 'application/dash+xml', livePlaylistCacheControl(this.cfg.fragment)));
-    const files = this.staleFiles;
-    this.staleFiles = [];
-    for (const f of files) await this.store.remove(f);
+    const [first] = entries;
+    const due = first ? this.retired.advance((first[1].d * 1000) / first[0].track.timescale) : [];
+    const listedMs = this.listedSeconds() * 1000;
+    for (const r of this.slidOut) this.retired.retire(r.file, r.durMs + listedMs);
+    this.slidOut = [];
+    await this.removeAll(due);
+  }
+
+  /** Seconds of media the MPD lists (its longest track). */
+  private listedSeconds(): number {
+    let longest = 0;
+    for (const st of [this.video, this.audio]) {
+      if (!st) continue;
+      let sum = 0;
+      for (const e of st.timeline) sum += e.d;
+      longest = Math.max(longest, sum / st.track.timescale);
+    }
+    return longest;
   }
 
   private hold(abs: string, body: MemoryBody): void {

@@ -28,6 +28,7 @@ import { parseAudioSpecificConfig } from '../../codec/aac.js';
 import { CodecError } from '../../codec/codec-error.js';
 import { encryptSegment, ivHex, newHlsKey, startsNewKey, type HlsKey } from './hls-segment-cipher.js';
 import { MemoryBody } from '../segment/memory-body.js';
+import { RetiredSegments } from '../segment/retired-segments.js';
 import { livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
 import { AbrSlotGrid } from '../../ffmpeg/abr-slot-grid.js';
 
@@ -161,8 +162,12 @@ export class HlsTsStream {
   private gap = false;
   /** Written segments not yet in a playlist on disk (its write failed): their on_hls waits for it. */
   private unlisted: HlsSegmentNotice[] = [];
-  /** Segments slid out while the playlist on disk (which still lists them) could not be rewritten. */
-  private staleFiles: string[] = [];
+  /** Slid out of the window, but the playlist on disk still lists them (not rewritten yet, or its write failed). */
+  private slidOut: { files: string[]; durMs: number }[] = [];
+  /** Slid out of the playlist on disk: their files stay a while for players holding an older playlist. */
+  private readonly retired = new RetiredSegments<string[]>();
+  /** hls_dispose 0: the retired files go this long after the unpublish. */
+  private retireTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly vhost: string,
@@ -188,10 +193,7 @@ export class HlsTsStream {
   }
 
   onPublish(): void {
-    if (this.disposeTimer) {
-      clearTimeout(this.disposeTimer);
-      this.disposeTimer = null;
-    }
+    this.stopTimers();
     if (this.hadSegments) this.pendingDiscontinuity = true;
     this.hasVideo = false;
     this.epochMs = 0;
@@ -258,6 +260,11 @@ export class HlsTsStream {
       this.disposeTimer = setTimeout(() => this.dispose('no publisher'), this.cfg.dispose * 1000);
       this.disposeTimer.unref();
     }
+    // No new segment will advance the retired files' clock: they go when the last playlist has played out.
+    if (!this.cfg.cleanup) return;
+    const keepMs = (this.listedSeconds() + this.targetDuration()) * 1000;
+    this.retireTimer = setTimeout(() => this.io.push('retire', () => this.removeRetired(this.retired.drain())), keepMs);
+    this.retireTimer.unref();
   }
 
   /**
@@ -279,8 +286,7 @@ export class HlsTsStream {
   /** Deletes the playlist and every segment of the window (hls_dispose, shutdown). */
   dispose(reason: string): Promise<void> {
     this.onDisposed?.();
-    if (this.disposeTimer) clearTimeout(this.disposeTimer);
-    this.disposeTimer = null;
+    this.stopTimers();
     this.cur = null;
     // After the writes already queued, which may still add to the window.
     this.io.push('dispose', async () => {
@@ -288,10 +294,10 @@ export class HlsTsStream {
       for (const s of this.window) if (s.keyAbs) keyFiles.add(s.keyAbs);
       if (this.key?.written) keyFiles.add(this.key.abs);
       this.key = null;
-      const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...this.staleFiles, ...keyFiles];
+      const files = [this.m3u8Abs, ...this.window.map((s) => s.abs), ...this.slidOut.flatMap((r) => r.files), ...this.retired.drain().flat(), ...keyFiles];
       for (const s of this.window) this.forget(s);
       this.window.length = 0;
-      this.staleFiles = [];
+      this.slidOut = [];
       this.unlisted = [];
       this.playlist = null;
       this.playlistBody = null;
@@ -303,7 +309,8 @@ export class HlsTsStream {
 
   stopTimers(): void {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
-    this.disposeTimer = null;
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    this.disposeTimer = this.retireTimer = null;
   }
 
   private rules(): { fragment: number; tdRatio: number; aofRatio: number; waitKeyframe: boolean } {
@@ -432,11 +439,11 @@ export class HlsTsStream {
     const inUse = new Set<string>();
     for (const w of this.window) if (w.keyAbs) inUse.add(w.keyAbs);
     if (this.key) inUse.add(this.key.abs);
-    const stale = removed.map((r) => r.abs);
-    for (const r of removed) if (r.keyAbs && !inUse.has(r.keyAbs)) stale.push(r.keyAbs);
+    if (cfg.cleanup) {
+      for (const r of removed) this.slidOut.push({ files: r.keyAbs && !inUse.has(r.keyAbs) ? [r.abs, r.keyAbs] : [r.abs], durMs: r.duration * 1000 });
+    }
     this.segmentsWritten++;
     this.unlisted.push(this.notice(seg, p));
-    if (cfg.cleanup) this.staleFiles.push(...stale);
     const text = this.buildPlaylist();
     try {
       await this.deps.store.write(this.m3u8Abs, text);
@@ -450,9 +457,31 @@ export class HlsTsStream {
     const notices = this.unlisted;
     this.unlisted = [];
     for (const n of notices) this.deps.notify(n);
-    const files = this.staleFiles;
-    this.staleFiles = [];
-    for (const f of files) await this.deps.store.remove(f);
+    const due = this.retired.advance(seg.duration * 1000);
+    // Each stays its own duration plus that of the playlist that last listed it (RFC 8216 §6.2.2).
+    const listedMs = this.listedSeconds() * 1000;
+    for (const r of this.slidOut) this.retired.retire(r.files, r.durMs + listedMs);
+    this.slidOut = [];
+    await this.removeRetired(due);
+  }
+
+  /** Seconds of media the playlist lists. */
+  private listedSeconds(): number {
+    let sum = 0;
+    for (const w of this.window) sum += w.duration;
+    return sum;
+  }
+
+  /** Deletes retired files, except any name a segment of the window (or the current key) uses again. */
+  private async removeRetired(due: string[][]): Promise<void> {
+    if (due.length === 0) return;
+    const live = new Set<string>();
+    for (const w of this.window) {
+      live.add(w.abs);
+      if (w.keyAbs) live.add(w.keyAbs);
+    }
+    if (this.key) live.add(this.key.abs);
+    for (const files of due) for (const f of files) if (!live.has(f)) await this.deps.store.remove(f);
   }
 
   private notice(seg: HlsSegmentInfo, p: SealedSegment): HlsSegmentNotice {

@@ -13,6 +13,7 @@ import { Fmp4TrackBuffer, fmp4TrackFromFrame } from '../../format/fmp4-track-buf
 import { hlsTargetDuration, writeLowLatencyPlaylist, type LlPart } from '../../format/m3u8.js';
 import { shouldCut } from '../segment/segment-rules.js';
 import { MemoryBody } from '../segment/memory-body.js';
+import { RetiredSegments } from '../segment/retired-segments.js';
 import { BLOCKING_PLAYLIST_CACHE_CONTROL, livePlaylistCacheControl, segmentCacheControl } from '../segment/cdn-cache.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -56,6 +57,8 @@ const BACKWARD_JUMP_MS = 1000;
 export class LlHlsStream {
   init: Buffer | null = null;
   readonly segments: LlSegmentData[] = [];
+  /** Slid out of the playlist, still served (whole) to players holding an older playlist (RFC 8216 §6.2.2). */
+  private retired = new RetiredSegments<LlSegmentData>();
   cur: LlSegmentData | null = null;
   /** The playlist as of the last part (null before the first part). */
   playlist: string | null = null;
@@ -135,6 +138,7 @@ export class LlHlsStream {
     }
     this.waiters.clear();
     this.segments.length = 0;
+    this.retired.drain();
     this.cur = null;
     this.playlist = null;
     this.playlistBody = this.blockingPlaylistBody = null;
@@ -230,6 +234,7 @@ export class LlHlsStream {
     if (this.init && !this.init.equals(init)) {
       // A different codec config: old segments cannot be decoded with the new init.
       this.segments.length = 0;
+      this.retired.drain();
     }
     this.init = init;
     // The URL stays when the codec config changes: cached no longer than a playlist.
@@ -279,7 +284,17 @@ export class LlHlsStream {
         break;
       }
     }
-    if (keepFrom > 0) this.segments.splice(0, keepFrom);
+    this.retired.advance(cur.duration * 1000);
+    if (keepFrom > 0) {
+      const gone = this.segments.splice(0, keepFrom);
+      let listedMs = 0;
+      for (const x of this.segments) listedMs += x.duration * 1000;
+      for (const x of gone) {
+        x.full ??= Buffer.concat(x.parts.map((p) => p.data));
+        x.parts = [];
+        this.retired.retire(x, x.duration * 1000 + listedMs);
+      }
+    }
     // Old segments keep only their whole bytes.
     const old = this.segments.length - SEGMENTS_WITH_PARTS - 1;
     if (old >= 0) {
@@ -382,14 +397,18 @@ export class LlHlsStream {
   }
 
   segmentBody(msn: number): MemoryBody | null {
-    const s = this.segments.find((x) => x.msn === msn);
+    const s = this.listedOrRetired(msn);
     if (!s) return null;
     s.full ??= Buffer.concat(s.parts.map((p) => p.data));
     return (s.fullBody ??= new MemoryBody(s.full, MEDIA_TYPE, segmentCacheControl(this.cfg.window)));
   }
 
+  private listedOrRetired(msn: number): LlSegmentData | undefined {
+    return this.segments.find((x) => x.msn === msn) ?? this.retired.find((x) => x.msn === msn);
+  }
+
   segment(msn: number): Buffer | null {
-    const s = this.segments.find((x) => x.msn === msn);
+    const s = this.listedOrRetired(msn);
     if (!s) return null;
     s.full ??= Buffer.concat(s.parts.map((p) => p.data));
     return s.full;
