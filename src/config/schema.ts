@@ -202,7 +202,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }, { env: false }),
   rtc: block(u, 'WebRTC of the vhost; see docs/WEBRTC.md.', {
     enabled: bool(false, u),
-    nack: bool(true, n, 'NACK is always answered', { actsAs: 'on' }),
+    nack: bool(true, u, 'off: players\' NACKs are not answered, publishers are not NACKed, and answers offer neither generic NACK feedback nor RTX (`nack pli` stays)'),
     nack_no_copy: bool(true, n),
     twcc: bool(true, u, 'publishers: answer the transport-wide-cc header extension and send transport-cc feedback, so the browser\'s bandwidth estimator runs on it (off: REMB and receiver reports only); players: number what is sent and estimate the player\'s bandwidth from its transport-cc feedback, to move a player that did not pin a simulcast layer (?layer=) to one its link carries'),
     stun_timeout: float(30, u, '', { unit: 's' }),

@@ -199,6 +199,7 @@ export async function whepPlayVia(page: Page, url: string, via: Via): Promise<vo
       const answer = (await r.text()).replace(new RegExp(`( (?:udp|UDP) \\d+ \\S+) ${from} `, 'g'), `$1 ${to} `);
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
       (window as unknown as { playPc: RTCPeerConnection }).playPc = pc;
+      (window as unknown as { playAnswer: string }).playAnswer = answer;
     },
     [url, via.serverPort, via.relayPort] as const,
   );

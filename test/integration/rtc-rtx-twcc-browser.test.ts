@@ -2,7 +2,8 @@
  * Loss repair and congestion feedback with headless Chromium behind a UDP
  * relay that loses RTP or caps the rate:
  * - a WHEP player NACKs what the relay lost and gets it back as RTX
- *   (RFC 4588, its own SSRC) and keeps decoding;
+ *   (RFC 4588, its own SSRC) and keeps decoding; with `rtc.nack off` no
+ *   NACK or RTX is negotiated and nothing is resent;
  * - a WHIP publisher answers the server's NACKs with RTX, which the server
  *   unwraps into the RTC→RTMP bridge: HTTP-FLV of the stream decodes;
  * - a WHIP publisher gets transport-cc feedback and its bandwidth estimate
@@ -66,6 +67,40 @@ test('WHEP player behind a lossy link: lost packets come back as RTX and decodin
     const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-play session closed', 20_000);
     t.diagnostic(`relay lost ${relay.lostDown}; browser nackCount ${s.nackCount}, retransmittedPacketsReceived ${s.retransmittedPacketsReceived}, packetsLost ${s.packetsLost}; server retransmits ${closed.retransmits}, rtx ${closed.rtx}`);
     assert.ok(num(closed.rtx) > 0, `the server sent RTX: ${JSON.stringify(closed)}`);
+  } finally {
+    relay?.close();
+    await browser.close();
+    await ff?.stop();
+    await server.stop();
+  }
+});
+
+test('rtc.nack off: the answer offers no NACK nor RTX, the player\'s losses are not resent, decoding goes on', { timeout: 120_000 }, async (t) => {
+  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; nack off; }') });
+  const browser = await launchChromium();
+  let ff: Proc | null = null;
+  let relay: LossyRelay | null = null;
+  try {
+    ff = publish(server.rtmpUrl('live/nonack'), { seconds: 90, size: '640x360', gop: 25 });
+    await server.waitForLog((l) => l.msg === 'publish started', 15_000);
+    const rtcPort = server.port('RTC');
+    relay = await lossyRelay(rtcPort, { lossDown: 0.04, seed: 11 });
+    const api = server.apiUrl('').replace(/\/$/, '');
+    const page = await openPage(browser, api);
+    await whepPlayVia(page, `${api}/rtc/v1/whep/?app=live&stream=nonack`, { serverPort: rtcPort, relayPort: relay.port });
+    const answer = await page.evaluate(() => (window as unknown as { playAnswer: string }).playAnswer);
+    assert.doesNotMatch(answer, /a=rtcp-fb:\d+ nack\r\n/, 'no generic NACK feedback');
+    assert.match(answer, /a=rtcp-fb:\d+ nack pli\r\n/, 'PLI stays');
+    assert.doesNotMatch(answer, /rtx\/90000/, 'no RTX');
+    const read = async (): Promise<Record<string, number | string>> => (await rtpStats(page, 'playPc', 'inbound-rtp', 'video')).rtp;
+    const s = await until(read, (r) => num(r.framesDecoded) > 30 && relay!.lostDown > 20, 60_000);
+    assert.ok(num(s.framesDecoded) > 30, `frames decoded: ${s.framesDecoded}`);
+    assert.ok(relay.lostDown > 20, `the relay lost RTP: ${relay.lostDown}`);
+    assert.equal(num(s.retransmittedPacketsReceived), 0, 'nothing was resent');
+    await closePeer(page, 'playPc');
+    const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-play session closed', 20_000);
+    t.diagnostic(`relay lost ${relay.lostDown}; browser nackCount ${s.nackCount}, framesDecoded ${s.framesDecoded}; server retransmits ${closed.retransmits}`);
+    assert.equal(num(closed.retransmits), 0, `the server resent nothing: ${JSON.stringify(closed)}`);
   } finally {
     relay?.close();
     await browser.close();

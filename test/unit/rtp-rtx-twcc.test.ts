@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRtx, unwrapRtx } from '../../src/protocol/rtp/rtx.js';
 import { buildTwccFeedback, parseTwccFeedback, readTransportSeq, TwccRecorder, TWCC_URI } from '../../src/protocol/rtp/twcc.js';
-import { parseMediaRepair, rtxPayloadFor, hasFeedback } from '../../src/protocol/rtp/sdp-repair.js';
+import { parseMediaRepair, rtxPayloadFor, hasFeedback, withoutFeedback } from '../../src/protocol/rtp/sdp-repair.js';
 import { parseSdp } from '../../src/protocol/rtp/sdp.js';
 import { parseRtpHeader } from '../../src/protocol/rtp/rtp-packet.js';
 import { parseRtcp } from '../../src/protocol/rtp/rtcp.js';
@@ -190,5 +190,14 @@ describe('SDP: RTX pairing, FID groups, extension IDs', () => {
     assert.equal(r.get('0')!.extensions.get('urn:ietf:params:rtp-hdrext:sdes:mid'), 9);
     assert.equal(r.get('1')!.extensions.get(TWCC_URI), 4);
     assert.equal(r.get('1')!.rtxToMedia.size, 0);
+  });
+
+  test('withoutFeedback drops exactly that feedback (rtc.nack off: `nack` goes, `nack pli` stays)', () => {
+    const sdp = offer.replace('a=rtcp-fb:108 nack\r\n', 'a=rtcp-fb:108 nack\r\na=rtcp-fb:108 nack pli\r\n');
+    const out = withoutFeedback(sdp, 'nack');
+    assert.doesNotMatch(out, /a=rtcp-fb:108 nack\r\n/);
+    assert.match(out, /a=rtcp-fb:108 nack pli\r\n/);
+    assert.match(out, /a=rtcp-fb:96 transport-cc\r\n/);
+    assert.equal(out.split('\r\n').length, sdp.split('\r\n').length - 1);
   });
 });

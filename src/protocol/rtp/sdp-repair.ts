@@ -59,6 +59,15 @@ export function rtxPayloadFor(media: SdpMedia, payloadType: number): number {
   return 0;
 }
 
+/** The SDP without its `a=rtcp-fb:<pt> <fb>` lines of exactly that feedback (`nack` leaves `nack pli`). */
+export function withoutFeedback(sdp: string, fb: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  return sdp
+    .split(eol)
+    .filter((l) => !(l.startsWith('a=rtcp-fb:') && l.slice(l.indexOf(' ') + 1).trim() === fb))
+    .join(eol);
+}
+
 /** Whether the codec (by payload type) lists this `a=rtcp-fb` value (e.g. `transport-cc`). */
 export function hasFeedback(media: SdpMedia, payloadType: number, fb: string): boolean {
   return media.codecs.find((c) => c.payloadType === payloadType)?.rtcpFb.includes(fb) ?? false;

@@ -12,7 +12,7 @@ import type { MediaKind, RtcTrackFormat } from './rtc-stream.js';
 import type { RtpVideoCodec } from '../../protocol/rtp/video-keyframe.js';
 import { MID_URI, parseMediaRouting, simulcastAnswerLines, type MediaRouting } from '../../protocol/rtp/simulcast-sdp.js';
 import { answerWithSections, offerWithOneSection } from '../../protocol/rtp/sdp-one-section.js';
-import { parseMediaRepair, rtxPayloadFor, hasFeedback } from '../../protocol/rtp/sdp-repair.js';
+import { parseMediaRepair, rtxPayloadFor, hasFeedback, withoutFeedback } from '../../protocol/rtp/sdp-repair.js';
 import { TWCC_URI } from '../../protocol/rtp/twcc.js';
 
 /** An error with SRS's code (5018 SDP negotiation, 5020 busy, 5021 disabled, ...). */
@@ -95,6 +95,8 @@ export interface NegotiateOptions {
   timeoutMs?: number;
   /** Answer the transport-wide-cc extension and feedback when offered (vhost `rtc.twcc`). */
   twcc?: boolean;
+  /** Off (vhost `rtc.nack off`): the answer offers no generic NACK feedback (`nack pli` stays) and no RTX. */
+  nack?: boolean;
 }
 
 /** A publisher's H.265 is taken only when it offers nothing else: few WebRTC players decode it. */
@@ -174,7 +176,7 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
         else if (p.format.codec === 'VP9') v.addVP9Codec(pt);
         else v.addAV1Codec(pt);
         // Not for simulcast layers: without RTX the publisher resends on each layer's own SSRC, which is NACKed per layer.
-        const rtxPt = r && r.rids.length > 1 ? 0 : rtxPayloadFor(p.m, pt);
+        const rtxPt = (r && r.rids.length > 1) || o.nack === false ? 0 : rtxPayloadFor(p.m, pt);
         if (rtxPt) {
           v.addRTXCodec(rtxPt, pt, 90000);
           rtx = { payloadType: rtxPt, ssrc: o.role === 'play' ? randomSsrc() : 0 };
@@ -243,7 +245,9 @@ export async function negotiate(o: NegotiateOptions): Promise<Negotiated> {
     await gathered;
     const local = pc.localDescription();
     if (!local || local.type !== 'answer') throw new RtcError('no answer was created', 5018);
-    const full = shared ? answerWithSections(local.sdp, offer.media.map((m) => m.mid), others) : local.sdp;
+    const sections = shared ? answerWithSections(local.sdp, offer.media.map((m) => m.mid), others) : local.sdp;
+    // libdatachannel lists `nack` for every video codec it adds.
+    const full = o.nack === false ? withoutFeedback(sections, 'nack') : sections;
     const answer = hidden || o.transport.candidates.length ? replaceCandidates(full, o.transport.candidates) : full;
     const localUfrag = /a=ice-ufrag:(\S+)/.exec(answer)?.[1] ?? '';
     const localPwd = /a=ice-pwd:(\S+)/.exec(answer)?.[1] ?? '';

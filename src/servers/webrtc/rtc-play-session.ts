@@ -85,6 +85,8 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
   /** The simulcast layer (RID) asked for, e.g. by `?layer=l`; null = the top layer. Changing it switches at the layer's next keyframe. */
   wantLayer: string | null = null;
   layerSwitches = 0;
+  /** rtc.nack: off, the player's NACKs are not answered. */
+  nack = true;
   /** The player's transport-wide-cc extension ID, 0 when not negotiated. */
   private twccExtId = 0;
   private twccSeq = 0;
@@ -275,7 +277,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     for (const it of items) {
       if (it.type === 'pli' || it.type === 'fir') {
         if (o.kind === 'video') this.rtcStream?.requestKeyframe(o.layer >= 0 ? o.layer : this.targetLayer());
-      } else if (it.type === 'nack') {
+      } else if (it.type === 'nack' && this.nack) {
         const now = performance.now();
         for (const seq of it.lost) {
           const i = seq % HISTORY;

@@ -50,6 +50,8 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   bridge: RtcToRtmpBridge | null = null;
   /** drop_for_pt: a payload type to drop (debugging), 0 = none. */
   dropPt = 0;
+  /** rtc.nack: off, no NACK is sent to the publisher (the bridge's and the layers'). */
+  nack = true;
   packetsIn = 0;
   /** RTX packets received, and those of them that carried a packet (the rest are padding: bandwidth probes). */
   rtxIn = 0;
@@ -111,7 +113,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
     this.requestKeyframe();
     this.rrTimer = setInterval(() => this.sendReports(), RR_INTERVAL_MS);
     this.rrTimer.unref();
-    if (this.layers.length > 1) {
+    if (this.layers.length > 1 && this.nack) {
       this.layerNack = new LayerNack();
       this.nackTimer = setInterval(() => this.nackLayers(), LAYER_NACK_INTERVAL_MS);
       this.nackTimer.unref();
@@ -230,7 +232,7 @@ export class RtcPublishSession extends RtcSession implements RtcProducer, Publis
   sendNack(seqs: number[], layer = 0): void {
     const t = this.videoTrack;
     const ssrc = this.layerSsrcs[layer];
-    if (!t || this.closed || seqs.length === 0 || !ssrc) return;
+    if (!t || this.closed || seqs.length === 0 || !ssrc || !this.nack) return;
     this.sendRtcp(t, buildNack(FEEDBACK_SSRC, ssrc, seqs));
   }
 

@@ -261,10 +261,11 @@ export class RtcServer {
     const session = new RtcPublishSession(this.newSessionInit(req, vh));
     session.slot = slot;
     session.dropPt = vh.rtc.dropForPt;
+    session.nack = vh.rtc.nack;
     await this.admitSession('onPublish', session);
     let neg;
     try {
-      neg = await negotiate({ name: session.id, offer: req.offer, role: 'publish', transport: await this.transport(req), twcc: vh.rtc.twcc });
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'publish', transport: await this.transport(req), twcc: vh.rtc.twcc, nack: vh.rtc.nack });
     } catch (err) {
       this.notify('onUnpublish', session);
       throw err;
@@ -331,6 +332,7 @@ export class RtcServer {
     if (!vh.rtc.rtmpToRtc && source.active && !isRtcPublisher(source.publisher)) throw new RtcError('the stream is RTMP and rtmp_to_rtc is off', 5021);
     const session = new RtcPlaySession(this.newSessionInit(req, vh));
     session.slot = slot;
+    session.nack = vh.rtc.nack;
     // A simulcast layer by its RID (`?layer=l`); the top layer when absent or not offered by the publisher.
     session.wantLayer = new URLSearchParams(req.param).get('layer') || null;
     await this.admitSession('onPlay', session);
@@ -350,7 +352,7 @@ export class RtcServer {
     }
     let neg;
     try {
-      neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile, twcc: vh.rtc.twcc });
+      neg = await negotiate({ name: session.id, offer: req.offer, role: 'play', transport: await this.transport(req), video, audio, h264Profile, twcc: vh.rtc.twcc, nack: vh.rtc.nack });
     } catch (err) {
       this.notify('onStop', session);
       throw err;
