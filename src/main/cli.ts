@@ -18,7 +18,7 @@ import { SluiceServer } from './sluice-server.js';
 import { VERSION } from '../version.js';
 import { acquirePidFile, PidFileBusyError, type PidFile } from './pid-file.js';
 import { persistentServerId, serverIdFile } from './server-id-file.js';
-import { isMeshMessage, MESH_CHANNEL, type RelayedMeshMessage } from '../servers/webrtc/rtc-worker-mesh.js';
+import { isMeshMessage, MESH_CHANNEL, MESH_PORT_TAKEN, udpPortInUse, type RelayedMeshMessage } from '../servers/webrtc/rtc-worker-mesh.js';
 
 /** Upper bound of a graceful stop's wait for publishers (ms); SRS waits for ever. */
 const GRACEFUL_MAX_WAIT_MS = 30_000;
@@ -124,7 +124,11 @@ async function main(): Promise<void> {
   if (args.workers > 1 && cluster.isPrimary) {
     const logger = createReopenableLogger({ level: config.logLevel, file: config.logTank === 'file' ? config.logFile : undefined }).logger;
     guardInspector(logger);
-    runPrimary(args.workers, serverId);
+    // The workers bind the WebRTC UDP port with SO_REUSEPORT, which would share it with another server's workers: look first.
+    const rtc = config.rtcServer;
+    const taken = rtc.enabled && rtc.protocol !== 'tcp' && (await udpPortInUse(rtc.listen));
+    if (taken) logger.error({ port: rtc.listen }, 'WebRTC UDP port in use by another process; the workers answer WHIP/WHEP with 5021');
+    runPrimary(args.workers, serverId, taken);
     return;
   }
 
@@ -199,13 +203,15 @@ async function main(): Promise<void> {
  * same command and shares the listen ports through Node's cluster), passes
  * signals on, restarts a worker that dies, and exits when all have stopped.
  */
-function runPrimary(count: number, serverId: string | undefined): void {
+function runPrimary(count: number, serverId: string | undefined, rtcPortTaken: boolean): void {
   let stopping = false;
   // Workers never inherit a debugger flag, and all report the primary's server id.
   cluster.setupPrimary({ execArgv: withoutInspectorFlags(process.execArgv) });
   const nodeOptions = process.env['NODE_OPTIONS'];
   if (nodeOptions) process.env['NODE_OPTIONS'] = withoutInspectorFlags(nodeOptions.split(/\s+/)).join(' ');
   if (serverId !== undefined) process.env['SRS_SERVER_ID'] = serverId;
+  // Decided once: a restarted worker rejoins its siblings' port, which is in use by then.
+  if (rtcPortTaken) process.env[MESH_PORT_TAKEN] = '1';
   const fork = (): void => {
     cluster.fork();
   };

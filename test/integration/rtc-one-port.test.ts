@@ -12,6 +12,7 @@ import { freePort } from '../helpers/ports.js';
 import { publish, sleep } from '../helpers/ffmpeg.js';
 import { rtcConfig, until } from '../helpers/rtc-browser.js';
 import { ndcWhep, type NdcPlayer } from '../helpers/rtc-ndc-client.js';
+import { nativeRelay, NativeGatewaySockets } from '../../src/servers/webrtc/native-gateway-sockets.js';
 
 function garbage(i: number): Buffer {
   const b = Buffer.alloc(20 + (i % 180));
@@ -79,6 +80,33 @@ test('a WebRTC UDP port held by another process: the server runs on and refuses 
     assert.match(body, /5021|unavailable/, body);
     const flv = await fetch(server.apiUrl('api/v1/versions'));
     assert.equal(flv.status, 200, 'the rest of the server goes on');
+  } finally {
+    holder.close();
+    await server.stop();
+  }
+});
+
+test('--workers: a WebRTC UDP port another server\'s workers hold (SO_REUSEPORT) is not joined: offers get 5021', { timeout: 60_000, skip: process.platform !== 'linux' }, async () => {
+  const rtcPort = await freePort();
+  const r = nativeRelay();
+  assert.ok('binding' in r, 'the native relay is built on Linux');
+  // What another Sluice's worker holds: the port, bound with SO_REUSEPORT, which any later socket of this user could join.
+  const holder = new NativeGatewaySockets(r.binding);
+  let stolen = 0;
+  await holder.listen(rtcPort, undefined, true, () => stolen++, 9);
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }'), args: ['--workers', '2'] }).catch((err: unknown) => {
+    holder.close();
+    throw err;
+  });
+  try {
+    await server.waitForLog((l) => /WebRTC UDP port in use by another process/.test(String(l.msg)), 15_000);
+    await until(async () => server.logs.filter((l) => /WebRTC UDP port unavailable/.test(String(l.msg))).length, (n) => n >= 2, 20_000);
+    const res = await fetch(server.apiUrl('rtc/v1/whep/?app=live&stream=busyport'), { method: 'POST', body: 'v=0\r\n' });
+    const body = await res.text();
+    assert.notEqual(res.status, 201);
+    assert.match(body, /5021|unavailable/, body);
+    assert.equal((await fetch(server.apiUrl('api/v1/versions'))).status, 200, 'the rest of the server goes on');
+    assert.equal(stolen, 0);
   } finally {
     holder.close();
     await server.stop();

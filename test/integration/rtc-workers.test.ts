@@ -1,8 +1,8 @@
 /**
  * WebRTC on every core: an edge started with `--workers 2` answers every
- * WHEP offer (both processes share the one public UDP port and pass each
- * other the datagrams of their sessions, which each worker's
- * /api/v1/summaries counts), every player gets video and audio from that
+ * WHEP offer (both processes' native relays bind the one public UDP port
+ * with SO_REUSEPORT and pass each other the datagrams of their sessions,
+ * which each worker's /api/v1/summaries counts), every player gets video and audio from that
  * port, and both worker processes hold sessions. A headless
  * Chromium plays through the same edge.
  */
@@ -83,8 +83,10 @@ test('--workers 2: every WHEP offer is answered, every player gets media, both w
       const pids = new Set(edge.logs.filter((l) => l.msg === 'WebRTC play answered').map((l) => l['pid']));
       assert.equal(pids.size, 2, `sessions were answered by ${pids.size} worker process(es)`);
       assert.ok(!pids.has(edge.proc.pid), 'the primary serves no session');
-      // The shared port hands a datagram to either worker; each one's API counts what its gateway passed to the other.
+      // The kernel keeps each client on one worker's socket (SO_REUSEPORT), not always its session's owner; each
+      // worker's API counts what its gateway passed to the other, and what its native relay sent straight out.
       const relayed = new Map<string, { out: number; in: number }>();
+      const direct = new Map<string, number>();
       const relays = new Set<unknown>();
       const total = (k: 'out' | 'in'): number => [...relayed.values()].reduce((n, r) => n + r[k], 0);
       await until(
@@ -92,14 +94,17 @@ test('--workers 2: every WHEP offer is answered, every player gets media, both w
           const s = await summaries(edge.apiUrl('api/v1/summaries'));
           relayed.set(s.pid, { out: Number(s.sluice.rtc_relayed_out), in: Number(s.sluice.rtc_relayed_in) });
           relays.add(s.sluice.rtc_udp_relay);
+          direct.set(s.pid, Number(s.sluice.rtc_native_direct));
           return relayed;
         },
-        (m) => m.size === 2 && total('out') > 0 && total('in') > 0,
+        (m) => m.size === 2 && total('out') > 0 && total('in') > 0 && [...direct.values()].every((n) => n > 100),
         20_000,
       ).catch(() => undefined);
-      t.diagnostic(`rtc_relayed by worker: ${JSON.stringify(Object.fromEntries(relayed))}`);
+      t.diagnostic(`rtc_relayed by worker: ${JSON.stringify(Object.fromEntries(relayed))}; rtc_native_direct: ${JSON.stringify(Object.fromEntries(direct))}`);
       assert.equal(relayed.size, 2, 'both workers answered /api/v1/summaries');
-      assert.deepEqual([...relays], ['dgram'], 'with --workers the port is node:cluster\'s, held by dgram');
+      // npm install builds the native relay on Linux: each worker's relay holds the port and sends its players' media itself.
+      assert.deepEqual([...relays], ['native'], 'each worker holds the port with the native relay');
+      for (const [pid, n] of direct) assert.ok(n > 100, `worker ${pid} sent its players' media straight out: ${n}`);
       assert.ok(total('out') > 0 && total('in') > 0, `datagrams passed between the workers: ${JSON.stringify(Object.fromEntries(relayed))}`);
     } finally {
       for (const p of players) p.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { RtcUdpGateway } from '../../src/servers/webrtc/rtc-udp-gateway.js';
-import { nativeRelay } from '../../src/servers/webrtc/native-gateway-sockets.js';
+import { nativeRelay, NativeGatewaySockets } from '../../src/servers/webrtc/native-gateway-sockets.js';
 import { bindingSuccess, parseStun, verifyIntegrity } from '../../src/protocol/stun/stun-message.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { bindingRequest, xorMappedAddress } from '../helpers/stun-request.js';
@@ -54,6 +54,32 @@ test('UDP gateway: the native relay is built by npm install and used (Linux)', {
     assert.equal(gw.relayKind, 'native');
   } finally {
     gw.close();
+  }
+});
+
+test('native relay, --workers: two relays share the port (SO_REUSEPORT), a client stays on one of them, an exclusive bind is refused', { skip: process.platform !== 'linux' }, async () => {
+  const r = nativeRelay();
+  assert.ok('binding' in r);
+  const got = [0, 0];
+  const a = new NativeGatewaySockets(r.binding);
+  const b = new NativeGatewaySockets(r.binding);
+  const alone = new NativeGatewaySockets(r.binding);
+  const client = dgram.createSocket('udp4');
+  try {
+    await a.listen(0, '127.0.0.1', true, () => got[0]!++, 9);
+    await b.listen(a.port, '127.0.0.1', true, () => got[1]!++, 9);
+    assert.equal(b.port, a.port);
+    await assert.rejects(alone.listen(a.port, '127.0.0.1', false, () => undefined, 9), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE');
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    for (let i = 0; i < 20; i++) client.send(Buffer.from('not media'), a.port, '127.0.0.1');
+    await waitFor(() => got[0]! + got[1]! === 20, 5000);
+    assert.equal(got[0]! + got[1]!, 20, `delivered ${got.join('+')}`);
+    assert.ok(got[0] === 0 || got[1] === 0, `one client address, one relay: ${got.join('+')}`);
+  } finally {
+    client.close();
+    a.close();
+    b.close();
+    alone.close();
   }
 });
 

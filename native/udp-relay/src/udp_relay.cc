@@ -636,9 +636,10 @@ int OpenInner(Relay* r) {
   return fd;
 }
 
-// bind(relay, address, port, v6, juicePort) -> port
+// bind(relay, address, port, v6, juicePort, reusePort) -> port
+// reusePort (--workers): every worker binds the port itself; the kernel keeps each client on one of them.
 napi_value Bind(napi_env env, napi_callback_info info) {
-  RELAY_ARGS(5);
+  RELAY_ARGS(6);
   if (r->front >= 0) return Throw(env, "ERR_SOCKET_ALREADY_BOUND", "already bound");
   std::string address = StringArg(env, argv[1]);
   int port = IntArg(env, argv[2]);
@@ -653,6 +654,16 @@ napi_value Bind(napi_env env, napi_callback_info info) {
   if (v6) {
     int off = 0;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  }
+  bool reuse = false;
+  napi_get_value_bool(env, argv[5], &reuse);
+  if (reuse) {
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) {
+      napi_value e = Errno(env, "SO_REUSEPORT");
+      close(fd);
+      return e;
+    }
   }
   int size = 4 << 20;  // fan-out bursts: one frame to every player in one wake-up
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);

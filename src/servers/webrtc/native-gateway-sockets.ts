@@ -35,7 +35,7 @@ export interface NativeRelayStats {
 
 interface RelayBinding {
   create(onDatagram: (id: number, msg: Buffer, address: string | undefined, port: number | undefined) => void): RelayHandle;
-  bind(h: RelayHandle, address: string, port: number, v6: boolean, juicePort: number): number;
+  bind(h: RelayHandle, address: string, port: number, v6: boolean, juicePort: number, reusePort: boolean): number;
   open(h: RelayHandle): [number, string, number];
   close(h: RelayHandle, id: number): void;
   current(h: RelayHandle, id: number, address: string | null, port: number): void;
@@ -79,20 +79,21 @@ export class NativeGatewaySockets implements GatewaySockets {
 
   constructor(private readonly native: RelayBinding) {}
 
-  async listen(port: number, address: string | undefined, _shared: boolean, onFront: FrontHandler, juicePort: number): Promise<void> {
+  /** Shared (--workers): each worker binds the port with SO_REUSEPORT; the kernel keeps a client on one worker, the mesh passes its datagrams on when that is not the session's. */
+  async listen(port: number, address: string | undefined, shared: boolean, onFront: FrontHandler, juicePort: number): Promise<void> {
     this.onFront = onFront;
     const h = this.native.create((id, msg, addr, p) => {
       if (id === 0) this.onFront?.(msg, addr!, p!);
       else this.inner.get(id)?.(msg);
     });
     try {
-      if (address !== undefined) this.boundPort = this.native.bind(h, address, port, address.includes(':'), juicePort);
+      if (address !== undefined) this.boundPort = this.native.bind(h, address, port, address.includes(':'), juicePort, shared);
       else {
         try {
-          this.boundPort = this.native.bind(h, '::', port, true, juicePort);
+          this.boundPort = this.native.bind(h, '::', port, true, juicePort, shared);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw err;
-          this.boundPort = this.native.bind(h, '0.0.0.0', port, false, juicePort);
+          this.boundPort = this.native.bind(h, '0.0.0.0', port, false, juicePort, shared);
         }
       }
     } catch (err) {

@@ -142,6 +142,7 @@ export class RtcServer {
     if ((cfg.protocol !== 'tcp' && behindGateway) || shared) {
       const gateway = new RtcUdpGateway(this.ctx.log, { follow: cfg.followClientAddress, shared, ...(cfg.protocol === 'tcp' ? { address: '127.0.0.1' } : {}) });
       try {
+        if (shared && RtcWorkerMesh.portTaken) throw Object.assign(new Error(`another process held UDP port ${cfg.listen} when the workers started`), { code: 'EADDRINUSE' });
         await gateway.listen(cfg.listen, this.juicePort);
         this.gateway = gateway;
       } catch (err) {

@@ -27,7 +27,9 @@
  * is built (native-gateway-sockets.ts) it moves RTP/RTCP between a session and
  * its current client address on a thread of its own, and this class sees only
  * STUN, DTLS and datagrams from addresses that are not current. With
- * --workers the port is node:cluster's and dgram holds it.
+ * --workers each worker's relay binds the port with SO_REUSEPORT (with dgram,
+ * node:cluster shares the primary's socket); either way the mesh passes a
+ * datagram that lands in the wrong worker to the session's owner.
  */
 import type { Logger } from '../../log/logger.js';
 import { looksLikeStun, parseStun, verifyIntegrity, bindingSuccess, type StunAddress } from '../../protocol/stun/stun-message.js';
@@ -63,7 +65,7 @@ export interface GatewayOptions {
   shared: boolean;
   /** Bind address (default: the wildcard, dual-stack where the host has IPv6). */
   address?: string;
-  /** Use the native relay where it is built (default true; false: dgram, as --workers always does). */
+  /** Use the native relay where it is built (default true; false: dgram). */
   native?: boolean;
 }
 
@@ -155,7 +157,7 @@ export class RtcUdpGateway {
   /** Binds the public port (dual-stack where the host has IPv6). */
   async listen(port: number, juicePort: number): Promise<void> {
     const shared = this.opts.shared;
-    const native = shared || this.opts.native === false ? null : nativeRelay();
+    const native = this.opts.native === false ? null : nativeRelay();
     const sockets: GatewaySockets =
       native !== null && 'binding' in native ? new NativeGatewaySockets(native.binding) : new DgramGatewaySockets((err) => this.log.error({ err: err.message }, 'WebRTC UDP port error'));
     await sockets.listen(port, this.opts.address, shared, (msg, address, p) => this.onFront(msg, address, p, false), juicePort);

@@ -1,8 +1,9 @@
 /**
  * WebRTC on every core (`--workers N`): the workers share one public UDP
- * socket (node:cluster hands every worker the primary's socket; the kernel
- * gives each datagram to whichever worker reads first), so a datagram may
- * land in a worker that does not hold its session. Each worker tells the
+ * port (with the native relay each binds it with SO_REUSEPORT and the kernel
+ * keeps each client address on one worker; with dgram node:cluster hands
+ * every worker the primary's socket and whichever reads first gets the
+ * datagram), so a datagram may land in a worker that does not hold its session. Each worker tells the
  * others, through the primary, which ICE ufrags and verified client
  * addresses it owns; a datagram for a sibling's session is passed to that
  * sibling over loopback UDP, wrapped with the client's address. Media out
@@ -18,6 +19,26 @@ import type { Logger } from '../../log/logger.js';
 
 /** Tag of the mesh's cluster IPC messages; the primary relays them to every other worker. */
 export const MESH_CHANNEL = 'sluice-rtc-mesh';
+/** Set by the primary in its workers' environment when the WebRTC UDP port was in use before they started. */
+export const MESH_PORT_TAKEN = 'SLUICE_RTC_UDP_PORT_TAKEN';
+
+/** The primary's check before forking: whether another process holds this UDP port (an exclusive bind fails). */
+export async function udpPortInUse(port: number): Promise<boolean> {
+  if (port <= 0) return false;
+  const s = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind({ port, address: '::', exclusive: true }, () => resolve());
+    });
+    return false;
+  } catch (err) {
+    // Anything but "in use" (no IPv6, ...) is for the workers' own bind to report.
+    return (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  } finally {
+    s.close();
+  }
+}
 
 /** What a worker sends (the primary adds `from`, the sender's cluster worker id). */
 export type MeshMessage =
@@ -62,6 +83,14 @@ export class RtcWorkerMesh {
   ) {}
 
   /** Whether this process is a worker of a multi-process server (only then is the port shared). */
+  /**
+   * The primary found the UDP port held by another process before forking (MESH_PORT_TAKEN): SO_REUSEPORT
+   * would let the workers join that process's socket group silently, so they take no WebRTC offer instead.
+   */
+  static get portTaken(): boolean {
+    return process.env[MESH_PORT_TAKEN] === '1';
+  }
+
   static get wanted(): boolean {
     return cluster.isWorker && typeof process.send === 'function';
   }
