@@ -65,3 +65,45 @@ test('a player waiting for a keyframe re-asks every second, then stops once one 
     mock.timers.reset();
   }
 });
+
+/** A padding-only packet (P bit, the payload is all padding): what a browser probes bandwidth with. */
+function paddingPacket(seq: number): Buffer {
+  const b = Buffer.alloc(12 + 200, 0);
+  b[0] = 0xa0;
+  b[1] = 102;
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(seq * 3000, 4);
+  b.writeUInt32BE(0xabcdef, 8);
+  b[b.length - 1] = 200;
+  return b;
+}
+
+test('padding-only packets (bandwidth probes) are not forwarded, and the player\'s sequence numbers stay gap-free', () => {
+  const stream = new RtcStream('v', 'live', 's', () => Date.now());
+  const producer: RtcProducer = { id: 'p', kind: 'rtc', requestKeyframe: () => undefined };
+  stream.setProducer(producer, { codec: 'H264', clockRate: 90000, fmtp: '' }, null);
+  const sent: Buffer[] = [];
+  const track = { onMessage: () => undefined, sendMessageBinary: (b: Buffer) => sent.push(Buffer.from(b)) } as unknown as Track;
+  let onState: (s: string) => void = () => undefined;
+  const pc = { onStateChange: (cb: (s: string) => void) => (onState = cb), close: () => undefined, bytesReceived: () => 0, bytesSent: () => 0 } as unknown as PeerConnection;
+  const s = new RtcPlaySession({ id: 'x', ip: '127.0.0.1', vhost: 'v', app: 'live', stream: 's', param: '', tcUrl: '', pageUrl: '', log: silentLogger() });
+  s.start(pc, [{ kind: 'video', mid: '0', payloadType: 96, format: { codec: 'H264', clockRate: 90000, fmtp: '' }, track, ssrc: 42, remoteSsrcs: [] }], stream, 30_000);
+  onState('connected');
+  // From near the top of the sequence space, so that the numbering wraps on the way.
+  let seq = 65530;
+  const next = (): number => (seq++ & 0xffff);
+  stream.onRtp('video', h264Packet(next(), 0x65));
+  for (let i = 0; i < 30; i++) {
+    stream.onRtp('video', h264Packet(next(), 0x41));
+    if (i % 3 === 0) for (let k = 0; k < 4; k++) stream.onRtp('video', paddingPacket(next()));
+  }
+  // A late packet from before the last probe keeps the number it would have had.
+  const lateSrc = (seq - 7) & 0xffff; // the media packet sent just before the last 4 paddings (then 2 more media)
+  stream.onRtp('video', h264Packet(lateSrc, 0x41));
+  assert.equal(sent.length, 31 + 1, 'media packets only (and the late one)');
+  for (const p of sent) assert.equal(p[12] !== 0, true, 'no padding-only packet went out');
+  const out = sent.map((p) => p.readUInt16BE(2));
+  for (let i = 1; i < 31; i++) assert.equal(out[i], (out[i - 1]! + 1) & 0xffff, `gap-free at ${i}: ${out.slice(0, 31).join(',')}`);
+  assert.equal(out[31], out[28], 'the late packet gets the number its first copy had');
+  s.close('test over');
+});

@@ -45,6 +45,11 @@ class OutTrack {
   /** Added to the producer's sequence / timestamp; recomputed at each new producer. */
   seqOffset = 0;
   tsOffset = 0;
+  /** The producer's sequence numbers of the latest run of padding packets left out, and the offset before it (for a late older packet). */
+  paddingSeq = -1;
+  paddingLast = -1;
+  offsetBeforePadding = 0;
+  paddingDropped = 0;
   synced = false;
   lastSeq = -1;
   lastTs = 0;
@@ -180,8 +185,29 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
       const nextTs = o.lastSeq < 0 ? Math.floor(Math.random() * 0x7fffffff) : o.lastTs + elapsed;
       o.tsOffset = (nextTs - h.timestamp) >>> 0;
       o.synced = true;
+      o.paddingSeq = -1;
     }
-    const seq = (h.sequence + o.seqOffset) & 0xffff;
+    let offset = o.seqOffset;
+    if (kind === 'video' && h.payloadEnd === h.payloadOffset) {
+      // Padding only: the publisher's bandwidth probe (browsers send thousands on a low simulcast layer), nothing for
+      // the player but bytes on its link. Left out, and our numbering closes over it: a receiver stalls at a sequence gap.
+      // Only in order; a reordered one goes out as before.
+      if (((h.sequence + offset) & 0xffff) === ((o.lastSeq + 1) & 0xffff)) {
+        if (o.paddingSeq < 0 || h.sequence !== ((o.paddingLast + 1) & 0xffff)) {
+          o.paddingSeq = h.sequence;
+          o.offsetBeforePadding = offset;
+        }
+        o.paddingLast = h.sequence;
+        o.seqOffset = (offset - 1) & 0xffff;
+        o.paddingDropped++;
+        return;
+      }
+    } else if (o.paddingSeq >= 0) {
+      // Older than the last padding left out (a late packet): it keeps the number it had before. Long past it: forgotten.
+      if (((o.paddingSeq - h.sequence) & 0xffff) < 0x8000) offset = o.offsetBeforePadding;
+      else if (((h.sequence - o.paddingSeq) & 0xffff) > 512) o.paddingSeq = -1;
+    }
+    const seq = (h.sequence + offset) & 0xffff;
     const ts = (h.timestamp + o.tsOffset) >>> 0;
     rewriteRtp(pkt, o.payloadType, seq, ts, o.ssrc);
     if (this.twccExtId) this.sendNumbered(o, pkt, h.payloadOffset, this.rtcStream?.ext.at ?? -1, this.rtcStream?.ext.ids ?? 0);
@@ -316,6 +342,7 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     return {
       retransmits: (v?.retransmits ?? 0) + (this.out.audio?.retransmits ?? 0),
       rtx: v?.rtx ? v.retransmits : 0,
+      padding_dropped: v?.paddingDropped ?? 0,
       ...(est ? { twcc_feedbacks: est.feedbacks, estimate_kbps: Math.round(est.estimateBps / 1000), auto_switches: this.autoSwitches } : {}),
     };
   }
