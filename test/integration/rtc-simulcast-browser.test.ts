@@ -13,7 +13,7 @@ import { startServer } from '../helpers/server-process.js';
 import { launchChromium, openPage, whipPublish, whepPlay, playStats, layerStats, until, rtcConfig, RTC_PORT } from '../helpers/rtc-browser.js';
 import { probe } from '../helpers/ffmpeg.js';
 
-test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets the top one', { timeout: 120_000 }, async () => {
+test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets the top one', { timeout: 120_000 }, async (t) => {
   const server = await startServer({ config: rtcConfig(RTC_PORT) });
   const browser = await launchChromium();
   try {
@@ -64,6 +64,10 @@ test('browser WHIP with 3 simulcast layers: players pick a layer, HTTP-FLV gets 
     assert.equal(v?.codec_name, 'h264', JSON.stringify(flv.streams));
     assert.equal(v?.width, 1280, `HTTP-FLV carries the top layer: ${JSON.stringify(v)}`);
     assert.equal(v?.height, 720);
+    // What the players were spared of the publisher's bandwidth probes (padding-only packets), if it sent any.
+    assert.equal((await fetch(`${api}${lowLocation}`, { method: 'DELETE' })).status, 200, 'WHEP DELETE ends the session');
+    const closed = await server.waitForLog((l) => l.msg === 'rtc-play session closed', 20_000);
+    t.diagnostic(`low/m player closed: padding_dropped ${String(closed.padding_dropped)}, retransmits ${String(closed.retransmits)}`);
   } finally {
     await browser.close();
     await server.stop();
