@@ -35,6 +35,8 @@ class DashService {
   /** The MPDs, inits and newest segments of every stream, in memory, by absolute path. */
   private readonly bodies = new Map<string, MemoryBody>();
   private rootsCache: { config: ServerConfig; roots: string[]; prefixes: string[] } | null = null;
+  /** The ladder MPDs as last rendered, by path, with what they were made from. */
+  private readonly abrCache = new Map<string, { version: string; cfg: DashStream['cfg']; body: MemoryBody | null }>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -98,26 +100,41 @@ class DashService {
   }
 
   /**
-   * `<mpd>_abr.mpd` next to an ABR ladder source's MPD, made from memory at
-   * each request: one video AdaptationSet with a Representation per member
-   * that has segments (the source first with `abr.source` on), and the
-   * source's audio (or the first member's that has audio). Null when the
-   * path is no ladder's.
+   * `<mpd>_abr.mpd` next to an ABR ladder source's MPD, made from memory: one
+   * video AdaptationSet with a Representation per member that has segments
+   * (the source first with `abr.source` on), and the source's audio (or the
+   * first member's that has audio). Rendered again only when a member wrote a
+   * segment (every player polls it): one Buffer for all requests in between.
+   * Null when the path is no ladder's; an empty body when no rung has a segment yet.
    */
-  private abrMpd(abs: string): { text: string; fragment: number } | null {
+  private abrMpd(abs: string): { body: MemoryBody | null } | null {
     const sourceAbs = `${abs.slice(0, -'_abr.mpd'.length)}.mpd`;
     let src: DashStream | undefined;
     for (const d of this.streams.values()) if (d.mpdAbs === sourceAbs) src = d;
     const v = src ? this.ctx.vhost(src.vhost) : null;
     const ladder = src && v ? abrLadderOf(v, src.vhost, src.app, src.stream) : null;
-    if (!src || !v || !ladder || src.clockEpochMs === 0) return null;
-    const dir = posix.dirname(src.mpdAbs);
+    if (!src || !v || !ladder || src.clockEpochMs === 0) {
+      this.abrCache.delete(abs);
+      return null;
+    }
     const members = [...(ladder.includeSource ? [src] : []), ...ladder.renditions.map((r) => this.streamOf(v.name, src.app, r.stream))].filter((m): m is DashStream => m !== undefined);
+    let version = `${src.clockEpochMs}`;
+    for (const m of members) version += `|${m.stream}:${m.segmentsWritten}:${m.mpd === null ? 0 : 1}`;
+    const cached = this.abrCache.get(abs);
+    // A reload gives the stream a new cfg object (timeshift, update period): rendered again too.
+    if (cached?.version === version && cached.cfg === src.cfg) return cached;
+    const made = { version, cfg: src.cfg, body: this.renderAbrMpd(src, members) };
+    this.abrCache.set(abs, made);
+    return made;
+  }
+
+  private renderAbrMpd(src: DashStream, members: DashStream[]): MemoryBody | null {
+    const dir = posix.dirname(src.mpdAbs);
     const track = (m: DashStream, kind: 'video' | 'audio'): DashLadderTrack | null => m.ladderTrack(kind, `${m.stream}-${kind}`, posix.relative(dir, m.mediaDir));
     const video = members.map((m) => track(m, 'video')).filter((t): t is DashLadderTrack => t !== null);
     let audio = track(src, 'audio');
     for (const m of members) audio ??= track(m, 'audio');
-    if (video.length === 0) return { text: '', fragment: src.cfg.fragment };
+    if (video.length === 0) return null;
     const all = audio ? [...video, audio] : video;
     const windowSeconds = Math.min(...all.map((t) => t.seconds));
     const maxSeg = Math.max(src.cfg.fragment, ...all.map((t) => t.maxSegment));
@@ -132,7 +149,7 @@ class DashService {
       video: video.map((t) => t.rep),
       audio: audio ? [audio.rep] : [],
     });
-    return { text, fragment: src.cfg.fragment };
+    return new MemoryBody(Buffer.from(text), 'application/dash+xml', livePlaylistCacheControl(src.cfg.fragment));
   }
 
   private routeAbrMpd(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): boolean {
@@ -140,13 +157,13 @@ class DashService {
       const mpd = this.abrMpd(prefix + raw);
       if (!mpd) continue;
       if (this.refusedOnGuardedVhost(req, res, url)) return true;
-      if (mpd.text === '') {
+      if (mpd.body === null) {
         // The ladder exists but no rung has a segment yet.
         res.writeHead(404, { ...corsHeaders(req, this.ctx.config.httpServer.crossdomain), 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Not Found');
         return true;
       }
-      new MemoryBody(Buffer.from(mpd.text), 'application/dash+xml', livePlaylistCacheControl(mpd.fragment)).send(req, res, this.ctx.config.httpServer.crossdomain);
+      mpd.body.send(req, res, this.ctx.config.httpServer.crossdomain);
       return true;
     }
     return false;
