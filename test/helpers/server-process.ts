@@ -41,6 +41,8 @@ export interface RunningServer {
   signal(sig: NodeJS.Signals): void;
   exited: Promise<number | null>;
   stop(): Promise<void>;
+  /** What the process wrote to stderr so far (node's own warnings land there). */
+  stderr(): string;
 }
 
 export interface ServerOptions {
@@ -212,6 +214,7 @@ async function spawnServer(text: string, ports: Map<string, number>, opts: Serve
       proc.kill(sig);
     },
     stop: kill,
+    stderr: () => stderr,
   };
   return server;
 }

@@ -103,16 +103,18 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
     const bare = path.replace(/\/+$/, '');
     if (!PATHS.includes(bare)) return false;
     const rtc = currentRtc();
-    const cors = corsHeaders(req, ctx.config.httpServer.crossdomain);
+    // SRS closes the connection after each answer. HTTP/2 has no Connection header (node warns on it): the stream ends anyway.
+    const cors: Record<string, string> = { ...corsHeaders(req, ctx.config.httpServer.crossdomain) };
+    if (req.httpVersionMajor < 2) cors['Connection'] = 'Close';
     if (!path.endsWith('/')) {
-      res.writeHead(302, { ...cors, Location: `${bare}/${url.search}`, 'Content-Length': '0', Connection: 'Close' });
+      res.writeHead(302, { ...cors, Location: `${bare}/${url.search}`, 'Content-Length': '0' });
       res.end();
       return true;
     }
     const json = (status: number, body: object, extra: Record<string, string> = {}): void => {
       const text = JSON.stringify(body);
       if (res.headersSent) return;
-      res.writeHead(status, { ...cors, ...extra, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'Close' });
+      res.writeHead(status, { ...cors, ...extra, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
     /**
@@ -172,7 +174,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       const r = token ? rtc.remove(session, token) : 'bad-token';
       if (r === 'bad-token') json(403, { code: 5036 });
       else {
-        res.writeHead(200, { ...cors, 'Content-Length': '0', Connection: 'Close' });
+        res.writeHead(200, { ...cors, 'Content-Length': '0' });
         res.end();
       }
       return true;
@@ -212,7 +214,7 @@ export function rtcApiRoute(ctx: ServerContext, currentRtc: () => RtcServer, ide
       ({ session, answer }) => {
         if (res.headersSent) return;
         const location = `/rtc/v1/whip/?action=delete&token=${session.token}&app=${encodeURIComponent(session.app)}&stream=${encodeURIComponent(session.stream)}&session=${encodeURIComponent(session.username)}`;
-        res.writeHead(201, { ...cors, 'Content-Type': 'application/sdp', Location: location, 'Content-Length': Buffer.byteLength(answer), Connection: 'Close' });
+        res.writeHead(201, { ...cors, 'Content-Type': 'application/sdp', Location: location, 'Content-Length': Buffer.byteLength(answer) });
         res.end(answer);
       },
       (err: unknown) => {
