@@ -157,11 +157,16 @@ describe('segment writes on a full disk', () => {
     assert.equal(notices.length, heard, 'on_hls waits until the segment is in a playlist');
     for (const u of playlistUris(old)) assert.ok(store.files.has(posix.join(dir, u)), `${u} still listed on disk, kept`);
     store.full = null;
-    feed(s, 2, t);
+    t = feed(s, 2, t);
     await s.io.idle();
     assert.equal(notices.length, s.segmentsWritten);
+    // Once the playlist moved on, what it no longer lists stays only its duration plus the playlist's
+    // (RFC 8216 §6.2.2: ~1 + 2 s here), then goes: after 8 s more, the old playlist's segments are gone.
+    feed(s, 8, t);
+    await s.io.idle();
+    for (const u of playlistUris(old)) assert.ok(!store.files.has(posix.join(dir, u)), `${u} removed once its time passed`);
     const tsFiles = [...store.files.keys()].filter((k) => k.endsWith('.ts'));
-    assert.equal(tsFiles.length, s.window.length, 'slid-out segments removed once the playlist moved on');
+    assert.ok(tsFiles.length <= s.window.length + 4, `the window and the few slid out since: ${tsFiles.length} files, window ${s.window.length}`);
   });
 
   test('DASH: a failed segment never enters the MPD; its other track is removed; recovers', async () => {
