@@ -42,20 +42,37 @@ async function withWhipThroughRelay(stream: string, o: RelayOptions, fn: (x: { s
   }
 }
 
-test('WHEP player behind a lossy link: lost packets come back as RTX and decoding goes on', { timeout: 120_000 }, async (t) => {
-  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; }') });
+/**
+ * A server bridging an RTMP publish of `stream` to WebRTC (vhost `rtc { ... }` body `vhostRtc`), and Chromium
+ * playing it over WHEP through a relay that loses 4 % of what goes down; all closed after `fn`.
+ */
+async function withWhepThroughLossyRelay(stream: string, vhostRtc: string, gop: number, fn: (x: { server: RunningServer; page: Page; relay: LossyRelay }) => Promise<void>): Promise<void> {
+  const server = await startServer({ config: rtcConfig(RTC_PORT, `rtc { ${vhostRtc} }`) });
   const browser = await launchChromium();
   let ff: Proc | null = null;
   let relay: LossyRelay | null = null;
   try {
-    ff = publish(server.rtmpUrl('live/rtxplay'), { seconds: 90, size: '640x360', gop: 50 });
+    ff = publish(server.rtmpUrl(`live/${stream}`), { seconds: 90, size: '640x360', gop });
     await server.waitForLog((l) => l.msg === 'publish started', 15_000);
     const rtcPort = server.port('RTC');
     relay = await lossyRelay(rtcPort, { lossDown: 0.04, seed: 11 });
     const api = server.apiUrl('').replace(/\/$/, '');
     const page = await openPage(browser, api);
-    await whepPlayVia(page, `${api}/rtc/v1/whep/?app=live&stream=rtxplay`, { serverPort: rtcPort, relayPort: relay.port });
-    const read = async (): Promise<Record<string, number | string>> => (await rtpStats(page, 'playPc', 'inbound-rtp', 'video')).rtp;
+    await whepPlayVia(page, `${api}/rtc/v1/whep/?app=live&stream=${stream}`, { serverPort: rtcPort, relayPort: relay.port });
+    await fn({ server, page, relay });
+  } finally {
+    relay?.close();
+    await browser.close();
+    await ff?.stop();
+    await server.stop();
+  }
+}
+
+const readVideoIn = async (page: Page): Promise<Record<string, number | string>> => (await rtpStats(page, 'playPc', 'inbound-rtp', 'video')).rtp;
+
+test('WHEP player behind a lossy link: lost packets come back as RTX and decoding goes on', { timeout: 120_000 }, async (t) => {
+  await withWhepThroughLossyRelay('rtxplay', 'enabled on; rtmp_to_rtc on;', 50, async ({ server, page, relay }) => {
+    const read = (): Promise<Record<string, number | string>> => readVideoIn(page);
     let s = await until(read, (r) => num(r.framesDecoded) > 30 && num(r.retransmittedPacketsReceived) > 5, 60_000);
     assert.ok(relay.lostDown > 0, 'the relay lost RTP');
     assert.ok(num(s.nackCount) > 0, `the browser NACKed (nackCount ${s.nackCount})`);
@@ -67,33 +84,16 @@ test('WHEP player behind a lossy link: lost packets come back as RTX and decodin
     const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-play session closed', 20_000);
     t.diagnostic(`relay lost ${relay.lostDown}; browser nackCount ${s.nackCount}, retransmittedPacketsReceived ${s.retransmittedPacketsReceived}, packetsLost ${s.packetsLost}; server retransmits ${closed.retransmits}, rtx ${closed.rtx}`);
     assert.ok(num(closed.rtx) > 0, `the server sent RTX: ${JSON.stringify(closed)}`);
-  } finally {
-    relay?.close();
-    await browser.close();
-    await ff?.stop();
-    await server.stop();
-  }
+  });
 });
 
 test('rtc.nack off: the answer offers no NACK nor RTX, the player\'s losses are not resent, decoding goes on', { timeout: 120_000 }, async (t) => {
-  const server = await startServer({ config: rtcConfig(RTC_PORT, 'rtc { enabled on; rtmp_to_rtc on; nack off; }') });
-  const browser = await launchChromium();
-  let ff: Proc | null = null;
-  let relay: LossyRelay | null = null;
-  try {
-    ff = publish(server.rtmpUrl('live/nonack'), { seconds: 90, size: '640x360', gop: 25 });
-    await server.waitForLog((l) => l.msg === 'publish started', 15_000);
-    const rtcPort = server.port('RTC');
-    relay = await lossyRelay(rtcPort, { lossDown: 0.04, seed: 11 });
-    const api = server.apiUrl('').replace(/\/$/, '');
-    const page = await openPage(browser, api);
-    await whepPlayVia(page, `${api}/rtc/v1/whep/?app=live&stream=nonack`, { serverPort: rtcPort, relayPort: relay.port });
+  await withWhepThroughLossyRelay('nonack', 'enabled on; rtmp_to_rtc on; nack off;', 25, async ({ server, page, relay }) => {
     const answer = await page.evaluate(() => (window as unknown as { playAnswer: string }).playAnswer);
     assert.doesNotMatch(answer, /a=rtcp-fb:\d+ nack\r\n/, 'no generic NACK feedback');
     assert.match(answer, /a=rtcp-fb:\d+ nack pli\r\n/, 'PLI stays');
     assert.doesNotMatch(answer, /rtx\/90000/, 'no RTX');
-    const read = async (): Promise<Record<string, number | string>> => (await rtpStats(page, 'playPc', 'inbound-rtp', 'video')).rtp;
-    const s = await until(read, (r) => num(r.framesDecoded) > 30 && relay!.lostDown > 20, 60_000);
+    const s = await until(() => readVideoIn(page), (r) => num(r.framesDecoded) > 30 && relay.lostDown > 20, 60_000);
     assert.ok(num(s.framesDecoded) > 30, `frames decoded: ${s.framesDecoded}`);
     assert.ok(relay.lostDown > 20, `the relay lost RTP: ${relay.lostDown}`);
     assert.equal(num(s.retransmittedPacketsReceived), 0, 'nothing was resent');
@@ -101,12 +101,7 @@ test('rtc.nack off: the answer offers no NACK nor RTX, the player\'s losses are 
     const closed: LogLine = await server.waitForLog((l) => l.msg === 'rtc-play session closed', 20_000);
     t.diagnostic(`relay lost ${relay.lostDown}; browser nackCount ${s.nackCount}, framesDecoded ${s.framesDecoded}; server retransmits ${closed.retransmits}`);
     assert.equal(num(closed.retransmits), 0, `the server resent nothing: ${JSON.stringify(closed)}`);
-  } finally {
-    relay?.close();
-    await browser.close();
-    await ff?.stop();
-    await server.stop();
-  }
+  });
 });
 
 test('WHIP publisher behind a lossy link: its RTX repairs the RTC→RTMP stream, HTTP-FLV decodes', { timeout: 120_000 }, async (t) => {

@@ -11,31 +11,42 @@ import { RtcPlaySession } from '../../src/servers/webrtc/rtc-play-session.js';
 import { RtcStream, type RtcProducer } from '../../src/servers/webrtc/rtc-stream.js';
 import { silentLogger } from '../../src/log/logger.js';
 
-function h264Packet(seq: number, nalHeader: number): Buffer {
-  const b = Buffer.alloc(12 + 20, 0x11);
-  b[0] = 0x80;
+function rtpPacket(seq: number, payload: Buffer, padded = false): Buffer {
+  const b = Buffer.concat([Buffer.alloc(12), payload]);
+  b[0] = padded ? 0xa0 : 0x80;
   b[1] = 102;
   b.writeUInt16BE(seq, 2);
   b.writeUInt32BE(seq * 3000, 4);
   b.writeUInt32BE(0xabcdef, 8);
-  b[12] = nalHeader;
   return b;
+}
+
+function h264Packet(seq: number, nalHeader: number): Buffer {
+  const payload = Buffer.alloc(20, 0x11);
+  payload[0] = nalHeader;
+  return rtpPacket(seq, payload);
+}
+
+/** A stream with an RTC producer, and a connected H.264 player on it whose sends are collected in `sent`. */
+function connectedPlayer(onKeyframeAsk: () => void = () => undefined): { stream: RtcStream; s: RtcPlaySession; sent: Buffer[] } {
+  const stream = new RtcStream('v', 'live', 's', () => Date.now());
+  const producer: RtcProducer = { id: 'p', kind: 'rtc', requestKeyframe: onKeyframeAsk };
+  stream.setProducer(producer, { codec: 'H264', clockRate: 90000, fmtp: '' }, null);
+  const sent: Buffer[] = [];
+  const track = { onMessage: () => undefined, sendMessageBinary: (b: Buffer) => sent.push(Buffer.from(b)) } as unknown as Track;
+  let onState: (s: string) => void = () => undefined;
+  const pc = { onStateChange: (cb: (s: string) => void) => (onState = cb), close: () => undefined, bytesReceived: () => 0, bytesSent: () => 0 } as unknown as PeerConnection;
+  const s = new RtcPlaySession({ id: 'x', ip: '127.0.0.1', vhost: 'v', app: 'live', stream: 's', param: '', tcUrl: '', pageUrl: '', log: silentLogger() });
+  s.start(pc, [{ kind: 'video', mid: '0', payloadType: 96, format: { codec: 'H264', clockRate: 90000, fmtp: '' }, track, ssrc: 42, remoteSsrcs: [] }], stream, 30_000);
+  onState('connected');
+  return { stream, s, sent };
 }
 
 test('a player waiting for a keyframe re-asks every second, then stops once one passed', () => {
   mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
   try {
-    const stream = new RtcStream('v', 'live', 's', () => Date.now());
     let asked = 0;
-    const producer: RtcProducer = { id: 'p', kind: 'rtc', requestKeyframe: () => asked++ };
-    stream.setProducer(producer, { codec: 'H264', clockRate: 90000, fmtp: '' }, null);
-    const sent: Buffer[] = [];
-    const track = { onMessage: () => undefined, sendMessageBinary: (b: Buffer) => sent.push(Buffer.from(b)) } as unknown as Track;
-    let onState: (s: string) => void = () => undefined;
-    const pc = { onStateChange: (cb: (s: string) => void) => (onState = cb), close: () => undefined, bytesReceived: () => 0, bytesSent: () => 0 } as unknown as PeerConnection;
-    const s = new RtcPlaySession({ id: 'x', ip: '127.0.0.1', vhost: 'v', app: 'live', stream: 's', param: '', tcUrl: '', pageUrl: '', log: silentLogger() });
-    s.start(pc, [{ kind: 'video', mid: '0', payloadType: 96, format: { codec: 'H264', clockRate: 90000, fmtp: '' }, track, ssrc: 42, remoteSsrcs: [] }], stream, 30_000);
-    onState('connected');
+    const { stream, s, sent } = connectedPlayer(() => asked++);
     assert.equal(asked, 1, 'joining asks once');
 
     // 3 s of delta frames (NAL type 1) every 40 ms: one more request per second.
@@ -68,27 +79,13 @@ test('a player waiting for a keyframe re-asks every second, then stops once one 
 
 /** A padding-only packet (P bit, the payload is all padding): what a browser probes bandwidth with. */
 function paddingPacket(seq: number): Buffer {
-  const b = Buffer.alloc(12 + 200, 0);
-  b[0] = 0xa0;
-  b[1] = 102;
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(seq * 3000, 4);
-  b.writeUInt32BE(0xabcdef, 8);
-  b[b.length - 1] = 200;
-  return b;
+  const padding = Buffer.alloc(200);
+  padding[199] = 200;
+  return rtpPacket(seq, padding, true);
 }
 
 test('padding-only packets (bandwidth probes) are not forwarded, and the player\'s sequence numbers stay gap-free', () => {
-  const stream = new RtcStream('v', 'live', 's', () => Date.now());
-  const producer: RtcProducer = { id: 'p', kind: 'rtc', requestKeyframe: () => undefined };
-  stream.setProducer(producer, { codec: 'H264', clockRate: 90000, fmtp: '' }, null);
-  const sent: Buffer[] = [];
-  const track = { onMessage: () => undefined, sendMessageBinary: (b: Buffer) => sent.push(Buffer.from(b)) } as unknown as Track;
-  let onState: (s: string) => void = () => undefined;
-  const pc = { onStateChange: (cb: (s: string) => void) => (onState = cb), close: () => undefined, bytesReceived: () => 0, bytesSent: () => 0 } as unknown as PeerConnection;
-  const s = new RtcPlaySession({ id: 'x', ip: '127.0.0.1', vhost: 'v', app: 'live', stream: 's', param: '', tcUrl: '', pageUrl: '', log: silentLogger() });
-  s.start(pc, [{ kind: 'video', mid: '0', payloadType: 96, format: { codec: 'H264', clockRate: 90000, fmtp: '' }, track, ssrc: 42, remoteSsrcs: [] }], stream, 30_000);
-  onState('connected');
+  const { stream, s, sent } = connectedPlayer();
   // From near the top of the sequence space, so that the numbering wraps on the way.
   let seq = 65530;
   const next = (): number => (seq++ & 0xffff);
