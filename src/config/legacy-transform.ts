@@ -187,6 +187,27 @@ function transformStreamCaster(caster: ConfigDirective, warn: (d: ConfigDirectiv
   }
 }
 
+/**
+ * SRS 7 writes the RTMP ports as `rtmp { listen ...; }` (its own samples have no
+ * root `listen` then); every later step reads the root `listen`, so the block's
+ * value is moved there. Not legacy, so no warning unless both forms are set.
+ */
+function liftRtmpListen(root: ConfigDirective, warn: (d: ConfigDirective, m: string) => void): void {
+  const rtmp = findChild(root, 'rtmp');
+  const inner = rtmp === undefined ? undefined : findChild(rtmp, 'listen');
+  if (rtmp === undefined || inner === undefined) return;
+  const outer = findChild(root, 'listen');
+  if (outer !== undefined) {
+    warn(outer, `"listen" ignored: "rtmp.listen" (${inner.file}:${inner.line}) sets the RTMP ports`);
+    outer.args = [...inner.args];
+    outer.file = inner.file;
+    outer.line = inner.line;
+  } else {
+    root.children.unshift({ name: 'listen', args: [...inner.args], children: [], file: inner.file, line: inner.line });
+  }
+  rtmp.children = rtmp.children.filter((c) => c !== inner);
+}
+
 /** Returns a converted copy of the tree; the input is not modified. */
 export function transformLegacy(input: ConfigDirective): TransformResult {
   const root = cloneDirective(input);
@@ -195,6 +216,7 @@ export function transformLegacy(input: ConfigDirective): TransformResult {
     warnings.push(`${where(d)}: ${m}`);
   };
 
+  liftRtmpListen(root, warn);
   for (const d of root.children) {
     if (d.name === 'http_stream') {
       d.name = 'http_server';

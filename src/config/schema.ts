@@ -251,6 +251,9 @@ const GONE = 'accepted for SRS compatibility';
 
 export const ROOT = block(u, '', {
   listen: raw('required (1935 in env-only mode)', u, 'endpoints `port`, `ip:port`, `[ipv6]:port`', { reload: 'live' }),
+  rtmp: block(u, 'SRS 7 layout: `rtmp { listen ...; }` is the root `listen` (it wins when both are set, with a warning).', {
+    listen: raw('root `listen`', u, 'as the root `listen`'),
+  }, { env: false }),
   max_connections: int(1000, u, 'every TCP connection and every WebRTC session (offer to close); RTMP ones not yet publishing or playing may hold at most half (docs/DECISIONS.md)', { field: 'maxConnections', reload: 'live' }),
   chunk_size: int(60000, u, 'env `SRS_VHOST_CHUNK_SIZE` (an SRS quirk)', { env: false, aliases: ['SRS_VHOST_CHUNK_SIZE'], field: 'chunkSize', reload: 'live' }),
   pithy_print_ms: int(10000, n, '', { field: 'pithyPrintMs', reload: 'live' }),
