@@ -188,6 +188,8 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, u),
     destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` URL (TLS, docs/TLS.md); `srt://` is refused with a log line'),
     backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
+    rtmps: bool(false, u, 'destinations without a scheme (`host[:port]`, `host:port/app/stream`) go over RTMPS, the certificate verified as for `rtmps://` (SRS 7)'),
+    api: bool(false, n, 'SRS 7: destinations added and removed over the HTTP API'),
   }, { env: false }),
   cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
@@ -217,6 +219,10 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     rtc_to_rtmp: bool(false, u),
     pli_for_rtmp: float(6.0, u, 'outside [0.5, 30] → 6', { unit: 's', defaultDoc: '6 s' }),
     aac_bitrate: int(48000, u, RTC_CLAMP),
+  }),
+  rtsp: block(n, 'SRS 7 RTSP playback of the vhost; Sluice has no RTSP server.', {
+    enabled: bool(false, n),
+    rtmp_to_rtsp: bool(false, n),
   }),
   srt: block(u, 'See docs/SRT.md.', {
     enabled: bool(false, u, 'SRT callers for this vhost (else refused, SRS 6006)'),
@@ -350,6 +356,10 @@ export const ROOT = block(u, '', {
       dir: str('./objs/acme', u, 'where the account key and the certificates are kept (relative to the working directory)'),
     }),
   }, { sluice: true, env: false, field: 'tls', reload: 'live' }),
+  rtsp_server: block(n, 'SRS 7 RTSP server (RTSP playback); Sluice has none, nothing listens on its port.', {
+    enabled: bool(false, n),
+    listen: raw('see SRS', n, 'TCP port'),
+  }),
   srt_server: block(u, 'SRT over one UDP port, see docs/SRT.md.', {
     enabled: bool(false, u),
     listen: int(10080, u, 'UDP port'),

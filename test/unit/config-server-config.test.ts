@@ -190,7 +190,7 @@ describe('typed config: defaults', () => {
     assert.equal(v.httpHooks.enabled, false);
     assert.deepEqual(v.httpHooks.onPublish, []);
     assert.deepEqual(v.security, { enabled: false, rules: [] });
-    assert.deepEqual(v.forward, { enabled: false, destinations: [], backend: '' });
+    assert.deepEqual(v.forward, { enabled: false, destinations: [], backend: '', rtmps: false });
     assert.equal(v.cluster.mode, 'local');
     assert.equal(v.cluster.vhost, '[vhost]');
     assert.equal(v.cluster.debugSrsUpnode, true);

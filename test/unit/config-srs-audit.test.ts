@@ -46,3 +46,23 @@ describe('SRS 7 layout: rtmp { listen }', () => {
     assert.equal(loadError('rtmp { listen 1935; chunk_size 4096; }\n'), 't.conf:1: illegal directive "rtmp.chunk_size"');
   });
 });
+
+describe('SRS 7 directives Sluice lacks load, reported as not acted on', () => {
+  test('rtsp_server and vhost rtsp (console.conf of SRS 7)', () => {
+    const c = load('listen 1935;\nrtsp_server { enabled on; listen 8554; }\nvhost __defaultVhost__ { rtsp { enabled on; rtmp_to_rtsp on; } }\n');
+    assert.deepEqual(
+      c.inert.map((w) => w.slice(0, w.indexOf(' is accepted'))),
+      ['t.conf:2: "rtsp_server"', 't.conf:3: "vhost.rtsp"'],
+    );
+    assert.equal(c.getVhost('x')?.rtsp.rtmpToRtsp, true);
+    // Switched off, nothing is said.
+    assert.deepEqual(load('listen 1935;\nrtsp_server { enabled off; }\nvhost v { rtsp { enabled off; } }\n').inert, []);
+  });
+
+  test('forward api on is reported; forward rtmps is read', () => {
+    const c = load('listen 1935;\nvhost v { forward { enabled on; api on; rtmps on; destination 127.0.0.1:19430; } }\n');
+    assert.deepEqual(c.inert, ['t.conf:2: "vhost.forward.api" is accepted but not acted on (not implemented yet): SRS 7: destinations added and removed over the HTTP API']);
+    assert.equal(c.getVhost('v')?.forward.rtmps, true);
+    assert.equal(load('listen 1935;\nvhost v { forward { enabled on; } }\n').getVhost('v')?.forward.rtmps, false);
+  });
+});
