@@ -368,6 +368,8 @@ export const ROOT = block(u, '', {
     connect_timeout: int(3000, u, 'a caller whose admission (hooks) takes longer is refused', { unit: 'ms' }),
     peer_idle_timeout: int(10000, u, 'a connection silent this long is closed', { unit: 'ms' }),
     default_app: str('live', u, 'the app of a stream id without one'),
+    default_streamid: str('#!::r=live/livestream,m=publish', u, 'stands for an empty stream id (SRS 7)'),
+    default_mode: str('request', u, 'what a plain stream id (no `#!::`) does: request (play) or publish (SRS 7)'),
     peerlatency: int(0, u, 'the least latency the peer receives with', { unit: 'ms' }),
     recvlatency: int(120, u, 'the least latency we receive with (TSBPD)', { unit: 'ms' }),
     latency: int(120, i, 'recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS', { unit: 'ms' }),

@@ -96,6 +96,10 @@ export interface SrtServerConfig {
   /** ms */
   peerIdleTimeout: number;
   defaultApp: string;
+  /** Stands for an empty stream id. */
+  defaultStreamId: string;
+  /** What a plain stream id (no `#!::`) does. */
+  defaultMode: 'publish' | 'play';
   /** ms */
   peerLatency: number;
   /** ms */
@@ -351,6 +355,8 @@ function buildServerConfig(
     connectTimeout: srt.get('connect_timeout'),
     peerIdleTimeout: srt.get('peer_idle_timeout'),
     defaultApp: srt.get('default_app'),
+    defaultStreamId: srt.get('default_streamid'),
+    defaultMode: srt.get('default_mode') === 'publish' ? 'publish' : 'play',
     peerLatency: srt.get('peerlatency'),
     recvLatency: srt.get('recvlatency'),
     latency: srt.get('latency'),

@@ -181,6 +181,13 @@ export function validateConfig(root: ConfigDirective, opts: ValidateOptions): st
   const interval = findChild(heartbeat, 'interval');
   if (interval !== undefined && atof(interval.args[0]) <= 0) fail(interval, 'heartbeat.interval must be > 0');
 
+  const srt = findChild(root, 'srt_server');
+  const mode = value(srt, 'default_mode', ['SRS_SRT_SERVER_DEFAULT_MODE'], env);
+  // A typo would quietly turn publishers into players.
+  if (mode !== undefined && mode !== 'request' && mode !== 'publish') {
+    fail(locate(root, findChild(srt, 'default_mode')), `srt_server.default_mode must be request or publish, got "${mode}"`);
+  }
+
   const network = findChild(findChild(root, 'stats'), 'network');
   if (network !== undefined && !/^\d+$/.test(network.args[0] ?? '')) {
     fail(network, 'stats.network must be a network interface index (0, 1, ...)');

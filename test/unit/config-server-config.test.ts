@@ -100,6 +100,8 @@ describe('typed config: defaults', () => {
       connectTimeout: 3000,
       peerIdleTimeout: 10000,
       defaultApp: 'live',
+      defaultStreamId: '#!::r=live/livestream,m=publish',
+      defaultMode: 'play',
       peerLatency: 0,
       recvLatency: 120,
       latency: 120,

@@ -66,3 +66,21 @@ describe('SRS 7 directives Sluice lacks load, reported as not acted on', () => {
     assert.equal(load('listen 1935;\nvhost v { forward { enabled on; } }\n').getVhost('v')?.forward.rtmps, false);
   });
 });
+
+describe('SRS 7 srt_server default_mode and default_streamid', () => {
+  test('read into the typed view, SRS defaults otherwise', () => {
+    const c = load('listen 1935;\nsrt_server { enabled on; default_mode publish; default_streamid "#!::r=a/b,m=request"; }\n');
+    assert.equal(c.srtServer.defaultMode, 'publish');
+    assert.equal(c.srtServer.defaultStreamId, '#!::r=a/b,m=request');
+    const d = load('listen 1935;\nsrt_server { enabled on; default_mode request; }\n').srtServer;
+    assert.equal(d.defaultMode, 'play');
+    assert.equal(d.defaultStreamId, '#!::r=live/livestream,m=publish');
+  });
+
+  test('a mode other than request or publish is refused', () => {
+    assert.equal(
+      loadError('listen 1935;\nsrt_server {\n default_mode pull;\n}\n'),
+      't.conf:3: srt_server.default_mode must be request or publish, got "pull"',
+    );
+  });
+});
