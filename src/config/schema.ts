@@ -314,8 +314,10 @@ export const ROOT = block(u, '', {
       allow_query: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
       allow_update: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
     }),
-    auth: block(u, 'Basic user (full access); bearer `token` (full) and `readonly_token` (GET only) are Sluice additions.', {
+    auth: block(u, 'Basic user (full access); bearer `token` (full; SRS 7 has it too) and `readonly_token` (GET only, Sluice).', {
       enabled: bool(false, u),
+      type: str('', u, 'SRS 7: `basic` or `bearer` accepts that scheme only; unset accepts both', { defaultDoc: 'unset (both)' }),
+      rtc_bearer_enabled: bool(false, u, 'SRS 7: `/rtc/` signaling (WHIP, WHEP, play, publish) needs a bearer token too'),
       username: str('', u),
       password: str('', u),
       token: str('', u, 'bearer token, full API access', { sluice: true }),

@@ -181,6 +181,12 @@ export function validateConfig(root: ConfigDirective, opts: ValidateOptions): st
   const interval = findChild(heartbeat, 'interval');
   if (interval !== undefined && atof(interval.args[0]) <= 0) fail(interval, 'heartbeat.interval must be > 0');
 
+  const authBlock = findChild(findChild(root, 'http_api'), 'auth');
+  const authType = value(authBlock, 'type', ['SRS_HTTP_API_AUTH_TYPE'], env);
+  if (authType !== undefined && authType !== '' && authType !== 'basic' && authType !== 'bearer') {
+    fail(locate(root, findChild(authBlock, 'type')), `http_api.auth.type must be basic or bearer, got "${authType}"`);
+  }
+
   const srt = findChild(root, 'srt_server');
   const mode = value(srt, 'default_mode', ['SRS_SRT_SERVER_DEFAULT_MODE'], env);
   // A typo would quietly turn publishers into players.

@@ -48,7 +48,7 @@ describe('typed config: defaults', () => {
       enabled: false,
       listen: { host: null, port: 1985 },
       crossdomain: true,
-      auth: { enabled: false, username: '', password: '', token: '', readonlyToken: '' },
+      auth: { enabled: false, type: '', username: '', password: '', token: '', readonlyToken: '', rtcBearer: false },
       https: { enabled: false, listen: { host: null, port: 1990 }, key: './conf/server.key', cert: './conf/server.crt' },
       rawApi: { enabled: false, allowReload: false, allowQuery: false, allowUpdate: false },
     });

@@ -84,3 +84,17 @@ describe('SRS 7 srt_server default_mode and default_streamid', () => {
     );
   });
 });
+
+describe('SRS 7 http_api.auth type and rtc_bearer_enabled', () => {
+  test('read into the typed view; unset type accepts both schemes', () => {
+    const c = load('listen 1935;\nhttp_api { enabled on; auth { enabled on; type bearer; token t; rtc_bearer_enabled on; } }\n');
+    assert.equal(c.httpApi.auth.type, 'bearer');
+    assert.equal(c.httpApi.auth.rtcBearer, true);
+    assert.deepEqual(c.inert, []);
+    assert.equal(load('listen 1935;\nhttp_api { auth { enabled on; } }\n').httpApi.auth.type, '');
+  });
+
+  test('another type is refused', () => {
+    assert.equal(loadError('listen 1935;\nhttp_api { auth { type digest; } }\n'), 't.conf:2: http_api.auth.type must be basic or bearer, got "digest"');
+  });
+});
