@@ -121,6 +121,9 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     hls_key_url: str(HTML_DIR, u, 'URI = `hls_key_url` + key file (a `/` added between when neither has one); left at its default (not a URL), the URI is relative to the playlist', { defaultDoc: '`hls_path`' }),
     hls_storage: raw('disk', i, 'HLS in RAM was removed from SRS; a warning says so'),
     hls_mount: raw('—', i, 'HLS in RAM was removed from SRS; a warning says so'),
+    hls_use_fmp4: bool(false, n, 'SRS 7 HLS with fMP4 segments; Sluice writes TS segments here (its fMP4 HLS is `hls_ll`)'),
+    hls_init_file: str('[app]/[stream]-init.mp4', n, 'with `hls_use_fmp4` (SRS 7)'),
+    hls_fmp4_file: str('[app]/[stream]-[seq].m4s', n, 'with `hls_use_fmp4` (SRS 7)'),
     hls_ll: bool(false, u, 'low-latency HLS (fMP4 parts, from memory, blocking reload) instead of TS files', { sluice: true }),
     hls_part_duration: float(0.5, u, 'LL-HLS part target', { sluice: true, unit: 's' }),
   }),
@@ -196,7 +199,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     origin: list([], u, '`host[:port]` (1935) as SRS; `rtmps://host[:port]` (443) pulls and pushes over TLS (Sluice extension, docs/TLS.md)'),
     token_traverse: bool(false, u, 'edge: an RTMP client is admitted only once the origin accepted an RTMP connect with its tcUrl'),
     vhost: str('[vhost]', u, 'vhost used toward the origin'),
-    debug_srs_upnode: bool(true, n),
+    debug_srs_upnode: bool(true, n, 'no debug info is sent to the origin', { actsAs: 'off' }),
     origin_cluster: bool(false, u, 'a play of a stream not published here is redirected to the coworker that has it'),
     coworkers: list([], u, '`host:apiport` of the other origins, asked in order at `/api/v1/clusters`'),
     protocol: str('rtmp', n, 'rtmp, flv, flvs'),
@@ -413,9 +416,9 @@ export const ROOT = block(u, '', {
     dying_threshold: int(99, n),
     dying_pulse: int(5, n),
   }, { field: 'circuitBreaker', reload: 'live' }),
-  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is logged at start as not acted on.', {
+  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is reported as not acted on (`-t` and start).', {
     enabled: bool(false, u),
-    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet)'),
+    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet: reported)', { notActedOn: ['gb28181'] }),
     output: str('', u, 'the stream published: its vhost/app/stream (flv: `[app]`, `[stream]` from the POST path)'),
     listen: int(0, u, 'UDP port (mpegts_over_udp), HTTP port (flv)'),
     sip: block(n, '', {
@@ -434,6 +437,7 @@ export const ROOT = block(u, '', {
   first_wait_for_qlv: raw('see SRS', i, GONE),
   is_full: raw('off', i, '`on` is refused: full.conf is a reference, not a usable config', { actsAs: 'off' }),
   threads: block(i, '', { interval: raw('5 s', i) }),
+  hikvision: free(n, 'SRS 7 Hikvision HCNetSDK pull and PTZ (an SRS build option); free-form'),
   tencentcloud_apm: free(i, 'free-form; off'),
   tencentcloud_cls: free(i, 'free-form; off'),
   vhost: VHOST,

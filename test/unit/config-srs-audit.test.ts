@@ -98,3 +98,43 @@ describe('SRS 7 http_api.auth type and rtc_bearer_enabled', () => {
     assert.equal(loadError('listen 1935;\nhttp_api { auth { type digest; } }\n'), 't.conf:2: http_api.auth.type must be basic or bearer, got "digest"');
   });
 });
+
+describe('not acted on, and now said so', () => {
+  test('a legacy move does not hide that the moved directive is not acted on', () => {
+    const c = load('listen 1935;\nvhost v {\n  atc on;\n  gop_cache off;\n}\n');
+    assert.ok(c.warnings.includes('t.conf:3: legacy vhost-level "atc" moved into "play {}"'));
+    assert.deepEqual(c.inert, ['t.conf:3: "vhost.play.atc" is accepted but not acted on (not implemented yet)']);
+  });
+
+  test('a gb28181 caster is reported (a switched-off one is not)', () => {
+    assert.deepEqual(load('listen 1935;\nstream_caster { enabled on; caster gb28181; listen 9000; }\n').inert, [
+      't.conf:2: "stream_caster.caster gb28181" is accepted but not acted on (not implemented yet)',
+    ]);
+    assert.deepEqual(load('listen 1935;\nstream_caster { enabled off; caster gb28181; }\n').inert, []);
+    assert.deepEqual(load('listen 1935;\nstream_caster { enabled on; caster flv; listen 8936; }\n').inert, []);
+  });
+
+  test('an http_remux mount whose extension Sluice does not serve is warned about', () => {
+    const c = load('listen 1935;\nvhost v { http_remux {\n enabled on;\n mount [vhost]/[app]/[stream].mp4;\n} }\n');
+    assert.deepEqual(c.warnings, [
+      't.conf:4: "vhost.http_remux.mount" [vhost]/[app]/[stream].mp4: .mp4 is not served (not implemented); the mount\'s base serves .flv, .ts, .aac and .mp3',
+    ]);
+    for (const ext of ['flv', 'ts', 'aac', 'mp3']) {
+      assert.deepEqual(load(`listen 1935;\nvhost v { http_remux { enabled on; mount [vhost]/[app]/[stream].${ext}; } }\n`).warnings, [], ext);
+    }
+    assert.deepEqual(load('listen 1935;\nvhost v { http_remux { enabled off; mount [app]/[stream].mp4; } }\n').warnings, []);
+  });
+
+  test('SRS 7 fMP4 HLS and the hikvision block load, reported', () => {
+    const c = load('listen 1935;\nhikvision { enabled on; device { host 10.0.0.2; } }\nvhost v { hls { enabled on; hls_use_fmp4 on; } }\n');
+    assert.deepEqual(
+      c.inert.map((w) => w.slice(0, w.indexOf(' is accepted'))),
+      ['t.conf:2: "hikvision"', 't.conf:3: "vhost.hls.hls_use_fmp4"'],
+    );
+    assert.deepEqual(load('listen 1935;\nvhost v { hls { enabled on; hls_use_fmp4 off; } }\n').inert, []);
+  });
+
+  test('debug_srs_upnode off is what Sluice does: nothing said', () => {
+    assert.deepEqual(load('listen 1935;\nvhost v { cluster { mode remote; origin 1.2.3.4; debug_srs_upnode off; } }\n').inert, []);
+  });
+});
