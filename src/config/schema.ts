@@ -121,12 +121,15 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     hls_key_url: str(HTML_DIR, u, 'URI = `hls_key_url` + key file (a `/` added between when neither has one); left at its default (not a URL), the URI is relative to the playlist', { defaultDoc: '`hls_path`' }),
     hls_storage: raw('disk', i, 'HLS in RAM was removed from SRS; a warning says so'),
     hls_mount: raw('—', i, 'HLS in RAM was removed from SRS; a warning says so'),
+    hls_recover: bool(true, n, 'SRS 7'),
+    hls_master_m3u8_path_relative: bool(false, n, 'SRS 7'),
     hls_use_fmp4: bool(false, n, 'SRS 7 HLS with fMP4 segments; Sluice writes TS segments here (its fMP4 HLS is `hls_ll`)'),
     hls_init_file: str('[app]/[stream]-init.mp4', n, 'with `hls_use_fmp4` (SRS 7)'),
     hls_fmp4_file: str('[app]/[stream]-[seq].m4s', n, 'with `hls_use_fmp4` (SRS 7)'),
     hls_ll: bool(false, u, 'low-latency HLS (fMP4 parts, from memory, blocking reload) instead of TS files', { sluice: true }),
     hls_part_duration: float(0.5, u, 'LL-HLS part target', { sluice: true, unit: 's' }),
   }),
+  bandcheck: free(i, 'the bandwidth test was removed from SRS; SRS 7 still accepts the block'),
   hds: block(n, '', {
     enabled: bool(false, n),
     hds_fragment: float(10, n, '', { unit: 's' }),
@@ -222,6 +225,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     rtc_to_rtmp: bool(false, u),
     pli_for_rtmp: float(6.0, u, 'outside [0.5, 30] → 6', { unit: 's', defaultDoc: '6 s' }),
     aac_bitrate: int(48000, u, RTC_CLAMP),
+    init_rate_from_sdp: bool(false, n, 'SRS 7'),
   }),
   rtsp: block(n, 'SRS 7 RTSP playback of the vhost; Sluice has no RTSP server.', {
     enabled: bool(false, n),
@@ -260,8 +264,9 @@ const GONE = 'accepted for SRS compatibility';
 
 export const ROOT = block(u, '', {
   listen: raw('required (1935 in env-only mode)', u, 'endpoints `port`, `ip:port`, `[ipv6]:port`', { reload: 'live' }),
-  rtmp: block(u, 'SRS 7 layout: `rtmp { listen ...; }` is the root `listen` (it wins when both are set, with a warning).', {
+  rtmp: block(u, 'SRS 7 layout: `rtmp { listen ...; chunk_size ...; }` are the root `listen` and `chunk_size` (the block wins when both are set, with a warning; SRS 7 reads only the block).', {
     listen: raw('root `listen`', u, 'as the root `listen`'),
+    chunk_size: raw('root `chunk_size`', u, 'as the root `chunk_size`'),
   }, { env: false }),
   max_connections: int(1000, u, 'every TCP connection and every WebRTC session (offer to close); RTMP ones not yet publishing or playing may hold at most half (docs/DECISIONS.md)', { field: 'maxConnections', reload: 'live' }),
   chunk_size: int(60000, u, 'env `SRS_VHOST_CHUNK_SIZE` (an SRS quirk)', { env: false, aliases: ['SRS_VHOST_CHUNK_SIZE'], field: 'chunkSize', reload: 'live' }),

@@ -308,6 +308,8 @@ export interface VhostConfig {
   httpStatic: HttpStaticConfig;
   hls: HlsConfig;
   hds: HdsConfig;
+  /** A `bandcheck` block is set (removed from SRS; read for the reload diff only). */
+  bandcheck: boolean;
   dash: DashConfig;
   dvr: DvrConfig;
   httpHooks: HttpHooksConfig;
@@ -595,6 +597,7 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
     },
     cluster: cluster(v.child('cluster')),
     rtc: rtc(v.child('rtc')),
+    bandcheck: v.directives('bandcheck').length > 0,
     rtsp: {
       enabled: v.child('rtsp').get('enabled'),
       rtmpToRtsp: v.child('rtsp').get('rtmp_to_rtsp'),

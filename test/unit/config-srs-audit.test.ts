@@ -34,7 +34,7 @@ describe('SRS 7 layout: rtmp { listen }', () => {
   test('with a root listen too, the block wins and the root one is warned about', () => {
     const c = load('listen 1936;\nrtmp { listen 1937; }\nvhost v {}\n');
     assert.deepEqual(c.listen, [{ host: null, port: 1937 }]);
-    assert.deepEqual(c.warnings, ['t.conf:1: "listen" ignored: "rtmp.listen" (t.conf:2) sets the RTMP ports']);
+    assert.deepEqual(c.warnings, ['t.conf:1: "listen" ignored: "rtmp.listen" (t.conf:2) is used']);
   });
 
   test('an empty rtmp block leaves the root listen required', () => {
@@ -42,8 +42,14 @@ describe('SRS 7 layout: rtmp { listen }', () => {
     assert.deepEqual(load('listen 1935;\nrtmp {}\n').listen, [{ host: null, port: 1935 }]);
   });
 
-  test('other directives in the block are refused, as anywhere', () => {
-    assert.equal(loadError('rtmp { listen 1935; chunk_size 4096; }\n'), 't.conf:1: illegal directive "rtmp.chunk_size"');
+  test('rtmp chunk_size is the global chunk_size; other directives in the block are refused, as in SRS 7', () => {
+    assert.equal(load('rtmp { listen 1935; chunk_size 4096; }\nvhost v {}\n').chunkSize, 4096);
+    assert.equal(loadError('rtmp { listen 1935; max_connections 9; }\n'), 't.conf:1: illegal directive "rtmp.max_connections"');
+  });
+
+  test('vhost bandcheck (removed from SRS, still accepted by SRS 7) loads, reported as ignored', () => {
+    const c = load('listen 1935;\nvhost v { bandcheck { enabled on; key k; interval 30; limit_kbps 4000; } }\n');
+    assert.deepEqual(c.inert, ['t.conf:2: "vhost.bandcheck" is accepted but ignored: the bandwidth test was removed from SRS; SRS 7 still accepts the block']);
   });
 });
 
