@@ -1,7 +1,10 @@
 /**
  * API access control (`http_api.auth`): SRS's HTTP Basic user (full access),
  * plus bearer tokens — `token` (full) and `readonly_token` (reads only).
- * Only paths containing `/api/` are guarded, as in SRS. A refusal is a bare
+ * Only paths containing `/api/` are guarded, as in SRS; with SRS 7's
+ * `rtc_bearer_enabled on`, `/rtc/` signaling (WHIP, WHEP, play/publish) too,
+ * by bearer token only. SRS 7's `type basic|bearer` keeps one scheme (unset:
+ * both, as before). A refusal is a bare
  * 401 (or 403 for a read-only credential asking for a change), with no detail.
  * What counts as a change is decided by the action, not the HTTP verb:
  * `GET /api/v1/raw?rpc=reload` reloads, so it is a change.
@@ -24,6 +27,11 @@ export function needsAuth(path: string): boolean {
   return path.includes('/api/');
 }
 
+/** `/rtc/` signaling guarded by a bearer token (SRS 7 `rtc_bearer_enabled`). */
+export function needsRtcBearer(cfg: HttpApiConfig['auth'], path: string): boolean {
+  return cfg.enabled && cfg.rtcBearer && path.includes('/rtc/');
+}
+
 /** raw API calls that only read (SRS's `rpc=raw` and `rpc=reload-fetch`); any other rpc may change state. */
 const READ_ONLY_RPCS: ReadonlySet<string> = new Set(['raw', 'reload-fetch']);
 
@@ -39,8 +47,8 @@ export function changesState(method: string, url: URL): boolean {
   return false;
 }
 
-/** Decides one request; `write` from changesState. */
-export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, write: boolean): AuthResult {
+/** Decides one request; `write` from changesState; `only` narrows the schemes to one (the rtc guard). */
+export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, write: boolean, only?: 'bearer'): AuthResult {
   if (!cfg.enabled) return { ok: true, access: 'full' };
   const header = req.headers.authorization;
   if (typeof header !== 'string' || header === '') return { ok: false, status: 401, challenge: true };
@@ -48,6 +56,8 @@ export function authorize(cfg: HttpApiConfig['auth'], req: IncomingMessage, writ
   const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
   const cred = space > 0 ? header.slice(space + 1).trim() : '';
   let access: 'full' | 'read' | null = null;
+  const allowed = only ?? cfg.type;
+  if (allowed !== '' && scheme !== allowed) return { ok: false, status: 401, challenge: scheme === 'basic' || scheme === 'bearer' };
   if (scheme === 'basic') {
     let decoded: string;
     try {

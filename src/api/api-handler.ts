@@ -15,7 +15,7 @@ import type { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
 import type { ForwardService } from '../outputs/forward/forward-feature.js';
 import { VERSION } from '../version.js';
 import { srsJson } from './srs-json.js';
-import { authorize, changesState, needsAuth } from './api-auth.js';
+import { authorize, changesState, needsAuth, needsRtcBearer } from './api-auth.js';
 import { clientObject, meminfoData, rusagesData, selfProcData, streamObject, summariesData, systemProcData, vhostObject } from './api-objects.js';
 import { serveWeb } from './web-assets.js';
 import { versionsData } from './srs-api-level.js';
@@ -118,6 +118,14 @@ export function createApiHandler(ctx: ServerContext, deps: ApiDeps, options: Api
       return text(res, 400, 'Bad Request', cors);
     }
     if (raw.includes('..')) return text(res, 400, 'Bad Request', cors);
+    if (needsRtcBearer(ctx.config.httpApi.auth, url.pathname)) {
+      const auth = authorize(ctx.config.httpApi.auth, req, changesState(req.method ?? 'GET', url), 'bearer');
+      if (!auth.ok) {
+        res.writeHead(auth.status, { ...cors, 'Content-Length': '0', ...(auth.challenge ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+        res.end();
+        return;
+      }
+    }
     if (options.featureRoutes) for (const route of ctx.routes.api) if (route(req, res, url)) return;
 
     // JSONP (SRS): ?callback=name wraps the reply, &method= overrides the method.

@@ -29,6 +29,11 @@ function line(d: ConfigDirective, path: string, entry: Entry): string {
   return `${d.file}:${d.line}: "${path}" ${what}${entry.doc ? `: ${entry.doc}` : ''}`;
 }
 
+/** An acted-on directive set to one of its values Sluice does not act on (`caster gb28181`). */
+function valueLine(d: ConfigDirective, path: string): string {
+  return `${d.file}:${d.line}: "${path} ${d.args[0] ?? ''}" is accepted but not acted on (not implemented yet)`;
+}
+
 /**
  * Warning lines `file:line: "path" is accepted but ...`, in file order. A
  * directive already named by `known` (legacy warnings at the same file:line)
@@ -37,7 +42,9 @@ function line(d: ConfigDirective, path: string, entry: Entry): string {
 export function inertDirectives(root: ConfigDirective, env: Env, known: readonly string[] = []): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  const knownAt = new Set(known.map((w) => w.slice(0, w.indexOf(': '))));
+  // Only a warning that already says "accepted but ..." stands for this one: a
+  // legacy move (`atc` into `play {}`) does not tell that atc is not acted on.
+  const knownAt = new Set(known.filter((w) => w.includes(' is accepted but ')).map((w) => w.slice(0, w.indexOf(': '))));
   const walk = (block: ConfigDirective, schema: Children, path: readonly string[]): void => {
     for (const d of block.children) {
       const entry = Object.prototype.hasOwnProperty.call(schema, d.name) ? schema[d.name] : undefined;
@@ -46,6 +53,10 @@ export function inertDirectives(root: ConfigDirective, env: Env, known: readonly
       const key = here.join('.');
       if (entry.use === 'used') {
         if (entry.kind === 'block' && !switchedOff(d, entry, here, env)) walk(d, entry.children, here);
+        else if (entry.notActedOn?.includes(d.args[0] ?? '') === true && !seen.has(`${key} ${d.args[0]}`)) {
+          seen.add(`${key} ${d.args[0]}`);
+          out.push(valueLine(d, key));
+        }
         continue;
       }
       if (seen.has(key) || switchedOff(d, entry, here, env) || harmless(d, entry) || knownAt.has(`${d.file}:${d.line}`)) continue;

@@ -187,6 +187,31 @@ function transformStreamCaster(caster: ConfigDirective, warn: (d: ConfigDirectiv
   }
 }
 
+/**
+ * SRS 7 writes the RTMP ports as `rtmp { listen ...; chunk_size ...; }` (its own
+ * samples have no root `listen` then; SRS 7 reads only the block); every later
+ * step reads the root directives, so the block's values are moved there. Not
+ * legacy, so no warning unless both forms are set.
+ */
+function liftRtmpListen(root: ConfigDirective, warn: (d: ConfigDirective, m: string) => void): void {
+  const rtmp = findChild(root, 'rtmp');
+  if (rtmp === undefined) return;
+  for (const name of ['listen', 'chunk_size']) {
+    const inner = findChild(rtmp, name);
+    if (inner === undefined) continue;
+    const outer = findChild(root, name);
+    if (outer !== undefined) {
+      warn(outer, `"${name}" ignored: "rtmp.${name}" (${inner.file}:${inner.line}) is used`);
+      outer.args = [...inner.args];
+      outer.file = inner.file;
+      outer.line = inner.line;
+    } else {
+      root.children.unshift({ name, args: [...inner.args], children: [], file: inner.file, line: inner.line });
+    }
+    rtmp.children = rtmp.children.filter((c) => c !== inner);
+  }
+}
+
 /** Returns a converted copy of the tree; the input is not modified. */
 export function transformLegacy(input: ConfigDirective): TransformResult {
   const root = cloneDirective(input);
@@ -195,6 +220,7 @@ export function transformLegacy(input: ConfigDirective): TransformResult {
     warnings.push(`${where(d)}: ${m}`);
   };
 
+  liftRtmpListen(root, warn);
   for (const d of root.children) {
     if (d.name === 'http_stream') {
       d.name = 'http_server';

@@ -27,6 +27,8 @@ interface EntryInfo {
   readonly reload?: Reload;
   /** For a directive Sluice does not act on: the value it behaves as anyway (setting exactly that is no warning). */
   readonly actsAs?: string;
+  /** For a directive Sluice acts on: values it does not (reported like a not-yet directive). */
+  readonly notActedOn?: readonly string[];
 }
 
 export interface BoolEntry extends EntryInfo {

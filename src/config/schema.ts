@@ -121,9 +121,15 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     hls_key_url: str(HTML_DIR, u, 'URI = `hls_key_url` + key file (a `/` added between when neither has one); left at its default (not a URL), the URI is relative to the playlist', { defaultDoc: '`hls_path`' }),
     hls_storage: raw('disk', i, 'HLS in RAM was removed from SRS; a warning says so'),
     hls_mount: raw('—', i, 'HLS in RAM was removed from SRS; a warning says so'),
+    hls_recover: bool(true, n, 'SRS 7'),
+    hls_master_m3u8_path_relative: bool(false, n, 'SRS 7'),
+    hls_use_fmp4: bool(false, n, 'SRS 7 HLS with fMP4 segments; Sluice writes TS segments here (its fMP4 HLS is `hls_ll`)'),
+    hls_init_file: str('[app]/[stream]-init.mp4', n, 'with `hls_use_fmp4` (SRS 7)'),
+    hls_fmp4_file: str('[app]/[stream]-[seq].m4s', n, 'with `hls_use_fmp4` (SRS 7)'),
     hls_ll: bool(false, u, 'low-latency HLS (fMP4 parts, from memory, blocking reload) instead of TS files', { sluice: true }),
     hls_part_duration: float(0.5, u, 'LL-HLS part target', { sluice: true, unit: 's' }),
   }),
+  bandcheck: free(i, 'the bandwidth test was removed from SRS; SRS 7 still accepts the block'),
   hds: block(n, '', {
     enabled: bool(false, n),
     hds_fragment: float(10, n, '', { unit: 's' }),
@@ -188,13 +194,15 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     enabled: bool(false, u),
     destination: list([], u, '`host[:port]` (default port 1935; keeps app/stream/vhost), `host:port/app/stream` or `rtmp://` URL; `rtmps://` URL (TLS, docs/TLS.md); `srt://` is refused with a log line'),
     backend: str('', u, 'URL asked with `on_forward` at publish; its `data.urls` replace `destination`'),
+    rtmps: bool(false, u, 'destinations without a scheme (`host[:port]`, `host:port/app/stream`) go over RTMPS, the certificate verified as for `rtmps://` (SRS 7)'),
+    api: bool(false, n, 'SRS 7: destinations added and removed over the HTTP API'),
   }, { env: false }),
   cluster: block(u, 'Edge mode and the origin cluster, see docs/CLUSTER.md.', {
     mode: str('local', u, 'local, remote (= edge: pulls from and pushes to the origin over RTMP)'),
     origin: list([], u, '`host[:port]` (1935) as SRS; `rtmps://host[:port]` (443) pulls and pushes over TLS (Sluice extension, docs/TLS.md)'),
     token_traverse: bool(false, u, 'edge: an RTMP client is admitted only once the origin accepted an RTMP connect with its tcUrl'),
     vhost: str('[vhost]', u, 'vhost used toward the origin'),
-    debug_srs_upnode: bool(true, n),
+    debug_srs_upnode: bool(true, n, 'no debug info is sent to the origin', { actsAs: 'off' }),
     origin_cluster: bool(false, u, 'a play of a stream not published here is redirected to the coworker that has it'),
     coworkers: list([], u, '`host:apiport` of the other origins, asked in order at `/api/v1/clusters`'),
     protocol: str('rtmp', n, 'rtmp, flv, flvs'),
@@ -217,6 +225,11 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
     rtc_to_rtmp: bool(false, u),
     pli_for_rtmp: float(6.0, u, 'outside [0.5, 30] → 6', { unit: 's', defaultDoc: '6 s' }),
     aac_bitrate: int(48000, u, RTC_CLAMP),
+    init_rate_from_sdp: bool(false, n, 'SRS 7'),
+  }),
+  rtsp: block(n, 'SRS 7 RTSP playback of the vhost; Sluice has no RTSP server.', {
+    enabled: bool(false, n),
+    rtmp_to_rtsp: bool(false, n),
   }),
   srt: block(u, 'See docs/SRT.md.', {
     enabled: bool(false, u, 'SRT callers for this vhost (else refused, SRS 6006)'),
@@ -251,6 +264,10 @@ const GONE = 'accepted for SRS compatibility';
 
 export const ROOT = block(u, '', {
   listen: raw('required (1935 in env-only mode)', u, 'endpoints `port`, `ip:port`, `[ipv6]:port`', { reload: 'live' }),
+  rtmp: block(u, 'SRS 7 layout: `rtmp { listen ...; chunk_size ...; }` are the root `listen` and `chunk_size` (the block wins when both are set, with a warning; SRS 7 reads only the block).', {
+    listen: raw('root `listen`', u, 'as the root `listen`'),
+    chunk_size: raw('root `chunk_size`', u, 'as the root `chunk_size`'),
+  }, { env: false }),
   max_connections: int(1000, u, 'every TCP connection and every WebRTC session (offer to close); RTMP ones not yet publishing or playing may hold at most half (docs/DECISIONS.md)', { field: 'maxConnections', reload: 'live' }),
   chunk_size: int(60000, u, 'env `SRS_VHOST_CHUNK_SIZE` (an SRS quirk)', { env: false, aliases: ['SRS_VHOST_CHUNK_SIZE'], field: 'chunkSize', reload: 'live' }),
   pithy_print_ms: int(10000, n, '', { field: 'pithyPrintMs', reload: 'live' }),
@@ -305,8 +322,10 @@ export const ROOT = block(u, '', {
       allow_query: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
       allow_update: raw('off', i, 'removed from SRS: always off', { actsAs: 'off' }),
     }),
-    auth: block(u, 'Basic user (full access); bearer `token` (full) and `readonly_token` (GET only) are Sluice additions.', {
+    auth: block(u, 'Basic user (full access); bearer `token` (full; SRS 7 has it too) and `readonly_token` (GET only, Sluice).', {
       enabled: bool(false, u),
+      type: str('', u, 'SRS 7: `basic` or `bearer` accepts that scheme only; unset accepts both', { defaultDoc: 'unset (both)' }),
+      rtc_bearer_enabled: bool(false, u, 'SRS 7: `/rtc/` signaling (WHIP, WHEP, play, publish) needs a bearer token too'),
       username: str('', u),
       password: str('', u),
       token: str('', u, 'bearer token, full API access', { sluice: true }),
@@ -347,6 +366,10 @@ export const ROOT = block(u, '', {
       dir: str('./objs/acme', u, 'where the account key and the certificates are kept (relative to the working directory)'),
     }),
   }, { sluice: true, env: false, field: 'tls', reload: 'live' }),
+  rtsp_server: block(n, 'SRS 7 RTSP server (RTSP playback); Sluice has none, nothing listens on its port.', {
+    enabled: bool(false, n),
+    listen: raw('see SRS', n, 'TCP port'),
+  }),
   srt_server: block(u, 'SRT over one UDP port, see docs/SRT.md.', {
     enabled: bool(false, u),
     listen: int(10080, u, 'UDP port'),
@@ -355,6 +378,8 @@ export const ROOT = block(u, '', {
     connect_timeout: int(3000, u, 'a caller whose admission (hooks) takes longer is refused', { unit: 'ms' }),
     peer_idle_timeout: int(10000, u, 'a connection silent this long is closed', { unit: 'ms' }),
     default_app: str('live', u, 'the app of a stream id without one'),
+    default_streamid: str('#!::r=live/livestream,m=publish', u, 'stands for an empty stream id (SRS 7)'),
+    default_mode: str('request', u, 'what a plain stream id (no `#!::`) does: request (play) or publish (SRS 7)'),
     peerlatency: int(0, u, 'the least latency the peer receives with', { unit: 'ms' }),
     recvlatency: int(120, u, 'the least latency we receive with (TSBPD)', { unit: 'ms' }),
     latency: int(120, i, 'recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS', { unit: 'ms' }),
@@ -396,9 +421,9 @@ export const ROOT = block(u, '', {
     dying_threshold: int(99, n),
     dying_pulse: int(5, n),
   }, { field: 'circuitBreaker', reload: 'live' }),
-  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is logged at start as not acted on.', {
+  stream_caster: block(u, 'Repeatable. `mpegts_over_udp` and `flv` (HTTP-FLV POST) publish into this server\'s hub (see docs/SRT.md); `gb28181` is reported as not acted on (`-t` and start).', {
     enabled: bool(false, u),
-    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet)'),
+    caster: str('', u, 'mpegts_over_udp, flv (acted on), gb28181 (not yet: reported)', { notActedOn: ['gb28181'] }),
     output: str('', u, 'the stream published: its vhost/app/stream (flv: `[app]`, `[stream]` from the POST path)'),
     listen: int(0, u, 'UDP port (mpegts_over_udp), HTTP port (flv)'),
     sip: block(n, '', {
@@ -417,6 +442,7 @@ export const ROOT = block(u, '', {
   first_wait_for_qlv: raw('see SRS', i, GONE),
   is_full: raw('off', i, '`on` is refused: full.conf is a reference, not a usable config', { actsAs: 'off' }),
   threads: block(i, '', { interval: raw('5 s', i) }),
+  hikvision: free(n, 'SRS 7 Hikvision HCNetSDK pull and PTZ (an SRS build option); free-form'),
   tencentcloud_apm: free(i, 'free-form; off'),
   tencentcloud_cls: free(i, 'free-form; off'),
   vhost: VHOST,

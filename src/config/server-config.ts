@@ -42,7 +42,8 @@ export interface HttpApiConfig {
   /** Parsed but dead in SRS: CORS follows httpServer.crossdomain (contract §2.7). */
   crossdomain: boolean;
   /** token / readonlyToken: bearer tokens (Sluice addition; '' = none). */
-  auth: { enabled: boolean; username: string; password: string; token: string; readonlyToken: string };
+  /** `type` '' = Basic and Bearer both (Sluice); 'basic' / 'bearer' = that scheme only (SRS 7). */
+  auth: { enabled: boolean; type: '' | 'basic' | 'bearer'; username: string; password: string; token: string; readonlyToken: string; rtcBearer: boolean };
   https: HttpsConfig;
   /** allowQuery/allowUpdate are always false (removed from SRS). */
   rawApi: { enabled: boolean; allowReload: boolean; allowQuery: false; allowUpdate: false };
@@ -96,6 +97,10 @@ export interface SrtServerConfig {
   /** ms */
   peerIdleTimeout: number;
   defaultApp: string;
+  /** Stands for an empty stream id. */
+  defaultStreamId: string;
+  /** What a plain stream id (no `#!::`) does. */
+  defaultMode: 'publish' | 'play';
   /** ms */
   peerLatency: number;
   /** ms */
@@ -238,6 +243,10 @@ function logLevel(root: RootScope): LogLevel {
   return (v1 !== undefined ? V1_LEVELS[v1] : undefined) ?? 'info';
 }
 
+function authType(t: string): '' | 'basic' | 'bearer' {
+  return t === 'basic' || t === 'bearer' ? t : '';
+}
+
 function anyPort(port: number): Endpoint {
   return { host: null, port };
 }
@@ -310,6 +319,8 @@ function buildServerConfig(
       password: auth.get('password'),
       token: auth.get('token'),
       readonlyToken: auth.get('readonly_token'),
+      type: authType(auth.get('type')),
+      rtcBearer: auth.get('rtc_bearer_enabled'),
     },
     https: https(api.child('https'), apiHttpsDefault),
     rawApi: {
@@ -351,6 +362,8 @@ function buildServerConfig(
     connectTimeout: srt.get('connect_timeout'),
     peerIdleTimeout: srt.get('peer_idle_timeout'),
     defaultApp: srt.get('default_app'),
+    defaultStreamId: srt.get('default_streamid'),
+    defaultMode: srt.get('default_mode') === 'publish' ? 'publish' : 'play',
     peerLatency: srt.get('peerlatency'),
     recvLatency: srt.get('recvlatency'),
     latency: srt.get('latency'),

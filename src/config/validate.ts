@@ -121,6 +121,9 @@ function warnChunkSize(d: ConfigDirective | undefined, warnings: string[]): void
   if (n < 128 || n > 65536) warnings.push(`${d.file}:${d.line}: chunk_size ${n} is outside [128, 65536]`);
 }
 
+/** What the HTTP live wing serves at a mount's base (src/servers/http-live). */
+const REMUX_EXTENSIONS: ReadonlySet<string> = new Set(['flv', 'ts', 'aac', 'mp3']);
+
 function checkVhost(vhost: ConfigDirective, env: Env, warnings: string[]): void {
   const name = vhost.args[0];
   if (name === undefined) fail(vhost, 'vhost requires a name');
@@ -135,6 +138,15 @@ function checkVhost(vhost: ConfigDirective, env: Env, warnings: string[]): void 
   const mount = value(remux, 'mount', ['SRS_VHOST_HTTP_REMUX_MOUNT'], env) ?? VHOST.children.http_remux.children.mount.def;
   if (hlsOn && mount.endsWith('.ts')) {
     fail(mountDir ?? remux ?? hls ?? vhost, `vhost ${name}: hls conflicts with http_remux mount "${mount}" (.ts)`);
+  }
+  // The mount's extension picks nothing by itself: its base serves our formats only,
+  // so e.g. SRS 7's `.mp4` (HTTP-fMP4 live) would answer 404 with no word at load.
+  const ext = /\.([a-z0-9]+)$/i.exec(mount)?.[1]?.toLowerCase();
+  if (remux !== undefined && preferFalse(value(remux, 'enabled', ['SRS_VHOST_HTTP_REMUX_ENABLED'], env)) && !REMUX_EXTENSIONS.has(ext ?? '')) {
+    const at = mountDir ?? remux;
+    warnings.push(
+      `${at.file}:${at.line}: "vhost.http_remux.mount" ${mount}: .${ext ?? ''} is not served (not implemented); the mount's base serves .flv, .ts, .aac and .mp3`,
+    );
   }
 
   const forward = findChild(vhost, 'forward');
@@ -180,6 +192,19 @@ export function validateConfig(root: ConfigDirective, opts: ValidateOptions): st
   const heartbeat = findChild(root, 'heartbeat');
   const interval = findChild(heartbeat, 'interval');
   if (interval !== undefined && atof(interval.args[0]) <= 0) fail(interval, 'heartbeat.interval must be > 0');
+
+  const authBlock = findChild(findChild(root, 'http_api'), 'auth');
+  const authType = value(authBlock, 'type', ['SRS_HTTP_API_AUTH_TYPE'], env);
+  if (authType !== undefined && authType !== '' && authType !== 'basic' && authType !== 'bearer') {
+    fail(locate(root, findChild(authBlock, 'type')), `http_api.auth.type must be basic or bearer, got "${authType}"`);
+  }
+
+  const srt = findChild(root, 'srt_server');
+  const mode = value(srt, 'default_mode', ['SRS_SRT_SERVER_DEFAULT_MODE'], env);
+  // A typo would quietly turn publishers into players.
+  if (mode !== undefined && mode !== 'request' && mode !== 'publish') {
+    fail(locate(root, findChild(srt, 'default_mode')), `srt_server.default_mode must be request or publish, got "${mode}"`);
+  }
 
   const network = findChild(findChild(root, 'stats'), 'network');
   if (network !== undefined && !/^\d+$/.test(network.args[0] ?? '')) {

@@ -105,6 +105,12 @@ export interface HdsConfig {
   path: string;
 }
 
+/** SRS 7 RTSP playback: read for the reload diff only (Sluice has no RTSP server). */
+interface RtspConfig {
+  enabled: boolean;
+  rtmpToRtsp: boolean;
+}
+
 export interface DashConfig {
   enabled: boolean;
   /** Seconds. */
@@ -189,6 +195,8 @@ export interface ForwardConfig {
   destinations: string[];
   /** First backend URL, or ''. */
   backend: string;
+  /** Entries without a scheme go over RTMPS (SRS 7 `rtmps on`). */
+  rtmps: boolean;
 }
 
 export interface ClusterConfig {
@@ -300,6 +308,8 @@ export interface VhostConfig {
   httpStatic: HttpStaticConfig;
   hls: HlsConfig;
   hds: HdsConfig;
+  /** A `bandcheck` block is set (removed from SRS; read for the reload diff only). */
+  bandcheck: boolean;
   dash: DashConfig;
   dvr: DvrConfig;
   httpHooks: HttpHooksConfig;
@@ -308,6 +318,7 @@ export interface VhostConfig {
   jwt: JwtConfig;
   forward: ForwardConfig;
   cluster: ClusterConfig;
+  rtsp: RtspConfig;
   rtc: VhostRtcConfig;
   srt: VhostSrtConfig;
   exec: ExecConfig;
@@ -582,9 +593,15 @@ export function buildVhostConfig(name: string, node: ConfigDirective | undefined
       enabled: forward.get('enabled'),
       destinations: forward.get('destination'),
       backend: forward.get('backend'),
+      rtmps: forward.get('rtmps'),
     },
     cluster: cluster(v.child('cluster')),
     rtc: rtc(v.child('rtc')),
+    bandcheck: v.directives('bandcheck').length > 0,
+    rtsp: {
+      enabled: v.child('rtsp').get('enabled'),
+      rtmpToRtsp: v.child('rtsp').get('rtmp_to_rtsp'),
+    },
     srt: {
       enabled: srt.get('enabled'),
       srtToRtmp: srt.get('srt_to_rtmp'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { srsJson, Fixed2 } from '../../src/api/srs-json.js';
 import { paging } from '../../src/api/api-handler.js';
-import { authorize, changesState, needsAuth } from '../../src/api/api-auth.js';
+import { authorize, changesState, needsAuth, needsRtcBearer } from '../../src/api/api-auth.js';
 import { jailedPath } from '../../src/core/path-jail.js';
 
 describe('SRS JSON', () => {
@@ -24,7 +24,7 @@ describe('paging', () => {
 });
 
 describe('auth', () => {
-  const cfg = { enabled: true, username: 'admin', password: 'secret', token: 'full-token', readonlyToken: 'ro-token' };
+  const cfg = { enabled: true, type: '' as const, username: 'admin', password: 'secret', token: 'full-token', readonlyToken: 'ro-token', rtcBearer: false };
   const req = (authorization?: string): IncomingMessage => ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;
   const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
@@ -66,6 +66,28 @@ describe('auth', () => {
     assert.deepEqual(authorize(cfg, req('Bearer ro-token'), true), { ok: false, status: 403, challenge: false });
     assert.deepEqual(authorize(cfg, req('Bearer wrong'), false), { ok: false, status: 401, challenge: true });
     assert.deepEqual(authorize({ ...cfg, token: '', readonlyToken: '' }, req('Bearer '), false), { ok: false, status: 401, challenge: true });
+  });
+});
+
+describe('auth, SRS 7 type and rtc_bearer_enabled', () => {
+  const req = (authorization?: string): IncomingMessage => ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;
+  const basic = `Basic ${Buffer.from('admin:secret').toString('base64')}`;
+  const cfg = { enabled: true, type: '' as '' | 'basic' | 'bearer', username: 'admin', password: 'secret', token: 'tok', readonlyToken: '', rtcBearer: false };
+
+  test('type keeps one scheme: the other is a 401 with a challenge', () => {
+    assert.deepEqual(authorize({ ...cfg, type: 'basic' }, req(basic), true), { ok: true, access: 'full' });
+    assert.deepEqual(authorize({ ...cfg, type: 'basic' }, req('Bearer tok'), true), { ok: false, status: 401, challenge: true });
+    assert.deepEqual(authorize({ ...cfg, type: 'bearer' }, req('Bearer tok'), true), { ok: true, access: 'full' });
+    assert.deepEqual(authorize({ ...cfg, type: 'bearer' }, req(basic), true), { ok: false, status: 401, challenge: true });
+  });
+
+  test('rtc_bearer_enabled guards /rtc/ paths with the bearer token only', () => {
+    assert.equal(needsRtcBearer(cfg, '/rtc/v1/whip/'), false);
+    assert.equal(needsRtcBearer({ ...cfg, rtcBearer: true }, '/rtc/v1/whip/'), true);
+    assert.equal(needsRtcBearer({ ...cfg, rtcBearer: true, enabled: false }, '/rtc/v1/whip/'), false);
+    assert.equal(needsRtcBearer({ ...cfg, rtcBearer: true }, '/api/v1/streams/'), false);
+    assert.deepEqual(authorize(cfg, req(basic), true, 'bearer'), { ok: false, status: 401, challenge: true });
+    assert.deepEqual(authorize(cfg, req('Bearer tok'), true, 'bearer'), { ok: true, access: 'full' });
   });
 });
 

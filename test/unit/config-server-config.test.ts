@@ -48,7 +48,7 @@ describe('typed config: defaults', () => {
       enabled: false,
       listen: { host: null, port: 1985 },
       crossdomain: true,
-      auth: { enabled: false, username: '', password: '', token: '', readonlyToken: '' },
+      auth: { enabled: false, type: '', username: '', password: '', token: '', readonlyToken: '', rtcBearer: false },
       https: { enabled: false, listen: { host: null, port: 1990 }, key: './conf/server.key', cert: './conf/server.crt' },
       rawApi: { enabled: false, allowReload: false, allowQuery: false, allowUpdate: false },
     });
@@ -100,6 +100,8 @@ describe('typed config: defaults', () => {
       connectTimeout: 3000,
       peerIdleTimeout: 10000,
       defaultApp: 'live',
+      defaultStreamId: '#!::r=live/livestream,m=publish',
+      defaultMode: 'play',
       peerLatency: 0,
       recvLatency: 120,
       latency: 120,
@@ -190,7 +192,7 @@ describe('typed config: defaults', () => {
     assert.equal(v.httpHooks.enabled, false);
     assert.deepEqual(v.httpHooks.onPublish, []);
     assert.deepEqual(v.security, { enabled: false, rules: [] });
-    assert.deepEqual(v.forward, { enabled: false, destinations: [], backend: '' });
+    assert.deepEqual(v.forward, { enabled: false, destinations: [], backend: '', rtmps: false });
     assert.equal(v.cluster.mode, 'local');
     assert.equal(v.cluster.vhost, '[vhost]');
     assert.equal(v.cluster.debugSrsUpnode, true);

@@ -326,7 +326,7 @@ describe('legacy conversions', () => {
     );
     const v = cfg.getVhost('a');
     assert.deepEqual(v?.refer, { enabled: true, all: ['a.com', 'b.com'], play: ['p.com'], publish: ['q.com'] });
-    assert.deepEqual(v?.forward, { enabled: true, destinations: ['1.2.3.4:1936', '5.6.7.8'], backend: '' });
+    assert.deepEqual(v?.forward, { enabled: true, destinations: ['1.2.3.4:1936', '5.6.7.8'], backend: '', rtmps: false });
     assert.equal(v?.cluster.mode, 'remote');
     assert.deepEqual(v?.cluster.origins, ['9.9.9.9:1935']);
     assert.equal(v?.cluster.tokenTraverse, true);

@@ -66,6 +66,18 @@ test('rtmps:// goes over TLS, on port 443 unless named', () => {
   assert.ok(plain.ok && !plain.target.tls);
 });
 
+test('forward rtmps on (SRS 7): entries without a scheme go over TLS, their port kept; a written scheme wins', () => {
+  const hp = parseForwardTarget('127.0.0.1:19430', S, true);
+  assert.ok(hp.ok && hp.target.tls && hp.target.port === 19430);
+  if (hp.ok) assert.equal(hp.target.tcUrl, `rtmps://127.0.0.1:19430/${S.app}`);
+  const bare = parseForwardTarget('h', S, true);
+  assert.ok(bare.ok && bare.target.tls && bare.target.port === 1935);
+  const path = parseForwardTarget('h:1443/live/s', S, true);
+  assert.ok(path.ok && path.target.tls && path.target.tcUrl === 'rtmps://h:1443/live');
+  const written = parseForwardTarget('rtmp://h/live/s', S, true);
+  assert.ok(written.ok && !written.target.tls);
+});
+
 test('srt:// and nonsense are refused with a reason', () => {
   for (const bad of ['srt://h:10080?streamid=x', 'http://h/x']) {
     const r = parseForwardTarget(bad, S);

@@ -18,3 +18,11 @@ test('SRS stream id rules (SRS-CONTRACTS §1.7)', () => {
   assert.deepEqual(p('#!::r=live/s?secret=x,m=publish'), { mode: 'publish', vhost: '', app: 'live', stream: 's', param: 'secret=x' });
   assert.deepEqual(p('#!::r=s;m=publish&token=abc&u=1'), { mode: 'publish', vhost: '', app: 'live', stream: 's', param: 'token=abc&u=1' });
 });
+
+test('srt_server default_streamid and default_mode (SRS 7): an empty id, and plain names', () => {
+  const d = { streamId: '#!::r=cam/one,m=request', plainMode: 'publish' as const };
+  assert.deepEqual(parseSrtStreamId('', 'live', d), { mode: 'play', vhost: '', app: 'cam', stream: 'one', param: '' });
+  assert.deepEqual(parseSrtStreamId('live/s', 'live', d), { mode: 'publish', vhost: '', app: 'live', stream: 's', param: '' });
+  // The access-control form says its own mode; without m= it stays a player.
+  assert.deepEqual(parseSrtStreamId('#!::r=live/s', 'live', d)?.mode, 'play');
+});

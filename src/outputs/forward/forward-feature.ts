@@ -197,7 +197,7 @@ export class ForwardService {
     const self = this.selfAddress(pub.tcUrl);
     const seen = new Set<string>();
     for (const entry of entries) {
-      const parsed = parseForwardTarget(entry, stream);
+      const parsed = parseForwardTarget(entry, stream, v.forward.rtmps);
       if (!parsed.ok) {
         log.warn({ destination: clip(entry, 200), reason: parsed.reason }, 'forward destination refused');
         continue;

@@ -9,6 +9,8 @@
  *   the target themselves; `[vhost]`, `[app]`, `[stream]` are replaced.
  * - `rtmps://host[:port]/app/stream` goes over TLS (default port 443), the
  *   destination's certificate verified; `srt://` is refused (no client yet).
+ * - With `forward { rtmps on; }` (SRS 7) the entries without a scheme go over
+ *   TLS as well (their port stays the one written, 1935 when none).
  */
 import { DEFAULT_VHOST } from '../../config/vhost-config.js';
 import { parseUrlRequest } from '../../protocol/stream-url.js';
@@ -65,23 +67,25 @@ function hostText(host: string): string {
 }
 
 /** Parses one destination (or backend URL) for one stream. */
-export function parseForwardTarget(entry: string, s: ForwardedStream): TargetParse {
+export function parseForwardTarget(entry: string, s: ForwardedStream, rtmps = false): TargetParse {
   const text = entry.trim();
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  const written = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  const scheme = written ?? (rtmps ? 'rtmps' : undefined);
   if (scheme !== undefined && scheme !== 'rtmp' && scheme !== 'rtmps') {
     return { ok: false, reason: `${scheme}:// destinations are not supported yet (only rtmp:// and rtmps://)` };
   }
-  if (scheme === undefined && !text.includes('/')) {
+  if (written === undefined && !text.includes('/')) {
     const hp = hostPort(text);
     if (!hp) return { ok: false, reason: 'not host[:port]' };
-    const base = `rtmp://${hostText(hp.host)}:${hp.port}/${s.app}`;
+    const base = `${rtmps ? 'rtmps' : 'rtmp'}://${hostText(hp.host)}:${hp.port}/${s.app}`;
     const publishName = `${s.stream}${withVhost(s.param, s.vhost)}`;
     return {
       ok: true,
-      target: { host: hp.host, port: hp.port, app: s.app, tcUrl: base, publishName, vhost: s.vhost, stream: s.stream, url: `${base}/${publishName}`, tls: false },
+      target: { host: hp.host, port: hp.port, app: s.app, tcUrl: base, publishName, vhost: s.vhost, stream: s.stream, url: `${base}/${publishName}`, tls: rtmps },
     };
   }
-  const url = fill(scheme === undefined ? `rtmp://${text}` : text, s);
+  // A scheme-less `host:port/app/stream` keeps its port (1935 when none), also over TLS.
+  const url = fill(written === undefined ? `rtmp://${text}` : text, s);
   const r = parseUrlRequest(url);
   if (!r.host || !r.stream || r.app === '__defaultApp__') return { ok: false, reason: 'needs host, app and stream' };
   if (!hostPort(hostText(r.host))) return { ok: false, reason: 'bad host' };

@@ -1,7 +1,7 @@
 /**
  * SRS's reading of an SRT stream id (SRS-CONTRACTS §1.7): the access-control
  * form `#!::r=app/stream,m=publish,k=v`, its legacy `h=` forms, and plain
- * names, which only play. Keys other than r, h and m become the request's
+ * names, which play unless `srt_server.default_mode` says publish. Keys other than r, h and m become the request's
  * param as `k1=v1&k2=v2` (no leading `?`).
  */
 type SrtMode = 'publish' | 'play';
@@ -17,10 +17,20 @@ export interface SrtStreamId {
 
 const PREFIX = '#!::';
 
+/** `srt_server` settings for ids that do not say everything (SRS 7 `default_streamid`, `default_mode`). */
+export interface SrtIdDefaults {
+  /** Used for an empty stream id. */
+  streamId: string;
+  /** The mode of a plain name (no `#!::`). */
+  plainMode: SrtMode;
+}
+
+const SRS_DEFAULTS: SrtIdDefaults = { streamId: `${PREFIX}r=live/livestream,m=publish`, plainMode: 'play' };
+
 /** Parses a stream id; null when SRS refuses it (an `m` other than publish or request). */
-export function parseSrtStreamId(id: string, defaultApp: string): SrtStreamId | null {
-  if (id === '') id = `${PREFIX}r=live/livestream,m=publish`;
-  if (!id.startsWith(PREFIX)) return { mode: 'play', vhost: '', ...splitPath(id, defaultApp), param: '' };
+export function parseSrtStreamId(id: string, defaultApp: string, defaults: SrtIdDefaults = SRS_DEFAULTS): SrtStreamId | null {
+  if (id === '') id = defaults.streamId;
+  if (!id.startsWith(PREFIX)) return { mode: defaults.plainMode, vhost: '', ...splitPath(id, defaultApp), param: '' };
   let mode: SrtMode = 'play';
   let vhost = '';
   let path = '';

@@ -171,7 +171,7 @@ export class SrtServer {
 
   private async admit(req: ConclusionRequest, ip: string, port: number, key: string): Promise<void> {
     const cfg = this.ctx.config.srtServer;
-    const sid = parseSrtStreamId(req.streamId, cfg.defaultApp);
+    const sid = parseSrtStreamId(req.streamId, cfg.defaultApp, { streamId: cfg.defaultStreamId, plainMode: cfg.defaultMode });
     if (!sid) return this.refuse(req, ip, port, RejectReason.BAD_REQUEST, 'stream id with an unknown mode (m=)');
     const vhostName = sid.vhost || '__defaultVhost__';
     const vh = this.ctx.vhost(vhostName);
