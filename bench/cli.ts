@@ -33,7 +33,7 @@ play:    --players N  --rate N/s (default 500)  --window S (default 10)  --settl
 publish: --publishers N  --rate N/s (default 100)  --tick MS (default 40)   (publisher i publishes URL-i)
 llhls:   --players N  --rate N/s (default 200)   (each: blocking playlist reload + part fetch, as hls.js)
 latency: --play-url URL (rtmp:// or http://, default: --url)  --skip S (samples left out at the start, default 3)
-matrix:  --servers sluice-mw,sluice-rt,sluice-base,nms,nginx (sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000  --player skim|continuous
+matrix:  --servers sluice-mw,sluice-rt,sluice-rtn,sluice-base,nms,nginx (sluice-rtn: realtime with Nagle, as nginx-rtmp; sluice-base: the build at $SLUICE_BASE_CLI)  --players 500,1000,2000,4000  --publishers 100,500,1000  --player skim|continuous
          --steady S (default 20)  --protos rtmp,flv  --out FILE.json`;
 
 function num(v: string | undefined, dflt: number, name: string): number {

@@ -179,7 +179,7 @@ export async function runMatrix(o: MatrixOptions): Promise<void> {
       }
     }
     // Publishing does not depend on the play mode: one Sluice mode is enough.
-    if (server === 'sluice-rt' && servers.includes('sluice-mw')) continue;
+    if ((server === 'sluice-rt' || server === 'sluice-rtn') && servers.includes('sluice-mw')) continue;
     for (const m of o.publishers) {
       o.log(`== ${server} publish, ${m} publishers`);
       const row = await publishRun(server, m, o);

@@ -1,7 +1,7 @@
 /**
  * The servers of a side-by-side run, each started fresh on free loopback
  * ports and pinned to core 0 with taskset: Sluice (merge-write like SRS's
- * `mw_latency 350`, or realtime `min_latency on`), node-media-server (npm,
+ * `mw_latency 350`, realtime `min_latency on`, or realtime with Nagle), node-media-server (npm,
  * installed by scripts/bench-peers.sh into bench/.peers) and nginx with
  * Debian's libnginx-mod-rtmp (no HTTP-FLV).
  */
@@ -16,9 +16,12 @@ import { sleep } from './run-clock.js';
 
 /**
  * `sluice-base` is another build of Sluice (its cli.js in SLUICE_BASE_CLI), run as sluice-mw, or as
- * sluice-rt when SLUICE_BASE_MODE=rt: before/after rows in one run.
+ * sluice-rt when SLUICE_BASE_MODE=rt (sluice-rtn with rtn): before/after rows in one run.
  */
-export type PeerName = 'sluice-mw' | 'sluice-rt' | 'sluice-base' | 'nms' | 'nginx';
+export type PeerName = 'sluice-mw' | 'sluice-rt' | 'sluice-rtn' | 'sluice-base' | 'nms' | 'nginx';
+
+/** How a Sluice row plays: merge-write, realtime (TCP_NODELAY, as SRS's realtime.conf), realtime with Nagle (as nginx-rtmp, which never sets TCP_NODELAY). */
+type SluiceMode = 'mw' | 'rt' | 'rtn';
 
 /** Core the server runs on, and the core for the load generator and probe. */
 const SERVER_CPU = '0';
@@ -73,7 +76,7 @@ async function waitForPort(port: number, proc: ChildProcess, timeoutMs = 15_000)
   throw new BenchError(`server did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-function sluiceConfig(mode: 'mw' | 'rt', rtmp: number, http: number): string {
+function sluiceConfig(mode: SluiceMode, rtmp: number, http: number): string {
   const play = mode === 'mw' ? 'gop_cache on; queue_length 10; mw_latency 350;' : 'gop_cache on; queue_length 10; mw_latency 0;';
   return `listen ${rtmp};
 max_connections 20000;
@@ -117,7 +120,7 @@ rtmp {
 export function peerMissing(name: PeerName): string | null {
   if (name === 'nms' && !existsSync(NMS_APP)) return 'node-media-server is not installed (run scripts/bench-peers.sh)';
   if (name === 'nginx' && !existsSync(NGINX_RTMP_MODULE)) return 'nginx with libnginx-mod-rtmp is not installed (run scripts/bench-peers.sh)';
-  if ((name === 'sluice-mw' || name === 'sluice-rt') && !existsSync(SLUICE_CLI)) return 'Sluice is not built (npm run build)';
+  if ((name === 'sluice-mw' || name === 'sluice-rt' || name === 'sluice-rtn') && !existsSync(SLUICE_CLI)) return 'Sluice is not built (npm run build)';
   if (name === 'sluice-base' && !existsSync(process.env['SLUICE_BASE_CLI'] ?? '')) return 'set SLUICE_BASE_CLI to the dist/src/.../cli.js of the build to compare with';
   return null;
 }
@@ -129,9 +132,10 @@ export async function startPeer(name: PeerName): Promise<RunningPeer> {
   const rtmpPort = await freePort();
   const httpPort = name === 'nginx' ? null : await freePort();
   let cmd: string[];
-  if (name === 'sluice-mw' || name === 'sluice-rt' || name === 'sluice-base') {
-    const rt = name === 'sluice-rt' || (name === 'sluice-base' && process.env['SLUICE_BASE_MODE'] === 'rt');
-    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(rt ? 'rt' : 'mw', rtmpPort, httpPort as number));
+  if (name === 'sluice-mw' || name === 'sluice-rt' || name === 'sluice-rtn' || name === 'sluice-base') {
+    const baseMode = process.env['SLUICE_BASE_MODE'];
+    const mode: SluiceMode = name === 'sluice-base' ? (baseMode === 'rt' || baseMode === 'rtn' ? baseMode : 'mw') : name === 'sluice-rt' ? 'rt' : name === 'sluice-rtn' ? 'rtn' : 'mw';
+    writeFileSync(join(dir, 'sluice.conf'), sluiceConfig(mode, rtmpPort, httpPort as number));
     cmd = [process.execPath, name === 'sluice-base' ? process.env['SLUICE_BASE_CLI']! : SLUICE_CLI, '-c', join(dir, 'sluice.conf')];
   } else if (name === 'nms') {
     writeFileSync(join(dir, 'nms.json'), nmsConfig(dir, rtmpPort, httpPort as number));

@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { SRS_API_VERSION } from './srs-api-level.js';
 import { Fixed2 } from './srs-json.js';
 import type { RtcRelayCounts } from '../servers/webrtc/rtc-server.js';
+import { directWriteMode, directWrites } from '../core/tcp-writer-addon.js';
 
 type Json = Record<string, unknown>;
 
@@ -154,6 +155,9 @@ export function summariesData(ctx: ServerContext, stats: ServerStats, startedAt:
       rtc_native_direct: rtcRelayed.nativeDirect,
       rtc_native_in: rtcRelayed.nativeIn,
       rtc_native_dropped: rtcRelayed.nativeDropped,
+      // How stream bytes reach TCP players (native: one sendmsg when Node has nothing queued) and how many writes went that way.
+      stream_writes: directWriteMode(),
+      stream_direct_writes: directWrites.count,
     },
   };
 }

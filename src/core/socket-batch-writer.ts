@@ -1,7 +1,8 @@
 /**
- * Writes a batch of shared buffers to a socket as one corked write (one
+ * Writes a batch of shared buffers through Node as one corked write (one
  * writev), and reports backpressure. Used by every stream egress so that the
- * batching policy lives in one place.
+ * batching policy lives in one place; a player's plain TCP socket goes
+ * through its SocketWriter, which may send without Node first.
  */
 import type { Writable } from 'node:stream';
 

@@ -11,13 +11,17 @@
  *   the next video keyframe. Memory per player never grows with its slowness.
  */
 import type { MediaFrame } from '../codec/media-frame.js';
+import type { FlushTurn } from './flush-turn.js';
 import { FrameQueue } from './frame-queue.js';
 
 export interface FrameSink {
   /** The frame's bytes in this sink's format; cached on the frame, shared by every player of the format. */
   encode(frame: MediaFrame): Buffer;
-  /** Writes a batch. Returns false when the socket is full; the sink then calls `consumer.resume()` on drain. */
-  write(chunks: Buffer[]): boolean;
+  /**
+   * Writes a batch. Returns false when the socket is full; the sink then calls `consumer.resume()` on drain.
+   * With a turn, the sink may leave the write to the turn's end (see FlushTurn).
+   */
+  write(chunks: Buffer[], turn?: FlushTurn): boolean;
   /** The source is gone for good (publisher left and did not come back): end the stream. */
   end(reason: string): void;
 }
@@ -93,8 +97,8 @@ export class Consumer {
     return span + gap >= this.options.mwLatencyMs;
   }
 
-  /** Writes everything queued, unless the socket is full. */
-  flush(): void {
+  /** Writes everything queued, unless the socket is full; within `turn` when the source flushes several consumers at once. */
+  flush(turn?: FlushTurn): void {
     if (this.blocked || this.closed || this.queue.length === 0) return;
     const chunks: Buffer[] = new Array(this.queue.length);
     let n = 0;
@@ -107,7 +111,7 @@ export class Consumer {
     this.firstMediaDts = -1;
     this.bytesSent += bytes;
     this.framesSent += n;
-    if (!this.sink.write(chunks)) this.blocked = true;
+    if (!this.sink.write(chunks, turn)) this.blocked = true;
   }
 
   /** The sink drained: continue. */

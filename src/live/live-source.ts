@@ -8,6 +8,7 @@
  */
 import type { MediaFrame, VideoCodec, AudioCodec } from '../codec/media-frame.js';
 import type { Consumer } from './consumer.js';
+import { FlushTurn } from './flush-turn.js';
 import { GopCache } from './gop-cache.js';
 import { TimeJitter, type TimeJitterMode } from './time-jitter.js';
 
@@ -58,6 +59,8 @@ export class LiveSource {
   readonly createdAt = Date.now();
 
   private flushScheduled = false;
+  /** The consumers flushed on one frame or in one realtime turn write together; reused (empty once finished). */
+  private readonly turn = new FlushTurn();
   private mwTimer: NodeJS.Timeout | null = null;
   private endTimer: NodeJS.Timeout | null = null;
 
@@ -136,7 +139,11 @@ export class LiveSource {
       if (frame.kind === 'video') this.videoFramesIn++;
       this.gop.push(frame);
     }
-    for (const c of this.consumers) if (c.enqueue(frame)) c.flush();
+    try {
+      for (const c of this.consumers) if (c.enqueue(frame)) c.flush(this.turn);
+    } finally {
+      this.turn.finish();
+    }
     for (const o of this.observers) o.onFrame?.(this, frame);
     this.scheduleFlush();
   }
@@ -212,7 +219,11 @@ export class LiveSource {
 
   private readonly flushRealtime = (): void => {
     this.flushScheduled = false;
-    for (const c of this.consumers) if (c.realtime) c.flush();
+    try {
+      for (const c of this.consumers) if (c.realtime) c.flush(this.turn);
+    } finally {
+      this.turn.finish();
+    }
   };
 
   private flushAll(): void {

@@ -14,6 +14,7 @@ import type { FeatureHandle } from '../core/feature.js';
 import { createHttpServer, createHttpsServer, type HttpListener } from '../core/http-server.js';
 import { listen } from '../core/listen.js';
 import { compose, type Composition } from './features.js';
+import { directWriteMode } from '../core/tcp-writer-addon.js';
 
 export interface SluiceServerOptions extends ServerContextOptions {
   config: ServerConfig;
@@ -76,7 +77,7 @@ export class SluiceServer {
       await listen(this.https, cfg.httpServer.https.listen);
     }
     const ports = this.ports();
-    this.log.info({ ...ports }, 'Sluice is listening');
+    this.log.info({ ...ports, streamWrites: directWriteMode() }, 'Sluice is listening');
     return ports;
   }
 

@@ -12,7 +12,9 @@ import type { VhostConfig } from '../../config/server-config.js';
 import { streamUrl } from '../../protocol/stream-url.js';
 import { consumerOptions, sourcePlayConfig, type ServerContext } from '../../core/server-context.js';
 import type { ClientSession, ClientType } from '../../core/client-registry.js';
+import type { FlushTurn } from '../../live/flush-turn.js';
 import { writeBatch } from '../../core/socket-batch-writer.js';
+import { SocketWriter } from '../../core/socket-writer.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
@@ -25,6 +27,8 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   private readonly source: LiveSource;
   private readonly consumer: Consumer;
   private closed = false;
+  /** HTTP/1.x: the connection's socket, written without ServerResponse (see write). */
+  private readonly writer: SocketWriter | null;
 
   constructor(
     readonly id: string,
@@ -47,6 +51,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     ctx.clients.add(this);
 
     const socket = req.socket;
+    this.writer = req.httpVersionMajor >= 2 ? null : new SocketWriter(socket);
     socket.setNoDelay(vhostConfig.tcpNodelay || vhostConfig.minLatency);
     socket.setTimeout(0);
     res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-cache', ...headers });
@@ -67,7 +72,7 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   }
 
   bytesOut(): number {
-    return this.req.socket.bytesWritten;
+    return this.writer?.bytesWritten ?? this.req.socket.bytesWritten;
   }
 
   encode(frame: MediaFrame): Buffer {
@@ -81,17 +86,17 @@ export class HttpFlvSession implements ClientSession, FrameSink {
    * through `res`, so keep-alive stays correct. Over HTTP/2 the socket is
    * the shared connection: the batch goes through `res` as DATA frames.
    */
-  write(chunks: Buffer[]): boolean {
+  write(chunks: Buffer[], turn?: FlushTurn): boolean {
     const socket = this.req.socket;
     if (this.res.destroyed || socket.destroyed) return false;
-    if (this.req.httpVersionMajor >= 2) return writeBatch(this.res, chunks);
+    if (this.writer === null) return writeBatch(this.res, chunks);
     let length = 0;
     for (const c of chunks) length += c.length;
     const framed = new Array<Buffer>(chunks.length + 2);
-    framed[0] = Buffer.from(`${length.toString(16)}\r\n`, 'latin1');
+    framed[0] = chunkHeader(length);
     for (let i = 0; i < chunks.length; i++) framed[i + 1] = chunks[i]!;
     framed[chunks.length + 1] = CRLF;
-    return writeBatch(socket, framed);
+    return this.writer.write(framed, turn);
   }
 
   /** The source ended: finish the chunked body so that keep-alive stays safe. */
@@ -118,4 +123,15 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     this.ctx.admission.notify('onStop', this, this.log);
     this.log.info({ reason, framesSent: this.consumer.framesSent, framesDropped: this.consumer.framesDropped }, 'HTTP-FLV play stopped');
   }
+}
+
+let lastHeader = { length: -1, bytes: Buffer.alloc(0) };
+
+/**
+ * An HTTP chunk's size line. The players of a turn write batches of the same
+ * length: one Buffer for all of them, so that they can share one write (core/socket-fanout.ts).
+ */
+function chunkHeader(length: number): Buffer {
+  if (lastHeader.length !== length) lastHeader = { length, bytes: Buffer.from(`${length.toString(16)}\r\n`, 'latin1') };
+  return lastHeader.bytes;
 }

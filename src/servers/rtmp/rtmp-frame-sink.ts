@@ -10,7 +10,8 @@ import { flvBodyFromFrame } from '../../format/flv.js';
 import { MSG, encodeRtmpMessage, mediaChunkStream } from '../../protocol/rtmp/chunk-writer.js';
 import type { RtmpServerConnection } from '../../protocol/rtmp/server-connection.js';
 import type { Consumer, FrameSink } from '../../live/consumer.js';
-import { writeBatch } from '../../core/socket-batch-writer.js';
+import type { FlushTurn } from '../../live/flush-turn.js';
+import { SocketWriter } from '../../core/socket-writer.js';
 
 /** A frame chunked for RTMP, with the chunk size it was chunked at (players normally share one). */
 interface RtmpWire {
@@ -31,6 +32,7 @@ function rtmpBytesOf(frame: MediaFrame, chunkSize: number, streamId: number): Bu
 
 export class RtmpFrameSink implements FrameSink {
   private consumer: Consumer | null = null;
+  private readonly writer: SocketWriter;
 
   constructor(
     private readonly socket: Socket,
@@ -39,6 +41,7 @@ export class RtmpFrameSink implements FrameSink {
     private readonly conn: RtmpServerConnection,
     private readonly onEnd: () => void,
   ) {
+    this.writer = new SocketWriter(socket);
     socket.on('drain', () => this.consumer?.resume());
   }
 
@@ -50,9 +53,14 @@ export class RtmpFrameSink implements FrameSink {
     return rtmpBytesOf(frame, this.chunkSize, this.streamId);
   }
 
-  write(chunks: Buffer[]): boolean {
+  write(chunks: Buffer[], turn?: FlushTurn): boolean {
     if (this.socket.destroyed) return false;
-    return writeBatch(this.socket, chunks);
+    return this.writer.write(chunks, turn);
+  }
+
+  /** Bytes the socket sent (Node's count and the native writer's). */
+  get bytesWritten(): number {
+    return this.writer.bytesWritten;
   }
 
   end(reason: string): void {

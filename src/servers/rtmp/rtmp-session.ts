@@ -112,7 +112,12 @@ export class RtmpSession implements ClientSession, Publisher {
   }
 
   bytesOut(): number {
-    return this.socket.bytesWritten;
+    return this.bytesSent();
+  }
+
+  /** Node's count, or the player's writer's once playing (it also counts what the native writer sent). */
+  private bytesSent(): number {
+    return this.sink?.bytesWritten ?? this.socket.bytesWritten;
   }
 
   kick(reason: string): void {
@@ -460,6 +465,6 @@ export class RtmpSession implements ClientSession, Publisher {
     this.stopPlaying();
     this.ctx.clients.remove(this);
     if (this.connected) this.notify('onClose');
-    this.log.info({ reason: clip(reason), recv: this.receivedBytes, sent: this.socket.bytesWritten }, 'RTMP client gone');
+    this.log.info({ reason: clip(reason), recv: this.receivedBytes, sent: this.bytesSent() }, 'RTMP client gone');
   }
 }

@@ -6,10 +6,8 @@
  * sendmmsg; everything else (STUN, DTLS, media from an address that is not
  * current) comes to JavaScript as it would from dgram.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { type NativeAddon, loadNativeAddon } from '../../core/native-addon.js';
 import type { FrontHandler, GatewaySockets, SessionSocket } from './gateway-sockets.js';
 
 declare const relayBrand: unique symbol;
@@ -50,22 +48,13 @@ interface RelayBinding {
 
 const ADDON = join('native', 'udp-relay', 'build', 'Release', 'sluice_udp_relay.node');
 
-let loaded: { binding: RelayBinding } | { error: string } | null = null;
+let loaded: NativeAddon<RelayBinding> | null = null;
 
 /** The addon, or why it is not used (`SLUICE_UDP_RELAY=js` turns it off, for comparisons). */
-export function nativeRelay(): { binding: RelayBinding } | { error: string } {
+export function nativeRelay(): NativeAddon<RelayBinding> {
   if (loaded) return loaded;
   if (process.env.SLUICE_UDP_RELAY === 'js') return (loaded = { error: 'SLUICE_UDP_RELAY=js' });
-  // From src/servers/webrtc or dist/src/servers/webrtc up to the package root.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6 && !existsSync(join(dir, ADDON)); i++) dir = dirname(dir);
-  const file = join(dir, ADDON);
-  if (!existsSync(file)) return (loaded = { error: 'not built (npm install builds it with node-gyp; see the install log)' });
-  try {
-    return (loaded = { binding: createRequire(import.meta.url)(file) as RelayBinding });
-  } catch (err) {
-    return (loaded = { error: `failed to load: ${(err as Error).message.slice(0, 200)}` });
-  }
+  return (loaded = loadNativeAddon<RelayBinding>(ADDON));
 }
 
 export class NativeGatewaySockets implements GatewaySockets {
