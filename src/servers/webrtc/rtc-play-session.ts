@@ -286,7 +286,14 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
     this.autoSwitches++;
     this.rtcStream?.requestKeyframe(next);
     this.log.info(
-      { from: s.layers[current], to: s.layers[next], estimateKbps: Math.round(this.estimator.estimateBps / 1000), layerKbps: Math.round((s.layerBps[next] ?? 0) / 1000), lossPct: Math.round(this.estimator.loss * 100), queueMs: Math.round(this.estimator.queueMs) },
+      {
+        from: s.layers[current],
+        to: s.layers[next],
+        estimateKbps: Math.round(this.estimator.estimateBps / 1000),
+        layerKbps: Math.round((s.layerBps[next] ?? 0) / 1000),
+        layersKbps: Object.fromEntries(s.layers.map((rid, i) => [rid, Math.round((s.layerBps[i] ?? 0) / 1000)])),
+        lossPct: Math.round(this.estimator.loss * 100), queueMs: Math.round(this.estimator.queueMs),
+      },
       'WebRTC play: automatic layer switch',
     );
   }
