@@ -19,6 +19,7 @@ export interface FanoutMember {
 
 class SocketFanout implements TurnTask {
   private writers: FanoutMember[] = [];
+  private spare: FanoutMember[] = [];
   private fds = new Int32Array(256);
   private written = new Int32Array(256);
   private group: FanoutMember[] = [];
@@ -33,20 +34,26 @@ class SocketFanout implements TurnTask {
   }
 
   finish(): void {
-    let left = this.writers;
-    this.writers = [];
-    while (left.length > 0) {
+    // Partitioned in place, the arrays kept for the next turn: one group (the usual case) allocates nothing.
+    const left = this.writers;
+    this.writers = this.spare;
+    let n = left.length;
+    while (n > 0) {
       const chunks = left[0]!.pending!;
-      const others: FanoutMember[] = [];
       const group = this.group;
       group.length = 0;
-      for (const w of left) {
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const w = left[i]!;
         if (w.pending === chunks || sameBuffers(w.pending!, chunks)) group.push(w);
-        else others.push(w);
+        else left[k++] = w;
       }
       this.send(group, chunks);
-      left = others;
+      n = k;
     }
+    left.length = 0;
+    this.group.length = 0; // a closed player is not held until the next turn
+    this.spare = left;
   }
 
   private send(group: FanoutMember[], chunks: Buffer[]): void {

@@ -11,18 +11,31 @@ export interface TurnTask {
 }
 
 export class FlushTurn {
-  private readonly tasks: Array<{ key: object; task: TurnTask }> = [];
+  // Tasks are kept from turn to turn (a source makes a turn per frame): made once per kind, not per frame.
+  private readonly kinds: Array<{ key: object; task: TurnTask; due: boolean }> = [];
+  private readonly due: Array<{ task: TurnTask; due: boolean }> = [];
 
-  /** This turn's task of kind `key`, made on first use; every task finishes when the turn does. */
+  /** The task of kind `key` (made on first use, then kept); every task used in a turn finishes when the turn does. */
   task<T extends TurnTask>(key: object, make: () => T): T {
-    for (const t of this.tasks) if (t.key === key) return t.task as T;
-    const task = make();
-    this.tasks.push({ key, task });
-    return task;
+    let entry = this.kinds.find((k) => k.key === key);
+    if (!entry) {
+      entry = { key, task: make(), due: false };
+      this.kinds.push(entry);
+    }
+    if (!entry.due) {
+      entry.due = true;
+      this.due.push(entry);
+    }
+    return entry.task as T;
   }
 
   finish(): void {
-    const tasks = this.tasks.splice(0);
-    for (const t of tasks) t.task.finish();
+    // A task used while another finishes is finished in this turn too.
+    for (let i = 0; i < this.due.length; i++) {
+      const e = this.due[i]!;
+      e.due = false;
+      e.task.finish();
+    }
+    this.due.length = 0;
   }
 }

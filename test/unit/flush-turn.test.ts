@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlushTurn } from '../../src/live/flush-turn.js';
 
-test('a turn makes one task per kind, finishes them in order of first use, and is empty afterwards', () => {
+test('a turn makes one task per kind, finishes them in order of first use, is empty afterwards, and keeps its tasks for the next turn', () => {
   const turn = new FlushTurn();
   const done: string[] = [];
   const A = {};
@@ -22,5 +22,6 @@ test('a turn makes one task per kind, finishes them in order of first use, and i
   assert.deepEqual(done, ['a', 'b'], 'nothing left to finish');
   turn.task(A, task('a3'));
   turn.finish();
-  assert.deepEqual(done, ['a', 'b', 'a3'], 'reused for the next turn');
+  assert.deepEqual(done, ['a', 'b', 'a'], 'the task is kept for the next turn, and only the used one finishes');
+  assert.equal(made, 2);
 });

@@ -2,7 +2,7 @@
 // sendmsg, for realtime (min_latency) fan-out: the caller has checked that Node
 // has nothing queued on the socket, so this is what libuv's own first write
 // attempt would do, without Node's Writable, WriteWrap and libuv bookkeeping
-// per player per frame (docs/DECISIONS.md, "Realtime fan-out: one sendmsg").
+// per player per frame (docs/DECISIONS.md, "Realtime fan-out: one native call per turn").
 // Never blocks (MSG_DONTWAIT), never raises SIGPIPE (MSG_NOSIGNAL): what it
 // could not write, the caller hands to socket.write, which queues it and
 // reports any error the way Node always does.
@@ -15,6 +15,32 @@ namespace {
 
 constexpr uint32_t kMaxIov = 64;
 
+// The first n buffers of a JS array as an iovec; false (a TypeError thrown) if one is not a buffer.
+bool GatherIov(napi_env env, napi_value buffers, uint32_t n, iovec* iov, const char* what) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value b;
+    if (napi_get_element(env, buffers, i, &b) != napi_ok || napi_get_buffer_info(env, b, &iov[i].iov_base, &iov[i].iov_len) != napi_ok) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+      return false;
+    }
+  }
+  return true;
+}
+
+// One non-blocking write of the iovec: bytes written, 0 when the socket is full, or -errno.
+ssize_t SendIov(int fd, iovec* iov, uint32_t n) {
+  if (fd < 0) return -EBADF;  // a socket destroyed meanwhile (the caller passes -1)
+  msghdr msg = {};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n;
+  ssize_t w;
+  // send() is the cheaper syscall for the common case, one buffer.
+  do w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL) : sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (w < 0 && errno == EINTR);
+  if (w < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+  return w;
+}
+
 // writev(fd, chunks: Buffer[]) -> bytes written (0 when the socket is full), or -errno.
 napi_value Writev(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -22,28 +48,15 @@ napi_value Writev(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int32_t fd = -1;
   uint32_t n = 0;
-  napi_value out;
   if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || napi_get_array_length(env, argv[1], &n) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writev(fd, buffers)");
     return nullptr;
   }
   if (n > kMaxIov) n = kMaxIov;  // the caller writes the rest through Node
   iovec iov[kMaxIov];
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value b;
-    if (napi_get_element(env, argv[1], i, &b) != napi_ok || napi_get_buffer_info(env, b, &iov[i].iov_base, &iov[i].iov_len) != napi_ok) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writev: not a buffer");
-      return nullptr;
-    }
-  }
-  msghdr msg = {};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = n;
-  ssize_t w;
-  do w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL) : sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-  while (w < 0 && errno == EINTR);
-  if (w < 0) w = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  napi_create_int64(env, w, &out);
+  if (!GatherIov(env, argv[1], n, iov, "writev: not a buffer")) return nullptr;
+  napi_value out;
+  napi_create_int64(env, SendIov(fd, iov, n), &out);
   return out;
 }
 
@@ -65,29 +78,10 @@ napi_value Fanout(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   iovec iov[kMaxIov];
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value b;
-    if (napi_get_element(env, argv[2], i, &b) != napi_ok || napi_get_buffer_info(env, b, &iov[i].iov_base, &iov[i].iov_len) != napi_ok) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "fanout: not a buffer");
-      return nullptr;
-    }
-  }
+  if (!GatherIov(env, argv[2], n, iov, "fanout: not a buffer")) return nullptr;
   const int32_t* f = static_cast<const int32_t*>(fds);
   int32_t* o = static_cast<int32_t*>(out);
-  for (uint32_t i = 0; i < count; i++) {
-    ssize_t w;
-    if (n == 1) {  // send() is the cheaper syscall for the common case, one buffer
-      do w = send(f[i], iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-      while (w < 0 && errno == EINTR);
-    } else {
-      msghdr msg = {};
-      msg.msg_iov = iov;
-      msg.msg_iovlen = n;
-      do w = sendmsg(f[i], &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-      while (w < 0 && errno == EINTR);
-    }
-    o[i] = w < 0 ? ((errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno) : int32_t(w);
-  }
+  for (uint32_t i = 0; i < count; i++) o[i] = int32_t(SendIov(f[i], iov, n));
   return nullptr;
 }
 
