@@ -55,10 +55,16 @@ interface PublishRow {
   note: string;
 }
 
-/** Runs `node dist/bench/cli.js ARGS --json` on the load core; resolves with its JSON result. */
-function runCli<T>(args: string[], log: (l: string) => void, tag: string): Promise<T> {
+/**
+ * Runs `node dist/bench/cli.js ARGS --json` on the load core; resolves with its JSON result.
+ * `boost`: five nice levels above the generator (root only; otherwise nice says so and runs it
+ * as is), so that the latency probe's own wake-up delay on the busy load core does not read
+ * as server-added latency.
+ */
+function runCli<T>(args: string[], log: (l: string) => void, tag: string, boost = false): Promise<T> {
   return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', LOAD_CPU, process.execPath, CLI, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const nice = boost ? ['nice', '-n', '-5'] : [];
+    const p = spawn('taskset', ['-c', LOAD_CPU, ...nice, process.execPath, CLI, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -101,6 +107,7 @@ async function playRun(server: PeerName, proto: 'rtmp' | 'flv', n: number, o: Ma
       ['latency', '--url', peer.rtmpUrl('livestream'), '--play-url', playUrl, '--duration', String(LEAD + playDuration + 1), '--skip', String(LEAD + ramp + SETTLE), '--file', o.file, '--interval', '10'],
       o.log,
       `[${server} ${proto} ${n} latency]`,
+      true,
     );
     await sleep(LEAD * 1000);
     const play = runCli<PlayRunResult>(
@@ -137,13 +144,13 @@ async function publishRun(server: PeerName, m: number, o: MatrixOptions): Promis
 
 function playTable(rows: PlayRow[]): string {
   const head =
-    '| server | proto | players | connected | behind | kbit/s median (p1) | first frame median / p99 ms | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | latency median / p99 ms | generator CPU % | listen drops | video / audio msgs/s per player, min (median) |\n' +
+    '| server | proto | players | connected | behind | kbit/s median (p1) | first frame median / p99 ms | server CPU % | CPU % per 1,000 | RSS MB (idle) | MB per 1,000 | latency median / p99 ms (probe loop delay p99) | generator CPU % | listen drops | video / audio msgs/s per player, min (median) |\n' +
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map((r) => {
     const p = r.play;
     const l = r.latency;
     if (!p) return `| ${r.server} | ${r.proto} | ${r.n} | ${r.note || 'failed'} |||||||||||| |`;
-    return `| ${r.server} | ${r.proto} | ${r.n} | ${p.connected} | ${p.behind} | ${fmt(p.kbpsMedian)} (${fmt(p.kbpsP1)}) | ${fmt(p.firstFrameMedianMs)} / ${fmt(p.firstFrameP99Ms)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${l ? `${fmt(l.medianMs, 1)} / ${fmt(l.p99Ms, 1)}` : '-'} | ${fmt(p.generatorCpu)} | ${p.listenOverflows ?? '-'} | ${fmt(p.videoPerSecMin, 1)} (${fmt(p.videoPerSecMedian, 1)}) / ${fmt(p.audioPerSecMin, 1)} (${fmt(p.audioPerSecMedian, 1)}) |`;
+    return `| ${r.server} | ${r.proto} | ${r.n} | ${p.connected} | ${p.behind} | ${fmt(p.kbpsMedian)} (${fmt(p.kbpsP1)}) | ${fmt(p.firstFrameMedianMs)} / ${fmt(p.firstFrameP99Ms)} | ${fmt(p.serverCpu, 1)} | ${fmt(p.cpuPer1000, 1)} | ${fmt(p.serverRssMb)} (${fmt(p.serverIdleRssMb)}) | ${fmt(p.mbPer1000, 1)} | ${l ? `${fmt(l.medianMs, 1)} / ${fmt(l.p99Ms, 1)} (${fmt(l.probeLoopDelayP99Ms, 1)})` : '-'} | ${fmt(p.generatorCpu)} | ${p.listenOverflows ?? '-'} | ${fmt(p.videoPerSecMin, 1)} (${fmt(p.videoPerSecMedian, 1)}) / ${fmt(p.audioPerSecMin, 1)} (${fmt(p.audioPerSecMedian, 1)}) |`;
   });
   return [head, ...lines].join('\n');
 }
