@@ -59,6 +59,7 @@ export function inertDirectives(root: ConfigDirective, env: Env, known: readonly
         }
         continue;
       }
+      if (entry.reportedWith !== undefined) continue;
       if (seen.has(key) || switchedOff(d, entry, here, env) || harmless(d, entry) || knownAt.has(`${d.file}:${d.line}`)) continue;
       seen.add(key);
       out.push(line(d, key, entry));

@@ -29,6 +29,12 @@ interface EntryInfo {
   readonly actsAs?: string;
   /** For a directive Sluice acts on: values it does not (reported like a not-yet directive). */
   readonly notActedOn?: readonly string[];
+  /**
+   * For a not-yet directive that means something only when this sibling (itself not-yet) is on:
+   * never a line of its own (`mr_latency` with `mr off` does nothing in SRS either; with `mr on`,
+   * mr's line says it).
+   */
+  readonly reportedWith?: string;
 }
 
 export interface BoolEntry extends EntryInfo {

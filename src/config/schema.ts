@@ -72,7 +72,7 @@ export const VHOST = block(u, 'Lookup: exact name, else `__defaultVhost__`, else
   }),
   publish: block(u, '', {
     mr: bool(false, n),
-    mr_latency: int(350, n, '', { unit: 'ms' }),
+    mr_latency: int(350, n, 'only with `mr on` (reported with it)', { unit: 'ms', reportedWith: 'mr' }),
     firstpkt_timeout: int(20000, u, '', { unit: 'ms' }),
     normal_timeout: int(5000, u, '', { unit: 'ms' }),
     parse_sps: bool(true, n),
@@ -401,7 +401,7 @@ export const ROOT = block(u, '', {
   }, { field: 'exporter', reload: 'restart' }),
   heartbeat: block(u, 'Posts SRS\'s heartbeat body (see docs/CLUSTER.md).', {
     enabled: bool(false, u),
-    interval: int(10, u, 'must be > 0', { unit: 's' }),
+    interval: float(10, u, 'must be > 0; fractions as SRS (`9.3`)', { unit: 's' }),
     url: str('http://127.0.0.1:8085/api/v1/servers', u, 'POSTed to its path only (the query is dropped)'),
     device_id: str('', u),
     summaries: bool(false, u, 'the body carries `summaries`: a subset of /api/v1/summaries, the load a proxy balances on (`system.conn_srs`, Sluice\'s `sluice.streams`/`clients`)'),

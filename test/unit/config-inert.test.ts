@@ -37,6 +37,13 @@ vhost __defaultVhost__ { dvr { dvr_plan session; } play { atc off; } hls { enabl
     );
   });
 
+  test('a directive that rests on another is said with it, never alone: mr_latency', () => {
+    assert.deepEqual(inert('listen 1935;\nvhost v { publish { mr off; mr_latency 350; } }\n'), []);
+    assert.deepEqual(inert('listen 1935;\nvhost v { publish { mr on; mr_latency 350; } }\n'), [
+      't.conf:2: "vhost.publish.mr" is accepted but not acted on (not implemented yet)',
+    ]);
+  });
+
   test('a block switched on by env is reported', () => {
     const text = 'listen 1935;\nvhost __defaultVhost__ {\n  hds { hds_window 60; }\n}\n';
     assert.deepEqual(inert(text), []);

@@ -210,6 +210,7 @@ describe('validation: values and cross rules', () => {
       't.conf:2: full.conf is a reference, not a usable config (is_full on)',
     );
     assert.equal(loadError('listen 1935;\nheartbeat {\n interval 0;\n}\n'), 't.conf:3: heartbeat.interval must be > 0');
+    assert.equal(load('listen 1935;\nheartbeat { interval 9.3; }\n').heartbeat.interval, 9.3, 'a float, as SRS reads it (full.conf has 9.3)');
     assert.equal(
       loadError('listen 1935;\nstats { network eth0; }\n'),
       't.conf:2: stats.network must be a network interface index (0, 1, ...)',

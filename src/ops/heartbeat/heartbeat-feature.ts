@@ -39,7 +39,7 @@ export const heartbeatFeature: Feature = {
       timer = null;
       const hb = ctx.config.heartbeat;
       if (!hb.enabled) return;
-      timer = setInterval(beat, Math.max(1, hb.interval) * 1000);
+      timer = setInterval(beat, hb.interval * 1000);
       timer.unref();
       log.info({ url: hb.url, interval: hb.interval }, 'heartbeat on');
     };
