@@ -126,7 +126,8 @@ async function main(): Promise<void> {
     guardInspector(logger);
     // The workers bind the WebRTC UDP port with SO_REUSEPORT, which would share it with another server's workers: look first.
     const rtc = config.rtcServer;
-    const taken = rtc.enabled && rtc.protocol !== 'tcp' && (await udpPortInUse(rtc.listen));
+    // TCP only: the workers' gateway binds the port on loopback, where their TCP relays reach it.
+    const taken = rtc.enabled && (await udpPortInUse(rtc.listen, rtc.protocol === 'tcp' ? '127.0.0.1' : undefined));
     if (taken) logger.error({ port: rtc.listen }, 'WebRTC UDP port in use by another process; the workers answer WHIP/WHEP with 5021');
     runPrimary(args.workers, serverId, taken);
     return;

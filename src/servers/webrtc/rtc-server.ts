@@ -197,7 +197,10 @@ export class RtcServer {
     const vh = this.ctx.vhost(req.vhost);
     if (!vh) throw new RtcError(`vhost ${req.vhost} not found`, 2014);
     if (!this.enabled || !vh.rtc.enabled) throw new RtcError('WebRTC is disabled (rtc_server and vhost rtc must be enabled)', 5021);
-    if (this.udpUnavailable && !this.tcp) throw new RtcError(this.udpUnavailable, 5021);
+    // One process without its UDP port still serves WebRTC over TCP (straight to its own sessions); shared
+    // between workers, a TCP connection may reach a worker that does not hold its session, which only the
+    // gateway can route: no offer is answered then.
+    if (this.udpUnavailable && (!this.tcp || RtcWorkerMesh.wanted)) throw new RtcError(this.udpUnavailable, 5021);
     if (!req.stream || !isSafeStreamName(req.app) || !isSafeStreamName(req.stream)) throw new RtcError('invalid stream name', 2051);
     if (this.ctx.draining) throw new RtcError('server is shutting down', 5021);
     return vh;

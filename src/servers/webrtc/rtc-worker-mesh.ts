@@ -22,14 +22,18 @@ export const MESH_CHANNEL = 'sluice-rtc-mesh';
 /** Set by the primary in its workers' environment when the WebRTC UDP port was in use before they started. */
 export const MESH_PORT_TAKEN = 'SLUICE_RTC_UDP_PORT_TAKEN';
 
-/** The primary's check before forking: whether another process holds this UDP port (an exclusive bind fails). */
-export async function udpPortInUse(port: number): Promise<boolean> {
+/**
+ * The primary's check before forking: whether another process holds this UDP port (an exclusive bind
+ * fails). `address`: where the workers will bind it (127.0.0.1 for `protocol tcp`, whose gateway is on
+ * loopback only); every address by default.
+ */
+export async function udpPortInUse(port: number, address?: '127.0.0.1'): Promise<boolean> {
   if (port <= 0) return false;
-  const s = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+  const s = address ? dgram.createSocket('udp4') : dgram.createSocket({ type: 'udp6', ipv6Only: false });
   try {
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.bind({ port, address: '::', exclusive: true }, () => resolve());
+      s.bind({ port, address: address ?? '::', exclusive: true }, () => resolve());
     });
     return false;
   } catch (err) {
