@@ -164,6 +164,47 @@ test('HTTP-FLV over h2: curl --http2 writes a stream that ffprobe decodes', { ti
   for (let i = 0; i + 188 <= ts.body.length; i += 188) assert.equal(ts.body[i], 0x47, `TS packet at ${i}`);
 });
 
+/** An FLV stream on the shared h2 session that stays open; `bytes()` is what has arrived so far. */
+function openFlv(path: string): { bytes: () => number; close: () => void } {
+  const s = h2.request({ ':path': path });
+  let size = 0;
+  s.on('data', (d: Buffer) => (size += d.length));
+  s.on('error', () => undefined);
+  s.end();
+  return { bytes: () => size, close: () => s.close(http2.constants.NGHTTP2_CANCEL) };
+}
+
+interface ApiClient {
+  type: string;
+  alive: number;
+  send_bytes: number;
+}
+
+test('two HTTP-FLV players on one h2 connection: the API counts each stream\'s bytes, not the connection\'s', { timeout: 60_000 }, async () => {
+  const a = openFlv('/live/s.flv');
+  try {
+    assert.ok(await waitFor(() => a.bytes() > 300_000, 30_000), `first player: ${a.bytes()} bytes`);
+    const b = openFlv('/live/s.flv');
+    try {
+      assert.ok(await waitFor(() => b.bytes() > 50_000, 30_000), `second player: ${b.bytes()} bytes`);
+      const api = await get('/api/v1/clients/');
+      const players = (JSON.parse(api.body.toString()) as { clients: ApiClient[] }).clients.filter((c) => c.type === 'flv-play').sort((x, y) => y.alive - x.alive);
+      assert.equal(players.length, 2, JSON.stringify(players));
+      const [first, second] = [players[0]!, players[1]!];
+      const got = [a.bytes(), b.bytes()];
+      // Each count is at least what its player read (less the window still in flight) and at most that plus what h2 may hold unsent.
+      for (const [p, read] of [[first, got[0]!], [second, got[1]!]] as const) {
+        assert.ok(p.send_bytes >= read * 0.5 && p.send_bytes <= read + 512 * 1024, `send_bytes ${p.send_bytes} for a player that read ${read}`);
+      }
+      assert.ok(first.send_bytes - second.send_bytes > 150_000, `the older player has more: ${first.send_bytes} against ${second.send_bytes} (one connection's count would give both the same)`);
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
+});
+
 test('HTTP/1.1 clients on the same port: ffprobe reads HLS and FLV', { timeout: 60_000 }, async () => {
   const flv = await probe(`https://127.0.0.1:${server.port('HTTPS')}/live/s.flv`, 2);
   assert.equal(flv.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');

@@ -29,6 +29,8 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   private closed = false;
   /** HTTP/1.x: the connection's socket, written without ServerResponse (see write). */
   private readonly writer: SocketWriter | null;
+  /** Over HTTP/2 the socket is the whole connection's (other streams too): this stream's bytes, counted here. */
+  private h2Sent = 0;
 
   constructor(
     readonly id: string,
@@ -59,7 +61,9 @@ export class HttpFlvSession implements ClientSession, FrameSink {
     const guess = remux.guessHasAv && this.source.active;
     const hasAudio = guess ? this.source.audioHeader !== null : remux.hasAudio;
     const hasVideo = guess ? this.source.videoHeader !== null : remux.hasVideo;
-    res.write(encodeFlvHeader(hasAudio, hasVideo));
+    const flvHeader = encodeFlvHeader(hasAudio, hasVideo);
+    if (this.writer === null) this.h2Sent += flvHeader.length;
+    res.write(flvHeader);
     socket.on('drain', this.onDrain);
     res.on('close', () => this.cleanup('peer closed'));
     res.on('error', (err) => this.log.debug({ err: err.message }, 'response error'));
@@ -68,11 +72,11 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   }
 
   bytesIn(): number {
-    return this.req.socket.bytesRead;
+    return this.writer === null ? 0 : this.req.socket.bytesRead;
   }
 
   bytesOut(): number {
-    return this.writer?.bytesWritten ?? this.req.socket.bytesWritten;
+    return this.writer?.bytesWritten ?? this.h2Sent;
   }
 
   encode(frame: MediaFrame): Buffer {
@@ -89,7 +93,10 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   write(chunks: Buffer[], turn?: FlushTurn): boolean {
     const socket = this.req.socket;
     if (this.res.destroyed || socket.destroyed) return false;
-    if (this.writer === null) return writeBatch(this.res, chunks);
+    if (this.writer === null) {
+      for (const c of chunks) this.h2Sent += c.length;
+      return writeBatch(this.res, chunks);
+    }
     let length = 0;
     for (const c of chunks) length += c.length;
     const framed = new Array<Buffer>(chunks.length + 2);

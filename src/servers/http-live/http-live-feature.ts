@@ -246,14 +246,21 @@ function shuttingDown(res: ServerResponse, cors: Record<string, string>): true {
 }
 
 function httpTransport(req: IncomingMessage, res: ServerResponse): RemuxTransport {
+  // Over HTTP/2 req.socket is the whole connection's (every stream on it): this stream's bytes are counted here.
+  const h2 = req.httpVersionMajor >= 2;
+  let sent = 0;
   return {
-    write: (chunks) => (res.destroyed ? false : writeBatch(res, chunks)),
+    write: (chunks) => {
+      if (res.destroyed) return false;
+      if (h2) for (const c of chunks) sent += c.length;
+      return writeBatch(res, chunks);
+    },
     onDrain: (cb) => res.on('drain', cb),
     onClose: (cb) => res.on('close', cb),
     end: () => res.end(),
     destroy: () => res.destroy(),
-    bytesIn: () => req.socket.bytesRead,
-    bytesOut: () => req.socket.bytesWritten,
+    bytesIn: () => (h2 ? 0 : req.socket.bytesRead),
+    bytesOut: () => (h2 ? sent : req.socket.bytesWritten),
   };
 }
 
