@@ -86,15 +86,19 @@ test('a WebRTC UDP port held by another process: the server runs on and refuses 
   }
 });
 
-test('--workers: a WebRTC UDP port another server\'s workers hold (SO_REUSEPORT) is not joined: offers get 5021', { timeout: 60_000, skip: process.platform !== 'linux' }, async () => {
+/**
+ * What another Sluice's workers hold: the port (on `address`, every address by default), bound with
+ * SO_REUSEPORT, which any later socket of this user could join. This server, started with
+ * --workers 2 and `rtcExtra` in rtc_server, must not join it: offers get 5021, nothing is stolen.
+ */
+async function portHeldByOtherWorkers(address: string | undefined, rtcExtra: string): Promise<void> {
   const rtcPort = await freePort();
   const r = nativeRelay();
   assert.ok('binding' in r, 'the native relay is built on Linux');
-  // What another Sluice's worker holds: the port, bound with SO_REUSEPORT, which any later socket of this user could join.
   const holder = new NativeGatewaySockets(r.binding);
   let stolen = 0;
-  await holder.listen(rtcPort, undefined, true, () => stolen++, 9);
-  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }'), args: ['--workers', '2'] }).catch((err: unknown) => {
+  await holder.listen(rtcPort, address, true, () => stolen++, 9);
+  const server = await startServer({ config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }', rtcExtra), args: ['--workers', '2'] }).catch((err: unknown) => {
     holder.close();
     throw err;
   });
@@ -111,34 +115,12 @@ test('--workers: a WebRTC UDP port another server\'s workers hold (SO_REUSEPORT)
     holder.close();
     await server.stop();
   }
+}
+
+test('--workers: a WebRTC UDP port another server\'s workers hold (SO_REUSEPORT) is not joined: offers get 5021', { timeout: 60_000, skip: process.platform !== 'linux' }, async () => {
+  await portHeldByOtherWorkers(undefined, '');
 });
 
 test('--workers with protocol tcp: the loopback UDP port the workers\' gateway needs, held by another server, is not joined: offers get 5021', { timeout: 60_000, skip: process.platform !== 'linux' }, async () => {
-  const rtcPort = await freePort();
-  const r = nativeRelay();
-  assert.ok('binding' in r, 'the native relay is built on Linux');
-  // What another Sluice's workers hold with `protocol tcp`: the port on 127.0.0.1, bound with SO_REUSEPORT.
-  const holder = new NativeGatewaySockets(r.binding);
-  let stolen = 0;
-  await holder.listen(rtcPort, '127.0.0.1', true, () => stolen++, 9);
-  const server = await startServer({
-    config: rtcConfig(rtcPort, 'rtc { enabled on; rtmp_to_rtc on; }', 'protocol tcp; tcp { enabled on; listen {{RTC_TCP}}; }'),
-    args: ['--workers', '2'],
-  }).catch((err: unknown) => {
-    holder.close();
-    throw err;
-  });
-  try {
-    await server.waitForLog((l) => /WebRTC UDP port in use by another process/.test(String(l.msg)), 15_000);
-    await until(async () => server.logs.filter((l) => /WebRTC UDP port unavailable/.test(String(l.msg))).length, (n) => n >= 2, 20_000);
-    const res = await fetch(server.apiUrl('rtc/v1/whep/?app=live&stream=busyport'), { method: 'POST', body: 'v=0\r\n' });
-    const body = await res.text();
-    assert.notEqual(res.status, 201);
-    assert.match(body, /5021|unavailable/, body);
-    assert.equal((await fetch(server.apiUrl('api/v1/versions'))).status, 200, 'the rest of the server goes on');
-    assert.equal(stolen, 0);
-  } finally {
-    holder.close();
-    await server.stop();
-  }
+  await portHeldByOtherWorkers('127.0.0.1', 'protocol tcp; tcp { enabled on; listen {{RTC_TCP}}; }');
 });
