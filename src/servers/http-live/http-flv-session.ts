@@ -93,12 +93,12 @@ export class HttpFlvSession implements ClientSession, FrameSink {
   write(chunks: Buffer[], turn?: FlushTurn): boolean {
     const socket = this.req.socket;
     if (this.res.destroyed || socket.destroyed) return false;
-    if (this.writer === null) {
-      for (const c of chunks) this.h2Sent += c.length;
-      return writeBatch(this.res, chunks);
-    }
     let length = 0;
     for (const c of chunks) length += c.length;
+    if (this.writer === null) {
+      this.h2Sent += length;
+      return writeBatch(this.res, chunks);
+    }
     const framed = new Array<Buffer>(chunks.length + 2);
     framed[0] = chunkHeader(length);
     for (let i = 0; i < chunks.length; i++) framed[i + 1] = chunks[i]!;

@@ -292,7 +292,8 @@ export class RtcPlaySession extends RtcSession implements RtcPlayer {
         estimateKbps: Math.round(this.estimator.estimateBps / 1000),
         layerKbps: Math.round((s.layerBps[next] ?? 0) / 1000),
         layersKbps: Object.fromEntries(s.layers.map((rid, i) => [rid, Math.round((s.layerBps[i] ?? 0) / 1000)])),
-        lossPct: Math.round(this.estimator.loss * 100), queueMs: Math.round(this.estimator.queueMs),
+        lossPct: Math.round(this.estimator.loss * 100),
+        queueMs: Math.round(this.estimator.queueMs),
       },
       'WebRTC play: automatic layer switch',
     );
