@@ -14,7 +14,6 @@ import { securityFeature } from '../ops/security/security-feature.js';
 import { jwtFeature } from '../ops/auth/jwt-feature.js';
 import { HttpHooks } from '../ops/hooks/http-hooks.js';
 import { hooksFeature } from '../ops/hooks/hooks-feature.js';
-import { ServerMetrics } from '../ops/exporter/metrics.js';
 import { ApiService } from '../api/api-service.js';
 import { rtcFeature } from '../servers/webrtc/webrtc-feature.js';
 import { RtmpServer } from '../servers/rtmp/rtmp-server.js';
@@ -28,8 +27,6 @@ import { ProcessRegistry } from '../ffmpeg/child-supervisor.js';
 import { ForwardService, forwardFeature } from '../outputs/forward/forward-feature.js';
 import { hlsHookEvent } from './hls-hook-bridge.js';
 import { forwardBackendCall } from './forward-backend-bridge.js';
-import { registerForwardMetrics } from './forward-metrics.js';
-import { registerProcessMetrics } from './process-metrics.js';
 import { DvrService, dvrFeature } from '../outputs/dvr/dvr-feature.js';
 import { dvrHookEvent } from './dvr-hook-bridge.js';
 import { ingestFeature } from '../inputs/ingest/ingest-feature.js';
@@ -47,21 +44,18 @@ export interface Composition {
   api: ApiService;
 }
 
-export function compose(ctx: ServerContext): Composition {
+/** Async: a part whose libraries are large (the exporter's) is imported only when the config turns it on. */
+export async function compose(ctx: ServerContext): Promise<Composition> {
   const stats = new ServerStats(ctx);
   const hooks = new HttpHooks(ctx, stats);
-  const metrics = ctx.config.exporter.enabled ? new ServerMetrics(ctx, stats) : null;
-  if (metrics) hooks.observer = (action, seconds, ok) => metrics.observeHook(action, seconds, ok);
   const rtmp = new RtmpServer(ctx);
   // Every supervised child (exec, ingest, transcode, WebRTC's audio pipes): listed by the API, all stopped and reaped at server stop.
   const processes = new ProcessRegistry();
   // SRS's [port]: the first RTMP listener (its real port when the config says 0).
   const rtmpPort = (): number => rtmp.ports()[0] ?? ctx.config.listen[0]?.port ?? 1935;
   const forwards = new ForwardService({ backend: forwardBackendCall(hooks) });
-  if (metrics) registerForwardMetrics(metrics.registry, forwards);
-  if (metrics) registerProcessMetrics(metrics.registry, processes);
   const dvr = new DvrService({ onFile: (n) => hooks.onDvr(dvrHookEvent(n)) });
-  metrics?.observeRecordings(() => dvr.totals());
+  const metrics = ctx.config.exporter.enabled ? (await import('./exporter-wiring.js')).wireMetrics(ctx, stats, { hooks, forwards, processes, dvr }) : null;
   const rtc = rtcFeature(processes);
   const api = new ApiService(ctx, { stats, metrics, processes, forwards, dvr, rtc });
   const features: Feature[] = [

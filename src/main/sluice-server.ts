@@ -66,7 +66,7 @@ export class SluiceServer {
 
   async start(): Promise<ListeningPorts> {
     const cfg = this.ctx.config;
-    this.composition = compose(this.ctx);
+    this.composition = await compose(this.ctx);
     for (const f of this.composition.features) this.features.push(await f.install(this.ctx));
     if (cfg.httpServer.enabled) {
       this.http = createHttpServer(this.ctx);
