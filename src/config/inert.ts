@@ -24,6 +24,18 @@ function harmless(d: ConfigDirective, entry: Entry): boolean {
   return entry.kind === 'bool' && !entry.def && value === 'off';
 }
 
+/** Each sibling of `decidedBy`, as the block (or env) sets it or by its default, equals the directive's value. */
+function decidedAlike(d: ConfigDirective, entry: Entry, block: ConfigDirective, schema: Children, path: readonly string[], env: Env): boolean {
+  if (entry.decidedBy === undefined || d.args[0] === undefined) return false;
+  const want = d.args[0];
+  return entry.decidedBy.every((name) => {
+    const sibling = schema[name];
+    if (sibling === undefined || !('def' in sibling)) return false;
+    const set = envLookup(env, [envKey([...path.slice(0, -1), name])]) ?? block.children.find((c) => c.name === name)?.args[0];
+    return (set ?? String(sibling.def)) === want;
+  });
+}
+
 function line(d: ConfigDirective, path: string, entry: Entry): string {
   const what = entry.use === 'ignored' ? 'is accepted but ignored' : 'is accepted but not acted on (not implemented yet)';
   return `${d.file}:${d.line}: "${path}" ${what}${entry.doc ? `: ${entry.doc}` : ''}`;
@@ -60,7 +72,7 @@ export function inertDirectives(root: ConfigDirective, env: Env, known: readonly
         continue;
       }
       if (entry.reportedWith !== undefined) continue;
-      if (seen.has(key) || switchedOff(d, entry, here, env) || harmless(d, entry) || knownAt.has(`${d.file}:${d.line}`)) continue;
+      if (seen.has(key) || switchedOff(d, entry, here, env) || harmless(d, entry) || decidedAlike(d, entry, block, schema, here, env) || knownAt.has(`${d.file}:${d.line}`)) continue;
       seen.add(key);
       out.push(line(d, key, entry));
     }

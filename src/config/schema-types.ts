@@ -35,6 +35,12 @@ interface EntryInfo {
    * mr's line says it).
    */
   readonly reportedWith?: string;
+  /**
+   * For an ignored directive whose effect these siblings decide (`srt_server.latency`, which
+   * recvlatency and peerlatency override): no line when each of them, as set or by its default,
+   * has the directive's own value, since the server then does what the directive asks.
+   */
+  readonly decidedBy?: readonly string[];
 }
 
 export interface BoolEntry extends EntryInfo {

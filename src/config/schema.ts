@@ -382,7 +382,7 @@ export const ROOT = block(u, '', {
     default_mode: str('request', u, 'what a plain stream id (no `#!::`) does: request (play) or publish (SRS 7)'),
     peerlatency: int(0, u, 'the least latency the peer receives with', { unit: 'ms' }),
     recvlatency: int(120, u, 'the least latency we receive with (TSBPD)', { unit: 'ms' }),
-    latency: int(120, i, 'recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS', { unit: 'ms' }),
+    latency: int(120, i, 'recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS (no warning when both equal it)', { unit: 'ms', decidedBy: ['recvlatency', 'peerlatency'] }),
     tsbpdmode: bool(true, u),
     tlpktdrop: bool(true, u),
     sendbuf: int(SRT_BUF, u, 'bytes; the send buffer in packets is this / (mss − 28)'),

@@ -44,6 +44,17 @@ vhost __defaultVhost__ { dvr { dvr_plan session; } play { atc off; } hls { enabl
     ]);
   });
 
+  test('srt_server.latency is said only when recvlatency or peerlatency differs from it (they decide)', () => {
+    const srt = (body: string): string => `listen 1935;\nsrt_server {\n  enabled on;\n  ${body}\n}\n`;
+    const line = 't.conf:4: "srt_server.latency" is accepted but ignored: recvlatency and peerlatency (with their defaults) are applied after it, so it never counts, as in SRS (no warning when both equal it)';
+    assert.deepEqual(inert(srt('latency 0; recvlatency 0; peerlatency 0;')), []);
+    // recvlatency's default is 120, peerlatency's 0: latency 120 alone still differs from peerlatency.
+    assert.deepEqual(inert(srt('latency 120; peerlatency 120;')), []);
+    assert.deepEqual(inert(srt('latency 120;')), [line]);
+    assert.deepEqual(inert(srt('latency 300; recvlatency 300;')), [line]);
+    assert.deepEqual(inert(srt('latency 300; recvlatency 300;'), { SRS_SRT_SERVER_PEERLATENCY: '300' }), []);
+  });
+
   test('a block switched on by env is reported', () => {
     const text = 'listen 1935;\nvhost __defaultVhost__ {\n  hds { hds_window 60; }\n}\n';
     assert.deepEqual(inert(text), []);
