@@ -2,7 +2,8 @@
  * The exporter's registry with every figure the composition root adds to it
  * (hooks, forwards, supervised children, recordings). features.ts imports
  * this file only when `exporter` is on: prom-client and the OpenTelemetry
- * API it loads cost ~2 MB of heap that a server without an exporter keeps.
+ * API it loads (~100 files, 0.6 MB of heap once the rest is loaded) are left
+ * out of a server without an exporter.
  */
 import type { ServerContext } from '../core/server-context.js';
 import type { ServerStats } from '../ops/stats/server-stats.js';
